@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"slices"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// Member holds one member's accumulators between lines (and, through
+// AppendState/LoadState, between runs). The zero value is not ready: use
+// Engine.NewMember. Reset makes it ready for another member and keeps its
+// memory, so a worker reuses one Member for all the members it adjudicates.
+type Member struct {
+	e        *Engine
+	years    []yearState // sorted by start; entries beyond len are reusable
+	lifetime []claim.Money
+	items    []itemAcc
+	trips    []tripAcc
+	tripless tripless
+	tripSeq  int32
+	dups     []dupEntry // sorted by date
+
+	ccStart []claim.Date // continuous-cover start per span, scratch
+}
+
+type yearState struct {
+	start, end  claim.Date
+	amounts     []claim.Money
+	units       []int32
+	conds       []condAcc
+	oaDates     []claim.Date // sorted
+	originDates []claim.Date // sorted
+}
+
+type condAcc struct {
+	category string
+	paid     claim.Money
+}
+
+type itemAcc struct {
+	benefit string
+	item    string
+	paid    claim.Money
+}
+
+// tripKey names a trip: an explicit trip_id, or (id "") the seq-th inferred trip.
+type tripKey struct {
+	id  string
+	seq int32
+}
+
+type tripAcc struct {
+	key   tripKey
+	dates []claim.Date // sorted
+}
+
+type tripless struct {
+	set bool
+	end claim.Date
+	key tripKey
+}
+
+type dupEntry struct {
+	date     claim.Date
+	benefit  string
+	billed   claim.Money
+	provider string
+	claimID  string
+}
+
+// NewMember returns an empty Member for this engine.
+func (e *Engine) NewMember() *Member {
+	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime)}
+}
+
+// Reset empties the Member's state, keeping its memory.
+func (m *Member) Reset() {
+	m.years = m.years[:0]
+	clear(m.lifetime)
+	m.items = m.items[:0]
+	m.trips = m.trips[:0]
+	m.tripless = tripless{}
+	m.tripSeq = 0
+	m.dups = m.dups[:0]
+}
+
+// year returns the state of the policy year [start, end], creating it.
+func (m *Member) year(start, end claim.Date) *yearState {
+	for i := len(m.years) - 1; i >= 0; i-- {
+		y := &m.years[i]
+		if y.start == start {
+			return y
+		}
+		if y.start < start {
+			return m.insertYear(i+1, start, end)
+		}
+	}
+	return m.insertYear(0, start, end)
+}
+
+func (m *Member) insertYear(at int, start, end claim.Date) *yearState {
+	if len(m.years) < cap(m.years) {
+		m.years = m.years[:len(m.years)+1]
+	} else {
+		m.years = append(m.years, yearState{})
+	}
+	// Rotate the reusable slot at the end into position `at`.
+	spare := m.years[len(m.years)-1]
+	copy(m.years[at+1:], m.years[at:len(m.years)-1])
+	y := &m.years[at]
+	*y = spare
+	y.start, y.end = start, end
+	if cap(y.amounts) >= m.e.nYearAmounts {
+		y.amounts = y.amounts[:m.e.nYearAmounts]
+		clear(y.amounts)
+	} else {
+		y.amounts = make([]claim.Money, m.e.nYearAmounts)
+	}
+	if cap(y.units) >= m.e.nYearUnits {
+		y.units = y.units[:m.e.nYearUnits]
+		clear(y.units)
+	} else {
+		y.units = make([]int32, m.e.nYearUnits)
+	}
+	y.conds = y.conds[:0]
+	y.oaDates = y.oaDates[:0]
+	y.originDates = y.originDates[:0]
+	return y
+}
+
+func (y *yearState) condition(category string) *condAcc {
+	for i := range y.conds {
+		if y.conds[i].category == category {
+			return &y.conds[i]
+		}
+	}
+	y.conds = append(y.conds, condAcc{category: category})
+	return &y.conds[len(y.conds)-1]
+}
+
+func (m *Member) item(benefit, item string) *itemAcc {
+	for i := range m.items {
+		if m.items[i].benefit == benefit && m.items[i].item == item {
+			return &m.items[i]
+		}
+	}
+	m.items = append(m.items, itemAcc{benefit: benefit, item: item})
+	return &m.items[len(m.items)-1]
+}
+
+func (m *Member) trip(k tripKey) *tripAcc {
+	for i := range m.trips {
+		if m.trips[i].key == k {
+			return &m.trips[i]
+		}
+	}
+	if len(m.trips) < cap(m.trips) {
+		m.trips = m.trips[:len(m.trips)+1]
+		t := &m.trips[len(m.trips)-1]
+		t.key, t.dates = k, t.dates[:0]
+		return t
+	}
+	m.trips = append(m.trips, tripAcc{key: k})
+	return &m.trips[len(m.trips)-1]
+}
+
+// isDuplicate reports whether an earlier line has the same service date,
+// benefit, provider and billed amount under another claim id.
+func (m *Member) isDuplicate(ln *claim.Line) bool {
+	i, _ := slices.BinarySearchFunc(m.dups, ln.ServiceDate, func(d dupEntry, t claim.Date) int { return int(d.date - t) })
+	for ; i < len(m.dups) && m.dups[i].date == ln.ServiceDate; i++ {
+		d := &m.dups[i]
+		if d.billed == ln.Billed && d.benefit == ln.BenefitCode && d.provider == ln.ProviderID && d.claimID != ln.ClaimID {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Member) recordService(d dupEntry) {
+	m.dups = append(m.dups, d)
+	for i := len(m.dups) - 1; i > 0 && m.dups[i-1].date > m.dups[i].date; i-- {
+		m.dups[i-1], m.dups[i] = m.dups[i], m.dups[i-1]
+	}
+}
+
+// countIn returns how many dates of the sorted set lie in [from, to].
+func countIn(set []claim.Date, from, to claim.Date) int64 {
+	lo, _ := slices.BinarySearch(set, from)
+	hi, found := slices.BinarySearch(set, to)
+	if found {
+		hi++
+	}
+	return int64(hi - lo)
+}
+
+// addDates adds to the sorted set the first `n` dates of [from, to] that it
+// does not hold yet.
+func addDates(set []claim.Date, from, to claim.Date, n int64) []claim.Date {
+	for d := from; d <= to && n > 0; d++ {
+		i, found := slices.BinarySearch(set, d)
+		if found {
+			continue
+		}
+		set = append(set, 0)
+		copy(set[i+1:], set[i:])
+		set[i] = d
+		n--
+	}
+	return set
+}
