@@ -72,6 +72,7 @@ type amountLimit struct {
 // each line's Charge must hold its billed amount in the plan currency of
 // CurrencySpan. Results point at the lines.
 func (e *Engine) Adjudicate(m *Member, spans []claim.Span, lines []claim.Line, out []claim.Result) []claim.Result {
+	m.yearCache.span = -1
 	m.ccStart = m.ccStart[:0]
 	for i := range spans {
 		cc := spans[i].Start
@@ -122,7 +123,13 @@ func (e *Engine) line(m *Member, spans []claim.Span, ln *claim.Line, r *claim.Re
 		}
 		return
 	}
-	yStart, yEnd := PolicyYear(span, ln.ServiceDate)
+	// Lines come in date order, so the previous line's policy year nearly always
+	// holds this one too; computing anniversaries is the costliest step otherwise.
+	if m.yearCache.span != si || ln.ServiceDate < m.yearCache.start || ln.ServiceDate > m.yearCache.end {
+		m.yearCache.start, m.yearCache.end = PolicyYear(span, ln.ServiceDate)
+		m.yearCache.span = si
+	}
+	yStart, yEnd := m.yearCache.start, m.yearCache.end
 	r.PolicyYearStart = yStart
 	// Step 2: module.
 	if !span.Modules.Has(b.Module) {

@@ -20,7 +20,11 @@ type Member struct {
 	tripSeq  int32
 	dups     []dupEntry // sorted by date
 
-	ccStart []claim.Date // continuous-cover start per span, scratch
+	ccStart   []claim.Date // continuous-cover start per span, scratch
+	yearCache struct {     // the policy year of the previous line
+		span       int
+		start, end claim.Date
+	}
 }
 
 type yearState struct {
