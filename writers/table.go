@@ -1,0 +1,85 @@
+package writers
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// encoder encodes rows in one file format. A table hands it one row at a time
+// as a sequence of typed values in the table's column order, then calls
+// endRow. Keeping the column sequence in one place per table (the emit
+// functions in tables.go) is what keeps the CSV and Parquet forms identical.
+type encoder interface {
+	str(s string)
+	strBytes(b []byte) // text the table built in a scratch buffer
+	date(d claim.Date)
+	money(m claim.Money)
+	integer(n int64)
+	// endRow finishes the row; its error is the first bad value of the row
+	// or a failure to write.
+	endRow() error
+	// close writes whatever is buffered and the format's trailer, unless
+	// failed, in which case it only releases resources.
+	close(failed bool) error
+}
+
+// table is the format-independent part of every table writer: the sticky
+// error, the row count and the Close contract.
+type table[T any] struct {
+	name   string
+	enc    encoder
+	emit   func(e encoder, row *T)
+	rows   int64
+	err    error
+	closed bool
+}
+
+func newTable[T any](w io.Writer, f Format, name string, schema *arrow.Schema, emit func(encoder, *T)) (*table[T], error) {
+	var enc encoder
+	switch f {
+	case CSV:
+		enc = newCSVEncoder(w, schema)
+	case Parquet:
+		pq, err := newParquetEncoder(w, schema)
+		if err != nil {
+			return nil, fmt.Errorf("writers: %s: %w", name, err)
+		}
+		enc = pq
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, f)
+	}
+	return &table[T]{name: name, enc: enc, emit: emit}, nil
+}
+
+func (t *table[T]) write(rows []T) error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.closed {
+		return fmt.Errorf("writers: %s: write: %w", t.name, ErrClosed)
+	}
+	for i := range rows {
+		t.emit(t.enc, &rows[i])
+		if err := t.enc.endRow(); err != nil {
+			t.err = fmt.Errorf("writers: %s row %d: %w", t.name, t.rows+1, err)
+			return t.err
+		}
+		t.rows++
+	}
+	return nil
+}
+
+func (t *table[T]) close() error {
+	if t.closed {
+		return t.err
+	}
+	t.closed = true
+	if err := t.enc.close(t.err != nil); err != nil && t.err == nil {
+		t.err = fmt.Errorf("writers: %s: close: %w", t.name, err)
+	}
+	return t.err
+}

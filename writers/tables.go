@@ -1,0 +1,235 @@
+package writers
+
+import (
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// The tables' schemas: column names and order as in SPEC section 7. The CSV
+// header is made from the same schema.
+var (
+	remittanceSchema = arrow.NewSchema([]arrow.Field{
+		textColumn("run_id"),
+		textColumn("claim_id"),
+		int32Column("line_no"),
+		textColumn("member_id"),
+		textColumn("policy_id"),
+		optionalDateColumn("policy_year_start"),
+		dateColumn("service_date"),
+		textColumn("benefit_code"),
+		textColumn("module"),
+		textColumn("payee_type"),
+		textColumn("payee_id"),
+		textColumn("billed_currency"),
+		amountColumn("billed_amount"),
+		textColumn("plan_currency"),
+		textColumn("fx_rate"),
+		amountColumn("charge"),
+		amountColumn("deductible"),
+		amountColumn("coinsurance"),
+		amountColumn("not_covered"),
+		amountColumn("plan_paid"),
+		amountColumn("member_responsibility"),
+		textColumn("status"),
+		textColumn("adjustments"),
+		textColumn("remark"),
+	}, nil)
+
+	paymentsSchema = arrow.NewSchema([]arrow.Field{
+		textColumn("payee_type"),
+		textColumn("payee_id"),
+		textColumn("plan_currency"),
+		int64Column("line_count"),
+		amountColumn("plan_paid"),
+	}, nil)
+
+	exceptionsSchema = arrow.NewSchema([]arrow.Field{
+		textColumn("source"),
+		int64Column("row"),
+		textColumn("claim_id"),
+		textColumn("line_no"), // as read: it may be what failed to parse
+		textColumn("member_id"),
+		textColumn("code"),
+		textColumn("field"),
+		textColumn("message"),
+		textColumn("raw"),
+	}, nil)
+
+	stateSchema = arrow.NewSchema([]arrow.Field{
+		textColumn("kind"),
+		textColumn("member_id"),
+		optionalDateColumn("scope"),
+		textColumn("key"),
+		amountColumn("amount"),
+		int64Column("count"),
+		textColumn("detail"),
+	}, nil)
+)
+
+// RemittanceWriter writes remittance rows: one per adjudicated line.
+type RemittanceWriter struct {
+	t     *table[claim.Result]
+	runID string
+	adj   []byte // scratch for the adjustments column
+}
+
+// NewRemittanceWriter returns a writer of the remittance table to w in format
+// f; every row's run_id is runID.
+func NewRemittanceWriter(w io.Writer, f Format, runID string) (*RemittanceWriter, error) {
+	rw := &RemittanceWriter{runID: runID, adj: make([]byte, 0, 128)}
+	t, err := newTable(w, f, "remittance", remittanceSchema, rw.emit)
+	if err != nil {
+		return nil, err
+	}
+	rw.t = t
+	return rw, nil
+}
+
+func (w *RemittanceWriter) emit(e encoder, r *claim.Result) {
+	l := r.Line
+	e.str(w.runID)
+	e.str(l.ClaimID)
+	e.integer(int64(l.LineNo))
+	e.str(l.MemberID)
+	e.str(r.PolicyID)
+	e.date(r.PolicyYearStart)
+	e.date(l.ServiceDate)
+	e.str(l.BenefitCode)
+	e.str(r.Module.String())
+	e.str(l.Payee.String())
+	e.str(r.PayeeID())
+	e.str(l.Currency)
+	e.money(l.Billed)
+	e.str(l.PlanCurrency)
+	e.str(l.FXRate)
+	e.money(r.Charge)
+	e.money(r.Deductible)
+	e.money(r.Coinsurance)
+	e.money(r.NotCovered)
+	e.money(r.PlanPaid)
+	e.money(r.MemberResponsibility())
+	e.str(r.Status.String())
+	w.adj = r.Adjustments.AppendTo(w.adj[:0])
+	e.strBytes(w.adj)
+	e.str(r.Remark)
+}
+
+// Write writes one row per result, in the order given. Every result must
+// have its Line.
+func (w *RemittanceWriter) Write(results []claim.Result) error { return w.t.write(results) }
+
+// Close flushes the table and returns the first error of the stream. It
+// does not close the underlying io.Writer.
+func (w *RemittanceWriter) Close() error { return w.t.close() }
+
+// Rows returns the number of rows written so far, for the manifest.
+func (w *RemittanceWriter) Rows() int64 { return w.t.rows }
+
+// PaymentRow is one row of the payments table: what the plan pays one payee
+// in one plan currency.
+type PaymentRow struct {
+	PayeeType    claim.PayeeType
+	PayeeID      string
+	PlanCurrency string
+	LineCount    int64
+	PlanPaid     claim.Money
+}
+
+// PaymentsWriter writes the payments table.
+type PaymentsWriter struct{ t *table[PaymentRow] }
+
+// NewPaymentsWriter returns a writer of the payments table to w in format f.
+func NewPaymentsWriter(w io.Writer, f Format) (*PaymentsWriter, error) {
+	t, err := newTable(w, f, "payments", paymentsSchema, emitPayment)
+	if err != nil {
+		return nil, err
+	}
+	return &PaymentsWriter{t: t}, nil
+}
+
+func emitPayment(e encoder, p *PaymentRow) {
+	e.str(p.PayeeType.String())
+	e.str(p.PayeeID)
+	e.str(p.PlanCurrency)
+	e.integer(p.LineCount)
+	e.money(p.PlanPaid)
+}
+
+// Write writes one row per PaymentRow, in the order given.
+func (w *PaymentsWriter) Write(rows []PaymentRow) error { return w.t.write(rows) }
+
+// Close flushes the table and returns the first error of the stream. It
+// does not close the underlying io.Writer.
+func (w *PaymentsWriter) Close() error { return w.t.close() }
+
+// Rows returns the number of rows written so far, for the manifest.
+func (w *PaymentsWriter) Rows() int64 { return w.t.rows }
+
+// ExceptionsWriter writes the exceptions table.
+type ExceptionsWriter struct{ t *table[claim.Exception] }
+
+// NewExceptionsWriter returns a writer of the exceptions table to w in format f.
+func NewExceptionsWriter(w io.Writer, f Format) (*ExceptionsWriter, error) {
+	t, err := newTable(w, f, "exceptions", exceptionsSchema, emitException)
+	if err != nil {
+		return nil, err
+	}
+	return &ExceptionsWriter{t: t}, nil
+}
+
+func emitException(e encoder, x *claim.Exception) {
+	e.str(x.Source)
+	e.integer(x.Row)
+	e.str(x.ClaimID)
+	e.str(x.LineNo)
+	e.str(x.MemberID)
+	e.str(string(x.Code))
+	e.str(x.Field)
+	e.str(x.Message)
+	e.str(x.Raw)
+}
+
+// Write writes one row per exception, in the order given.
+func (w *ExceptionsWriter) Write(ex []claim.Exception) error { return w.t.write(ex) }
+
+// Close flushes the table and returns the first error of the stream. It
+// does not close the underlying io.Writer.
+func (w *ExceptionsWriter) Close() error { return w.t.close() }
+
+// Rows returns the number of rows written so far, for the manifest.
+func (w *ExceptionsWriter) Rows() int64 { return w.t.rows }
+
+// StateWriter writes the state table.
+type StateWriter struct{ t *table[claim.StateRecord] }
+
+// NewStateWriter returns a writer of the state table to w in format f.
+func NewStateWriter(w io.Writer, f Format) (*StateWriter, error) {
+	t, err := newTable(w, f, "state", stateSchema, emitState)
+	if err != nil {
+		return nil, err
+	}
+	return &StateWriter{t: t}, nil
+}
+
+func emitState(e encoder, s *claim.StateRecord) {
+	e.str(s.Kind)
+	e.str(s.MemberID)
+	e.date(s.Scope)
+	e.str(s.Key)
+	e.money(s.Amount)
+	e.integer(s.Count)
+	e.str(s.Detail)
+}
+
+// Write writes one row per record, in the order given.
+func (w *StateWriter) Write(recs []claim.StateRecord) error { return w.t.write(recs) }
+
+// Close flushes the table and returns the first error of the stream. It
+// does not close the underlying io.Writer.
+func (w *StateWriter) Close() error { return w.t.close() }
+
+// Rows returns the number of rows written so far, for the manifest.
+func (w *StateWriter) Rows() int64 { return w.t.rows }
