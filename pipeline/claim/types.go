@@ -159,6 +159,8 @@ type RawSpan struct {
 	OutpatientDeductGiven Money
 	OutpatientCoinsGiven  int64
 	OutpatientOOPMaxGiven Money
+
+	Raw string // the row as read, for exceptions the pipeline raises on it
 }
 
 // Status of an adjudicated line (SPEC section 5).

@@ -1,0 +1,51 @@
+# claimsbatch — one entry point for people and CI (.ci/run calls `make test`).
+GO       ?= go
+BIN      := bin/claimsbatch
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+SAMPLE   := testdata/sample
+FUZZTIME ?= 30s
+
+.PHONY: build run test bench lint fuzz golden clean
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
+
+## run: adjudicate the bundled sample into ./out and print a one-screen summary
+run: build
+	rm -rf out
+	$(BIN) run --claims $(SAMPLE)/claims.csv --members $(SAMPLE)/members.csv \
+		--fx $(SAMPLE)/fx.csv --out out
+	@echo
+	@echo "outputs in ./out:"; ls -l out
+	@echo; echo "first remittance lines:"; head -6 out/remittance.csv | cut -c1-200
+
+## test: vet and every test (unit, golden end-to-end, fuzz seeds); no benchmarks
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## bench: benchmarks (engine, readers, writers) — see docs/BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: go vet, plus staticcheck when it is installed
+lint:
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null 2>&1; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## golden: rewrite the golden files after an intended change (review the diff!)
+golden:
+	$(GO) test ./cmd/claimsbatch/ -run Golden -update
+
+clean:
+	rm -rf bin out

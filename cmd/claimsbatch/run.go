@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"claimsbatch/pipeline"
+	"claimsbatch/pipeline/claim"
+	"claimsbatch/pipeline/plan"
+	"claimsbatch/writers"
+
+	"github.com/spf13/cobra"
+)
+
+type runFlags struct {
+	claims          []string
+	members         string
+	fx              string
+	planPath        string
+	stateIn         string
+	out             string
+	workers         int
+	format          string
+	runID           string
+	allowPlanChange bool
+	stateKeepYears  int
+	batchSize       int
+	quiet           bool
+	debug           bool
+}
+
+func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]",
+		Short: "Adjudicate claims and publish remittance, payments, exceptions, state and manifest",
+		Example: `  # the bundled sample
+  claimsbatch run --claims testdata/sample/claims.csv --members testdata/sample/members.csv \
+      --fx testdata/sample/fx.csv --out out
+
+  # a nightly run on top of yesterday's accumulators, Parquet in and out
+  claimsbatch run --claims 'extracts/2026-11-27/*.parquet' --members members.parquet \
+      --fx fx.csv --state-in runs/2026-11-26/state.parquet --format parquet --out runs/2026-11-27`,
+		Args: cobra.NoArgs,
+	}
+	if validate {
+		cmd.Use = "validate --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]"
+		cmd.Short = "Check every input row without adjudicating; publish exceptions and a manifest"
+		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked`
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.claims, "claims", nil, "claims file (.csv, .csv.gz or .parquet); repeat the flag or use a quoted glob such as 'in/*.csv'")
+	fl.StringVar(&f.members, "members", "", "members (coverage spans) file")
+	fl.StringVar(&f.fx, "fx", "", "FX rates file (needed only when a claim's currency differs from its member's plan currency)")
+	fl.StringVar(&f.planPath, "plan", "", "plan file (YAML); default: the built-in Close Care plan (see 'claimsbatch plan')")
+	fl.StringVar(&f.out, "out", "", "output directory (created if missing); outputs appear there only when the run completes")
+	fl.StringVar(&f.format, "format", "csv", "output format: csv or parquet")
+	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes")
+	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per reader batch (0 = default 8192)")
+	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
+	fl.BoolVar(&f.debug, "debug", false, "debug logging")
+	if !validate {
+		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
+		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
+		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
+		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output policy years that ended more than this many years before the run's latest received_date (negative: keep all)")
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := f.config(validate)
+		if err != nil {
+			return err
+		}
+		cfg.Logger = newLogger(stderr, f.quiet, f.debug)
+		cfg.Progress = progressLogger(cfg, f.quiet)
+		start := time.Now()
+		var sum *pipeline.Summary
+		if validate {
+			sum, err = pipeline.Validate(cmd.Context(), cfg)
+		} else {
+			sum, err = pipeline.Run(cmd.Context(), cfg)
+		}
+		if err != nil {
+			return err
+		}
+		if !f.quiet {
+			printSummary(stderr, sum, time.Since(start), validate)
+		}
+		return nil
+	}
+	return cmd
+}
+
+func (f *runFlags) config(validate bool) (pipeline.Config, error) {
+	var cfg pipeline.Config
+	if len(f.claims) == 0 || f.members == "" || f.out == "" {
+		return cfg, usageError{fmt.Errorf("--claims, --members and --out are required (see 'claimsbatch run --help')")}
+	}
+	format, err := writers.ParseFormat(f.format)
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	claims, err := expandClaims(f.claims)
+	if err != nil {
+		return cfg, err
+	}
+	var p *plan.Plan
+	if f.planPath != "" {
+		if p, err = plan.Load(f.planPath); err != nil {
+			return cfg, err
+		}
+	}
+	if f.workers < 0 {
+		return cfg, usageError{fmt.Errorf("--workers must be at least 1")}
+	}
+	return pipeline.Config{
+		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn,
+		AllowPlanChange: f.allowPlanChange, StateKeepYears: f.stateKeepYears,
+		Plan: p, OutDir: f.out, Format: format, Workers: f.workers, BatchSize: f.batchSize,
+		RunID: f.runID, Version: version,
+	}, nil
+}
+
+// expandClaims expands glob patterns (sorted, as filepath.Glob returns them);
+// a pattern that matches nothing is a usage error.
+func expandClaims(patterns []string) ([]string, error) {
+	var out []string
+	for _, p := range patterns {
+		if !strings.ContainsAny(p, "*?[") {
+			out = append(out, p)
+			continue
+		}
+		matches, err := filepath.Glob(p)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--claims %q: %w", p, err)}
+		}
+		if len(matches) == 0 {
+			return nil, usageError{fmt.Errorf("--claims %q matches no file", p)}
+		}
+		out = append(out, matches...)
+	}
+	return out, nil
+}
+
+// progressLogger logs the run's progress at most every 5 seconds.
+func progressLogger(cfg pipeline.Config, quiet bool) func(string, int64) {
+	if quiet {
+		return nil
+	}
+	start := time.Now()
+	last := start
+	return func(phase string, n int64) {
+		now := time.Now()
+		if now.Sub(last) < 5*time.Second {
+			return
+		}
+		last = now
+		rate := float64(n) / now.Sub(start).Seconds()
+		cfg.Logger.Info("progress", "phase", phase, "rows", n, "rows_per_s", int64(rate))
+	}
+}
+
+func printSummary(w io.Writer, s *pipeline.Summary, wall time.Duration, validate bool) {
+	t := s.ControlTotals
+	fmt.Fprintf(w, "\nclaimsbatch %s  run %s → %s\n", map[bool]string{true: "validate", false: "run"}[validate], s.RunID, s.OutDir)
+	if validate {
+		fmt.Fprintf(w, "  rows read          %d\n  rows accepted      %d\n  exceptions         %d\n", t.LinesRead, t.LinesAdjudicated, t.Exceptions)
+	} else {
+		fmt.Fprintf(w, "  lines read         %d\n  adjudicated        %d\n  exceptions         %d\n", t.LinesRead, t.LinesAdjudicated, t.Exceptions)
+	}
+	for _, code := range sortedCodes(t.ExceptionsByCode) {
+		fmt.Fprintf(w, "    %-16s %d\n", code, t.ExceptionsByCode[code])
+	}
+	for _, c := range t.PerCurrency {
+		fmt.Fprintf(w, "  %s  lines %d  charge %s  plan paid %s  member %s (deductible %s, coinsurance %s, not covered %s)\n",
+			c.PlanCurrency, c.Lines, c.Charge, c.PlanPaid, c.MemberResponsibility, c.Deductible, c.Coinsurance, c.NotCovered)
+	}
+	rate := float64(t.LinesRead) / wall.Seconds()
+	fmt.Fprintf(w, "  wall %s  %.0f lines/s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), rate, peakRSS(), strings.Join(s.Files, ", "))
+}
+
+func sortedCodes(m map[claim.ExceptionCode]int64) []claim.ExceptionCode {
+	codes := make([]claim.ExceptionCode, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// peakRSS is the process's peak resident set size, from getrusage.
+func peakRSS() string {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(ru.Maxrss)/1024) // Linux reports KiB
+}

@@ -1,0 +1,57 @@
+package pipeline
+
+import (
+	"errors"
+	"log/slog"
+
+	"claimsbatch/pipeline/plan"
+	"claimsbatch/writers"
+)
+
+// ErrConfig is wrapped by errors that come from the run's configuration
+// (missing file, bad column set, a state file from another plan): the command
+// line exits 2 for them. Any other error of Run means the run failed (exit 1).
+var ErrConfig = errors.New("pipeline: configuration error")
+
+// ErrConservation is wrapped when the end-of-run checks find a line or a cent
+// unaccounted for; nothing is published.
+var ErrConservation = errors.New("pipeline: conservation check failed")
+
+// Config is one run. The zero value of each optional field is documented.
+type Config struct {
+	Claims  []string // claims files in order (globs already expanded); at least one
+	Members string   // members file
+	FX      string   // FX file; "" = no FX rates (a foreign-currency line is then NO_FX_RATE)
+	StateIn string   // state file of an earlier run; "" = start from nothing
+
+	// AllowPlanChange accepts a --state-in written under another plan (an
+	// intended actuarial re-plan); the manifest records it.
+	AllowPlanChange bool
+	// StateKeepYears prunes from the state output the policy years that ended
+	// more than this many years before the run's as-of date (the latest
+	// received_date seen). 0 = 2 years; negative = keep everything.
+	StateKeepYears int
+
+	Plan   *plan.Plan     // nil = the built-in Close Care plan
+	OutDir string         // output directory (created if missing)
+	Format writers.Format // output format; the zero value is CSV
+	// Workers is the number of adjudication goroutines; 0 = GOMAXPROCS. The
+	// output is byte-identical for any value.
+	Workers int
+	// BatchSize is the readers' batch size; 0 = the readers' default.
+	BatchSize int
+	RunID     string       // "" = derived from the inputs' content hashes
+	Version   string       // tool version for the manifest
+	Logger    *slog.Logger // nil = discard; never given member ids or rows at info level
+	// Progress, when set, is called from time to time with the phase and
+	// the number of claim rows read so far.
+	Progress func(phase string, rowsRead int64)
+}
+
+// Summary is what Run reports when it completes.
+type Summary struct {
+	RunID         string
+	OutDir        string
+	Files         []string // published file names, manifest last
+	ControlTotals writers.ControlTotals
+}

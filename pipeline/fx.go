@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"fmt"
+	"math/bits"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"claimsbatch/pipeline/claim"
+
+	"github.com/shopspring/decimal"
+)
+
+// fxTable answers "the latest rate on or before a date" for a currency pair.
+type fxTable struct {
+	pairs map[[2]string][]fxRate // sorted by date
+}
+
+type fxRate struct {
+	date claim.Date
+	text string
+	// rate = mantissa × 10^exp, kept as integers so conversion is exact
+	// integer arithmetic in the common case.
+	mantissa int64
+	exp      int32
+	big      decimal.Decimal // when the mantissa does not fit an int64
+	fits     bool
+}
+
+// newFXTable indexes the FX rows. A second rate for the same pair and date is
+// an exception (the first one is kept): a rate must never depend on row order.
+func newFXTable(path string, rates []claim.FXRate) (*fxTable, []claim.Exception) {
+	t := &fxTable{pairs: map[[2]string][]fxRate{}}
+	var ex []claim.Exception
+	seen := map[fxKey]int64{}
+	for _, r := range rates {
+		k := fxKey{r.Currency, r.PlanCurrency, r.Date}
+		if first, dup := seen[k]; dup {
+			ex = append(ex, claim.Exception{Source: filepath.Base(path), Row: r.Row, Code: claim.InvalidValue, Field: "date",
+				Message: fmt.Sprintf("a second rate for %s→%s on %s (row %d has one)", r.Currency, r.PlanCurrency, r.Date, first),
+				Raw:     strings.Join([]string{r.Date.String(), r.Currency, r.PlanCurrency, r.Text}, ",")})
+			continue
+		}
+		seen[k] = r.Row
+		fr := fxRate{date: r.Date, text: r.Text, big: r.Rate}
+		coef := r.Rate.Coefficient()
+		if coef.IsInt64() && r.Rate.Exponent() <= 0 && r.Rate.Exponent() > -18 {
+			fr.mantissa, fr.exp, fr.fits = coef.Int64(), r.Rate.Exponent(), true
+		}
+		pair := [2]string{r.Currency, r.PlanCurrency}
+		t.pairs[pair] = append(t.pairs[pair], fr)
+	}
+	for _, list := range t.pairs {
+		slices.SortFunc(list, func(a, b fxRate) int { return int(a.date - b.date) })
+	}
+	return t, ex
+}
+
+type fxKey struct {
+	from, to string
+	date     claim.Date
+}
+
+// lookup returns the latest rate for from→to on or before date.
+func (t *fxTable) lookup(from, to string, date claim.Date) (*fxRate, bool) {
+	list := t.pairs[[2]string{from, to}]
+	i, found := slices.BinarySearchFunc(list, date, func(r fxRate, d claim.Date) int { return int(r.date - d) })
+	if found {
+		return &list[i], true
+	}
+	if i == 0 {
+		return nil, false
+	}
+	return &list[i-1], true
+}
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17}
+
+// convert returns round(billed × rate, 2), half away from zero.
+func (r *fxRate) convert(billed claim.Money) claim.Money {
+	if r.fits {
+		// billed (cents) × mantissa × 10^exp, rounded to cents.
+		den := pow10[-r.exp]
+		hi, lo := bits.Mul64(uint64(billed), uint64(r.mantissa))
+		if hi == 0 && lo < 1<<62 {
+			return claim.Money(int64(lo)).MulRatio(1, den)
+		}
+	}
+	v := decimal.New(int64(billed), -2).Mul(r.big).Round(2)
+	return claim.Money(v.Shift(2).IntPart())
+}

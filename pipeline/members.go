@@ -1,0 +1,170 @@
+package pipeline
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"claimsbatch/pipeline/claim"
+	"claimsbatch/pipeline/plan"
+)
+
+// member is one member of the members file, with its spans resolved against
+// the plan.
+type member struct {
+	spans   []claim.Span // sorted by start
+	invalid string       // why the member is invalid ("" = valid)
+}
+
+// resolveMembers applies the plan's defaults and option lists to the members
+// file's rows, sorts each member's spans and checks they do not overlap. Rows
+// that break a rule become exceptions and make their member invalid.
+func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []claim.Exception) (map[string]*member, []claim.Exception) {
+	source := filepath.Base(path)
+	members := make(map[string]*member, len(raw))
+	get := func(id string) *member {
+		m := members[id]
+		if m == nil {
+			m = &member{}
+			members[id] = m
+		}
+		return m
+	}
+	var ex []claim.Exception
+	// A row the reader rejected makes its member invalid, if it names one.
+	for _, e := range readerEx {
+		if e.MemberID != "" {
+			m := get(e.MemberID)
+			if m.invalid == "" {
+				m.invalid = fmt.Sprintf("members file row %d: %s", e.Row, strings.ToLower(string(e.Code)))
+			}
+		}
+	}
+	for i := range raw {
+		r := &raw[i]
+		s := r.Span
+		m := get(s.MemberID)
+		bad := func(field, format string, args ...any) {
+			msg := fmt.Sprintf(format, args...)
+			ex = append(ex, claim.Exception{Source: source, Row: r.Row, MemberID: s.MemberID, Code: claim.InvalidValue, Field: field, Message: msg, Raw: r.Raw})
+			if m.invalid == "" {
+				m.invalid = fmt.Sprintf("members file row %d: %s", r.Row, msg)
+			}
+		}
+		ci := p.CurrencyIndex(s.PlanCurrency)
+		if ci < 0 {
+			bad("plan_currency", "plan currency %s is not one of the plan's currencies %s", s.PlanCurrency, strings.Join(p.Currencies, ", "))
+			continue
+		}
+		ok := true
+		option := func(field string, given claim.Money, options [][]claim.Money, def claim.Money) claim.Money {
+			if given < 0 {
+				return def
+			}
+			var list []claim.Money
+			if options != nil {
+				list = options[ci]
+			}
+			if !slices.Contains(list, given) {
+				bad(field, "%s %s is not one of the plan's options (%s)", field, given, moneyList(list))
+				ok = false
+			}
+			return given
+		}
+		pct := func(field string, given int64, options []int64) int64 {
+			if given < 0 {
+				return 0
+			}
+			if !slices.Contains(options, given) {
+				bad(field, "%s %s%% is not one of the plan's options (%s)", field, percent(given), percentList(options))
+				ok = false
+			}
+			return given
+		}
+		lowest := func(options [][]claim.Money) claim.Money {
+			if options == nil || len(options[ci]) == 0 {
+				return 0
+			}
+			return options[ci][0]
+		}
+		core, op := &p.Modules[claim.Core], &p.Modules[claim.Outpatient]
+		s.CoreDeductible = option("core_deductible", r.CoreDeductibleGiven, core.Deductibles, 0)
+		s.CoreCoinsurance = pct("core_coinsurance", r.CoreCoinsGiven, core.Coinsurance)
+		s.CoreOOPMax = option("core_oop_max", r.CoreOOPMaxGiven, core.OOPMaximums, lowest(core.OOPMaximums))
+		s.OutpatientDeduct = option("outpatient_deductible", r.OutpatientDeductGiven, op.Deductibles, 0)
+		s.OutpatientCoins = pct("outpatient_coinsurance", r.OutpatientCoinsGiven, op.Coinsurance)
+		s.OutpatientOOPMax = option("outpatient_oop_max", r.OutpatientOOPMaxGiven, op.OOPMaximums, lowest(op.OOPMaximums))
+		for mod := claim.Core; mod <= claim.Dental; mod++ {
+			if s.Modules.Has(mod) && !p.Modules[mod].Present {
+				bad("modules", "module %s is not in the plan", mod)
+				ok = false
+			}
+		}
+		if ok {
+			m.spans = append(m.spans, s)
+		}
+	}
+	ids := make([]string, 0, len(members))
+	for id := range members {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		m := members[id]
+		slices.SortFunc(m.spans, func(a, b claim.Span) int { return int(a.Start - b.Start) })
+		for i := 1; i < len(m.spans); i++ {
+			prev, cur := &m.spans[i-1], &m.spans[i]
+			if cur.Start <= prev.End {
+				msg := fmt.Sprintf("span %s..%s overlaps the span %s..%s of row %d", cur.Start, endText(cur.End), prev.Start, endText(prev.End), prev.Row)
+				ex = append(ex, claim.Exception{Source: source, Row: cur.Row, MemberID: id, Code: claim.InvalidMember, Field: "coverage_start", Message: msg, Raw: rawOf(raw, cur.Row)})
+				if m.invalid == "" {
+					m.invalid = "members file row " + fmt.Sprint(cur.Row) + ": " + msg
+				}
+			}
+		}
+		if m.invalid == "" && len(m.spans) == 0 {
+			m.invalid = "no valid coverage span"
+		}
+	}
+	return members, ex
+}
+
+func rawOf(raw []claim.RawSpan, row int64) string {
+	for i := range raw {
+		if raw[i].Row == row {
+			return raw[i].Raw
+		}
+	}
+	return ""
+}
+
+func endText(d claim.Date) string {
+	if d == claim.OpenEnd {
+		return "open"
+	}
+	return d.String()
+}
+
+func moneyList(list []claim.Money) string {
+	parts := make([]string, len(list))
+	for i, m := range list {
+		parts[i] = m.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func percent(bp int64) string {
+	if bp%100 == 0 {
+		return fmt.Sprint(bp / 100)
+	}
+	return fmt.Sprintf("%d.%02d", bp/100, bp%100)
+}
+
+func percentList(list []int64) string {
+	parts := make([]string, len(list))
+	for i, p := range list {
+		parts[i] = percent(p)
+	}
+	return strings.Join(parts, ", ")
+}

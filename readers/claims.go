@@ -1,0 +1,345 @@
+package readers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// BenefitLookup resolves a benefit_code against the plan: its id, and
+// whether a line of it needs an item_code.
+type BenefitLookup interface {
+	Lookup(code string) (id claim.BenefitID, needsItemCode bool, ok bool)
+}
+
+// The claims columns (SPEC 3.1), in the order MISSING_FIELD and
+// INVALID_VALUE check them.
+const (
+	cClaimID = iota
+	cLineNo
+	cMemberID
+	cServiceDate
+	cServiceEndDate
+	cReceivedDate
+	cBenefitCode
+	cDiagnosisCode
+	cItemCode
+	cCountry
+	cEmergency
+	cTripID
+	cProviderID
+	cPayee
+	cCurrency
+	cBilledAmount
+	cUnits
+	numClaimColumns
+)
+
+var claimColumns = [numClaimColumns]column{
+	cClaimID:        {"claim_id", kindString, true},
+	cLineNo:         {"line_no", kindInt, true},
+	cMemberID:       {"member_id", kindString, true},
+	cServiceDate:    {"service_date", kindDate, true},
+	cServiceEndDate: {"service_end_date", kindDate, false},
+	cReceivedDate:   {"received_date", kindDate, false},
+	cBenefitCode:    {"benefit_code", kindString, true},
+	cDiagnosisCode:  {"diagnosis_code", kindString, false},
+	cItemCode:       {"item_code", kindString, false},
+	cCountry:        {"country", kindString, true},
+	cEmergency:      {"emergency", kindFlag, false},
+	cTripID:         {"trip_id", kindString, false},
+	cProviderID:     {"provider_id", kindString, false},
+	cPayee:          {"payee", kindString, false},
+	cCurrency:       {"currency", kindString, true},
+	cBilledAmount:   {"billed_amount", kindMoney, true},
+	cUnits:          {"units", kindInt, false},
+}
+
+// ClaimsReader streams the claim lines of one claims file in batches:
+//
+//	r, err := readers.OpenClaims(path, source, plan, readers.Options{})
+//	...
+//	defer r.Close()
+//	for r.Next() {
+//		use(r.Lines(), r.Exceptions())
+//	}
+//	if err := r.Err(); err != nil { ... }
+//
+// Every data row of the file ends up exactly once either in Lines or in
+// Exceptions, in file order within each.
+type ClaimsReader struct {
+	t          *table
+	source     int32
+	benefits   BenefitLookup
+	check      func(*claim.Line) (claim.ExceptionCode, string, string)
+	batchSize  int
+	intern     *interner
+	lines      []claim.Line
+	exceptions []claim.Exception
+	err        error
+	done       bool
+}
+
+// OpenClaims opens a claims file (.csv, .csv.gz or .parquet) and reads its
+// header. source is the file's index in the run's --claims list; it goes
+// into every Line and Exception. The error wraps ErrOpen, ErrFormat,
+// ErrMissingColumn or ErrCorrupt.
+func OpenClaims(path string, source int32, benefits BenefitLookup, opt Options) (*ClaimsReader, error) {
+	if benefits == nil {
+		return nil, errors.New("readers: OpenClaims needs a BenefitLookup")
+	}
+	t, err := openTable(path, claimColumns[:], opt)
+	if err != nil {
+		return nil, err
+	}
+	return newClaimsReader(t, source, benefits, opt), nil
+}
+
+func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options) *ClaimsReader {
+	opt = opt.withDefaults()
+	return &ClaimsReader{
+		t:          t,
+		source:     source,
+		benefits:   benefits,
+		check:      opt.Check,
+		batchSize:  opt.BatchSize,
+		intern:     newInterner(),
+		lines:      make([]claim.Line, 0, opt.BatchSize),
+		exceptions: make([]claim.Exception, 0, 64),
+	}
+}
+
+// Next reads the next batch of up to Options.BatchSize rows. It returns false
+// at the end of the file or on an error (see Err). The slices of the previous
+// batch are reused.
+func (r *ClaimsReader) Next() bool {
+	r.lines = r.lines[:0]
+	r.exceptions = r.exceptions[:0]
+	if r.done || r.err != nil {
+		return false
+	}
+	for n := 0; n < r.batchSize; n++ {
+		rec, p, err := r.t.next()
+		if err == io.EOF {
+			r.done = true
+			break
+		}
+		if err != nil {
+			r.err = err
+			r.lines = r.lines[:0]
+			r.exceptions = r.exceptions[:0]
+			return false
+		}
+		r.lines = append(r.lines, claim.Line{})
+		line := &r.lines[len(r.lines)-1]
+		var check rowCheck
+		if p.message != "" {
+			check = rowCheck{code: claim.ParseError, field: r.t.columnName(p.field), message: p.message}
+		} else if check = r.parse(rec, line); check.code == "" && r.check != nil {
+			check.code, check.field, check.message = r.check(line)
+		}
+		if check.code != "" {
+			r.lines = r.lines[:len(r.lines)-1]
+			r.reject(rec, p, check)
+		}
+	}
+	return len(r.lines)+len(r.exceptions) > 0
+}
+
+// Lines returns the accepted rows of the current batch. The slice is reused
+// by Next; the Line values, strings included, may be kept.
+func (r *ClaimsReader) Lines() []claim.Line { return r.lines }
+
+// Exceptions returns the rejected rows of the current batch, with the same
+// ownership as Lines.
+func (r *ClaimsReader) Exceptions() []claim.Exception { return r.exceptions }
+
+// Err returns the error that stopped Next, or nil at a clean end of file.
+func (r *ClaimsReader) Err() error { return r.err }
+
+// Rows returns the number of data records read so far, good and bad.
+func (r *ClaimsReader) Rows() int64 { return r.t.rows }
+
+// Close releases the file. It may be called more than once.
+func (r *ClaimsReader) Close() error { return r.t.close() }
+
+// reject records the current row as an exception. The identifiers come from
+// the row where they could be read: not from a record whose field count is
+// wrong (they may be shifted), nor from fields after a quoting error.
+func (r *ClaimsReader) reject(rec []string, p problem, check rowCheck) {
+	e := claim.Exception{
+		Source:   r.t.name,
+		SourceNo: r.source,
+		Row:      r.t.rows,
+		Code:     check.code,
+		Field:    check.field,
+		Message:  check.message,
+		Raw:      r.t.raw(),
+	}
+	if p.message == "" || p.field >= 0 {
+		e.ClaimID = exceptionText(r.t.field(rec, cClaimID))
+		e.LineNo = exceptionText(r.t.field(rec, cLineNo))
+		e.MemberID = exceptionText(r.t.field(rec, cMemberID))
+	}
+	r.exceptions = append(r.exceptions, e)
+}
+
+// parse checks one well-formed record and fills line. It returns the first
+// failed check in SPEC section 7 order, or the zero rowCheck.
+func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
+	t := r.t
+	var f [numClaimColumns]string
+	for c := range f {
+		f[c] = t.field(rec, c)
+	}
+
+	// MISSING_FIELD
+	for c := range f {
+		if claimColumns[c].required && f[c] == "" {
+			return missing(claimColumns[c].name)
+		}
+	}
+	benefit, needsItem, known := r.benefits.Lookup(f[cBenefitCode])
+	if known && needsItem && f[cItemCode] == "" {
+		return rowCheck{code: claim.MissingField, field: "item_code",
+			message: fmt.Sprintf("item_code is empty; benefit %s needs one", f[cBenefitCode])}
+	}
+
+	// INVALID_VALUE, in column order.
+	lineNo, ok := parseInt(f[cLineNo])
+	if !ok || lineNo < 1 || lineNo > 1<<31-1 {
+		return invalid("line_no", "line_no %s is not an integer from 1 to 2147483647", shorten(f[cLineNo]))
+	}
+	service, check := dateCheck("service_date", f[cServiceDate])
+	if check.code != "" {
+		return check
+	}
+	end, check := dateCheck("service_end_date", f[cServiceEndDate])
+	if check.code != "" {
+		return check
+	}
+	if end == claim.NoDate {
+		end = service
+	} else if end < service {
+		return invalid("service_end_date", "service_end_date %s is before service_date %s", f[cServiceEndDate], f[cServiceDate])
+	}
+	received, check := dateCheck("received_date", f[cReceivedDate])
+	if check.code != "" {
+		return check
+	}
+	if received == claim.NoDate {
+		received = service
+	}
+	var condition string
+	if diag := f[cDiagnosisCode]; diag != "" {
+		if condition, ok = r.intern.condition(diag); !ok {
+			return invalid("diagnosis_code", "diagnosis_code %s is not an ICD-10 code (a letter, then letters or digits, at least 3 without dots)", shorten(diag))
+		}
+	}
+	country, check := r.intern.codeCheck("country", f[cCountry], 2)
+	if check.code != "" {
+		return check
+	}
+	emergency, check := flagCheck("emergency", f[cEmergency])
+	if check.code != "" {
+		return check
+	}
+	var payee claim.PayeeType
+	switch f[cPayee] {
+	case "":
+		payee = claim.PayeeMember
+		if f[cProviderID] != "" {
+			payee = claim.PayeeProvider
+		}
+	case "provider":
+		if f[cProviderID] == "" {
+			return invalid("payee", "payee is provider but provider_id is empty")
+		}
+		payee = claim.PayeeProvider
+	case "member":
+		payee = claim.PayeeMember
+	default:
+		return invalid("payee", "payee %s is not provider or member", shorten(f[cPayee]))
+	}
+	currency, check := r.intern.codeCheck("currency", f[cCurrency], 3)
+	if check.code != "" {
+		return check
+	}
+	billed, check := amountCheck("billed_amount", f[cBilledAmount])
+	if check.code != "" {
+		return check
+	}
+	units := int64(1)
+	if s := f[cUnits]; s != "" {
+		if units, ok = parseInt(s); !ok || units < 1 || units > 1<<31-1 {
+			return invalid("units", "units %s is not an integer from 1 to 2147483647", shorten(s))
+		}
+	}
+
+	// UNKNOWN_BENEFIT
+	if !known {
+		return rowCheck{code: claim.UnknownBenefit, field: "benefit_code",
+			message: fmt.Sprintf("benefit_code %s is not a benefit of the plan", shorten(f[cBenefitCode]))}
+	}
+
+	*line = claim.Line{
+		ClaimID:        f[cClaimID],
+		LineNo:         int32(lineNo),
+		MemberID:       f[cMemberID],
+		ServiceDate:    service,
+		ServiceEndDate: end,
+		ReceivedDate:   received,
+		BenefitCode:    f[cBenefitCode],
+		Benefit:        benefit,
+		Diagnosis:      f[cDiagnosisCode],
+		Condition:      condition,
+		ItemCode:       f[cItemCode],
+		Country:        country,
+		Emergency:      emergency,
+		TripID:         f[cTripID],
+		ProviderID:     f[cProviderID],
+		Payee:          payee,
+		Currency:       currency,
+		Billed:         billed,
+		Units:          int32(units),
+		Source:         r.source,
+		Row:            t.rows,
+	}
+	r.detach(line)
+	return rowCheck{}
+}
+
+// detach copies the strings a line keeps out of its record when the record is
+// much larger than they are. The line's strings are substrings of the record
+// (one allocation per row); in a wide extract with many columns the reader
+// does not use, that would make every kept line hold the whole row.
+func (r *ClaimsReader) detach(line *claim.Line) {
+	kept := len(line.ClaimID) + len(line.MemberID) + len(line.Diagnosis) + len(line.ItemCode) + len(line.TripID) + len(line.ProviderID)
+	if r.t.recordBytes <= 2*kept+128 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(kept)
+	for _, s := range [...]string{line.ClaimID, line.MemberID, line.Diagnosis, line.ItemCode, line.TripID, line.ProviderID} {
+		b.WriteString(s)
+	}
+	text := b.String()
+	next := func(n int) string {
+		s := text[:n]
+		text = text[n:]
+		return s
+	}
+	line.ClaimID = next(len(line.ClaimID))
+	line.MemberID = next(len(line.MemberID))
+	line.Diagnosis = next(len(line.Diagnosis))
+	line.ItemCode = next(len(line.ItemCode))
+	line.TripID = next(len(line.TripID))
+	line.ProviderID = next(len(line.ProviderID))
+	line.BenefitCode = r.intern.share(line.BenefitCode)
+	line.Condition = r.intern.share(line.Condition)
+	line.Country = r.intern.share(line.Country)
+	line.Currency = r.intern.share(line.Currency)
+}

@@ -1,0 +1,52 @@
+// Package readers turns claimsbatch's input files into the domain types of
+// package claim: claim lines (streamed in batches), member coverage spans,
+// FX rates and the accumulator state of an earlier run.
+//
+// # Formats
+//
+// Every reader picks the format by the file's extension: ".csv", ".csv.gz"
+// or ".parquet"; anything else is a configuration error ([ErrFormat]).
+//
+// CSV files are UTF-8, RFC 4180, comma separated, with a header row. Column
+// order is free, unknown columns are ignored and names are case-sensitive
+// (surrounding spaces of a header name are ignored, as is a UTF-8 byte order
+// mark). CRLF line ends are accepted and completely blank lines skipped.
+//
+// Parquet files carry the same column names. Strings may be UTF8/STRING
+// (also dictionary encoded) or unannotated BYTE_ARRAY; dates DATE or ISO
+// strings; amounts DECIMAL (INT32, INT64 or FIXED_LEN_BYTE_ARRAY, any
+// scale), strings, integers, or floating point when the value round-trips
+// exactly to two decimals; integers INT32/INT64 or strings; Y/N flags
+// BOOLEAN or strings. Columns may be OPTIONAL: a null reads as an empty
+// field. Identifier columns may also be integers. Any other physical type in
+// a column the reader uses fails the open ([ErrFormat]); columns the reader
+// does not use may be of any flat type and only show up in an exception's
+// raw text (nested columns are left out of it).
+//
+// # Bad rows and failures
+//
+// A bad row is data: it becomes a claim.Exception (PARSE_ERROR,
+// MISSING_FIELD, INVALID_VALUE, UNKNOWN_BENEFIT, checked in that order as
+// SPEC section 7 asks; the first failure is the row's code) and reading goes
+// on. Every field is trimmed of surrounding ASCII spaces and tabs before it
+// is checked. An error is returned only when the file as a whole cannot be
+// read: it cannot be opened ([ErrOpen]), it lacks a required column
+// ([ErrMissingColumn]), its format or a column type is not supported
+// ([ErrFormat]), or it is broken (a corrupt gzip stream or Parquet page, a
+// runaway row longer than Options.MaxRowBytes: [ErrCorrupt]). Errors name
+// the file and, where there is one, the row and column.
+//
+// An exception's Raw is the row as read: for CSV the record's original text
+// without its line terminator (several physical lines for a record with
+// quoted newlines), for Parquet the row's values joined as a CSV line in the
+// file's column order. Raw is cut at 4 KiB (ending in "…") and invalid UTF-8
+// in it is replaced by U+FFFD so that the exceptions file stays valid UTF-8.
+//
+// # Which reader streams
+//
+// [ClaimsReader] streams: claims files are the big inputs, so they are read
+// batch by batch and never held whole. [ReadMembers], [ReadFX] and
+// [ReadState] load their whole file on purpose: members and FX rates are
+// dimension tables the pipeline needs in full before the first claim can be
+// adjudicated, and the state file is looked up by member throughout the run.
+package readers

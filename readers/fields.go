@@ -1,0 +1,249 @@
+package readers
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// trimSpace removes surrounding ASCII spaces and tabs. It returns a substring,
+// so a trimmed field still shares the record's memory.
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseInt parses an optionally signed decimal integer of at most 18 digits.
+func parseInt(s string) (int64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+
+// isLetters reports whether s is exactly n ASCII letters.
+func isLetters(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// interner shares the short strings that repeat on every row (country,
+// currency, benefit code, ICD-10 category), so the common case allocates
+// nothing and kept lines do not each hold a copy.
+type interner struct {
+	upperOf map[string]string // as written → upper case
+	shared  map[string]string // value → the one copy kept
+}
+
+// maxInterned bounds each map of an interner fed by hostile input.
+const maxInterned = 4096
+
+func newInterner() *interner {
+	return &interner{upperOf: make(map[string]string), shared: make(map[string]string)}
+}
+
+// upper returns s in upper case (ASCII only); s itself when it already is.
+func (in *interner) upper(s string) string {
+	lower := false
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			lower = true
+			break
+		}
+	}
+	if !lower {
+		return s
+	}
+	if u, ok := in.upperOf[s]; ok {
+		return u
+	}
+	u := strings.ToUpper(s)
+	if len(in.upperOf) < maxInterned {
+		in.upperOf[strings.Clone(s)] = u
+	}
+	return u
+}
+
+// bytes returns b as a string, shared with earlier equal ones.
+func (in *interner) bytes(b []byte) string {
+	if s, ok := in.shared[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.shared) < maxInterned {
+		in.shared[s] = s
+	}
+	return s
+}
+
+// share returns a copy of s that does not point into s's memory, shared
+// with earlier equal ones.
+func (in *interner) share(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in.shared[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	if len(in.shared) < maxInterned {
+		in.shared[v] = v
+	}
+	return v
+}
+
+// condition checks an ICD-10 code and returns its category: the first three
+// characters once dots are removed, upper case. ok is false when the code,
+// dots removed, is shorter than three characters, does not start with a
+// letter, or holds anything but letters and digits.
+func (in *interner) condition(code string) (category string, ok bool) {
+	var cat [3]byte
+	n := 0
+	plain := true // code[:3] is already the category
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if c == '.' {
+			if n < 3 {
+				plain = false
+			}
+			continue
+		}
+		if !isLetter(c) && !isDigit(c) || n == 0 && !isLetter(c) {
+			return "", false
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+			if n < 3 {
+				plain = false
+			}
+		}
+		if n < 3 {
+			cat[n] = c
+		}
+		n++
+	}
+	if n < 3 {
+		return "", false
+	}
+	if plain {
+		return code[:3], true
+	}
+	return in.bytes(cat[:]), true
+}
+
+// shorten keeps a value quoted in an exception message readable.
+func shorten(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return s
+	}
+	return exceptionText(s[:max]) + "…"
+}
+
+// moneyProblem says in words why ParseMoney rejected s.
+func moneyProblem(name, s string, err error) string {
+	switch {
+	case errors.Is(err, claim.ErrMoneyPrecision):
+		return fmt.Sprintf("%s %s has more than 2 decimals", name, shorten(s))
+	case errors.Is(err, claim.ErrMoneyRange):
+		return fmt.Sprintf("%s %s is too large", name, shorten(s))
+	}
+	return fmt.Sprintf("%s %s is not a decimal amount", name, shorten(s))
+}
+
+// rowCheck is the outcome of checking one row: the zero value means the row
+// is good. Messages are built only for bad rows, so good rows allocate nothing.
+type rowCheck struct {
+	code    claim.ExceptionCode
+	field   string
+	message string
+}
+
+func missing(name string) rowCheck {
+	return rowCheck{code: claim.MissingField, field: name, message: name + " is empty"}
+}
+
+func invalid(name, format string, args ...any) rowCheck {
+	return rowCheck{code: claim.InvalidValue, field: name, message: fmt.Sprintf(format, args...)}
+}
+
+// dateCheck parses a required or optional date field; empty gives claim.NoDate.
+func dateCheck(name, s string) (claim.Date, rowCheck) {
+	if s == "" {
+		return claim.NoDate, rowCheck{}
+	}
+	d, err := claim.ParseDate(s)
+	if err != nil {
+		return 0, invalid(name, "%s %s is not a valid YYYY-MM-DD date", name, shorten(s))
+	}
+	return d, rowCheck{}
+}
+
+// flagCheck parses a Y/N field; empty is N.
+func flagCheck(name, s string) (bool, rowCheck) {
+	switch s {
+	case "", "N":
+		return false, rowCheck{}
+	case "Y":
+		return true, rowCheck{}
+	}
+	return false, invalid(name, "%s %s is not Y or N", name, shorten(s))
+}
+
+// amountCheck parses a non-negative amount with at most 2 decimals; empty
+// gives -1 (only optional columns get that far empty).
+func amountCheck(name, s string) (claim.Money, rowCheck) {
+	if s == "" {
+		return -1, rowCheck{}
+	}
+	m, err := claim.ParseMoney(s)
+	if err != nil {
+		return 0, rowCheck{code: claim.InvalidValue, field: name, message: moneyProblem(name, s, err)}
+	}
+	if m < 0 {
+		return 0, invalid(name, "%s %s is negative", name, shorten(s))
+	}
+	return m, rowCheck{}
+}
+
+// codeCheck checks a country (n = 2) or currency (n = 3) code and returns
+// it upper case.
+func (in *interner) codeCheck(name, s string, n int) (string, rowCheck) {
+	if !isLetters(s, n) {
+		return "", invalid(name, "%s %s is not %d ASCII letters", name, shorten(s), n)
+	}
+	return in.upper(s), rowCheck{}
+}
