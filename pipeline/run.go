@@ -68,8 +68,8 @@ type job struct {
 	membersInput writers.Input
 	fxInput      writers.Input
 	perFile      []fileCount
-	totals   writers.ControlTotals
-	exWriter *writers.ExceptionsWriter
+	totals       writers.ControlTotals
+	exWriter     *writers.ExceptionsWriter
 }
 
 type lineKey struct {
@@ -369,4 +369,3 @@ func createOutput(pub *writers.Publisher, name string) (io.Writer, *writers.Hash
 	h := writers.NewHashingWriter(f)
 	return h, h, nil
 }
-
