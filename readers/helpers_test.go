@@ -2,8 +2,6 @@ package readers
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -100,6 +98,3 @@ func mustDate(t testing.TB, s string) claim.Date {
 	}
 	return d
 }
-
-var _ = errors.Is
-var _ = io.EOF

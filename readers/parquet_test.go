@@ -575,8 +575,8 @@ func TestParquetNaN(t *testing.T) {
 	for _, e := range got.exceptions {
 		messages = append(messages, e.Message)
 	}
-	want := []string{"billed_amount NaN is not a decimal amount", "billed_amount +Inf is not a decimal amount", "billed_amount 1000000000000000052504760255204420248704468581108159154915854115111802457988908195786371375080447864043704443832883878176942523235360430575644792184786706982848387200926575803737830233794788090059368953234970799945081119038967640880074652742780142494579258788820056842838115467196834763571712.0000… is too large"}
-	want[2] = "billed_amount " + shorten(strconv.FormatFloat(1e300, 'f', -1, 64)) + " is too large"
+	want := []string{"billed_amount NaN is not a decimal amount", "billed_amount +Inf is not a decimal amount",
+		"billed_amount " + shorten(strconv.FormatFloat(1e300, 'f', -1, 64)) + " is too large"}
 	if !reflect.DeepEqual(messages, want) {
 		t.Errorf("messages %q\nwant %q", messages, want)
 	}
@@ -605,9 +605,7 @@ func TestParquetUnsupported(t *testing.T) {
 	}
 	t.Run("nested column", func(t *testing.T) {
 		st := arrow.StructOf(arrow.Field{Name: "x", Type: arrow.BinaryTypes.String, Nullable: true})
-		cols := []arrowColumn{{"claim_id", st}}
 		fields := []arrow.Field{{Name: "claim_id", Type: st, Nullable: true}}
-		_ = cols
 		schema := arrow.NewSchema(fields, nil)
 		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 		b.Field(0).AppendNull()

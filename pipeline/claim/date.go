@@ -130,18 +130,18 @@ func (d Date) AgeOn(on Date) int {
 	return age
 }
 
-// String formats d as YYYY-MM-DD; NoDate formats as "".
+// String formats d as YYYY-MM-DD; NoDate and OpenEnd format as "".
 func (d Date) String() string {
-	if d == NoDate {
+	if d == NoDate || d == OpenEnd {
 		return ""
 	}
 	var buf [10]byte
 	return string(d.AppendTo(buf[:0]))
 }
 
-// AppendTo appends the YYYY-MM-DD form of d to b (nothing for NoDate).
+// AppendTo appends the YYYY-MM-DD form of d to b (nothing for NoDate and OpenEnd).
 func (d Date) AppendTo(b []byte) []byte {
-	if d == NoDate {
+	if d == NoDate || d == OpenEnd {
 		return b
 	}
 	y, m, day := d.Civil()
