@@ -22,7 +22,7 @@ const chunkLines = 4096
 // chunk is a run of consecutive members (in member_id order) and, once a
 // worker has done it, their results and state records.
 type chunk struct {
-	ids     []string
+	members []memberLines
 	results []claim.Result
 	state   []claim.StateRecord
 	done    chan struct{}
@@ -61,29 +61,159 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		return nil, nil, err
 	}
 
-	// Every member with lines or with state, in member_id order.
-	ids := make([]string, 0, len(j.buckets)+len(j.stateIn))
-	for id := range j.buckets {
-		ids = append(ids, id)
-	}
-	for id := range j.stateIn {
-		if _, ok := j.buckets[id]; !ok {
-			ids = append(ids, id)
+	payments := map[payKey]*writers.PaymentRow{}
+	var lines int64
+	nextID := 0 // position in j.sortedIDs
+	for q := range j.memberParts.files {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("pipeline: run interrupted: %w", err)
 		}
-	}
-	slices.Sort(ids)
-	var chunks []*chunk
-	for start := 0; start < len(ids); {
-		end, n := start, 0
-		for end < len(ids) && (n < chunkLines || end == start) {
-			n += len(j.buckets[ids[end]]) + 1
+		// The members of this range: those with lines and those with state only.
+		end := len(j.sortedIDs)
+		if q < len(j.rangeEnds) {
+			end, _ = slices.BinarySearch(j.sortedIDs, j.rangeEnds[q])
 			end++
 		}
-		chunks = append(chunks, &chunk{ids: ids[start:end], done: make(chan struct{})})
-		start = end
+		ids := j.sortedIDs[nextID:end]
+		nextID = end
+		groups, err := j.loadPartition(q, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := j.adjudicatePartition(ctx, groups, keepFrom, rem, st, payments, &lines); err != nil {
+			return nil, nil, err
+		}
 	}
 
-	payments := map[payKey]*writers.PaymentRow{}
+	if err := rem.Close(); err != nil {
+		return nil, nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, nil, err
+	}
+
+	payFile, payHash, err := createOutput(pub, PaymentsName+f.Ext())
+	if err != nil {
+		return nil, nil, err
+	}
+	pw, err := writers.NewPaymentsWriter(payFile, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]writers.PaymentRow, 0, len(payments))
+	for _, p := range payments {
+		rows = append(rows, *p)
+	}
+	slices.SortFunc(rows, func(a, b writers.PaymentRow) int {
+		return cmp.Or(cmp.Compare(a.PayeeType, b.PayeeType), strings.Compare(a.PayeeID, b.PayeeID), strings.Compare(a.PlanCurrency, b.PlanCurrency))
+	})
+	if err := pw.Write(rows); err != nil {
+		return nil, nil, err
+	}
+	if err := pw.Close(); err != nil {
+		return nil, nil, err
+	}
+	j.log.Info("adjudicated", "lines", j.totals.LinesAdjudicated, "members", len(j.sortedIDs), "payees", len(rows))
+	outs := []writers.Output{
+		{Name: RemittanceName + f.Ext(), Rows: rem.Rows()},
+		{Name: PaymentsName + f.Ext(), Rows: pw.Rows()},
+		{Name: StateName + f.Ext(), Rows: st.Rows()},
+	}
+	return outs, []*writers.HashingWriter{remHash, payHash, stHash}, nil
+}
+
+type payKey struct {
+	payee    claim.PayeeType
+	id       string
+	currency string
+}
+
+// memberLines is one member's lines of a partition, in SPEC order.
+type memberLines struct {
+	id    string
+	lines []claim.Line
+}
+
+// loadPartition reads member partition q and groups its lines by member, in
+// member_id order; ids are the partition's members (with lines or with state
+// only), sorted.
+func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
+	dec, err := j.memberParts.open(q)
+	if err != nil {
+		return nil, err
+	}
+	loaded := make([]claim.Line, 0, j.memberParts.counts[q])
+	for dec.next() {
+		loaded = append(loaded, claim.Line{})
+		dec.line(&loaded[len(loaded)-1])
+	}
+	if dec.err != nil {
+		return nil, dec.err
+	}
+	j.memberParts.release(q)
+	// Sort an index, then permute: moving 4-byte indices is far cheaper than
+	// moving Line values around.
+	order := make([]int32, len(loaded))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &loaded[a], &loaded[b]
+		if c := strings.Compare(x.MemberID, y.MemberID); c != 0 {
+			return c
+		}
+		return compareLinePtrs(x, y)
+	})
+	// Apply the permutation in place, cycle by cycle, so the partition is
+	// never held twice.
+	lines := loaded
+	for i := range order {
+		if order[i] < 0 {
+			continue
+		}
+		tmp := lines[i]
+		cur := i
+		for {
+			next := int(order[cur])
+			order[cur] = -1
+			if next == i {
+				lines[cur] = tmp
+				break
+			}
+			lines[cur] = lines[next]
+			cur = next
+		}
+	}
+	order = nil
+	groups := make([]memberLines, 0, len(ids))
+	at := 0
+	for _, id := range ids {
+		start := at
+		for at < len(lines) && lines[at].MemberID == id {
+			at++
+		}
+		groups = append(groups, memberLines{id: id, lines: lines[start:at]})
+	}
+	if at != len(lines) {
+		return nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
+	}
+	return groups, nil
+}
+
+// adjudicatePartition adjudicates the members of one partition in parallel
+// and writes their results and state in member order.
+func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, keepFrom claim.Date,
+	rem *writers.RemittanceWriter, st *writers.StateWriter, payments map[payKey]*writers.PaymentRow, lines *int64) error {
+	var chunks []*chunk
+	for start := 0; start < len(groups); {
+		end, n := start, 0
+		for end < len(groups) && (n < chunkLines || end == start) {
+			n += len(groups[end].lines) + 1
+			end++
+		}
+		chunks = append(chunks, &chunk{members: groups[start:end], done: make(chan struct{})})
+		start = end
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	work := make(chan *chunk)
 	// At most 2 × workers chunks are adjudicated ahead of the writer, so the
@@ -118,7 +248,6 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		})
 	}
 	g.Go(func() error {
-		var lines int64
 		for _, c := range chunks {
 			select {
 			case <-c.done:
@@ -144,74 +273,33 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 				p.LineCount++
 				p.PlanPaid += r.PlanPaid
 			}
-			lines += int64(len(c.results))
-			c.results, c.state = nil, nil
+			*lines += int64(len(c.results))
+			c.results, c.state, c.members = nil, nil, nil
 			<-inFlight
 			if j.cfg.Progress != nil {
-				j.cfg.Progress("adjudicating", lines)
+				j.cfg.Progress("adjudicating", *lines)
 			}
 		}
 		return nil
 	})
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
-	}
-	if err := rem.Close(); err != nil {
-		return nil, nil, err
-	}
-	if err := st.Close(); err != nil {
-		return nil, nil, err
-	}
-
-	payFile, payHash, err := createOutput(pub, PaymentsName+f.Ext())
-	if err != nil {
-		return nil, nil, err
-	}
-	pw, err := writers.NewPaymentsWriter(payFile, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows := make([]writers.PaymentRow, 0, len(payments))
-	for _, p := range payments {
-		rows = append(rows, *p)
-	}
-	slices.SortFunc(rows, func(a, b writers.PaymentRow) int {
-		return cmp.Or(cmp.Compare(a.PayeeType, b.PayeeType), strings.Compare(a.PayeeID, b.PayeeID), strings.Compare(a.PlanCurrency, b.PlanCurrency))
-	})
-	if err := pw.Write(rows); err != nil {
-		return nil, nil, err
-	}
-	if err := pw.Close(); err != nil {
-		return nil, nil, err
-	}
-	j.log.Info("adjudicated", "lines", j.totals.LinesAdjudicated, "members", len(ids), "payees", len(rows))
-	outs := []writers.Output{
-		{Name: RemittanceName + f.Ext(), Rows: rem.Rows()},
-		{Name: PaymentsName + f.Ext(), Rows: pw.Rows()},
-		{Name: StateName + f.Ext(), Rows: st.Rows()},
-	}
-	return outs, []*writers.HashingWriter{remHash, payHash, stHash}, nil
-}
-
-type payKey struct {
-	payee    claim.PayeeType
-	id       string
-	currency string
+	return g.Wait()
 }
 
 // adjudicateChunk adjudicates the members of c with the worker's Member and
 // collects their results and state records.
 func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) error {
 	var engineRecs, lineRecs []claim.StateRecord
-	for _, id := range c.ids {
+	for _, ml := range c.members {
+		id := ml.id
 		m.Reset()
 		engineRecs, lineRecs = engineRecs[:0], lineRecs[:0]
 		for _, r := range j.stateIn[id] {
-			switch {
-			case r.Kind != kindLine:
-				engineRecs = append(engineRecs, r)
-			case r.Scope >= keepFrom:
+			// Adjudicated line keys are never pruned: they are what makes a
+			// re-fed extract pay nothing twice, however old its lines.
+			if r.Kind == kindLine {
 				lineRecs = append(lineRecs, r)
+			} else {
+				engineRecs = append(engineRecs, r)
 			}
 		}
 		if len(engineRecs) > 0 {
@@ -219,13 +307,10 @@ func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) e
 				return fmt.Errorf("%w: state file %s: %v", ErrConfig, j.cfg.StateIn, err)
 			}
 		}
-		if lines := j.buckets[id]; len(lines) > 0 {
-			slices.SortFunc(lines, compareLines)
+		if lines := ml.lines; len(lines) > 0 {
 			c.results = j.engine.Adjudicate(m, j.members[id].spans, lines, c.results)
 			for i := range lines {
-				if lines[i].ServiceDate >= keepFrom {
-					lineRecs = append(lineRecs, lineRecord(&lines[i]))
-				}
+				lineRecs = append(lineRecs, lineRecord(&lines[i]))
 			}
 		}
 		c.state = j.engine.AppendState(m, id, keepFrom, c.state)
@@ -237,11 +322,11 @@ func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) e
 	return nil
 }
 
-func compareLines(a, b claim.Line) int {
-	if claim.Less(&a, &b) {
+func compareLinePtrs(a, b *claim.Line) int {
+	if claim.Less(a, b) {
 		return -1
 	}
-	if claim.Less(&b, &a) {
+	if claim.Less(b, a) {
 		return 1
 	}
 	return 0

@@ -3,77 +3,160 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"claimsbatch/pipeline/claim"
 	"claimsbatch/pipeline/engine"
 	"claimsbatch/readers"
 )
 
-// readClaims streams every claims file, in order, through the readers' row
-// checks and the run-level checks (member, FX, duplicate line), writes the
-// exceptions as they come and keeps the accepted lines per member.
+// Memory model. Accepted lines never stay in memory as a whole: the run
+// streams them into spill files in two steps, so peak memory depends on the
+// memory budget, not on the number of lines.
+//
+//  1. read: every claims file goes through the readers and the run-level checks
+//     (member, FX); an accepted line is written with its raw text to one of
+//     the "claim" partitions, chosen by a hash of (claim_id, line_no), and a
+//     rejected row to the exceptions spill, in input order.
+//  2. dedupe: each claim partition is read back in input order; the first copy
+//     of a (claim_id, line_no) is kept (written to the "member" partition of
+//     its member_id's range), a later one becomes DUPLICATE_LINE. A claim
+//     partition's keys are all that is in memory.
+//  3. adjudicate: member partitions cover consecutive member_id ranges sized
+//     from the member line counts, so reading them in order gives the SPEC's
+//     output order; one partition at a time is loaded, grouped by member and
+//     adjudicated in parallel.
+//
+// The exceptions of steps 1 and 2 are merged by (file, row) at the end.
+
+// bytesPerLine is the measured memory one loaded line costs in step 3 (the
+// Line value, its decoded text, its share of the sort index and results).
+const bytesPerLine = 450
+
+// bytesPerKey is what one key costs in the dedupe map of step 2.
+const bytesPerKey = 96
+
+const maxPartitions = 256
+
+// claimPartitionCount picks the number of claim partitions from the input
+// size and the memory budget.
+func (j *job) claimPartitionCount() int {
+	var bytes int64
+	for _, path := range j.cfg.Claims {
+		if st, err := os.Stat(path); err == nil {
+			per := int64(60) // bytes per line of CSV
+			if filepath.Ext(path) == ".parquet" || filepath.Ext(path) == ".gz" {
+				per = 15
+			}
+			bytes += st.Size() / per * bytesPerKey
+		}
+	}
+	return clampPartitions(bytes, j.cfg.MemoryLimit/4)
+}
+
+func clampPartitions(need, budget int64) int {
+	if budget <= 0 {
+		budget = 1
+	}
+	n := (need + budget - 1) / budget
+	return int(max(1, min(n, maxPartitions)))
+}
+
+func claimHash(l *claim.Line, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(l.ClaimID))
+	var b [4]byte
+	b[0], b[1], b[2], b[3] = byte(l.LineNo), byte(l.LineNo>>8), byte(l.LineNo>>16), byte(l.LineNo>>24)
+	h.Write(b[:])
+	return int(h.Sum64() % uint64(n))
+}
+
+// readClaims is step 1.
 func (j *job) readClaims(ctx context.Context) error {
-	j.buckets = make(map[string][]claim.Line, len(j.members))
 	j.perFile = make([]fileCount, len(j.cfg.Claims))
-	if j.seen == nil {
-		j.seen = make(map[lineKey]lineWhere)
+	var err error
+	if j.claimParts, err = newPartitions(j.spillDir, "claims", j.claimPartitionCount()); err != nil {
+		return err
+	}
+	if j.readerEx, err = newPartitions(j.spillDir, "exceptions", 1); err != nil {
+		return err
 	}
 	var total int64
 	for i, path := range j.cfg.Claims {
-		source := int32(i)
-		base := filepath.Base(path)
-		r, err := readers.OpenClaims(path, source, j.plan, readers.Options{
-			BatchSize: j.cfg.BatchSize,
-			Check:     j.check,
-		})
-		if err != nil {
-			return configError(err)
-		}
-		fc := &j.perFile[i]
-		for r.Next() {
-			if err := ctx.Err(); err != nil {
-				r.Close()
-				return fmt.Errorf("pipeline: run interrupted: %w", err)
-			}
-			for _, l := range r.Lines() {
-				j.buckets[l.MemberID] = append(j.buckets[l.MemberID], l)
-				if l.ReceivedDate > j.asOf || j.asOf == claim.NoDate {
-					j.asOf = l.ReceivedDate
-				}
-			}
-			ex := r.Exceptions()
-			for k := range ex {
-				j.totals.AddException(ex[k].Code)
-			}
-			if err := j.exWriter.Write(ex); err != nil {
-				r.Close()
-				return err
-			}
-			fc.exceptions += int64(len(ex))
-			if j.cfg.Progress != nil {
-				j.cfg.Progress("reading", total+r.Rows())
-			}
-		}
-		if err := r.Err(); err != nil {
-			r.Close()
+		if err := j.readClaimsFile(ctx, int32(i), path, &total); err != nil {
 			return err
 		}
-		fc.rows = r.Rows()
-		total += fc.rows
-		if err := r.Close(); err != nil {
-			return fmt.Errorf("pipeline: %s: %w", path, err)
-		}
-		j.log.Info("claims file read", "file", base, "rows", fc.rows, "exceptions", fc.exceptions)
 	}
 	j.totals.LinesRead = total
-	return nil
+	if err := j.claimParts.finish(); err != nil {
+		return err
+	}
+	return j.readerEx.finish()
 }
 
-// check applies the run-level row checks in SPEC order (UNKNOWN_MEMBER,
-// INVALID_MEMBER, NO_FX_RATE, DUPLICATE_LINE) to a line that passed the
-// reader's own, and prices it in the plan currency. A line it accepts is
-// recorded so a later copy is a DUPLICATE_LINE.
+func (j *job) readClaimsFile(ctx context.Context, source int32, path string, total *int64) error {
+	var r *readers.ClaimsReader
+	var spillErr error
+	check := func(l *claim.Line) (claim.ExceptionCode, string, string) {
+		if code, field, msg := j.check(l); code != "" {
+			return code, field, msg
+		}
+		if spillErr == nil {
+			spillErr = j.claimParts.writeLine(claimHash(l, len(j.claimParts.files)), l, r.Raw())
+		}
+		j.members[l.MemberID].lines++
+		if j.asOf == claim.NoDate || l.ReceivedDate > j.asOf {
+			j.asOf = l.ReceivedDate
+		}
+		return "", "", ""
+	}
+	r, err := readers.OpenClaims(path, source, j.plan, readers.Options{BatchSize: j.cfg.BatchSize, Check: check})
+	if err != nil {
+		return configError(err)
+	}
+	defer r.Close()
+	fc := &j.perFile[source]
+	for r.Next() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("pipeline: run interrupted: %w", err)
+		}
+		if spillErr != nil {
+			return spillErr
+		}
+		ex := r.Exceptions()
+		for k := range ex {
+			j.totals.AddException(ex[k].Code)
+			if err := j.readerEx.writeException(0, &ex[k]); err != nil {
+				return fmt.Errorf("pipeline: spill: %w", err)
+			}
+		}
+		fc.exceptions += int64(len(ex))
+		if j.cfg.Progress != nil {
+			j.cfg.Progress("reading", *total+r.Rows())
+		}
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if spillErr != nil {
+		return fmt.Errorf("pipeline: spill: %w", spillErr)
+	}
+	fc.rows = r.Rows()
+	*total += fc.rows
+	j.log.Info("claims file read", "file", filepath.Base(path), "rows", fc.rows, "exceptions", fc.exceptions)
+	return r.Close()
+}
+
+// check applies the run-level row checks of SPEC section 7 that need no
+// other row (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE) to a line that
+// passed the reader's own, and prices it in the plan currency.
 func (j *job) check(l *claim.Line) (claim.ExceptionCode, string, string) {
 	m := j.members[l.MemberID]
 	if m == nil {
@@ -98,14 +181,134 @@ func (j *job) check(l *claim.Line) (claim.ExceptionCode, string, string) {
 		}
 		l.Charge, l.FXRate = rate.convert(l.Billed), rate.text
 	}
-	key := lineKey{l.ClaimID, l.LineNo}
-	if where, dup := j.seen[key]; dup {
-		if where.source < 0 {
-			return claim.DuplicateLine, "line_no", "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
-		}
-		return claim.DuplicateLine, "line_no", fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d",
-			filepath.Base(j.cfg.Claims[where.source]), where.row)
-	}
-	j.seen[key] = lineWhere{source: l.Source, row: l.Row}
 	return "", "", ""
+}
+
+// memberRanges splits the members with lines (and the members with state)
+// into consecutive member_id ranges of about budget bytes of lines each. It
+// returns each range's last member id.
+func (j *job) memberRanges() []string {
+	ids := make([]string, 0, len(j.members)+len(j.stateIn))
+	for id, m := range j.members {
+		if m.lines > 0 {
+			ids = append(ids, id)
+		}
+	}
+	for id := range j.stateIn {
+		if m := j.members[id]; m == nil || m.lines == 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var total int64
+	for _, id := range ids {
+		if m := j.members[id]; m != nil {
+			total += int64(m.lines)
+		}
+	}
+	// A fifth of the budget for the loaded lines keeps the live heap near a
+	// third of it with the results, the members and the payments, so the
+	// garbage collector is not driven by the limit.
+	budget := j.cfg.MemoryLimit / 5
+	n := clampPartitions(total*bytesPerLine, budget)
+	per := (total + int64(n) - 1) / int64(n)
+	var ends []string
+	var acc int64
+	for i, id := range ids {
+		if m := j.members[id]; m != nil {
+			acc += int64(m.lines)
+		}
+		if acc >= per || i == len(ids)-1 {
+			ends = append(ends, id)
+			acc = 0
+		}
+	}
+	j.sortedIDs = ids
+	return ends
+}
+
+// dedupe is step 2.
+func (j *job) dedupe(ctx context.Context) error {
+	j.rangeEnds = j.memberRanges()
+	var err error
+	if j.memberParts, err = newPartitions(j.spillDir, "members", max(1, len(j.rangeEnds))); err != nil {
+		return err
+	}
+	// State keys by claim partition, so each partition's map starts with them.
+	n := len(j.claimParts.files)
+	stateKeys := make([][]lineKey, n)
+	for _, recs := range j.stateIn {
+		for _, r := range recs {
+			if r.Kind == kindLine {
+				k := lineKey{r.Key, int32(r.Count)}
+				i := claimHash(&claim.Line{ClaimID: k.claimID, LineNo: k.lineNo}, n)
+				stateKeys[i] = append(stateKeys[i], k)
+			}
+		}
+	}
+	for p := 0; p < n; p++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("pipeline: run interrupted: %w", err)
+		}
+		seen := make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys[p])))
+		for _, k := range stateKeys[p] {
+			seen[k] = lineWhere{source: -1}
+		}
+		dec, err := j.claimParts.open(p)
+		if err != nil {
+			return err
+		}
+		// A partition's records are in input order, so its duplicates are too.
+		var dups *partitions
+		var l claim.Line
+		for dec.next() {
+			raw := dec.line(&l)
+			if dec.err != nil {
+				break
+			}
+			key := lineKey{l.ClaimID, l.LineNo}
+			if where, dup := seen[key]; dup {
+				msg := "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
+				if where.source >= 0 {
+					msg = fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d", filepath.Base(j.cfg.Claims[where.source]), where.row)
+				}
+				x := claim.Exception{Source: filepath.Base(j.cfg.Claims[l.Source]), SourceNo: l.Source, Row: l.Row,
+					ClaimID: l.ClaimID, LineNo: fmt.Sprint(l.LineNo), MemberID: l.MemberID, Code: claim.DuplicateLine, Field: "line_no", Message: msg, Raw: raw}
+				if dups == nil {
+					if dups, err = newPartitions(j.spillDir, "duplicates", 1); err != nil {
+						return err
+					}
+					j.dupParts = append(j.dupParts, dups)
+				}
+				if err := dups.writeException(0, &x); err != nil {
+					return fmt.Errorf("pipeline: spill: %w", err)
+				}
+				j.totals.AddException(x.Code)
+				j.perFile[x.SourceNo].exceptions++
+				j.members[l.MemberID].lines--
+				continue
+			}
+			// A clone, so the map does not keep the whole decoded record alive.
+			seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
+			if err := j.memberParts.writeLine(j.rangeOf(l.MemberID), &l, ""); err != nil {
+				return fmt.Errorf("pipeline: spill: %w", err)
+			}
+		}
+		if dec.err != nil {
+			return dec.err
+		}
+		j.claimParts.release(p)
+		if dups != nil {
+			if err := dups.finish(); err != nil {
+				return err
+			}
+		}
+	}
+	return j.memberParts.finish()
+}
+
+// rangeOf returns the member partition of a member id.
+func (j *job) rangeOf(id string) int {
+	i, _ := slices.BinarySearch(j.rangeEnds, id)
+	return i
 }

@@ -38,6 +38,13 @@ type Config struct {
 	// Workers is the number of adjudication goroutines; 0 = GOMAXPROCS. The
 	// output is byte-identical for any value.
 	Workers int
+	// MemoryLimit is the memory budget in bytes the run sizes its partitions
+	// from (it does not set the Go runtime's limit; cmd does); 0 =
+	// DefaultMemoryLimit.
+	MemoryLimit int64
+	// TmpDir is where the spill files go (in a claimsbatch-spill-* directory
+	// removed at the end, on failure too); "" = the system temp directory.
+	TmpDir string
 	// BatchSize is the readers' batch size; 0 = the readers' default.
 	BatchSize int
 	RunID     string       // "" = derived from the inputs' content hashes
@@ -47,6 +54,9 @@ type Config struct {
 	// the number of claim rows read so far.
 	Progress func(phase string, rowsRead int64)
 }
+
+// DefaultMemoryLimit is the memory budget when Config.MemoryLimit is 0.
+const DefaultMemoryLimit = 512 << 20
 
 // Summary is what Run reports when it completes.
 type Summary struct {

@@ -15,6 +15,7 @@ import (
 type member struct {
 	spans   []claim.Span // sorted by start
 	invalid string       // why the member is invalid ("" = valid)
+	lines   int32        // accepted lines of this run (for partition sizing)
 }
 
 // resolveMembers applies the plan's defaults and option lists to the members

@@ -59,10 +59,17 @@ type job struct {
 	stateIn      map[string][]claim.StateRecord // per member, LINE records included
 	stateAsOf    claim.Date
 	stateInNotes []string
-	seen         map[lineKey]lineWhere // accepted (claim_id, line_no) keys
 
-	buckets map[string][]claim.Line // accepted lines per member
-	asOf    claim.Date              // latest received_date of this run's lines
+	asOf claim.Date // latest received_date of this run's lines
+
+	// Spilling (see claims.go).
+	spillDir    string
+	claimParts  *partitions   // step 1: accepted lines with raw text, by (claim_id, line_no)
+	readerEx    *partitions   // step 1: rejected rows, in input order
+	dupParts    []*partitions // step 2: DUPLICATE_LINE rows, each in input order
+	memberParts *partitions   // step 2: deduplicated lines, by member_id range
+	rangeEnds   []string      // last member id of each member partition
+	sortedIDs   []string      // members with lines or state, sorted
 
 	memberEx     []claim.Exception
 	membersInput writers.Input
@@ -122,6 +129,11 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		return nil, err
 	}
 	defer pub.Abort() // after a successful Commit this does nothing
+	if j.spillDir, err = os.MkdirTemp(cfg.TmpDir, "claimsbatch-spill-*"); err != nil {
+		hg.Wait()
+		return nil, fmt.Errorf("pipeline: temporary directory: %w", err)
+	}
+	defer j.removeSpill()
 
 	if err := j.loadMembers(); err != nil {
 		hg.Wait()
@@ -146,6 +158,15 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		return nil, err
 	}
 	if err := j.readClaims(ctx); err != nil {
+		hg.Wait()
+		return nil, err
+	}
+	if err := j.dedupe(ctx); err != nil {
+		hg.Wait()
+		return nil, err
+	}
+	err = mergeExceptions(append([]*partitions{j.readerEx}, j.dupParts...), j.exWriter.Write)
+	if err != nil {
 		hg.Wait()
 		return nil, err
 	}
@@ -238,6 +259,19 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	return &Summary{RunID: runID, OutDir: cfg.OutDir, Files: files, ControlTotals: j.totals}, nil
 }
 
+// removeSpill removes the run's spill files, on success and on failure alike.
+func (j *job) removeSpill() {
+	j.claimParts.close()
+	j.readerEx.close()
+	for _, p := range j.dupParts {
+		p.close()
+	}
+	j.memberParts.close()
+	if j.spillDir != "" {
+		os.RemoveAll(j.spillDir)
+	}
+}
+
 func planSource(p *plan.Plan) string {
 	if p.Source == plan.DefaultName {
 		return "built in"
@@ -274,6 +308,9 @@ func (j *job) checkConfig() error {
 	}
 	if cfg.StateKeepYears == 0 {
 		cfg.StateKeepYears = 2
+	}
+	if cfg.MemoryLimit <= 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"strconv"
 
 	"claimsbatch/pipeline/claim"
 	"claimsbatch/readers"
@@ -18,7 +17,6 @@ const (
 // adjudicated line keys for DUPLICATE_LINE and groups the rest per member.
 func (j *job) loadState() error {
 	j.stateIn = map[string][]claim.StateRecord{}
-	j.seen = map[lineKey]lineWhere{}
 	if j.cfg.StateIn == "" {
 		return nil
 	}
@@ -54,10 +52,9 @@ func (j *job) loadState() error {
 		switch r.Kind {
 		case kindMeta:
 		case kindLine:
-			j.seen[lineKey{r.Key, int32(r.Count)}] = lineWhere{source: -1}
 			j.stateIn[r.MemberID] = append(j.stateIn[r.MemberID], r)
 		default:
-			if !j.engineKnows(r) {
+			if !j.engine.Knows(r) {
 				if j.cfg.AllowPlanChange {
 					continue // an accumulator of the old plan that the new one does not have
 				}
@@ -68,12 +65,6 @@ func (j *job) loadState() error {
 	}
 	j.log.Info("state loaded", "records", len(recs), "members", len(j.stateIn))
 	return nil
-}
-
-// engineKnows reports whether a member record can be loaded under this plan.
-func (j *job) engineKnows(r claim.StateRecord) bool {
-	m := j.engine.NewMember()
-	return j.engine.LoadState(m, []claim.StateRecord{{Kind: "YEAR", Scope: r.Scope, Detail: r.Scope.String()}, r}) == nil
 }
 
 // metaRecords are the run-level rows at the top of the state output.
@@ -89,5 +80,3 @@ func (j *job) metaRecords(runID string, asOf claim.Date) []claim.StateRecord {
 func lineRecord(l *claim.Line) claim.StateRecord {
 	return claim.StateRecord{Kind: kindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID, Count: int64(l.LineNo)}
 }
-
-var _ = strconv.Itoa

@@ -343,3 +343,9 @@ func (r *ClaimsReader) detach(line *claim.Line) {
 	line.Country = r.intern.share(line.Country)
 	line.Currency = r.intern.share(line.Currency)
 }
+
+// Raw returns the current row as read (see Exception.Raw). It is meant for
+// Options.Check, which runs while the row is current: the pipeline keeps the
+// raw text of accepted lines so a row it rejects later (DUPLICATE_LINE, found
+// after partitioning) still carries it.
+func (r *ClaimsReader) Raw() string { return r.t.raw() }

@@ -5,7 +5,9 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +33,8 @@ type runFlags struct {
 	allowPlanChange bool
 	stateKeepYears  int
 	batchSize       int
+	memoryLimit     string
+	tmpDir          string
 	quiet           bool
 	debug           bool
 }
@@ -63,13 +67,15 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 	fl.StringVar(&f.format, "format", "csv", "output format: csv or parquet")
 	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per reader batch (0 = default 8192)")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
+	fl.StringVar(&f.tmpDir, "tmp-dir", "", "directory for spill files (default: the system temp directory); they are removed at the end, also on failure or interrupt")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
 	if !validate {
 		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
 		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
-		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output policy years that ended more than this many years before the run's latest received_date (negative: keep all)")
+		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's latest received_date (negative: keep all); adjudicated line keys are always kept")
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := f.config(validate)
@@ -77,6 +83,9 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 			return err
 		}
 		cfg.Logger = newLogger(stderr, f.quiet, f.debug)
+		// The runtime's soft limit sits a little under the budget: the rest
+		// is stacks, buffers and memory not yet returned to the system.
+		debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10)
 		cfg.Progress = progressLogger(cfg, f.quiet)
 		start := time.Now()
 		var sum *pipeline.Summary
@@ -115,6 +124,10 @@ func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 			return cfg, err
 		}
 	}
+	limit, err := parseSize(f.memoryLimit)
+	if err != nil {
+		return cfg, usageError{fmt.Errorf("--memory-limit: %w", err)}
+	}
 	if f.workers < 0 {
 		return cfg, usageError{fmt.Errorf("--workers must be at least 1")}
 	}
@@ -122,7 +135,7 @@ func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn,
 		AllowPlanChange: f.allowPlanChange, StateKeepYears: f.stateKeepYears,
 		Plan: p, OutDir: f.out, Format: format, Workers: f.workers, BatchSize: f.batchSize,
-		RunID: f.runID, Version: version,
+		RunID: f.runID, Version: version, MemoryLimit: limit, TmpDir: f.tmpDir,
 	}, nil
 }
 
@@ -200,4 +213,25 @@ func peakRSS() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(ru.Maxrss)/1024) // Linux reports KiB
+}
+
+// parseSize parses a byte size such as 512MiB, 2GiB, 800MB or 1048576.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		factor int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	factor := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, factor = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB", s)
+	}
+	return n * factor, nil
 }

@@ -258,3 +258,21 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 	}
 	return nil
 }
+
+// Knows reports whether a state record can be loaded under this engine's
+// plan: its accumulator, lifetime limit or benefit exists. Records of other
+// kinds do not depend on the plan.
+func (e *Engine) Knows(r claim.StateRecord) bool {
+	switch r.Kind {
+	case KindAcc:
+		return slices.Contains(e.yearAmountNames, r.Key) || slices.Contains(e.yearUnitNames, r.Key)
+	case KindLife:
+		return slices.Contains(e.lifetimeNames, r.Key)
+	case KindItem:
+		_, _, ok := e.plan.Lookup(r.Key)
+		return ok
+	case KindYear, KindCond, KindDates, KindTrip, KindTripless, KindDup:
+		return true
+	}
+	return false
+}

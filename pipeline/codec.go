@@ -1,0 +1,203 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// The spill codec: a length-prefixed record of varints and strings. It is
+// private to one run (written and read by the same binary), so it carries no
+// version. Decoding makes one string per record and slices every field out
+// of it, so a decoded line costs one allocation.
+
+type encoder struct{ buf []byte }
+
+func (e *encoder) reset()        { e.buf = e.buf[:0] }
+func (e *encoder) int(v int64)   { e.buf = binary.AppendVarint(e.buf, v) }
+func (e *encoder) uint(v uint64) { e.buf = binary.AppendUvarint(e.buf, v) }
+func (e *encoder) str(s string)  { e.uint(uint64(len(s))); e.buf = append(e.buf, s...) }
+func (e *encoder) bool(b bool)   { e.buf = append(e.buf, boolByte(b)) }
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// frame writes the record as uvarint(len) + bytes.
+func (e *encoder) frame(w *bufio.Writer) error {
+	var hdr [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[:], uint64(len(e.buf)))
+	if _, err := w.Write(hdr[:n]); err != nil {
+		return err
+	}
+	_, err := w.Write(e.buf)
+	return err
+}
+
+func (e *encoder) line(l *claim.Line, raw string) {
+	e.reset()
+	e.str(l.ClaimID)
+	e.int(int64(l.LineNo))
+	e.str(l.MemberID)
+	e.int(int64(l.ServiceDate))
+	e.int(int64(l.ServiceEndDate))
+	e.int(int64(l.ReceivedDate))
+	e.str(l.BenefitCode)
+	e.int(int64(l.Benefit))
+	e.str(l.Diagnosis)
+	e.str(l.Condition)
+	e.str(l.ItemCode)
+	e.str(l.Country)
+	e.bool(l.Emergency)
+	e.str(l.TripID)
+	e.str(l.ProviderID)
+	e.int(int64(l.Payee))
+	e.str(l.Currency)
+	e.int(int64(l.Billed))
+	e.int(int64(l.Units))
+	e.int(int64(l.Charge))
+	e.str(l.FXRate)
+	e.str(l.PlanCurrency)
+	e.int(int64(l.Source))
+	e.int(l.Row)
+	e.str(raw)
+}
+
+func (e *encoder) exception(x *claim.Exception) {
+	e.reset()
+	e.str(x.Source)
+	e.int(int64(x.SourceNo))
+	e.int(x.Row)
+	e.str(x.ClaimID)
+	e.str(x.LineNo)
+	e.str(x.MemberID)
+	e.str(string(x.Code))
+	e.str(x.Field)
+	e.str(x.Message)
+	e.str(x.Raw)
+}
+
+var errSpillCorrupt = errors.New("pipeline: spill file corrupt")
+
+// decoder reads framed records from a spill file.
+type decoder struct {
+	r   *bufio.Reader
+	buf []byte
+	s   string // the current record as one string
+	pos int
+	err error
+}
+
+func newDecoder(r io.Reader) *decoder { return &decoder{r: bufio.NewReaderSize(r, 256<<10)} }
+
+// next loads the next record; it returns false at the end or on an error.
+func (d *decoder) next() bool {
+	n, err := binary.ReadUvarint(d.r)
+	if err == io.EOF {
+		return false
+	}
+	if err != nil {
+		d.err = fmt.Errorf("%w: %v", errSpillCorrupt, err)
+		return false
+	}
+	if cap(d.buf) < int(n) {
+		d.buf = make([]byte, n)
+	}
+	d.buf = d.buf[:n]
+	if _, err := io.ReadFull(d.r, d.buf); err != nil {
+		d.err = fmt.Errorf("%w: %v", errSpillCorrupt, err)
+		return false
+	}
+	d.s = string(d.buf)
+	d.pos = 0
+	return true
+}
+
+func (d *decoder) uint() uint64 {
+	v, n := binary.Uvarint(d.buf[d.pos:])
+	if n <= 0 {
+		d.err = errSpillCorrupt
+		return 0
+	}
+	d.pos += n
+	return v
+}
+
+func (d *decoder) int() int64 {
+	v, n := binary.Varint(d.buf[d.pos:])
+	if n <= 0 {
+		d.err = errSpillCorrupt
+		return 0
+	}
+	d.pos += n
+	return v
+}
+
+func (d *decoder) str() string {
+	n := int(d.uint())
+	if d.err != nil || d.pos+n > len(d.s) {
+		d.err = errSpillCorrupt
+		return ""
+	}
+	s := d.s[d.pos : d.pos+n]
+	d.pos += n
+	return s
+}
+
+func (d *decoder) bool() bool {
+	if d.pos >= len(d.buf) {
+		d.err = errSpillCorrupt
+		return false
+	}
+	b := d.buf[d.pos] == 1
+	d.pos++
+	return b
+}
+
+// line decodes a line record; raw is "" when the record has none.
+func (d *decoder) line(l *claim.Line) (raw string) {
+	l.ClaimID = d.str()
+	l.LineNo = int32(d.int())
+	l.MemberID = d.str()
+	l.ServiceDate = claim.Date(d.int())
+	l.ServiceEndDate = claim.Date(d.int())
+	l.ReceivedDate = claim.Date(d.int())
+	l.BenefitCode = d.str()
+	l.Benefit = claim.BenefitID(d.int())
+	l.Diagnosis = d.str()
+	l.Condition = d.str()
+	l.ItemCode = d.str()
+	l.Country = d.str()
+	l.Emergency = d.bool()
+	l.TripID = d.str()
+	l.ProviderID = d.str()
+	l.Payee = claim.PayeeType(d.int())
+	l.Currency = d.str()
+	l.Billed = claim.Money(d.int())
+	l.Units = int32(d.int())
+	l.Charge = claim.Money(d.int())
+	l.FXRate = d.str()
+	l.PlanCurrency = d.str()
+	l.Source = int32(d.int())
+	l.Row = d.int()
+	return d.str()
+}
+
+func (d *decoder) exception(x *claim.Exception) {
+	x.Source = d.str()
+	x.SourceNo = int32(d.int())
+	x.Row = d.int()
+	x.ClaimID = d.str()
+	x.LineNo = d.str()
+	x.MemberID = d.str()
+	x.Code = claim.ExceptionCode(d.str())
+	x.Field = d.str()
+	x.Message = d.str()
+	x.Raw = d.str()
+}

@@ -1,0 +1,739 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"claimsbatch/pipeline/claim"
+	"claimsbatch/writers"
+)
+
+// maxLineProblems bounds how many per-row mismatches Verify lists for one
+// file; the rest are counted in one closing problem, so a file garbled
+// throughout gives a readable report instead of millions of lines.
+const maxLineProblems = 20
+
+// Verify rechecks a published run directory against its manifest.json, so
+// that a nightly job (or an auditor) can tell that the files in dir are the
+// ones the run wrote and that their numbers tie out. It checks:
+//
+//   - every output the manifest lists exists, and its SHA-256 and row count
+//     (CSV: records minus the header; Parquet: the footer's row count) are
+//     the manifest's;
+//   - the manifest's control totals hold (writers.ControlTotals.Check) and
+//     agree with its per-input counts;
+//   - remittance: on every line charge = plan_paid + deductible + coinsurance
+//   - not_covered and member_responsibility = deductible + coinsurance +
+//     not_covered, run_id is the manifest's, and the per-currency sums (lines,
+//     charge, plan_paid, deductible, coinsurance, not_covered,
+//     member_responsibility, plan_paid per module) are the manifest's;
+//   - payments: per currency, plan_paid adds up to the remittance's plan_paid
+//     and line_count to its lines;
+//   - exceptions: the rows match the manifest's exception counts (in total
+//     per input, and per code for the claims files' rows);
+//   - state: its META rows name the manifest's run id and plan.
+//
+// Outputs are read as CSV or Parquet by extension, streaming. problems lists
+// every mismatch, each naming its file (at most maxLineProblems per-row
+// mismatches per file, then their count); it is empty when the run checks
+// out. err is for what stops the check before it starts: dir missing or not a
+// directory, no manifest.json in it or one that cannot be opened; it wraps
+// ErrConfig. A manifest that does not decode is a problem, not an error: the
+// directory does not hold what a run published.
+func Verify(dir string) (problems []string, err error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: verify: %w", ErrConfig, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%w: verify: %s is not a directory", ErrConfig, dir)
+	}
+	mf, err := os.Open(filepath.Join(dir, ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: verify: %s has no %s: not a published run (a failed or killed run publishes none)", ErrConfig, dir, ManifestName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: verify: %w", ErrConfig, err)
+	}
+	man, err := writers.ReadManifest(mf)
+	mf.Close()
+	if err != nil {
+		return []string{fmt.Sprintf("%s: not a valid manifest: %v", ManifestName, err)}, nil
+	}
+	v := &verifier{dir: dir, man: man}
+	v.checkManifest()
+	for _, o := range man.Outputs {
+		v.checkOutput(o)
+	}
+	v.crossCheck()
+	return v.problems, nil
+}
+
+type verifier struct {
+	dir      string
+	man      *writers.Manifest
+	problems []string
+
+	// What the content checks found, for the cross-file checks.
+	remittance *currencySums               // nil when the manifest lists no remittance
+	remName    string                      // its file name
+	payments   map[string]*paymentSums     // per plan currency; nil when no payments file
+	payName    string                      // its file name
+	exceptions map[string]map[string]int64 // per source, per code; nil when no exceptions file
+	exName     string
+}
+
+// currencySums are the remittance's totals, recomputed line by line.
+type currencySums struct {
+	rows  int64
+	byCur map[string]*writers.CurrencyTotals
+}
+
+type paymentSums struct {
+	lines int64
+	paid  claim.Money
+}
+
+func (v *verifier) addf(format string, args ...any) {
+	v.problems = append(v.problems, fmt.Sprintf(format, args...))
+}
+
+// checkManifest checks the manifest's own arithmetic: the control totals'
+// identities and their agreement with the per-input counts.
+func (v *verifier) checkManifest() {
+	ct := &v.man.ControlTotals
+	if err := ct.Check(); err != nil {
+		v.addf("%s: %v", ManifestName, err)
+	}
+	var rows, adjudicated, exceptions int64
+	for _, in := range v.man.Inputs {
+		if in.Role != writers.RoleClaims {
+			continue
+		}
+		rows += in.Rows
+		adjudicated += in.Adjudicated
+		exceptions += in.Exceptions
+		if in.Rows != in.Adjudicated+in.Exceptions {
+			v.addf("%s: input %s: rows %d != adjudicated %d + exceptions %d", ManifestName, in.Path, in.Rows, in.Adjudicated, in.Exceptions)
+		}
+	}
+	if rows != ct.LinesRead || adjudicated != ct.LinesAdjudicated || exceptions != ct.Exceptions {
+		v.addf("%s: the claims inputs add up to %d rows, %d adjudicated, %d exceptions; control_totals say %d, %d, %d",
+			ManifestName, rows, adjudicated, exceptions, ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
+	}
+}
+
+// outputKind is the table an output name holds: "remittance", "payments",
+// "exceptions", "state", or "" for a name Verify has no content check for.
+func outputKind(name string) (kind string, parquet bool) {
+	base, parquet := strings.CutSuffix(name, ".parquet")
+	if !parquet {
+		var ok bool
+		if base, ok = strings.CutSuffix(name, ".csv"); !ok {
+			return "", false
+		}
+	}
+	switch base {
+	case RemittanceName, PaymentsName, ExceptionsName, StateName:
+		return base, parquet
+	}
+	return "", parquet
+}
+
+// checkOutput checks one output's bytes, row count and content.
+func (v *verifier) checkOutput(o writers.Output) {
+	if o.Name == "" || o.Name != filepath.Base(o.Name) || o.Name == "." || o.Name == ".." || o.Name == ManifestName {
+		v.addf("%s: output name %q is not a plain file name of an output", ManifestName, o.Name)
+		return
+	}
+	path := filepath.Join(v.dir, o.Name)
+	kind, isParquet := outputKind(o.Name)
+	t := &tableCheck{v: v, name: o.Name}
+	switch kind {
+	case RemittanceName:
+		t.columns, t.row = v.remittanceRow(o.Name)
+	case PaymentsName:
+		t.columns, t.row = v.paymentsRow(o.Name)
+	case ExceptionsName:
+		t.columns, t.row = v.exceptionsRow(o.Name)
+	case StateName:
+		t.columns, t.row = v.stateRow(o.Name)
+	}
+	var (
+		sum  string
+		rows int64
+		err  error
+	)
+	if isParquet {
+		sum, rows, err = t.readParquet(path)
+	} else {
+		sum, rows, err = t.readCSV(path)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		v.addf("%s: listed in %s but missing from %s", o.Name, ManifestName, v.dir)
+		return
+	}
+	if err != nil {
+		v.addf("%s: %v", o.Name, err)
+	}
+	if sum != "" && sum != o.SHA256 {
+		v.addf("%s: sha256 %s, %s says %s (the file was changed after the run published it)", o.Name, sum, ManifestName, o.SHA256)
+	}
+	if rows >= 0 && rows != o.Rows {
+		v.addf("%s: %d rows, %s says %d", o.Name, rows, ManifestName, o.Rows)
+	}
+	if t.lineProblems > maxLineProblems {
+		v.addf("%s: %d more rows with a mismatch (the first %d are listed)", o.Name, t.lineProblems-maxLineProblems, maxLineProblems)
+	}
+}
+
+// tableCheck reads one output table: it hashes the bytes, counts the rows
+// and hands the wanted columns of each row, as text, to row (nil: count and
+// hash only).
+type tableCheck struct {
+	v            *verifier
+	name         string
+	columns      []string
+	row          func(t *tableCheck, n int64, rec []string)
+	lineProblems int
+}
+
+// lineProblem records a mismatch of data row n (counted from 1).
+func (t *tableCheck) lineProblem(n int64, format string, args ...any) {
+	t.lineProblems++
+	if t.lineProblems <= maxLineProblems {
+		t.v.addf("%s row %d: %s", t.name, n, fmt.Sprintf(format, args...))
+	}
+}
+
+// money parses an amount column of row n; a bad one is a line problem.
+func (t *tableCheck) money(n int64, column, s string) (claim.Money, bool) {
+	m, err := claim.ParseMoney(s)
+	if err != nil {
+		t.lineProblem(n, "%s %q is not an amount", column, s)
+		return 0, false
+	}
+	return m, true
+}
+
+// readCSV hashes the file while it parses it. rows is -1 when the file does
+// not parse to the end (the error says where).
+func (t *tableCheck) readCSV(path string) (sum string, rows int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", -1, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	tee := io.TeeReader(f, h)
+	rows, err = t.parseCSV(tee)
+	// Hash what the CSV reader did not get to.
+	if _, cerr := io.Copy(io.Discard, tee); cerr != nil {
+		return "", -1, cerr
+	}
+	return hex.EncodeToString(h.Sum(nil)), rows, err
+}
+
+func (t *tableCheck) parseCSV(r io.Reader) (int64, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return -1, fmt.Errorf("empty file, no header row")
+	}
+	if err != nil {
+		return -1, fmt.Errorf("header: %w", err)
+	}
+	idx, err := columnIndexes(header, t.columns)
+	if err != nil {
+		return -1, err
+	}
+	rec := make([]string, len(t.columns))
+	var n int64
+	for {
+		fields, err := cr.Read()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return -1, fmt.Errorf("not readable as CSV after %d data rows: %w", n, err)
+		}
+		n++
+		if t.row != nil {
+			for i, j := range idx {
+				rec[i] = fields[j]
+			}
+			t.row(t, n, rec)
+		}
+	}
+}
+
+func columnIndexes(header, want []string) ([]int, error) {
+	idx := make([]int, len(want))
+	for i, c := range want {
+		idx[i] = slices.Index(header, c)
+		if idx[i] < 0 {
+			return nil, fmt.Errorf("no column %s", c)
+		}
+	}
+	return idx, nil
+}
+
+// readParquet hashes the file, takes the row count from its footer and reads
+// the wanted columns. rows is -1 when the footer cannot be read.
+func (t *tableCheck) readParquet(path string) (sum string, rows int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", -1, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", -1, err
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	rows, err = t.parseParquet(f)
+	return sum, rows, err
+}
+
+func (t *tableCheck) parseParquet(f *os.File) (rows int64, err error) {
+	rows = -1
+	defer func() {
+		// arrow-go's decoder may panic on a damaged file rather than return
+		// an error; a damaged output is a finding, not a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("not a readable Parquet file: %v", p)
+		}
+	}()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return -1, fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	defer pf.Close()
+	rows = pf.NumRows()
+	if t.row == nil {
+		return rows, nil
+	}
+	if err := parquetChunksInFile(pf); err != nil {
+		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	dropParquetArrowSchema(pf)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	if err != nil {
+		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	leaves := make([]int, len(t.columns))
+	for i, c := range t.columns {
+		leaves[i] = -1
+		for _, fld := range fr.Manifest.Fields {
+			if fld.IsLeaf() && fld.Field.Name == c {
+				leaves[i] = fld.ColIndex
+			}
+		}
+		if leaves[i] < 0 {
+			return rows, fmt.Errorf("no column %s", c)
+		}
+	}
+	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+	if err != nil {
+		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	defer rr.Release()
+	rec := make([]string, len(t.columns))
+	var n int64
+	for rr.Next() {
+		batch := rr.RecordBatch()
+		cols := make([]arrow.Array, len(t.columns))
+		for i := range cols {
+			cols[i] = batch.Column(i)
+		}
+		for r := 0; r < int(batch.NumRows()); r++ {
+			n++
+			for i, col := range cols {
+				if rec[i], err = parquetText(col, r); err != nil {
+					return rows, fmt.Errorf("column %s: %w", t.columns[i], err)
+				}
+			}
+			t.row(t, n, rec)
+		}
+	}
+	if err := rr.Err(); err != nil {
+		return rows, fmt.Errorf("not readable after %d rows: %w", n, err)
+	}
+	if n != rows {
+		return rows, fmt.Errorf("the footer says %d rows, the row groups hold %d", rows, n)
+	}
+	return rows, nil
+}
+
+// parquetText is value i of a column as the CSV output writes it. Only the
+// types the writers use are known: strings, integers, DATE, DECIMAL(·,2).
+func parquetText(a arrow.Array, i int) (string, error) {
+	if a.IsNull(i) {
+		return "", nil
+	}
+	switch a := a.(type) {
+	case *array.String:
+		return a.Value(i), nil
+	case *array.LargeString:
+		return a.Value(i), nil
+	case *array.Int32:
+		return strconv.FormatInt(int64(a.Value(i)), 10), nil
+	case *array.Int64:
+		return strconv.FormatInt(a.Value(i), 10), nil
+	case *array.Date32:
+		return claim.Date(a.Value(i)).String(), nil
+	case *array.Decimal64:
+		if s := a.DataType().(arrow.DecimalType).GetScale(); s != 2 {
+			return "", fmt.Errorf("DECIMAL with scale %d, want 2", s)
+		}
+		return claim.Money(a.Value(i)).String(), nil
+	case *array.Decimal128:
+		if s := a.DataType().(arrow.DecimalType).GetScale(); s != 2 {
+			return "", fmt.Errorf("DECIMAL with scale %d, want 2", s)
+		}
+		v := a.Value(i)
+		if hi, lo := v.HighBits(), v.LowBits(); (hi == 0 && lo < 1<<63) || (hi == -1 && lo >= 1<<63) {
+			return claim.Money(int64(lo)).String(), nil
+		}
+		return "", fmt.Errorf("amount out of range")
+	}
+	return "", fmt.Errorf("unexpected type %s", a.DataType())
+}
+
+// parquetChunksInFile checks that every column chunk lies inside the file:
+// arrow-go allocates a chunk's declared length before reading it, so a
+// damaged length would be a fatal out-of-memory error (as the readers
+// package found by fuzzing).
+func parquetChunksInFile(pf *file.Reader) error {
+	md := pf.MetaData()
+	size := md.GetSourceFileSize()
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		rg := md.RowGroup(i)
+		for j := 0; j < rg.NumColumns(); j++ {
+			chunk, err := rg.ColumnChunk(j)
+			if err != nil {
+				return err
+			}
+			start := chunk.DataPageOffset()
+			if d := chunk.DictionaryPageOffset(); chunk.HasDictionaryPage() && d > 0 && d < start {
+				start = d
+			}
+			if length := chunk.TotalCompressedSize(); start < 0 || length < 0 || start > size || length > size-start {
+				return fmt.Errorf("row group %d, column %d lies outside the file", i, j)
+			}
+		}
+	}
+	return nil
+}
+
+// dropParquetArrowSchema makes the Arrow types come from the Parquet schema
+// alone: arrow-go trusts the lengths in the stored Arrow schema, and a
+// damaged one can make it allocate without bound.
+func dropParquetArrowSchema(pf *file.Reader) {
+	md := pf.MetaData().FileMetaData
+	kept := md.KeyValueMetadata[:0:0]
+	for _, kv := range md.KeyValueMetadata {
+		if kv != nil && kv.Key != "ARROW:schema" {
+			kept = append(kept, kv)
+		}
+	}
+	md.KeyValueMetadata = kept
+}
+
+// The content checks, one per table. Each returns the columns it reads and
+// the function that checks a row of them.
+
+func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64, []string)) {
+	if v.remittance != nil {
+		v.addf("%s: lists a second remittance output %s", ManifestName, name)
+		return nil, nil
+	}
+	sums := &currencySums{byCur: map[string]*writers.CurrencyTotals{}}
+	v.remittance, v.remName = sums, name
+	const (
+		runID = iota
+		claimID
+		lineNo
+		planCurrency
+		module
+		charge
+		deductible
+		coinsurance
+		notCovered
+		planPaid
+		memberResp
+	)
+	columns := []string{"run_id", "claim_id", "line_no", "plan_currency", "module",
+		"charge", "deductible", "coinsurance", "not_covered", "plan_paid", "member_responsibility"}
+	return columns, func(t *tableCheck, n int64, rec []string) {
+		sums.rows = n
+		if rec[runID] != v.man.RunID {
+			t.lineProblem(n, "run_id %q, %s says %q", rec[runID], ManifestName, v.man.RunID)
+		}
+		var amounts [6]claim.Money
+		for i := range amounts {
+			m, ok := t.money(n, columns[charge+i], rec[charge+i])
+			if !ok {
+				return
+			}
+			amounts[i] = m
+		}
+		c, d, co, nc, pp, mr := amounts[0], amounts[1], amounts[2], amounts[3], amounts[4], amounts[5]
+		line := fmt.Sprintf("(claim %s line %s)", rec[claimID], rec[lineNo])
+		if sum := pp + d + co + nc; c != sum {
+			t.lineProblem(n, "%s charge %s != plan_paid + deductible + coinsurance + not_covered = %s", line, c, sum)
+		}
+		if sum := d + co + nc; mr != sum {
+			t.lineProblem(n, "%s member_responsibility %s != deductible + coinsurance + not_covered = %s", line, mr, sum)
+		}
+		cur := sums.byCur[rec[planCurrency]]
+		if cur == nil {
+			cur = &writers.CurrencyTotals{PlanCurrency: rec[planCurrency]}
+			sums.byCur[rec[planCurrency]] = cur
+		}
+		cur.Lines++
+		cur.Charge += c
+		cur.Deductible += d
+		cur.Coinsurance += co
+		cur.NotCovered += nc
+		cur.PlanPaid += pp
+		cur.MemberResponsibility += mr
+		switch rec[module] {
+		case claim.Core.String():
+			cur.PaidByModule.Core += pp
+		case claim.Outpatient.String():
+			cur.PaidByModule.Outpatient += pp
+		case claim.Dental.String():
+			cur.PaidByModule.Dental += pp
+		default:
+			t.lineProblem(n, "%s module %q is not core, outpatient or dental", line, rec[module])
+		}
+	}
+}
+
+func (v *verifier) paymentsRow(name string) ([]string, func(*tableCheck, int64, []string)) {
+	if v.payments != nil {
+		v.addf("%s: lists a second payments output %s", ManifestName, name)
+		return nil, nil
+	}
+	sums := map[string]*paymentSums{}
+	v.payments, v.payName = sums, name
+	return []string{"plan_currency", "line_count", "plan_paid"}, func(t *tableCheck, n int64, rec []string) {
+		lines, err := strconv.ParseInt(rec[1], 10, 64)
+		if err != nil {
+			t.lineProblem(n, "line_count %q is not an integer", rec[1])
+			return
+		}
+		paid, ok := t.money(n, "plan_paid", rec[2])
+		if !ok {
+			return
+		}
+		s := sums[rec[0]]
+		if s == nil {
+			s = &paymentSums{}
+			sums[rec[0]] = s
+		}
+		s.lines += lines
+		s.paid += paid
+	}
+}
+
+func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64, []string)) {
+	if v.exceptions != nil {
+		v.addf("%s: lists a second exceptions output %s", ManifestName, name)
+		return nil, nil
+	}
+	counts := map[string]map[string]int64{}
+	v.exceptions, v.exName = counts, name
+	return []string{"source", "code"}, func(t *tableCheck, n int64, rec []string) {
+		bySource := counts[rec[0]]
+		if bySource == nil {
+			bySource = map[string]int64{}
+			counts[rec[0]] = bySource
+		}
+		bySource[rec[1]]++
+	}
+}
+
+func (v *verifier) stateRow(name string) ([]string, func(*tableCheck, int64, []string)) {
+	return []string{"kind", "key", "detail"}, func(t *tableCheck, n int64, rec []string) {
+		if rec[0] != kindMeta {
+			return
+		}
+		var want string
+		switch rec[1] {
+		case "run_id":
+			want = v.man.RunID
+		case "plan_sha256":
+			want = v.man.Plan.SHA256
+		default:
+			return
+		}
+		if rec[2] != want {
+			t.lineProblem(n, "META %s %q, %s says %q", rec[1], rec[2], ManifestName, want)
+		}
+	}
+}
+
+// crossCheck compares what the files add up to with the manifest and with
+// each other.
+func (v *verifier) crossCheck() {
+	ct := &v.man.ControlTotals
+	if rem := v.remittance; rem != nil {
+		if rem.rows != ct.LinesAdjudicated {
+			v.addf("%s: %d lines, %s control_totals say %d adjudicated", v.remName, rem.rows, ManifestName, ct.LinesAdjudicated)
+		}
+		currencies := make([]string, 0, len(rem.byCur))
+		for c := range rem.byCur {
+			currencies = append(currencies, c)
+		}
+		for _, t := range ct.PerCurrency {
+			if _, ok := rem.byCur[t.PlanCurrency]; !ok {
+				currencies = append(currencies, t.PlanCurrency)
+			}
+		}
+		slices.Sort(currencies)
+		for _, c := range currencies {
+			got := writers.CurrencyTotals{PlanCurrency: c}
+			if s := rem.byCur[c]; s != nil {
+				got = *s
+			}
+			want := writers.CurrencyTotals{PlanCurrency: c}
+			if i := slices.IndexFunc(ct.PerCurrency, func(t writers.CurrencyTotals) bool { return t.PlanCurrency == c }); i >= 0 {
+				want = ct.PerCurrency[i]
+			}
+			v.compareTotals(got, want)
+		}
+	} else if len(ct.PerCurrency) > 0 {
+		v.addf("%s: has per-currency totals but lists no remittance output", ManifestName)
+	}
+
+	if v.payments != nil && v.remittance != nil {
+		currencies := make([]string, 0, len(v.payments))
+		for c := range v.payments {
+			currencies = append(currencies, c)
+		}
+		for c := range v.remittance.byCur {
+			if _, ok := v.payments[c]; !ok {
+				currencies = append(currencies, c)
+			}
+		}
+		slices.Sort(currencies)
+		for _, c := range currencies {
+			var pay paymentSums
+			if p := v.payments[c]; p != nil {
+				pay = *p
+			}
+			var rem writers.CurrencyTotals
+			if r := v.remittance.byCur[c]; r != nil {
+				rem = *r
+			}
+			if pay.paid != rem.PlanPaid {
+				v.addf("%s: %s plan_paid adds up to %s, %s plan_paid to %s", v.payName, c, pay.paid, v.remName, rem.PlanPaid)
+			}
+			if pay.lines != rem.Lines {
+				v.addf("%s: %s line_count adds up to %d, %s has %d lines", v.payName, c, pay.lines, v.remName, rem.Lines)
+			}
+		}
+	}
+
+	if v.exceptions != nil {
+		v.checkExceptions()
+	}
+}
+
+// compareTotals reports each total of one currency that differs between the
+// remittance (got) and the manifest (want).
+func (v *verifier) compareTotals(got, want writers.CurrencyTotals) {
+	c := got.PlanCurrency
+	if got.Lines != want.Lines {
+		v.addf("%s: %s has %d lines, %s per_currency says %d", v.remName, c, got.Lines, ManifestName, want.Lines)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want claim.Money
+	}{
+		{"charge", got.Charge, want.Charge},
+		{"plan_paid", got.PlanPaid, want.PlanPaid},
+		{"deductible", got.Deductible, want.Deductible},
+		{"coinsurance", got.Coinsurance, want.Coinsurance},
+		{"not_covered", got.NotCovered, want.NotCovered},
+		{"member_responsibility", got.MemberResponsibility, want.MemberResponsibility},
+		{"plan_paid core", got.PaidByModule.Core, want.PaidByModule.Core},
+		{"plan_paid outpatient", got.PaidByModule.Outpatient, want.PaidByModule.Outpatient},
+		{"plan_paid dental", got.PaidByModule.Dental, want.PaidByModule.Dental},
+	} {
+		if f.got != f.want {
+			v.addf("%s: %s %s adds up to %s, %s per_currency says %s", v.remName, c, f.name, f.got, ManifestName, f.want)
+		}
+	}
+}
+
+// checkExceptions compares the exceptions file with the manifest: its rows
+// with the inputs' exception counts, and its claims rows per code with
+// exceptions_by_code. The source column holds a file's base name, so the
+// per-code check is skipped when a claims file shares its base name with the
+// members or FX file.
+func (v *verifier) checkExceptions() {
+	var total, inFile int64
+	claimSources := map[string]bool{}
+	otherSources := map[string]bool{}
+	for _, in := range v.man.Inputs {
+		total += in.Exceptions
+		if in.Role == writers.RoleClaims {
+			claimSources[filepath.Base(in.Path)] = true
+		} else {
+			otherSources[filepath.Base(in.Path)] = true
+		}
+	}
+	byCode := map[string]int64{}
+	for source, codes := range v.exceptions {
+		for code, n := range codes {
+			inFile += n
+			if claimSources[source] {
+				byCode[code] += n
+			}
+		}
+	}
+	if inFile != total {
+		v.addf("%s: %d exceptions, the %s inputs' exceptions add up to %d", v.exName, inFile, ManifestName, total)
+	}
+	for s := range claimSources {
+		if otherSources[s] {
+			return
+		}
+	}
+	codes := make([]string, 0, len(byCode))
+	for c := range byCode {
+		codes = append(codes, c)
+	}
+	for c := range v.man.ControlTotals.ExceptionsByCode {
+		if _, ok := byCode[string(c)]; !ok {
+			codes = append(codes, string(c))
+		}
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		if got, want := byCode[c], v.man.ControlTotals.ExceptionsByCode[claim.ExceptionCode(c)]; got != want {
+			v.addf("%s: %d claims rows with code %s, %s exceptions_by_code says %d", v.exName, got, c, ManifestName, want)
+		}
+	}
+}
