@@ -63,26 +63,48 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 
 	payments := map[payKey]*writers.PaymentRow{}
 	var lines int64
-	nextID := 0 // position in j.sortedIDs
-	for q := range j.memberParts.files {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("pipeline: run interrupted: %w", err)
+	// One goroutine loads (reads, groups, sorts) the next member partition
+	// while the current one is adjudicated; at most one waits loaded.
+	type loadedPartition struct {
+		groups []memberLines
+		err    error
+	}
+	loaded := make(chan loadedPartition, 1)
+	lctx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	go func() {
+		defer close(loaded)
+		nextID := 0 // position in j.sortedIDs
+		for q := range j.memberParts.files {
+			// The members of this range: those with lines and those with state only.
+			end := len(j.sortedIDs)
+			if q < len(j.rangeEnds) {
+				end, _ = slices.BinarySearch(j.sortedIDs, j.rangeEnds[q])
+				end++
+			}
+			ids := j.sortedIDs[nextID:end]
+			nextID = end
+			groups, err := j.loadPartition(q, ids)
+			select {
+			case loaded <- loadedPartition{groups, err}:
+			case <-lctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		// The members of this range: those with lines and those with state only.
-		end := len(j.sortedIDs)
-		if q < len(j.rangeEnds) {
-			end, _ = slices.BinarySearch(j.sortedIDs, j.rangeEnds[q])
-			end++
+	}()
+	for lp := range loaded {
+		if lp.err != nil {
+			return nil, nil, lp.err
 		}
-		ids := j.sortedIDs[nextID:end]
-		nextID = end
-		groups, err := j.loadPartition(q, ids)
-		if err != nil {
+		if err := j.adjudicatePartition(ctx, lp.groups, keepFrom, rem, st, payments, &lines); err != nil {
 			return nil, nil, err
 		}
-		if err := j.adjudicatePartition(ctx, groups, keepFrom, rem, st, payments, &lines); err != nil {
-			return nil, nil, err
-		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("pipeline: run interrupted: %w", err)
 	}
 
 	if err := rem.Close(); err != nil {
@@ -211,7 +233,8 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			n += len(groups[end].lines) + 1
 			end++
 		}
-		chunks = append(chunks, &chunk{members: groups[start:end], done: make(chan struct{})})
+		chunks = append(chunks, &chunk{members: groups[start:end], done: make(chan struct{}),
+			results: make([]claim.Result, 0, n), state: make([]claim.StateRecord, 0, 3*n)})
 		start = end
 	}
 	g, gctx := errgroup.WithContext(ctx)

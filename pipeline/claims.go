@@ -206,10 +206,11 @@ func (j *job) memberRanges() []string {
 			total += int64(m.lines)
 		}
 	}
-	// A fifth of the budget for the loaded lines keeps the live heap near a
-	// third of it with the results, the members and the payments, so the
-	// garbage collector is not driven by the limit.
-	budget := j.cfg.MemoryLimit / 5
+	// An eighth of the budget per loaded partition (one adjudicated, one
+	// loading) keeps the live heap near a third of it with the results, the
+	// members and the payments, so the garbage collector is not driven by
+	// the limit.
+	budget := j.cfg.MemoryLimit / 8 // two partitions may be loaded at once
 	n := clampPartitions(total*bytesPerLine, budget)
 	per := (total + int64(n) - 1) / int64(n)
 	var ends []string

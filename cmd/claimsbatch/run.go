@@ -85,7 +85,7 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 		cfg.Logger = newLogger(stderr, f.quiet, f.debug)
 		// The runtime's soft limit sits a little under the budget: the rest
 		// is stacks, buffers and memory not yet returned to the system.
-		debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10))
 		cfg.Progress = progressLogger(cfg, f.quiet)
 		start := time.Now()
 		var sum *pipeline.Summary
