@@ -300,7 +300,7 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			c.results, c.state, c.members = nil, nil, nil
 			<-inFlight
 			if j.cfg.Progress != nil {
-				j.cfg.Progress("adjudicating", *lines)
+				j.cfg.Progress("adjudicating", *lines, j.accepted)
 			}
 		}
 		return nil

@@ -139,7 +139,7 @@ func (j *job) readClaimsFile(ctx context.Context, source int32, path string, tot
 		}
 		fc.exceptions += int64(len(ex))
 		if j.cfg.Progress != nil {
-			j.cfg.Progress("reading", *total+r.Rows())
+			j.cfg.Progress("reading", *total+r.Rows(), 0)
 		}
 	}
 	if err := r.Err(); err != nil {
@@ -247,10 +247,18 @@ func (j *job) dedupe(ctx context.Context) error {
 			}
 		}
 	}
+	var spilled, done int64
+	for _, c := range j.claimParts.counts {
+		spilled += c
+	}
 	for p := 0; p < n; p++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("pipeline: run interrupted: %w", err)
 		}
+		if j.cfg.Progress != nil {
+			j.cfg.Progress("deduplicating", done, spilled)
+		}
+		done += j.claimParts.counts[p]
 		seen := make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys[p])))
 		for _, k := range stateKeys[p] {
 			seen[k] = lineWhere{source: -1}
@@ -291,6 +299,7 @@ func (j *job) dedupe(ctx context.Context) error {
 			}
 			// A clone, so the map does not keep the whole decoded record alive.
 			seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
+			j.accepted++
 			if err := j.memberParts.writeLine(j.rangeOf(l.MemberID), &l, ""); err != nil {
 				return fmt.Errorf("pipeline: spill: %w", err)
 			}

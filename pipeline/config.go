@@ -50,9 +50,10 @@ type Config struct {
 	RunID     string       // "" = derived from the inputs' content hashes
 	Version   string       // tool version for the manifest
 	Logger    *slog.Logger // nil = discard; never given member ids or rows at info level
-	// Progress, when set, is called from time to time with the phase and
-	// the number of claim rows read so far.
-	Progress func(phase string, rowsRead int64)
+	// Progress, when set, is called from time to time (from one goroutine at
+	// a time) with the phase ("reading", "deduplicating", "adjudicating"),
+	// the rows or lines done in it and its total, 0 when not known yet.
+	Progress func(phase string, done, total int64)
 }
 
 // DefaultMemoryLimit is the memory budget when Config.MemoryLimit is 0.

@@ -60,7 +60,8 @@ type job struct {
 	stateAsOf    claim.Date
 	stateInNotes []string
 
-	asOf claim.Date // latest received_date of this run's lines
+	asOf     claim.Date // latest received_date of this run's lines
+	accepted int64      // lines that passed every row check
 
 	// Spilling (see claims.go).
 	spillDir    string

@@ -77,7 +77,7 @@ func Verify(dir string) (problems []string, err error) {
 	if err != nil {
 		return []string{fmt.Sprintf("%s: not a valid manifest: %v", ManifestName, err)}, nil
 	}
-	v := &verifier{dir: dir, man: man}
+	v := &verifier{dir: dir, man: man, unreadable: map[string]bool{}}
 	v.checkManifest()
 	for _, o := range man.Outputs {
 		v.checkOutput(o)
@@ -98,6 +98,9 @@ type verifier struct {
 	payName    string                      // its file name
 	exceptions map[string]map[string]int64 // per source, per code; nil when no exceptions file
 	exName     string
+	// unreadable holds the tables whose content could not be read to the
+	// end; their partial sums are left out of the cross-file checks.
+	unreadable map[string]bool
 }
 
 // currencySums are the remittance's totals, recomputed line by line.
@@ -192,6 +195,9 @@ func (v *verifier) checkOutput(o writers.Output) {
 	}
 	if err != nil {
 		v.addf("%s: %v", o.Name, err)
+		if kind != "" {
+			v.unreadable[kind] = true
+		}
 	}
 	if sum != "" && sum != o.SHA256 {
 		v.addf("%s: sha256 %s, %s says %s (the file was changed after the run published it)", o.Name, sum, ManifestName, o.SHA256)
@@ -199,8 +205,9 @@ func (v *verifier) checkOutput(o writers.Output) {
 	if rows >= 0 && rows != o.Rows {
 		v.addf("%s: %d rows, %s says %d", o.Name, rows, ManifestName, o.Rows)
 	}
+	v.problems = append(v.problems, t.rowProblems...)
 	if t.lineProblems > maxLineProblems {
-		v.addf("%s: %d more rows with a mismatch (the first %d are listed)", o.Name, t.lineProblems-maxLineProblems, maxLineProblems)
+		v.addf("%s: %d more row-level mismatches (the first %d are listed)", o.Name, t.lineProblems-maxLineProblems, maxLineProblems)
 	}
 }
 
@@ -212,14 +219,16 @@ type tableCheck struct {
 	name         string
 	columns      []string
 	row          func(t *tableCheck, n int64, rec []string)
-	lineProblems int
+	lineProblems int      // row-level mismatches
+	rowProblems  []string // the first maxLineProblems of them, listed after the file-level ones
 }
 
-// lineProblem records a mismatch of data row n (counted from 1).
+// lineProblem records a mismatch of data row n (counted from 1, header
+// excluded, as the exceptions file counts rows).
 func (t *tableCheck) lineProblem(n int64, format string, args ...any) {
 	t.lineProblems++
 	if t.lineProblems <= maxLineProblems {
-		t.v.addf("%s row %d: %s", t.name, n, fmt.Sprintf(format, args...))
+		t.rowProblems = append(t.rowProblems, fmt.Sprintf("%s row %d: %s", t.name, n, fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -594,69 +603,80 @@ func (v *verifier) stateRow(name string) ([]string, func(*tableCheck, int64, []s
 }
 
 // crossCheck compares what the files add up to with the manifest and with
-// each other.
+// each other. A table whose content could not be read to the end is left
+// out: its partial sums would only add noise to the error already listed.
 func (v *verifier) crossCheck() {
-	ct := &v.man.ControlTotals
-	if rem := v.remittance; rem != nil {
-		if rem.rows != ct.LinesAdjudicated {
-			v.addf("%s: %d lines, %s control_totals say %d adjudicated", v.remName, rem.rows, ManifestName, ct.LinesAdjudicated)
-		}
-		currencies := make([]string, 0, len(rem.byCur))
-		for c := range rem.byCur {
-			currencies = append(currencies, c)
-		}
-		for _, t := range ct.PerCurrency {
-			if _, ok := rem.byCur[t.PlanCurrency]; !ok {
-				currencies = append(currencies, t.PlanCurrency)
-			}
-		}
-		slices.Sort(currencies)
-		for _, c := range currencies {
-			got := writers.CurrencyTotals{PlanCurrency: c}
-			if s := rem.byCur[c]; s != nil {
-				got = *s
-			}
-			want := writers.CurrencyTotals{PlanCurrency: c}
-			if i := slices.IndexFunc(ct.PerCurrency, func(t writers.CurrencyTotals) bool { return t.PlanCurrency == c }); i >= 0 {
-				want = ct.PerCurrency[i]
-			}
-			v.compareTotals(got, want)
-		}
-	} else if len(ct.PerCurrency) > 0 {
+	remOK := v.remittance != nil && !v.unreadable[RemittanceName]
+	if remOK {
+		v.checkRemittanceTotals()
+	} else if v.remittance == nil && len(v.man.ControlTotals.PerCurrency) > 0 {
 		v.addf("%s: has per-currency totals but lists no remittance output", ManifestName)
 	}
+	if remOK && v.payments != nil && !v.unreadable[PaymentsName] {
+		v.checkPayments()
+	}
+	if v.exceptions != nil && !v.unreadable[ExceptionsName] {
+		v.checkExceptions()
+	}
+}
 
-	if v.payments != nil && v.remittance != nil {
-		currencies := make([]string, 0, len(v.payments))
-		for c := range v.payments {
-			currencies = append(currencies, c)
-		}
-		for c := range v.remittance.byCur {
-			if _, ok := v.payments[c]; !ok {
-				currencies = append(currencies, c)
-			}
-		}
-		slices.Sort(currencies)
-		for _, c := range currencies {
-			var pay paymentSums
-			if p := v.payments[c]; p != nil {
-				pay = *p
-			}
-			var rem writers.CurrencyTotals
-			if r := v.remittance.byCur[c]; r != nil {
-				rem = *r
-			}
-			if pay.paid != rem.PlanPaid {
-				v.addf("%s: %s plan_paid adds up to %s, %s plan_paid to %s", v.payName, c, pay.paid, v.remName, rem.PlanPaid)
-			}
-			if pay.lines != rem.Lines {
-				v.addf("%s: %s line_count adds up to %d, %s has %d lines", v.payName, c, pay.lines, v.remName, rem.Lines)
-			}
+// checkRemittanceTotals compares the remittance's sums with the manifest.
+func (v *verifier) checkRemittanceTotals() {
+	ct, rem := &v.man.ControlTotals, v.remittance
+	if rem.rows != ct.LinesAdjudicated {
+		v.addf("%s: %d lines, %s control_totals say %d adjudicated", v.remName, rem.rows, ManifestName, ct.LinesAdjudicated)
+	}
+	currencies := make([]string, 0, len(rem.byCur))
+	for c := range rem.byCur {
+		currencies = append(currencies, c)
+	}
+	for _, t := range ct.PerCurrency {
+		if _, ok := rem.byCur[t.PlanCurrency]; !ok {
+			currencies = append(currencies, t.PlanCurrency)
 		}
 	}
+	slices.Sort(currencies)
+	for _, c := range currencies {
+		got := writers.CurrencyTotals{PlanCurrency: c}
+		if s := rem.byCur[c]; s != nil {
+			got = *s
+		}
+		want := writers.CurrencyTotals{PlanCurrency: c}
+		if i := slices.IndexFunc(ct.PerCurrency, func(t writers.CurrencyTotals) bool { return t.PlanCurrency == c }); i >= 0 {
+			want = ct.PerCurrency[i]
+		}
+		v.compareTotals(got, want)
+	}
+}
 
-	if v.exceptions != nil {
-		v.checkExceptions()
+// checkPayments compares the payments' sums per currency with the
+// remittance's.
+func (v *verifier) checkPayments() {
+	currencies := make([]string, 0, len(v.payments))
+	for c := range v.payments {
+		currencies = append(currencies, c)
+	}
+	for c := range v.remittance.byCur {
+		if _, ok := v.payments[c]; !ok {
+			currencies = append(currencies, c)
+		}
+	}
+	slices.Sort(currencies)
+	for _, c := range currencies {
+		var pay paymentSums
+		if p := v.payments[c]; p != nil {
+			pay = *p
+		}
+		var rem writers.CurrencyTotals
+		if r := v.remittance.byCur[c]; r != nil {
+			rem = *r
+		}
+		if pay.paid != rem.PlanPaid {
+			v.addf("%s: %s plan_paid adds up to %s, %s plan_paid to %s", v.payName, c, pay.paid, v.remName, rem.PlanPaid)
+		}
+		if pay.lines != rem.Lines {
+			v.addf("%s: %s line_count adds up to %d, %s has %d lines", v.payName, c, pay.lines, v.remName, rem.Lines)
+		}
 	}
 }
 

@@ -86,13 +86,25 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 		// The runtime's soft limit sits a little under the budget: the rest
 		// is stacks, buffers and memory not yet returned to the system.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10))
-		cfg.Progress = progressLogger(cfg, f.quiet)
+		var prog *progress
+		if !f.quiet {
+			prog = newProgress(stderr, cfg.Logger)
+			cfg.Progress = prog.update
+			if prog.tty && !f.debug {
+				// On a terminal the live line and the final summary say what
+				// the info logs would; they would only break the line.
+				cfg.Logger = newLogger(stderr, true, false)
+			}
+		}
 		start := time.Now()
 		var sum *pipeline.Summary
 		if validate {
 			sum, err = pipeline.Validate(cmd.Context(), cfg)
 		} else {
 			sum, err = pipeline.Run(cmd.Context(), cfg)
+		}
+		if prog != nil {
+			prog.finish()
 		}
 		if err != nil {
 			return err
@@ -158,24 +170,6 @@ func expandClaims(patterns []string) ([]string, error) {
 		out = append(out, matches...)
 	}
 	return out, nil
-}
-
-// progressLogger logs the run's progress at most every 5 seconds.
-func progressLogger(cfg pipeline.Config, quiet bool) func(string, int64) {
-	if quiet {
-		return nil
-	}
-	start := time.Now()
-	last := start
-	return func(phase string, n int64) {
-		now := time.Now()
-		if now.Sub(last) < 5*time.Second {
-			return
-		}
-		last = now
-		rate := float64(n) / now.Sub(start).Seconds()
-		cfg.Logger.Info("progress", "phase", phase, "rows", n, "rows_per_s", int64(rate))
-	}
 }
 
 func printSummary(w io.Writer, s *pipeline.Summary, wall time.Duration, validate bool) {
