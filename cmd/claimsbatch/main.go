@@ -93,6 +93,7 @@ published), 2 usage or configuration error.`,
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.AddCommand(newRunCmd(stderr, false), newRunCmd(stderr, true), newGenerateCmd(stderr), newPlanCmd(stdout))
+	root.AddCommand(newVerifyCmd())
 	return root
 }
 

@@ -127,7 +127,10 @@ func (g *gen) claimLines(r *rng, m *member, date claim.Date, k int) {
 
 	// Who is paid.
 	if r.permille(850) {
-		base.provider = int32(1 + r.n(999999))
+		// Providers come from a pool the size of a real network for this
+		// book (one provider per ~20 members, 50 to 50,000), so payee counts
+		// follow the book, not the number of lines.
+		base.provider = int32(1 + r.n(min(max(g.cfg.Members/20, 50), 50000)))
 		base.payee = payeeProvider
 		if r.permille(100) {
 			base.payee = 0 // default: provider, because provider_id is set
