@@ -179,7 +179,11 @@ func (j *job) check(l *claim.Line) (claim.ExceptionCode, string, string) {
 		if !ok {
 			return claim.NoFXRate, "currency", fmt.Sprintf("no %s→%s rate on or before %s", l.Currency, span.PlanCurrency, l.ServiceDate)
 		}
-		l.Charge, l.FXRate = rate.convert(l.Billed), rate.text
+		charge, ok := rate.convert(l.Billed)
+		if !ok {
+			return claim.NoFXRate, "currency", fmt.Sprintf("the %s→%s rate %s of %s makes the charge out of range", l.Currency, span.PlanCurrency, rate.text, rate.date)
+		}
+		l.Charge, l.FXRate = charge, rate.text
 	}
 	return "", "", ""
 }

@@ -77,16 +77,24 @@ func (t *fxTable) lookup(from, to string, date claim.Date) (*fxRate, bool) {
 
 var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17}
 
-// convert returns round(billed × rate, 2), half away from zero.
-func (r *fxRate) convert(billed claim.Money) claim.Money {
+// maxCharge bounds a converted amount (10^16 units) so that sums over
+// millions of lines stay far from int64 overflow.
+var maxCharge = decimal.New(1, 18)
+
+// convert returns round(billed × rate, 2), half away from zero, and false
+// when the result is too large to be a real charge.
+func (r *fxRate) convert(billed claim.Money) (claim.Money, bool) {
 	if r.fits {
 		// billed (cents) × mantissa × 10^exp, rounded to cents.
 		den := pow10[-r.exp]
 		hi, lo := bits.Mul64(uint64(billed), uint64(r.mantissa))
 		if hi == 0 && lo < 1<<62 {
-			return claim.Money(int64(lo)).MulRatio(1, den)
+			return claim.Money(int64(lo)).MulRatio(1, den), true
 		}
 	}
-	v := decimal.New(int64(billed), -2).Mul(r.big).Round(2)
-	return claim.Money(v.Shift(2).IntPart())
+	cents := decimal.New(int64(billed), -2).Mul(r.big).Round(2).Shift(2)
+	if cents.Abs().GreaterThanOrEqual(maxCharge) {
+		return 0, false
+	}
+	return claim.Money(cents.IntPart()), true
 }

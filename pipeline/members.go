@@ -38,7 +38,7 @@ func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []c
 		if e.MemberID != "" {
 			m := get(e.MemberID)
 			if m.invalid == "" {
-				m.invalid = fmt.Sprintf("members file row %d: %s", e.Row, strings.ToLower(string(e.Code)))
+				m.invalid = fmt.Sprintf("members file row %d: %s", e.Row, e.Message)
 			}
 		}
 	}

@@ -145,7 +145,7 @@ func TestClaimsParseErrors(t *testing.T) {
 		{"invalid UTF-8 in an unused column", "C2,1,M1,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,\xff", "C2,1,M1,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,\uFFFD", [3]string{"C2", "1", "M1"}, "note", "field is not valid UTF-8"},
 		{"invalid UTF-8 in member_id", "C2,1,M\xc3,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,x", "C2,1,M\uFFFD,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,x", [3]string{"C2", "1", "M\uFFFD"}, "member_id", "field is not valid UTF-8"},
 		{"field too long", "C2,1,M1,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00," + strings.Repeat("n", 101), "", [3]string{"C2", "1", "M1"}, "note", "field is 101 bytes long, more than the limit of 100"},
-		{"parse error before missing", `,1,,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,"x`, "", [3]string{}, "", ""},
+		{"parse error before missing", `,1,,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,x"`, "", [3]string{"", "1", ""}, "note", `parse error on line 3, column 53: bare " in non-quoted-field`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,13 +153,6 @@ func TestClaimsParseErrors(t *testing.T) {
 			res, err := readClaims(t, writeFile(t, "c.csv", []byte(data)), Options{MaxFieldBytes: 100})
 			if err != nil {
 				t.Fatal(err)
-			}
-			if tt.name == "parse error before missing" {
-				// The quote is never closed: the rest of the file is one bad record.
-				if len(res.exceptions) != 1 || res.exceptions[0].Code != claim.ParseError || res.exceptions[0].Raw != tt.row+"\n"+good {
-					t.Fatalf("got %+v", res.exceptions)
-				}
-				return
 			}
 			if len(res.lines) != 2 || len(res.exceptions) != 1 || res.rows != 3 {
 				t.Fatalf("got %d lines, %d exceptions, %d rows; want 2, 1, 3", len(res.lines), len(res.exceptions), res.rows)
@@ -180,6 +173,46 @@ func TestClaimsParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClaimsUnclosedQuote: a quote still open at the end of the file is a
+// bad last row when it opened on the last line (a truncated file), and fails
+// the read when it swallowed the lines after it.
+func TestClaimsUnclosedQuote(t *testing.T) {
+	header := "claim_id,line_no,member_id,service_date,benefit_code,country,currency,billed_amount,note"
+	good := "C1,1,M1,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,x"
+	for _, end := range []string{"", "\n", "\r\n"} {
+		t.Run(fmt.Sprintf("last line %q", end), func(t *testing.T) {
+			row := `C2,1,M1,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,"trunc`
+			res, err := readClaims(t, writeFile(t, "c.csv", []byte(header+"\n"+good+"\n"+row+end)), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := claim.Exception{Source: "c.csv", SourceNo: 3, Row: 2, ClaimID: "C2", LineNo: "1", MemberID: "M1",
+				Code: claim.ParseError, Field: "note", Message: `parse error on line 3, column 62: extraneous or missing " in quoted-field`, Raw: row}
+			if end != "" { // the line end is inside the quotes
+				want.Message = `parse error on line 3, column 63: extraneous or missing " in quoted-field`
+			}
+			if len(res.lines) != 1 || len(res.exceptions) != 1 || res.exceptions[0] != want {
+				t.Errorf("lines %d, exceptions\n got %+v\nwant %+v", len(res.lines), res.exceptions, want)
+			}
+		})
+	}
+	t.Run("swallows later lines", func(t *testing.T) {
+		data := header + "\n" + good + "\n\n" + `C2,1,M1,2024-01-05,"HOSPITAL_ACCOMMODATION,FR,EUR,10.00,x` + "\n" + good + "\n" + good + "\n"
+		_, err := readClaims(t, writeFile(t, "c.csv", []byte(data)), Options{})
+		want := "c.csv: row 2: column benefit_code: the quoted field opened on line 4, column 20 never closes: the file ends inside it on line 6"
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want ErrCorrupt containing %q", err, want)
+		}
+	})
+	t.Run("closed on a later line", func(t *testing.T) {
+		data := header + "\n" + `C2,1,M1,2024-01-05,HOSPITAL_ACCOMMODATION,FR,EUR,10.00,"two` + "\nlines\"\n" + good + "\n"
+		res, err := readClaims(t, writeFile(t, "c.csv", []byte(data)), Options{})
+		if err != nil || len(res.lines) != 2 || res.lines[0].Row != 1 || res.lines[1].Row != 2 {
+			t.Errorf("err %v, lines %+v", err, res.lines)
+		}
+	})
 }
 
 func TestClaimsGoodRows(t *testing.T) {

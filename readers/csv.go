@@ -2,6 +2,7 @@ package readers
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
@@ -18,11 +19,11 @@ type csvSource struct {
 	gz     *gzip.Reader // nil for plain CSV
 	track  *tracker
 	r      *csv.Reader
-	fields int   // number of header fields
+	header []string
 	start  int64 // input offset where the last record (or the blank lines before it) starts
 }
 
-func newCSVSource(in io.ReadCloser, gz bool, opt Options) (*csvSource, []string, error) {
+func newCSVSource(in io.ReadCloser, gz bool, size int64, opt Options) (*csvSource, []string, error) {
 	s := &csvSource{in: in}
 	var src io.Reader = in
 	if gz {
@@ -32,7 +33,8 @@ func newCSVSource(in io.ReadCloser, gz bool, opt Options) (*csvSource, []string,
 			return nil, nil, fmt.Errorf("not a gzip stream: %w: %w", ErrCorrupt, err)
 		}
 		s.gz = zr
-		src = zr
+		limit := newErrExpansion("decompressed", size, opt.MaxExpansion)
+		src = &expansionLimit{r: zr, left: limit.budget, err: limit}
 	}
 	// A UTF-8 byte order mark is dropped before the CSV parser sees it, so
 	// that a quoted first column name still parses.
@@ -47,6 +49,9 @@ func newCSVSource(in io.ReadCloser, gz bool, opt Options) (*csvSource, []string,
 	s.r.LazyQuotes = false
 
 	rec, err := s.r.Read()
+	if err == nil && len(skipBlankLines(s.track.text(0, s.r.InputOffset()))) > opt.MaxRowBytes {
+		err = errRowTooLong
+	}
 	var header []string
 	switch {
 	case err == io.EOF:
@@ -72,7 +77,7 @@ func newCSVSource(in io.ReadCloser, gz bool, opt Options) (*csvSource, []string,
 		s.close()
 		return nil, nil, err
 	}
-	s.fields = len(header)
+	s.header = header
 	return s, header, nil
 }
 
@@ -82,7 +87,10 @@ const utf8BOM = "\uFEFF"
 // broken input (corrupt gzip stream, I/O error).
 func (s *csvSource) failure(err error) error {
 	if errors.Is(err, errRowTooLong) {
-		return fmt.Errorf("record longer than %d bytes (a quote never closed?): %w", s.track.maxHeld, ErrCorrupt)
+		return fmt.Errorf("record longer than %d bytes, the limit of one row (a quote that never closes?): %w", s.track.maxHeld, ErrCorrupt)
+	}
+	if e, ok := asExpansion(err); ok {
+		return fmt.Errorf("%w: %w", e, ErrCorrupt)
 	}
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
@@ -91,9 +99,17 @@ func (s *csvSource) next() ([]string, problem, error) {
 	s.start = s.r.InputOffset()
 	s.track.keepFrom = s.start
 	rec, err := s.r.Read()
+	var pe *csv.ParseError
+	if err == nil || errors.As(err, &pe) {
+		// The tracker stops a record that outgrows the limit while it is
+		// read; one that was already buffered whole is caught here.
+		if len(skipBlankLines(s.track.text(s.start, s.r.InputOffset()))) > int(s.track.maxHeld) {
+			return nil, problem{}, s.failure(errRowTooLong)
+		}
+	}
 	if err == nil {
-		if len(rec) != s.fields {
-			return rec, problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(rec), s.fields)}, nil
+		if len(rec) != len(s.header) {
+			return rec, problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(rec), len(s.header))}, nil
 		}
 		// One check over the record as read is much cheaper than one per
 		// field; quotes, commas and line ends are ASCII, so the record is
@@ -106,25 +122,106 @@ func (s *csvSource) next() ([]string, problem, error) {
 	if err == io.EOF {
 		return nil, problem{}, io.EOF
 	}
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
+	if pe != nil {
+		if pe.Err == csv.ErrQuote && s.track.exhausted() {
+			if err := s.unclosedQuote(pe); err != nil {
+				return nil, problem{}, err
+			}
+		}
 		return rec, problem{field: len(rec), message: pe.Error()}, nil
 	}
 	return nil, problem{}, s.failure(err)
 }
 
-func (s *csvSource) raw() string {
-	b := s.track.text(s.start, s.r.InputOffset())
-	// encoding/csv skips blank lines before a record; they are not part of it.
+// unclosedQuote returns the error of a record whose quoted field is still
+// open at the end of the input and has swallowed the lines after its own,
+// or nil. A quote left open on the last line is a truncated last row, a bad
+// row like any other. One that runs over later lines has turned them into
+// one record: reporting that as a single bad row would drop those rows from
+// the counts (and, past 4 KiB, from the exceptions' raw text), and the same
+// mistake earlier in a longer file fails the read anyway
+// (Options.MaxRowBytes). So it fails the read wherever it is, as a row that
+// never ends.
+func (s *csvSource) unclosedQuote(pe *csv.ParseError) error {
+	text := skipBlankLines(s.track.text(s.start, s.r.InputOffset()))
+	field, at, open := openQuote(text)
+	if !open {
+		return nil
+	}
+	swallowed := bytes.Count(trimLineEnd(text[at:]), []byte{'\n'})
+	if swallowed == 0 {
+		return nil
+	}
+	line, col := pe.StartLine, at+1
+	for i := 0; i < at; i++ {
+		if text[i] == '\n' {
+			line++
+			col = at - i
+		}
+	}
+	where := fmt.Sprintf("field %d", field+1)
+	if field < len(s.header) {
+		where = "column " + s.header[field]
+	}
+	return fmt.Errorf("%s: the quoted field opened on line %d, column %d never closes: the file ends inside it on line %d (an unbalanced quote made the lines after it part of one row that never ends): %w",
+		where, line, col, pe.StartLine+bytes.Count(trimLineEnd(text), []byte{'\n'}), ErrCorrupt)
+}
+
+// trimLineEnd drops one final \n or \r\n.
+func trimLineEnd(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	return bytes.TrimSuffix(b, []byte{'\r'})
+}
+
+// openQuote scans one CSV record as written, with the rules of
+// encoding/csv, and reports whether it ends inside a quoted field; if so,
+// which field (from 0) and the byte offset of its opening quote. A quoting
+// error before the end means it does not.
+func openQuote(b []byte) (field, at int, open bool) {
+	inQuotes, fieldStart := false, true
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inQuotes:
+			if c != '"' {
+				continue
+			}
+			if i+1 < len(b) && b[i+1] == '"' {
+				i++ // an escaped quote
+				continue
+			}
+			inQuotes = false
+			if i+1 < len(b) && b[i+1] != ',' && b[i+1] != '\n' && b[i+1] != '\r' {
+				return 0, 0, false // text after the closing quote
+			}
+		case c == '"' && fieldStart:
+			inQuotes, fieldStart, at = true, false, i
+		case c == ',':
+			field++
+			fieldStart = true
+		default:
+			fieldStart = false
+		}
+	}
+	return field, at, inQuotes
+}
+
+// skipBlankLines drops the blank lines encoding/csv skips before a record.
+func skipBlankLines(b []byte) []byte {
 	for {
 		if len(b) > 0 && b[0] == '\n' {
 			b = b[1:]
 		} else if len(b) > 1 && b[0] == '\r' && b[1] == '\n' {
 			b = b[2:]
 		} else {
-			break
+			return b
 		}
 	}
+}
+
+func (s *csvSource) raw() string {
+	// encoding/csv skips blank lines before a record; they are not part of it.
+	b := skipBlankLines(s.track.text(s.start, s.r.InputOffset()))
 	switch {
 	case len(b) > 1 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n':
 		b = b[:len(b)-2]
@@ -207,6 +304,12 @@ func (t *tracker) fill() {
 	n, err := t.src.Read(t.buf[len(t.buf):cap(t.buf)])
 	t.buf = t.buf[:len(t.buf)+n]
 	t.err = err
+}
+
+// exhausted reports whether the whole input has been read and handed to
+// the CSV parser.
+func (t *tracker) exhausted() bool {
+	return t.err == io.EOF && t.served == len(t.buf)
 }
 
 // text returns the input between offsets from and to; from must not be

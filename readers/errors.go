@@ -15,7 +15,8 @@ var (
 	// no header row at all).
 	ErrMissingColumn = errors.New("readers: missing required column")
 	// ErrCorrupt: the file is broken (corrupt gzip stream or Parquet page, not
-	// a Parquet file, a runaway CSV row, a malformed state file): the run
-	// cannot trust anything it would read after that point.
+	// a Parquet file, a CSV row over the size limit or a quote that never
+	// closes, a decompression bomb, a malformed state file): the run cannot
+	// trust anything it would read after that point.
 	ErrCorrupt = errors.New("readers: corrupt file")
 )

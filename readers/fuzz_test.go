@@ -2,11 +2,18 @@ package readers
 
 import (
 	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 
 	"claimsbatch/pipeline/claim"
 )
@@ -50,6 +57,22 @@ func checkClaims(t *testing.T, res claimsResult, input []byte) {
 	}
 }
 
+// addBadCorpus seeds f with the files of testdata/bad (the hostile-input
+// corpus of the command-line tests) whose names match pattern.
+func addBadCorpus(f *testing.F, pattern string) {
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "bad", pattern))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}
+
 func isUpperLetters(s string, n int) bool {
 	return isLetters(s, n) && strings.ToUpper(s) == s
 }
@@ -61,13 +84,42 @@ func FuzzClaimsCSV(f *testing.F) {
 	f.Add([]byte(header + `"C1",1,"M` + "\n" + `1",2024-01-05,,,"x""y",C50.9,,FR,Y,,,,EUR,1,1` + "\n"))
 	f.Add([]byte(header + "C1,1,M1,2024-01-05\n" + `C1,"1"x` + "\n\xff\xfe\n"))
 	f.Add(manyRows(10))
+	f.Add([]byte(header + csvRow(nil) + "\n" + csvRow(map[string]string{"trip_id": strings.Repeat("t", 5000)}) + "\n"))
+	addBadCorpus(f, "claims_*.csv")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		res, err := readClaimsMem("claims.csv", data, Options{BatchSize: 3, MaxFieldBytes: 64, MaxRowBytes: 1 << 12})
+		const maxRow = 1 << 12
+		res, err := readClaimsMem("claims.csv", data, Options{BatchSize: 3, MaxFieldBytes: 64, MaxRowBytes: maxRow})
 		if err != nil {
 			return
 		}
 		checkClaims(t, res, data)
+		if n := longestRecord(data); n > maxRow {
+			t.Fatalf("read a record of %d bytes with MaxRowBytes %d", n, maxRow)
+		}
 	})
+}
+
+// longestRecord returns the length of the longest CSV record of data as
+// written (blank lines before it not counted), as encoding/csv splits it.
+func longestRecord(data []byte) int {
+	data = bytes.TrimPrefix(data, []byte(utf8BOM)) // the reader drops it
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	longest := 0
+	for {
+		start := r.InputOffset()
+		_, err := r.Read()
+		if err == io.EOF {
+			return longest
+		}
+		if err != nil && !errors.As(err, new(*csv.ParseError)) {
+			return longest
+		}
+		text := data[start:r.InputOffset()]
+		if n := len(skipBlankLines(text)); n > longest {
+			longest = n
+		}
+	}
 }
 
 func FuzzClaimsParquet(f *testing.F) {
@@ -89,7 +141,9 @@ func FuzzClaimsParquet(f *testing.F) {
 		cols = append(cols, arrowColumn{name, typ})
 	}
 	f.Add(writeArrow(f, cols, rows, 5))
+	f.Add(writeArrowWith(f, cols, rows[:8], 3, parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false)))
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	addBadCorpus(f, "claims_*.parquet")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := readClaimsMem("claims.parquet", data, Options{BatchSize: 4})
 		if err != nil {
@@ -104,6 +158,7 @@ func FuzzMembersCSV(f *testing.F) {
 	f.Add([]byte(header + memberRow(nil) + "\n"))
 	f.Add([]byte(header + memberRow(map[string]string{"modules": "core;dental", "core_coinsurance": "20", "coverage_end": "2024-02-29"}) + "\n"))
 	f.Add([]byte(header + memberRow(map[string]string{"modules": "dental"}) + "\n,\n"))
+	addBadCorpus(f, "members_*.csv")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tbl, err := openMem("members.csv", data, memberColumns[:], Options{})
 		if err != nil {
@@ -127,6 +182,7 @@ func FuzzMembersCSV(f *testing.F) {
 func FuzzFXCSV(f *testing.F) {
 	f.Add([]byte("date,currency,plan_currency,rate\n2024-01-01,USD,EUR,0.91\n2024-01-02,GBP,EUR,0\n"))
 	f.Add([]byte("date,currency,plan_currency,rate\n2024-01-01,usd,eur,1e-3\n"))
+	addBadCorpus(f, "fx_*.csv")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tbl, err := openMem("fx.csv", data, fxColumns[:], Options{})
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -36,20 +36,23 @@ type parquetSource struct {
 // newParquetSource opens a Parquet file. The flat top-level columns are the
 // file's columns; nested ones are left out (and fail the open when the reader
 // needs them).
-func newParquetSource(in inputFile, spec []column, opt Options) (src *parquetSource, header []string, err error) {
+func newParquetSource(in inputFile, size int64, spec []column, opt Options) (src *parquetSource, header []string, err error) {
 	defer func() {
 		// The Parquet decoder can panic on a malformed file instead of
 		// returning an error. A bad input file must fail the run with an
 		// error, not crash it, so the panic is turned into ErrCorrupt here, at
 		// the boundary of the third-party code.
 		if p := recover(); p != nil {
-			err = fmt.Errorf("not a readable Parquet file: %w: %v", ErrCorrupt, p)
+			err = decoderPanic("not a readable Parquet file", p)
 		}
 		if err != nil {
 			in.Close()
 		}
 	}()
-	pf, err := file.NewParquetReader(in)
+	// Every byte the decoder allocates, pages and columns, is charged to
+	// the file's expansion budget (see budgetAllocator and boundedCodec).
+	mem := newBudgetAllocator(size, opt.MaxExpansion)
+	pf, err := file.NewParquetReader(in, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a readable Parquet file: %w: %w", ErrCorrupt, err)
 	}
@@ -57,7 +60,7 @@ func newParquetSource(in inputFile, spec []column, opt Options) (src *parquetSou
 		return nil, nil, fmt.Errorf("not a readable Parquet file: %w: %w", ErrCorrupt, err)
 	}
 	dropArrowSchema(pf)
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(opt.BatchSize)}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(opt.BatchSize)}, mem)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the Parquet schema: %w: %w", ErrCorrupt, err)
 	}
@@ -102,6 +105,16 @@ func newParquetSource(in inputFile, spec []column, opt Options) (src *parquetSou
 	s.rec = make([]string, len(s.names))
 	s.ends = make([]int, len(s.names))
 	return s, s.names, nil
+}
+
+// decoderPanic turns a panic recovered from the Parquet decoder into an
+// error wrapping ErrCorrupt: the budget allocator's *errExpansion as itself,
+// anything else as what the decoder said.
+func decoderPanic(context string, p any) error {
+	if e, ok := asExpansion(p); ok {
+		return fmt.Errorf("%w: %w", e, ErrCorrupt)
+	}
+	return fmt.Errorf("%s: %w: %v", context, ErrCorrupt, p)
 }
 
 // checkChunks checks that every column chunk the footer lists lies inside
@@ -188,13 +201,16 @@ func accepts(t arrow.DataType, k kind) bool {
 func (s *parquetSource) next() (rec []string, p problem, err error) {
 	defer func() {
 		if r := recover(); r != nil { // see newParquetSource
-			err = fmt.Errorf("%w: Parquet decoder: %v", ErrCorrupt, r)
+			err = decoderPanic("Parquet decoder", r)
 		}
 	}()
 	for s.batch == nil || s.row >= int(s.batch.NumRows()) {
 		if !s.rr.Next() {
 			s.batch = nil
 			if err := s.rr.Err(); err != nil {
+				if e, ok := asExpansion(err); ok {
+					err = e
+				}
 				return nil, problem{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 			}
 			return nil, problem{}, io.EOF

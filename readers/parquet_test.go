@@ -241,6 +241,12 @@ type arrowColumn struct {
 // converted to each column's type ("" = null).
 func writeArrow(t testing.TB, cols []arrowColumn, rows []map[string]string, rowGroup int64) []byte {
 	t.Helper()
+	return writeArrowWith(t, cols, rows, rowGroup, parquet.WithDictionaryDefault(true), parquet.WithCompression(compress.Codecs.Snappy))
+}
+
+// writeArrowWith is writeArrow with other writer properties.
+func writeArrowWith(t testing.TB, cols []arrowColumn, rows []map[string]string, rowGroup int64, props ...parquet.WriterProperty) []byte {
+	t.Helper()
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
 		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: true}
@@ -256,9 +262,8 @@ func writeArrow(t testing.TB, cols []arrowColumn, rows []map[string]string, rowG
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup), parquet.WithDictionaryDefault(true),
-		parquet.WithCompression(compress.Codecs.Snappy))
-	w, err := pqarrow.NewFileWriter(schema, &buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	wp := parquet.NewWriterProperties(append([]parquet.WriterProperty{parquet.WithMaxRowGroupLength(rowGroup)}, props...)...)
+	w, err := pqarrow.NewFileWriter(schema, &buf, wp, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.Fatal(err)
 	}

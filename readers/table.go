@@ -23,6 +23,12 @@ type Options struct {
 	// quote that is never closed) fails the read with ErrCorrupt, because no
 	// later row boundary could be trusted. 0 means 4 MiB.
 	MaxRowBytes int
+	// MaxExpansion bounds what a compressed file may expand to while it is
+	// read: a .csv.gz file may decompress to, and the Parquet decoder may
+	// allocate for a .parquet file, at most MaxExpansion times the file's
+	// size, or 64 MiB for a smaller file. Past that the read fails with
+	// ErrCorrupt (a decompression bomb). 0 means 100.
+	MaxExpansion int
 	// Check, when set, is called by ClaimsReader.Next on every line that
 	// passed the reader's own checks, in file order. It is how the pipeline
 	// adds its run-level checks (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE,
@@ -42,6 +48,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRowBytes <= 0 {
 		o.MaxRowBytes = 4 << 20
+	}
+	if o.MaxExpansion <= 0 {
+		o.MaxExpansion = defaultMaxExpansion
 	}
 	return o
 }
@@ -155,12 +164,20 @@ type inputFile interface {
 func newTable(path string, in inputFile, f format, spec []column, opt Options) (*table, error) {
 	opt = opt.withDefaults()
 	t := &table{path: path, name: filepath.Base(path), maxField: opt.MaxFieldBytes}
-	var err error
+	// The size on disk sets the expansion budget of a compressed file; a
+	// stream whose size is unknown (a pipe) is not bounded.
+	size, err := in.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = in.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		size = -1
+	}
 	switch f {
 	case formatCSV, formatCSVGzip:
-		t.src, t.header, err = newCSVSource(in, f == formatCSVGzip, opt)
+		t.src, t.header, err = newCSVSource(in, f == formatCSVGzip, size, opt)
 	case formatParquet:
-		t.src, t.header, err = newParquetSource(in, spec, opt)
+		t.src, t.header, err = newParquetSource(in, size, spec, opt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

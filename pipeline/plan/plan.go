@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -224,6 +225,10 @@ func (m *yamlMoney) UnmarshalYAML(n *yaml.Node) error {
 // yamlPercent is a percentage with up to two decimals, held in basis points.
 type yamlPercent struct{ bp int64 }
 
+// maxPercent bounds the percentages read exactly; a larger one reads as
+// math.MaxInt64 basis points, which validation rejects.
+var maxPercent = decimal.NewFromInt(1_000_000)
+
 func (p *yamlPercent) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: expected a percentage", n.Line)
@@ -231,6 +236,12 @@ func (p *yamlPercent) UnmarshalYAML(n *yaml.Node) error {
 	d, err := decimal.NewFromString(n.Value)
 	if err != nil || d.Exponent() < -2 && !d.Equal(d.Round(2)) {
 		return fmt.Errorf("line %d: percentage %q is not a number with at most 2 decimals", n.Line, n.Value)
+	}
+	if d.Abs().GreaterThan(maxPercent) {
+		// IntPart would wrap past int64 (184467440737095517 would read as
+		// 0.84 %); so large a value is outside every range the checks allow.
+		p.bp = math.MaxInt64
+		return nil
 	}
 	p.bp = d.Shift(2).IntPart()
 	return nil
