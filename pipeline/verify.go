@@ -22,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"claimsbatch/pipeline/claim"
+	"claimsbatch/readers"
 	"claimsbatch/writers"
 )
 
@@ -340,10 +341,9 @@ func (t *tableCheck) parseParquet(f *os.File) (rows int64, err error) {
 	if t.row == nil {
 		return rows, nil
 	}
-	if err := parquetChunksInFile(pf); err != nil {
+	if err := readers.GuardParquet(pf); err != nil {
 		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
 	}
-	dropParquetArrowSchema(pf)
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
 	if err != nil {
 		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
@@ -425,46 +425,6 @@ func parquetText(a arrow.Array, i int) (string, error) {
 		return "", fmt.Errorf("amount out of range")
 	}
 	return "", fmt.Errorf("unexpected type %s", a.DataType())
-}
-
-// parquetChunksInFile checks that every column chunk lies inside the file:
-// arrow-go allocates a chunk's declared length before reading it, so a
-// damaged length would be a fatal out-of-memory error (as the readers
-// package found by fuzzing).
-func parquetChunksInFile(pf *file.Reader) error {
-	md := pf.MetaData()
-	size := md.GetSourceFileSize()
-	for i := 0; i < pf.NumRowGroups(); i++ {
-		rg := md.RowGroup(i)
-		for j := 0; j < rg.NumColumns(); j++ {
-			chunk, err := rg.ColumnChunk(j)
-			if err != nil {
-				return err
-			}
-			start := chunk.DataPageOffset()
-			if d := chunk.DictionaryPageOffset(); chunk.HasDictionaryPage() && d > 0 && d < start {
-				start = d
-			}
-			if length := chunk.TotalCompressedSize(); start < 0 || length < 0 || start > size || length > size-start {
-				return fmt.Errorf("row group %d, column %d lies outside the file", i, j)
-			}
-		}
-	}
-	return nil
-}
-
-// dropParquetArrowSchema makes the Arrow types come from the Parquet schema
-// alone: arrow-go trusts the lengths in the stored Arrow schema, and a
-// damaged one can make it allocate without bound.
-func dropParquetArrowSchema(pf *file.Reader) {
-	md := pf.MetaData().FileMetaData
-	kept := md.KeyValueMetadata[:0:0]
-	for _, kv := range md.KeyValueMetadata {
-		if kv != nil && kv.Key != "ARROW:schema" {
-			kept = append(kept, kv)
-		}
-	}
-	md.KeyValueMetadata = kept
 }
 
 // The content checks, one per table. Each returns the columns it reads and

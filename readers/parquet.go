@@ -410,3 +410,15 @@ func appendScaled(b []byte, digits []byte, scale int32) []byte {
 	}
 	return b
 }
+
+// GuardParquet prepares a Parquet file opened elsewhere (claimsbatch verify
+// reads the outputs) with the same defences the readers use: every column
+// chunk must lie inside the file, and the stored Arrow schema, whose lengths
+// arrow-go trusts, is dropped so the types come from the Parquet schema.
+func GuardParquet(pf *file.Reader) error {
+	if err := checkChunks(pf); err != nil {
+		return err
+	}
+	dropArrowSchema(pf)
+	return nil
+}
