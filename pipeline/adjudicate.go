@@ -173,19 +173,40 @@ func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
 		return nil, dec.err
 	}
 	j.memberParts.release(q)
-	// Sort an index, then permute: moving 4-byte indices is far cheaper than
-	// moving Line values around.
-	order := make([]int32, len(loaded))
-	for i := range order {
-		order[i] = int32(i)
+	// Group by member with a counting sort on the member's position in ids,
+	// then sort each member's few lines: far cheaper than comparing member
+	// ids across the whole partition. Only 4-byte indices move; the lines are
+	// permuted once at the end.
+	pos := make(map[string]int32, len(ids))
+	for i, id := range ids {
+		pos[id] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		x, y := &loaded[a], &loaded[b]
-		if c := strings.Compare(x.MemberID, y.MemberID); c != 0 {
-			return c
+	start := make([]int32, len(ids)+1)
+	owner := make([]int32, len(loaded))
+	for i := range loaded {
+		k, ok := pos[loaded[i].MemberID]
+		if !ok {
+			return nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
 		}
-		return compareLinePtrs(x, y)
-	})
+		owner[i] = k
+		start[k+1]++
+	}
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	order := make([]int32, len(loaded)) // order[target] = source
+	next := slices.Clone(start[:len(ids)])
+	for i, k := range owner {
+		order[next[k]] = int32(i)
+		next[k]++
+	}
+	owner, next = nil, nil
+	for k := range ids {
+		seg := order[start[k]:start[k+1]]
+		if len(seg) > 1 {
+			slices.SortFunc(seg, func(a, b int32) int { return compareLinePtrs(&loaded[a], &loaded[b]) })
+		}
+	}
 	// Apply the permutation in place, cycle by cycle, so the partition is
 	// never held twice.
 	lines := loaded
@@ -207,17 +228,9 @@ func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
 		}
 	}
 	order = nil
-	groups := make([]memberLines, 0, len(ids))
-	at := 0
-	for _, id := range ids {
-		start := at
-		for at < len(lines) && lines[at].MemberID == id {
-			at++
-		}
-		groups = append(groups, memberLines{id: id, lines: lines[start:at]})
-	}
-	if at != len(lines) {
-		return nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
+	groups := make([]memberLines, len(ids))
+	for k, id := range ids {
+		groups[k] = memberLines{id: id, lines: lines[start[k]:start[k+1]]}
 	}
 	return groups, nil
 }

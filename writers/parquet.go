@@ -24,7 +24,7 @@ const (
 	// arrow builders and written as one row group every rowGroupRows rows,
 	// whatever the sizes of the batches passed to Write, so the row groups
 	// (and the bytes) do not depend on how the caller batches.
-	rowGroupRows = 128 << 10
+	rowGroupRows = 32 << 10
 
 	// maxDecimal18 is the largest unscaled value of a DECIMAL(18,2).
 	maxDecimal18 = 999_999_999_999_999_999
@@ -60,6 +60,7 @@ var (
 func parquetProperties() *parquet.WriterProperties {
 	return parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(1), // the fastest: the encoder's history per column stays small
 		parquet.WithDictionaryDefault(false),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 		parquet.WithStoreDecimalAsInteger(true),
