@@ -75,7 +75,7 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	go func() {
 		defer close(loaded)
 		nextID := 0 // position in j.sortedIDs
-		for q := range j.memberParts.files {
+		for q := range j.memberParts[0].files {
 			// The members of this range: those with lines and those with state only.
 			end := len(j.sortedIDs)
 			if q < len(j.rangeEnds) {
@@ -160,19 +160,25 @@ type memberLines struct {
 // member_id order; ids are the partition's members (with lines or with state
 // only), sorted.
 func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
-	dec, err := j.memberParts.open(q)
-	if err != nil {
-		return nil, err
+	var count int64
+	for _, parts := range j.memberParts {
+		count += parts.counts[q]
 	}
-	loaded := make([]claim.Line, 0, j.memberParts.counts[q])
-	for dec.next() {
-		loaded = append(loaded, claim.Line{})
-		dec.line(&loaded[len(loaded)-1])
+	loaded := make([]claim.Line, 0, count)
+	for _, parts := range j.memberParts {
+		dec, err := parts.open(q)
+		if err != nil {
+			return nil, err
+		}
+		for dec.next() {
+			loaded = append(loaded, claim.Line{})
+			dec.line(&loaded[len(loaded)-1])
+		}
+		if dec.err != nil {
+			return nil, dec.err
+		}
+		parts.release(q)
 	}
-	if dec.err != nil {
-		return nil, dec.err
-	}
-	j.memberParts.release(q)
 	// Group by member with a counting sort on the member's position in ids,
 	// then sort each member's few lines: far cheaper than comparing member
 	// ids across the whole partition. Only 4-byte indices move; the lines are

@@ -3,15 +3,17 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"claimsbatch/pipeline/claim"
 	"claimsbatch/pipeline/engine"
 	"claimsbatch/readers"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Memory model. Accepted lines never stay in memory as a whole: the run
@@ -55,7 +57,8 @@ func (j *job) claimPartitionCount() int {
 			bytes += st.Size() / per * bytesPerKey
 		}
 	}
-	return clampPartitions(bytes, j.cfg.MemoryLimit/4)
+	// Each worker of step 2 holds one partition's keys at a time.
+	return clampPartitions(bytes, j.cfg.MemoryLimit/int64(4*max(1, j.cfg.Workers)))
 }
 
 func clampPartitions(need, budget int64) int {
@@ -70,12 +73,17 @@ func claimHash(l *claim.Line, n int) int {
 	if n == 1 {
 		return 0
 	}
-	h := fnv.New64a()
-	h.Write([]byte(l.ClaimID))
-	var b [4]byte
-	b[0], b[1], b[2], b[3] = byte(l.LineNo), byte(l.LineNo>>8), byte(l.LineNo>>16), byte(l.LineNo>>24)
-	h.Write(b[:])
-	return int(h.Sum64() % uint64(n))
+	// FNV-1a, inline: no allocation per line.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(l.ClaimID); i++ {
+		h ^= uint64(l.ClaimID[i])
+		h *= 1099511628211
+	}
+	for v, k := uint32(l.LineNo), 0; k < 4; k++ {
+		h ^= uint64(byte(v >> (8 * k)))
+		h *= 1099511628211
+	}
+	return int(h % uint64(n))
 }
 
 // readClaims is step 1.
@@ -233,13 +241,12 @@ func (j *job) memberRanges() []string {
 	return ends
 }
 
-// dedupe is step 2.
+// dedupe is step 2. Claim partitions are independent, so workers take them
+// in turn; each worker writes its own member partition files (loadPartition
+// reads a range from all of them) and its own duplicate files, and keeps its
+// own counts, added up at the end.
 func (j *job) dedupe(ctx context.Context) error {
 	j.rangeEnds = j.memberRanges()
-	var err error
-	if j.memberParts, err = newPartitions(j.spillDir, "members", max(1, len(j.rangeEnds))); err != nil {
-		return err
-	}
 	// State keys by claim partition, so each partition's map starts with them.
 	n := len(j.claimParts.files)
 	stateKeys := make([][]lineKey, n)
@@ -252,74 +259,131 @@ func (j *job) dedupe(ctx context.Context) error {
 			}
 		}
 	}
-	var spilled, done int64
+	var spilled int64
 	for _, c := range j.claimParts.counts {
 		spilled += c
 	}
-	for p := 0; p < n; p++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("pipeline: run interrupted: %w", err)
-		}
-		if j.cfg.Progress != nil {
-			j.cfg.Progress("deduplicating", done, spilled)
-		}
-		done += j.claimParts.counts[p]
-		seen := make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys[p])))
-		for _, k := range stateKeys[p] {
-			seen[k] = lineWhere{source: -1}
-		}
-		dec, err := j.claimParts.open(p)
+	workers := min(j.cfg.Workers, n)
+	ws := make([]*dedupeWorker, workers)
+	for w := range ws {
+		parts, err := newPartitions(j.spillDir, fmt.Sprintf("members-w%d", w), max(1, len(j.rangeEnds)))
 		if err != nil {
+			for _, d := range ws[:w] {
+				d.members.close()
+			}
 			return err
 		}
-		// A partition's records are in input order, so its duplicates are too.
-		var dups *partitions
-		var l claim.Line
-		for dec.next() {
-			raw := dec.line(&l)
-			if dec.err != nil {
-				break
-			}
-			key := lineKey{l.ClaimID, l.LineNo}
-			if where, dup := seen[key]; dup {
-				msg := "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
-				if where.source >= 0 {
-					msg = fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d", filepath.Base(j.cfg.Claims[where.source]), where.row)
-				}
-				x := claim.Exception{Source: filepath.Base(j.cfg.Claims[l.Source]), SourceNo: l.Source, Row: l.Row,
-					ClaimID: l.ClaimID, LineNo: fmt.Sprint(l.LineNo), MemberID: l.MemberID, Code: claim.DuplicateLine, Field: "line_no", Message: msg, Raw: raw}
-				if dups == nil {
-					if dups, err = newPartitions(j.spillDir, "duplicates", 1); err != nil {
-						return err
-					}
-					j.dupParts = append(j.dupParts, dups)
-				}
-				if err := dups.writeException(0, &x); err != nil {
-					return fmt.Errorf("pipeline: spill: %w", err)
-				}
-				j.totals.AddException(x.Code)
-				j.perFile[x.SourceNo].exceptions++
-				j.members[l.MemberID].lines--
-				continue
-			}
-			// A clone, so the map does not keep the whole decoded record alive.
-			seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
-			j.accepted++
-			if err := j.memberParts.writeLine(j.rangeOf(l.MemberID), &l, ""); err != nil {
-				return fmt.Errorf("pipeline: spill: %w", err)
+		ws[w] = &dedupeWorker{j: j, members: parts, exceptions: make([]int64, len(j.perFile))}
+		j.memberParts = append(j.memberParts, parts)
+	}
+	var progressMu sync.Mutex
+	var done int64
+	next := make(chan int)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(next)
+		for p := 0; p < n; p++ {
+			select {
+			case next <- p:
+			case <-gctx.Done():
+				return fmt.Errorf("pipeline: run interrupted: %w", gctx.Err())
 			}
 		}
-		if dec.err != nil {
-			return dec.err
-		}
-		j.claimParts.release(p)
-		if dups != nil {
-			if err := dups.finish(); err != nil {
-				return err
+		return nil
+	})
+	for _, w := range ws {
+		g.Go(func() error {
+			for p := range next {
+				if err := w.partition(p, stateKeys[p]); err != nil {
+					return err
+				}
+				if j.cfg.Progress != nil {
+					progressMu.Lock()
+					done += j.claimParts.counts[p]
+					j.cfg.Progress("deduplicating", done, spilled)
+					progressMu.Unlock()
+				}
+			}
+			return w.members.finish()
+		})
+	}
+	err := g.Wait()
+	for _, w := range ws {
+		j.dupParts = append(j.dupParts, w.dups...)
+		j.accepted += w.accepted
+		for src, x := range w.exceptions {
+			j.perFile[src].exceptions += x
+			for range x {
+				j.totals.AddException(claim.DuplicateLine)
 			}
 		}
 	}
-	return j.memberParts.finish()
+	return err
+}
+
+// dedupeWorker is one goroutine of step 2 and what it produced.
+type dedupeWorker struct {
+	j          *job
+	members    *partitions   // deduplicated lines by member range
+	dups       []*partitions // one file per claim partition that had duplicates
+	accepted   int64
+	exceptions []int64 // DUPLICATE_LINE rows per claims file
+}
+
+// partition deduplicates claim partition p.
+func (w *dedupeWorker) partition(p int, stateKeys []lineKey) error {
+	j := w.j
+	seen := make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys)))
+	for _, k := range stateKeys {
+		seen[k] = lineWhere{source: -1}
+	}
+	dec, err := j.claimParts.open(p)
+	if err != nil {
+		return err
+	}
+	// A partition's records are in input order, so its duplicates are too.
+	var dups *partitions
+	var l claim.Line
+	for dec.next() {
+		raw := dec.line(&l)
+		if dec.err != nil {
+			break
+		}
+		key := lineKey{l.ClaimID, l.LineNo}
+		if where, dup := seen[key]; dup {
+			msg := "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
+			if where.source >= 0 {
+				msg = fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d", filepath.Base(j.cfg.Claims[where.source]), where.row)
+			}
+			x := claim.Exception{Source: filepath.Base(j.cfg.Claims[l.Source]), SourceNo: l.Source, Row: l.Row,
+				ClaimID: l.ClaimID, LineNo: fmt.Sprint(l.LineNo), MemberID: l.MemberID, Code: claim.DuplicateLine, Field: "line_no", Message: msg, Raw: raw}
+			if dups == nil {
+				if dups, err = newPartitions(j.spillDir, "duplicates", 1); err != nil {
+					return err
+				}
+				w.dups = append(w.dups, dups)
+			}
+			if err := dups.writeException(0, &x); err != nil {
+				return fmt.Errorf("pipeline: spill: %w", err)
+			}
+			w.exceptions[x.SourceNo]++
+			continue
+		}
+		// A clone, so the map does not keep the whole decoded record alive.
+		seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
+		w.accepted++
+		if err := w.members.writeLine(j.rangeOf(l.MemberID), &l, ""); err != nil {
+			return fmt.Errorf("pipeline: spill: %w", err)
+		}
+	}
+	if dec.err != nil {
+		return dec.err
+	}
+	j.claimParts.release(p)
+	if dups != nil {
+		return dups.finish()
+	}
+	return nil
 }
 
 // rangeOf returns the member partition of a member id.

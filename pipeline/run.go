@@ -68,7 +68,7 @@ type job struct {
 	claimParts  *partitions   // step 1: accepted lines with raw text, by (claim_id, line_no)
 	readerEx    *partitions   // step 1: rejected rows, in input order
 	dupParts    []*partitions // step 2: DUPLICATE_LINE rows, each in input order
-	memberParts *partitions   // step 2: deduplicated lines, by member_id range
+	memberParts []*partitions // step 2: deduplicated lines by member_id range, one set per worker
 	rangeEnds   []string      // last member id of each member partition
 	sortedIDs   []string      // members with lines or state, sorted
 
@@ -267,7 +267,9 @@ func (j *job) removeSpill() {
 	for _, p := range j.dupParts {
 		p.close()
 	}
-	j.memberParts.close()
+	for _, p := range j.memberParts {
+		p.close()
+	}
 	if j.spillDir != "" {
 		os.RemoveAll(j.spillDir)
 	}
