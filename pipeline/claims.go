@@ -96,11 +96,39 @@ func (j *job) readClaims(ctx context.Context) error {
 	if j.readerEx, err = newPartitions(j.spillDir, "exceptions", 1); err != nil {
 		return err
 	}
-	var total int64
-	for i, path := range j.cfg.Claims {
-		if err := j.readClaimsFile(ctx, int32(i), path, &total); err != nil {
-			return err
+	// Parsing and checking run on this goroutine; encoding and writing the
+	// accepted lines to the claim partitions on another, a batch at a time.
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []spillItem, 2)
+	free := make(chan []spillItem, 3)
+	g.Go(func() error {
+		for batch := range batches {
+			for i := range batch {
+				it := &batch[i]
+				if err := j.claimParts.writeLine(claimHash(&it.line, len(j.claimParts.files)), &it.line, it.raw); err != nil {
+					return fmt.Errorf("pipeline: spill: %w", err)
+				}
+			}
+			clear(batch)
+			select {
+			case free <- batch[:0]:
+			default:
+			}
 		}
+		return nil
+	})
+	var total int64
+	g.Go(func() error {
+		defer close(batches)
+		for i, path := range j.cfg.Claims {
+			if err := j.readClaimsFile(gctx, int32(i), path, &total, batches, free); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	j.totals.LinesRead = total
 	if err := j.claimParts.finish(); err != nil {
@@ -109,16 +137,20 @@ func (j *job) readClaims(ctx context.Context) error {
 	return j.readerEx.finish()
 }
 
-func (j *job) readClaimsFile(ctx context.Context, source int32, path string, total *int64) error {
+// spillItem is an accepted line on its way to a claim partition.
+type spillItem struct {
+	line claim.Line
+	raw  string
+}
+
+func (j *job) readClaimsFile(ctx context.Context, source int32, path string, total *int64, batches chan<- []spillItem, free chan []spillItem) error {
 	var r *readers.ClaimsReader
-	var spillErr error
+	var pending []spillItem
 	check := func(l *claim.Line) (claim.ExceptionCode, string, string) {
 		if code, field, msg := j.check(l); code != "" {
 			return code, field, msg
 		}
-		if spillErr == nil {
-			spillErr = j.claimParts.writeLine(claimHash(l, len(j.claimParts.files)), l, r.Raw())
-		}
+		pending = append(pending, spillItem{line: *l, raw: r.Raw()})
 		j.members[l.MemberID].lines++
 		if j.asOf == claim.NoDate || l.ReceivedDate > j.asOf {
 			j.asOf = l.ReceivedDate
@@ -133,10 +165,19 @@ func (j *job) readClaimsFile(ctx context.Context, source int32, path string, tot
 	fc := &j.perFile[source]
 	for r.Next() {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("pipeline: run interrupted: %w", err)
+			return fmt.Errorf("pipeline: run interrupted: %w", context.Cause(ctx))
 		}
-		if spillErr != nil {
-			return spillErr
+		if len(pending) > 0 {
+			select {
+			case batches <- pending:
+			case <-ctx.Done():
+				return fmt.Errorf("pipeline: run interrupted: %w", context.Cause(ctx))
+			}
+			select {
+			case pending = <-free:
+			default:
+				pending = nil
+			}
 		}
 		ex := r.Exceptions()
 		for k := range ex {
@@ -153,8 +194,12 @@ func (j *job) readClaimsFile(ctx context.Context, source int32, path string, tot
 	if err := r.Err(); err != nil {
 		return err
 	}
-	if spillErr != nil {
-		return fmt.Errorf("pipeline: spill: %w", spillErr)
+	if len(pending) > 0 {
+		select {
+		case batches <- pending:
+		case <-ctx.Done():
+			return fmt.Errorf("pipeline: run interrupted: %w", context.Cause(ctx))
+		}
 	}
 	fc.rows = r.Rows()
 	*total += fc.rows
