@@ -24,6 +24,18 @@ type member struct {
 func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []claim.Exception) (map[string]*member, []claim.Exception) {
 	source := filepath.Base(path)
 	members := make(map[string]*member, len(raw))
+	// The book stays in memory for the whole run, so its strings are copied
+	// out of the rows they were read from (which would stay alive with them)
+	// and the country and currency codes are shared.
+	codes := map[string]string{}
+	code := func(c string) string {
+		if v, ok := codes[c]; ok {
+			return v
+		}
+		c = strings.Clone(c)
+		codes[c] = c
+		return c
+	}
 	get := func(id string) *member {
 		m := members[id]
 		if m == nil {
@@ -45,6 +57,9 @@ func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []c
 	for i := range raw {
 		r := &raw[i]
 		s := r.Span
+		s.MemberID = strings.Clone(s.MemberID)
+		s.PolicyID = strings.Clone(s.PolicyID)
+		s.Residence, s.Origin, s.PlanCurrency = code(s.Residence), code(s.Origin), code(s.PlanCurrency)
 		m := get(s.MemberID)
 		bad := func(field, format string, args ...any) {
 			msg := fmt.Sprintf(format, args...)

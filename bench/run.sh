@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# bench/run.sh — end-to-end benchmark of claimsbatch against DuckDB's sort-copy.
+#
+# For each size in $SIZES and each format pair in $PAIRS it runs, on the same
+# seeded input file:
+#   ours:   claimsbatch run --memory-limit $MEMORY_LIMIT --format F --quiet
+#   duckdb: bench/bin/sortcopy (COPY (SELECT * ... ORDER BY member_id,
+#           service_date, claim_id, line_no) TO ... in the same format)
+# each under /usr/bin/time -v, and prints a Markdown table of wall seconds,
+# lines/s, peak RSS and the time ratio ours/duckdb (plus CPU seconds, which
+# other load on a shared host distorts less than wall time), the machine and
+# the load average. The table is also written to bench/results/latest.md.
+#
+# Environment (all optional):
+#   SIZES         claim lines per data set          (default "10000000 30000000")
+#   PAIRS         formats, input = output            (default "csv parquet")
+#   SEED          generator seed                     (default 42)
+#   MEMBERS       members per data set; 0 = lines/20 (default 500000: the same book at every size, so the 30 M run is that book with more history)
+#   BAD_SHARE     generator --bad-share              (default 0.002, the generator's)
+#   MEMORY_LIMIT  claimsbatch --memory-limit         (default 512MiB)
+#   REPEAT        runs per engine and pair; the fastest counts, the largest RSS is kept (default 1)
+#   DUCKDB_THREADS  DuckDB threads                   (default nproc)
+#   MICRO=1       first run the Go micro-benchmarks once each (-benchtime 1x)
+#   KEEP_OUTPUTS=1  keep the runs' output files under bench/results/runs/
+#
+# Generated data is cached in bench/data/<lines>-<format>/ with a stamp file
+# keyed by lines, seed, members, bad share, format and a hash of the
+# generator's sources: a changed generator regenerates. bench/data/ and
+# bench/results/ are gitignored.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+SIZES=${SIZES:-10000000 30000000}
+PAIRS=${PAIRS:-csv parquet}
+SEED=${SEED:-42}
+MEMBERS=${MEMBERS:-500000}
+BAD_SHARE=${BAD_SHARE:-0.002}
+MEMORY_LIMIT=${MEMORY_LIMIT:-512MiB}
+REPEAT=${REPEAT:-1}
+DUCKDB_THREADS=${DUCKDB_THREADS:-$(nproc)}
+MICRO=${MICRO:-0}
+KEEP_OUTPUTS=${KEEP_OUTPUTS:-0}
+GO=${GO:-go}
+
+BIN=bench/bin
+DATA=bench/data
+RESULTS=bench/results
+RUNS=$RESULTS/runs
+mkdir -p "$BIN" "$DATA" "$RUNS"
+
+log() { echo "bench: $*" >&2; }
+
+[[ -x /usr/bin/time ]] || { log "/usr/bin/time is missing (apt-get install time)"; exit 1; }
+
+# --- build -------------------------------------------------------------------
+log "building claimsbatch and sortcopy"
+"$GO" build -trimpath -o "$BIN/claimsbatch" ./cmd/claimsbatch
+(cd bench/duckdb && CGO_ENABLED=1 "$GO" build -trimpath -o ../bin/sortcopy .)
+
+# --- machine -----------------------------------------------------------------
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+mem_total=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
+
+# --- micro-benchmarks (optional) ----------------------------------------------
+if [[ $MICRO == 1 ]]; then
+	log "Go micro-benchmarks (-benchtime 1x)"
+	# A failure here (say, a package mid-edit) does not stop the comparison.
+	if ! "$GO" test -run '^$' -bench . -benchmem -benchtime 1x ./pipeline/engine/ ./readers/ ./writers/ >"$RESULTS/micro.txt" 2>&1; then
+		log "micro-benchmarks failed (see $RESULTS/micro.txt); going on"
+	fi
+	grep -E '^(Benchmark|ok|FAIL|---)' "$RESULTS/micro.txt" >&2 || true
+fi
+
+# --- data --------------------------------------------------------------------
+generator_hash() {
+	# The generator's own sources and the plan it draws benefits from.
+	git hash-object $(ls pipeline/synth/*.go | grep -v '_test\.go$') pipeline/plan/closecare.yaml cmd/claimsbatch/generate.go |
+		sha256sum | cut -c1-16
+}
+GEN_HASH=$(generator_hash)
+
+# ensure_data LINES FORMAT: generate bench/data/LINES-FORMAT unless its stamp matches.
+ensure_data() {
+	local lines=$1 format=$2 dir="$DATA/$1-$2"
+	local stamp="lines=$lines seed=$SEED members=$MEMBERS bad_share=$BAD_SHARE format=$format generator=$GEN_HASH"
+	if [[ -f $dir/stamp && $(cat "$dir/stamp") == "$stamp" && -f $dir/claims.$format ]]; then
+		return
+	fi
+	log "generating $lines lines ($format) into $dir"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$BIN/claimsbatch" generate --out "$dir" --lines "$lines" --seed "$SEED" --format "$format" \
+		--members "$MEMBERS" --bad-share "$BAD_SHARE" >&2
+	echo "$stamp" >"$dir/stamp"
+}
+
+# --- measuring ---------------------------------------------------------------
+# timed NAME CMD...: run CMD under /usr/bin/time -v; sets WALL (s), CPU (user +
+# system s) and RSS (MiB).
+timed() {
+	local name=$1
+	shift
+	local tfile="$RUNS/$name.time" ofile="$RUNS/$name.log"
+	if ! /usr/bin/time -v -o "$tfile" "$@" >"$ofile" 2>&1; then
+		log "FAILED: $* (see $ofile)"
+		tail -5 "$ofile" >&2
+		return 1
+	fi
+	WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+		n = split($2, p, ":"); s = 0
+		for (i = 1; i <= n; i++) s = s * 60 + p[i]
+		printf "%.2f", s }' "$tfile")
+	CPU=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$tfile")
+	RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$tfile")
+}
+
+# best_of NAME CMD...: REPEAT runs; BEST_WALL is the fastest (BEST_CPU that
+# run's CPU seconds), BEST_RSS the largest of all runs.
+best_of() {
+	local name=$1
+	shift
+	BEST_WALL="" BEST_CPU="" BEST_RSS=0
+	for ((r = 1; r <= REPEAT; r++)); do
+		timed "$name.$r" "$@"
+		if [[ -z $BEST_WALL ]] || awk -v a="$WALL" -v b="$BEST_WALL" 'BEGIN {exit !(a < b)}'; then
+			BEST_WALL=$WALL BEST_CPU=$CPU
+		fi
+		if ((RSS > BEST_RSS)); then BEST_RSS=$RSS; fi
+	done
+}
+
+# fmt_int N: N with thousands separators (10000000 -> 10,000,000).
+fmt_int() {
+	awk -v n="$1" 'BEGIN {
+		s = sprintf("%.0f", n); out = ""
+		while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+		print s out }'
+}
+
+rows=()
+for lines in $SIZES; do
+	for format in $PAIRS; do
+		ensure_data "$lines" "$format"
+		dir="$DATA/$lines-$format"
+		# Warm the page cache so neither engine pays the first read from disk.
+		cat "$dir"/*."$format" >/dev/null
+
+		out="$RUNS/$lines-$format"
+		rm -rf "$out"
+		mkdir -p "$out"
+		log "$lines lines $format→$format: claimsbatch"
+		best_of "$lines-$format-ours" bash -c 'rm -rf "$1/ours" && exec "$2" run --claims "$3/claims.$4" --members "$3/members.$4" \
+			--fx "$3/fx.$4" --out "$1/ours" --format "$4" --memory-limit "$5" --quiet' _ "$out" "$BIN/claimsbatch" "$dir" "$format" "$MEMORY_LIMIT"
+		ours_s=$BEST_WALL ours_cpu=$BEST_CPU ours_rss=$BEST_RSS
+
+		log "$lines lines $format→$format: duckdb sortcopy"
+		best_of "$lines-$format-duckdb" bash -c 'rm -f "$1/sorted.$4" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5"' \
+			_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS"
+		duck_s=$BEST_WALL duck_cpu=$BEST_CPU duck_rss=$BEST_RSS
+		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
+
+		ours_lps=$(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}')
+		duck_lps=$(awk -v n="$lines" -v s="$duck_s" 'BEGIN {printf "%.0f", n / s}')
+		ratio=$(awk -v a="$ours_s" -v b="$duck_s" 'BEGIN {printf "%.2f", a / b}')
+		cpu_ratio=$(awk -v a="$ours_cpu" -v b="$duck_cpu" 'BEGIN {printf "%.2f", a / b}')
+		rows+=("$lines|$format→$format|$ours_s|$ours_lps|$ours_rss|$duck_s|$duck_lps|$duck_rss|$ratio|$ours_cpu|$duck_cpu|$cpu_ratio")
+		log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB; ratio $ratio"
+	done
+done
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- report --------------------------------------------------------------------
+report() {
+	echo "## claimsbatch vs DuckDB sort-copy — $started"
+	echo
+	echo "- machine: $(nproc) CPUs, $cpu_model, $mem_total RAM"
+	echo "- $("$GO" version), claimsbatch $rev, duckdb-go $(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/duckdb/duckdb-go/v2") print $(i + 1)}' bench/duckdb/go.mod)"
+	local members=$MEMBERS
+	[[ $members == 0 ]] && members="lines/20"
+	echo "- seed $SEED, members $members, bad share $BAD_SHARE, claimsbatch --memory-limit $MEMORY_LIMIT (default workers), DuckDB threads $DUCKDB_THREADS (default memory_limit), best of $REPEAT"
+	echo "- load average (1/5/15 min): before $load_before, after $load_after"
+	echo
+	echo "| lines | pair | ours s | ours lines/s | ours RSS MiB | duckdb s | duckdb lines/s | duckdb RSS MiB | ratio ours/duckdb | ours CPU s | duckdb CPU s | CPU ratio |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	local row
+	for row in "${rows[@]}"; do
+		IFS='|' read -r l p os olps orss ds dlps drss ratio oc dc cr <<<"$row"
+		echo "| $(fmt_int "$l") | $p | $os | $(fmt_int "$olps") | $orss | $ds | $(fmt_int "$dlps") | $drss | **$ratio** | $oc | $dc | $cr |"
+	done
+	echo
+	echo "Targets: peak RSS ≤ 512 MiB at every size; parquet→parquet ≥ 1,500,000 lines/s; ratio ≤ 1.00 (parquet), ≤ 1.25 (csv)."
+	echo
+	for row in "${rows[@]}"; do
+		IFS='|' read -r l p os olps orss ds dlps drss ratio _ <<<"$row"
+		local limit=1.25 verdict
+		if [[ $p == parquet* ]]; then limit=1.00; fi
+		if ((orss <= 512)); then verdict="RSS met"; else verdict="RSS missed (+$((orss - 512)) MiB)"; fi
+		if [[ $p == parquet* ]]; then
+			if awk -v x="$olps" 'BEGIN {exit !(x >= 1500000)}'; then
+				verdict+="; lines/s met"
+			else
+				verdict+="; lines/s missed ($(awk -v x="$olps" 'BEGIN {printf "%.0f%%", 100 * x / 1500000}') of target)"
+			fi
+		fi
+		if awk -v r="$ratio" -v m="$limit" 'BEGIN {exit !(r <= m)}'; then
+			verdict+="; ratio met"
+		else
+			verdict+="; ratio missed ($ratio > $limit)"
+		fi
+		echo "- $(fmt_int "$l") $p: $verdict"
+	done
+}
+
+report | tee "$RESULTS/latest.md"
+cp "$RESULTS/latest.md" "$RESULTS/$(date -u +%Y%m%dT%H%M%SZ).md"
