@@ -124,62 +124,55 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		})
 	}
 
-	pub, err := writers.NewPublisher(cfg.OutDir)
-	if err != nil {
+	// Until the hashing is waited for below, every failure waits for it too.
+	fail := func(err error) (*Summary, error) {
 		hg.Wait()
 		return nil, err
 	}
+	pub, err := writers.NewPublisher(cfg.OutDir)
+	if err != nil {
+		return fail(err)
+	}
 	defer pub.Abort() // after a successful Commit this does nothing
 	if j.spillDir, err = os.MkdirTemp(cfg.TmpDir, "claimsbatch-spill-*"); err != nil {
-		hg.Wait()
-		return nil, fmt.Errorf("pipeline: temporary directory: %w", err)
+		return fail(fmt.Errorf("pipeline: temporary directory: %w", err))
 	}
 	defer j.removeSpill()
 
 	if err := j.loadMembers(); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	fxEx, err := j.loadFX()
 	if err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	if err := j.loadState(); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	exFile, exHash, err := createOutput(pub, ExceptionsName+cfg.Format.Ext())
 	if err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	if j.exWriter, err = writers.NewExceptionsWriter(exFile, cfg.Format); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	if err := j.readClaims(ctx); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	if err := j.dedupe(ctx); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	err = mergeExceptions(append([]*partitions{j.readerEx}, j.dupParts...), j.exWriter.Write)
 	if err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	// The members' and FX files' exceptions follow the claims files'. They
 	// are not claim lines, so they stay out of the lines-read identity.
 	if err := j.exWriter.Write(j.memberEx); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	if err := j.exWriter.Write(fxEx); err != nil {
-		hg.Wait()
-		return nil, err
+		return fail(err)
 	}
 	j.membersInput.Exceptions = int64(len(j.memberEx))
 	j.fxInput.Exceptions = int64(len(fxEx))
