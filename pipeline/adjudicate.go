@@ -22,10 +22,11 @@ const chunkLines = 4096
 // chunk is a run of consecutive members (in member_id order) and, once a
 // worker has done it, their results and state records.
 type chunk struct {
-	members []memberLines
-	results []claim.Result
-	state   []claim.StateRecord
-	done    chan struct{}
+	members      []memberLines
+	results      []claim.Result
+	state        []claim.StateRecord
+	done         chan struct{} // closed by the worker
+	stateWritten chan struct{} // closed by the state writer
 }
 
 // adjudicateAndWrite adjudicates every member in parallel and writes
@@ -252,7 +253,7 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			n += len(groups[end].lines) + 1
 			end++
 		}
-		chunks = append(chunks, &chunk{members: groups[start:end], done: make(chan struct{}),
+		chunks = append(chunks, &chunk{members: groups[start:end], done: make(chan struct{}), stateWritten: make(chan struct{}),
 			results: make([]claim.Result, 0, n), state: make([]claim.StateRecord, 0, 3*n)})
 		start = end
 	}
@@ -289,6 +290,22 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			return nil
 		})
 	}
+	// The state is written on its own goroutine, beside the remittance, in
+	// the same chunk order: on a Parquet run each writer is a core's work.
+	g.Go(func() error {
+		for _, c := range chunks {
+			select {
+			case <-c.done:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if err := st.Write(c.state); err != nil {
+				return err
+			}
+			close(c.stateWritten)
+		}
+		return nil
+	})
 	g.Go(func() error {
 		for _, c := range chunks {
 			select {
@@ -297,9 +314,6 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 				return gctx.Err()
 			}
 			if err := rem.Write(c.results); err != nil {
-				return err
-			}
-			if err := st.Write(c.state); err != nil {
 				return err
 			}
 			for i := range c.results {
@@ -316,6 +330,11 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 				p.PlanPaid += r.PlanPaid
 			}
 			*lines += int64(len(c.results))
+			select {
+			case <-c.stateWritten:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
 			c.results, c.state, c.members = nil, nil, nil
 			<-inFlight
 			if j.cfg.Progress != nil {
