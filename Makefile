@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 SAMPLE   := testdata/sample
 FUZZTIME ?= 30s
 
-.PHONY: build run test bench lint fuzz golden clean
+.PHONY: build run test bench bench-quick lint fuzz golden clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
@@ -25,9 +25,14 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-## bench: benchmarks (engine, readers, writers) — see docs/BENCHMARKS.md
+## bench: micro-benchmarks once each, then claimsbatch vs DuckDB's sort-copy at
+## 10 M and 30 M lines (CSV and Parquet); SIZES="..." to choose — see docs/BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO="$(GO)" MICRO=1 bash bench/run.sh
+
+## bench-quick: the same comparison at 2 M lines only, no micro-benchmarks
+bench-quick:
+	GO="$(GO)" SIZES="$${SIZES:-2000000}" bash bench/run.sh
 
 ## lint: go vet, plus staticcheck when it is installed
 lint:

@@ -15,7 +15,7 @@
 #   SIZES         claim lines per data set          (default "10000000 30000000")
 #   PAIRS         formats, input = output            (default "csv parquet")
 #   SEED          generator seed                     (default 42)
-#   MEMBERS       members per data set; 0 = lines/20 (default 500000: the same book at every size, so the 30 M run is that book with more history)
+#   MEMBERS       members per data set; 0 = lines/20 (default 0: 500 k at 10 M)
 #   BAD_SHARE     generator --bad-share              (default 0.002, the generator's)
 #   MEMORY_LIMIT  claimsbatch --memory-limit         (default 512MiB)
 #   REPEAT        runs per engine and pair; the fastest counts, the largest RSS is kept (default 1)
@@ -35,7 +35,7 @@ cd "$ROOT"
 SIZES=${SIZES:-10000000 30000000}
 PAIRS=${PAIRS:-csv parquet}
 SEED=${SEED:-42}
-MEMBERS=${MEMBERS:-500000}
+MEMBERS=${MEMBERS:-0}
 BAD_SHARE=${BAD_SHARE:-0.002}
 MEMORY_LIMIT=${MEMORY_LIMIT:-512MiB}
 REPEAT=${REPEAT:-1}
@@ -142,41 +142,10 @@ fmt_int() {
 		print s out }'
 }
 
-rows=()
-for lines in $SIZES; do
-	for format in $PAIRS; do
-		ensure_data "$lines" "$format"
-		dir="$DATA/$lines-$format"
-		# Warm the page cache so neither engine pays the first read from disk.
-		cat "$dir"/*."$format" >/dev/null
-
-		out="$RUNS/$lines-$format"
-		rm -rf "$out"
-		mkdir -p "$out"
-		log "$lines lines $format→$format: claimsbatch"
-		best_of "$lines-$format-ours" bash -c 'rm -rf "$1/ours" && exec "$2" run --claims "$3/claims.$4" --members "$3/members.$4" \
-			--fx "$3/fx.$4" --out "$1/ours" --format "$4" --memory-limit "$5" --quiet' _ "$out" "$BIN/claimsbatch" "$dir" "$format" "$MEMORY_LIMIT"
-		ours_s=$BEST_WALL ours_cpu=$BEST_CPU ours_rss=$BEST_RSS
-
-		log "$lines lines $format→$format: duckdb sortcopy"
-		best_of "$lines-$format-duckdb" bash -c 'rm -f "$1/sorted.$4" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5"' \
-			_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS"
-		duck_s=$BEST_WALL duck_cpu=$BEST_CPU duck_rss=$BEST_RSS
-		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
-
-		ours_lps=$(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}')
-		duck_lps=$(awk -v n="$lines" -v s="$duck_s" 'BEGIN {printf "%.0f", n / s}')
-		ratio=$(awk -v a="$ours_s" -v b="$duck_s" 'BEGIN {printf "%.2f", a / b}')
-		cpu_ratio=$(awk -v a="$ours_cpu" -v b="$duck_cpu" 'BEGIN {printf "%.2f", a / b}')
-		rows+=("$lines|$format→$format|$ours_s|$ours_lps|$ours_rss|$duck_s|$duck_lps|$duck_rss|$ratio|$ours_cpu|$duck_cpu|$cpu_ratio")
-		log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB; ratio $ratio"
-	done
-done
-
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-
 # --- report --------------------------------------------------------------------
 report() {
+	local load_after
+	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "## claimsbatch vs DuckDB sort-copy — $started"
 	echo
 	echo "- machine: $(nproc) CPUs, $cpu_model, $mem_total RAM"
@@ -216,6 +185,39 @@ report() {
 		echo "- $(fmt_int "$l") $p: $verdict"
 	done
 }
+
+rows=()
+for lines in $SIZES; do
+	for format in $PAIRS; do
+		ensure_data "$lines" "$format"
+		dir="$DATA/$lines-$format"
+		# Warm the page cache so neither engine pays the first read from disk.
+		cat "$dir"/*."$format" >/dev/null
+
+		out="$RUNS/$lines-$format"
+		rm -rf "$out"
+		mkdir -p "$out"
+		log "$lines lines $format→$format: claimsbatch"
+		best_of "$lines-$format-ours" bash -c 'rm -rf "$1/ours" && exec "$2" run --claims "$3/claims.$4" --members "$3/members.$4" \
+			--fx "$3/fx.$4" --out "$1/ours" --format "$4" --memory-limit "$5" --quiet' _ "$out" "$BIN/claimsbatch" "$dir" "$format" "$MEMORY_LIMIT"
+		ours_s=$BEST_WALL ours_cpu=$BEST_CPU ours_rss=$BEST_RSS
+
+		log "$lines lines $format→$format: duckdb sortcopy"
+		best_of "$lines-$format-duckdb" bash -c 'rm -f "$1/sorted.$4" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5"' \
+			_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS"
+		duck_s=$BEST_WALL duck_cpu=$BEST_CPU duck_rss=$BEST_RSS
+		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
+
+		ours_lps=$(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}')
+		duck_lps=$(awk -v n="$lines" -v s="$duck_s" 'BEGIN {printf "%.0f", n / s}')
+		ratio=$(awk -v a="$ours_s" -v b="$duck_s" 'BEGIN {printf "%.2f", a / b}')
+		cpu_ratio=$(awk -v a="$ours_cpu" -v b="$duck_cpu" 'BEGIN {printf "%.2f", a / b}')
+		rows+=("$lines|$format→$format|$ours_s|$ours_lps|$ours_rss|$duck_s|$duck_lps|$duck_rss|$ratio|$ours_cpu|$duck_cpu|$cpu_ratio")
+		log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB; ratio $ratio"
+		# Keep what is measured so far: a long run stopped half-way still has a table.
+		report >"$RESULTS/latest.md"
+	done
+done
 
 report | tee "$RESULTS/latest.md"
 cp "$RESULTS/latest.md" "$RESULTS/$(date -u +%Y%m%dT%H%M%SZ).md"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/profile/phases.sh BINARY PROFILE — split a CPU profile of one
+# claimsbatch run into the pipeline's phases.
+#
+# Each sample's stack is put in the first phase whose function it contains
+# (checked in the order below: the writers before the adjudication loop that
+# calls them, and so on). Samples of the GC's background mark workers cannot
+# be attributed to a phase and get their own row; GC assists (allocation
+# paying for marking) stay in the phase that allocated and are also shown
+# as a share of it. Compression (zstd, snappy, flate) is shown as a share too.
+set -euo pipefail
+[[ $# == 2 ]] || { echo "usage: $0 BINARY PROFILE" >&2; exit 2; }
+
+go tool pprof -traces "$1" "$2" 2>/dev/null | awk '
+function secs(v) {
+	if (v ~ /ms$/) return substr(v, 1, length(v) - 2) / 1000
+	if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1e6
+	if (v ~ /s$/)  return substr(v, 1, length(v) - 1) + 0
+	return v + 0
+}
+function classify(st) {
+	if (st ~ /runtime\.gcBgMarkWorker/) return "GC background mark workers"
+	if (st ~ /pipeline\.hashFile/) return "input hashing (SHA-256)"
+	if (st ~ /pipeline\.\(\*job\)\.(loadMembers|loadFX|loadState)/) return "members, FX, state load"
+	if (st ~ /pipeline\.\(\*job\)\.readClaims/) return "claims read, parse, check, spill"
+	if (st ~ /pipeline\.\(\*job\)\.dedupe/) return "dedupe + member-range spill"
+	if (st ~ /pipeline\.mergeExceptions|ExceptionsWriter/) return "exceptions merge + write"
+	if (st ~ /pipeline\.\(\*job\)\.loadPartition/) return "partition load + sort"
+	if (st ~ /claimsbatch\/writers\./) return "writers (encode, compress, hash)"
+	if (st ~ /claimsbatch\/pipeline\/engine\./) return "engine (adjudication)"
+	if (st ~ /pipeline\.\(\*job\)\.(adjudicate|metaRecords)|pipeline\.lineRecord/) return "adjudication glue (chunks, state records)"
+	if (st ~ /pipeline\.\(\*job\)\.conservation/) return "conservation checks"
+	return "other (runtime, scheduler, syscalls)"
+}
+function flush() {
+	if (val == "") return
+	p = classify(stack)
+	total += val; by[p] += val
+	if (stack ~ /runtime\.gcAssistAlloc/) assist[p] += val
+	if (stack ~ /compress\/(zstd|snappy|flate)|compress\.(zstd|snappy)/) comp[p] += val
+	val = ""; stack = ""
+}
+/^-+\+-+/ { flush(); next }
+/^ +[0-9.]+(ms|us|s|ns) / { flush(); val = secs($1); stack = $2 "\n"; next }
+val != "" { stack = stack $1 "\n" }
+END {
+	flush()
+	printf "| phase | CPU s | share | of which GC assist | of which compression |\n|---|---:|---:|---:|---:|\n"
+	n = 0
+	for (p in by) order[++n] = p
+	for (i = 1; i <= n; i++) for (k = i + 1; k <= n; k++) if (by[order[k]] > by[order[i]]) { t = order[i]; order[i] = order[k]; order[k] = t }
+	for (i = 1; i <= n; i++) {
+		p = order[i]
+		printf "| %s | %.2f | %.1f%% | %.2f | %.2f |\n", p, by[p], 100 * by[p] / total, assist[p], comp[p]
+	}
+	gc = by["GC background mark workers"]
+	for (p in assist) gc += assist[p]
+	printf "| **total sampled** | %.2f | 100%% | | |\n\nGC (background workers + assists): %.2f s = %.1f%% of CPU.\n", total, gc, 100 * gc / total
+}'
