@@ -42,7 +42,13 @@ const bytesPerLine = 450
 // bytesPerKey is what one key costs in the dedupe map of step 2.
 const bytesPerKey = 96
 
-const maxPartitions = 256
+// maxPartitions bounds one set of partitions; the member ranges may need
+// more than the claim partitions, because a loaded member partition must fit
+// the budget whatever the input size.
+const (
+	maxPartitions       = 256
+	maxMemberPartitions = 1024
+)
 
 // claimPartitionCount picks the number of claim partitions from the input
 // size and the memory budget.
@@ -62,11 +68,15 @@ func (j *job) claimPartitionCount() int {
 }
 
 func clampPartitions(need, budget int64) int {
+	return clampPartitionsTo(need, budget, maxPartitions)
+}
+
+func clampPartitionsTo(need, budget int64, most int) int {
 	if budget <= 0 {
 		budget = 1
 	}
 	n := (need + budget - 1) / budget
-	return int(max(1, min(n, maxPartitions)))
+	return int(max(1, min(n, int64(most))))
 }
 
 func claimHash(l *claim.Line, n int) int {
@@ -270,7 +280,7 @@ func (j *job) memberRanges() []string {
 	// half the CPU went to the collector on a Parquet run).
 	budget := j.cfg.MemoryLimit - j.bookBytes()
 	budget = max(budget, j.cfg.MemoryLimit/2) / 12 // two partitions may be loaded at once
-	n := clampPartitions(total*bytesPerLine, budget)
+	n := clampPartitionsTo(total*bytesPerLine, budget, maxMemberPartitions)
 	per := (total + int64(n) - 1) / int64(n)
 	var ends []string
 	var acc int64

@@ -22,6 +22,8 @@ type partitions struct {
 
 func newPartitions(dir, name string, n int) (*partitions, error) {
 	p := &partitions{name: name, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n), counts: make([]int64, n)}
+	// About 16 MiB of write buffers per set, 4 to 64 KiB per file.
+	size := min(max((16<<20)/n, 4<<10), 64<<10)
 	for i := range p.files {
 		f, err := os.CreateTemp(dir, fmt.Sprintf("%s-%03d-*", name, i))
 		if err != nil {
@@ -29,7 +31,7 @@ func newPartitions(dir, name string, n int) (*partitions, error) {
 			return nil, fmt.Errorf("pipeline: spill file: %w", err)
 		}
 		p.files[i] = f
-		p.bufs[i] = bufio.NewWriterSize(f, 32<<10)
+		p.bufs[i] = bufio.NewWriterSize(f, size)
 	}
 	return p, nil
 }

@@ -7,7 +7,7 @@
 // It lives in its own module (claimsbatch/bench/duckdb) because DuckDB needs
 // cgo; the product binary stays pure Go.
 //
-//	sortcopy --in claims.parquet --out sorted.parquet --format parquet [--threads 2]
+//	sortcopy --in claims.parquet --out sorted.parquet --format parquet [--threads 2] [--csv-types varchar|auto]
 //
 // It prints the rows copied and the seconds the COPY statement took.
 package main
@@ -39,21 +39,33 @@ func run() error {
 	format := flag.String("format", "", "input and output format: csv or parquet")
 	threads := flag.Int("threads", runtime.NumCPU(), "DuckDB threads")
 	memoryLimit := flag.String("memory-limit", "", "DuckDB memory_limit (e.g. 512MB); empty = DuckDB's default")
+	csvTypes := flag.String("csv-types", "varchar", "CSV column types: varchar (all text; never fails on a bad value) or auto (sniffed from a sample)")
 	flag.Parse()
 	if *in == "" || *out == "" {
 		return errors.New("--in and --out are required")
 	}
 	var source, target string
+	orderBy := "member_id, service_date, claim_id, line_no"
 	switch *format {
 	case "csv":
 		// The dialect is given (RFC 4180, as claimsbatch reads it) and
 		// strict_mode is off because the generated extracts hold malformed
 		// rows on purpose (--bad-share), which defeat DuckDB's dialect
-		// sniffer; null_padding keeps short rows instead of failing. Column
-		// types are still sniffed (line_no BIGINT, billed_amount DOUBLE;
-		// dates stay VARCHAR when bad dates are in the sample, DATE when the
-		// file is clean), and every row is copied.
-		source = fmt.Sprintf("read_csv(%s, header = true, delim = ',', quote = '\"', escape = '\"', strict_mode = false, null_padding = true)", quote(*in))
+		// sniffer; null_padding keeps short rows instead of failing.
+		switch *csvTypes {
+		case "varchar":
+			// Every column as text, so no bad value can stop the copy and
+			// every row is copied byte for byte. ISO dates sort right as
+			// text; line_no is compared as a number where it is one.
+			source = fmt.Sprintf("read_csv(%s, header = true, delim = ',', quote = '\"', escape = '\"', strict_mode = false, null_padding = true, all_varchar = true)", quote(*in))
+			orderBy = "member_id, service_date, claim_id, TRY_CAST(line_no AS BIGINT), line_no"
+		case "auto":
+			// Types sniffed from a sample (DATE, BIGINT, DOUBLE): more work
+			// for DuckDB, but a bad value outside the sample fails the copy.
+			source = fmt.Sprintf("read_csv(%s, header = true, delim = ',', quote = '\"', escape = '\"', strict_mode = false, null_padding = true)", quote(*in))
+		default:
+			return fmt.Errorf("--csv-types %q: want varchar or auto", *csvTypes)
+		}
 		target = "(FORMAT CSV, HEADER)"
 	case "parquet":
 		source = fmt.Sprintf("read_parquet(%s)", quote(*in))
@@ -79,8 +91,7 @@ func run() error {
 		}
 	}
 
-	stmt := fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY member_id, service_date, claim_id, line_no) TO %s %s",
-		source, quote(*out), target)
+	stmt := fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s %s", source, orderBy, quote(*out), target)
 	start := time.Now()
 	res, err := db.ExecContext(ctx, stmt)
 	if err != nil {
