@@ -47,7 +47,7 @@ const bytesPerKey = 96
 // the budget whatever the input size.
 const (
 	maxPartitions       = 256
-	maxMemberPartitions = 1024
+	maxMemberPartitions = 256
 )
 
 // claimPartitionCount picks the number of claim partitions from the input
