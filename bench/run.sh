@@ -15,7 +15,7 @@
 #   SIZES         claim lines per data set          (default "10000000 30000000")
 #   PAIRS         formats, input = output            (default "csv parquet")
 #   SEED          generator seed                     (default 42)
-#   MEMBERS       members per data set; 0 = lines/20 (default 0: 500 k at 10 M)
+#   MEMBERS       members per data set; 0 = lines/20 (default 500000: the same book at every size, so the 30 M run is that book with more history)
 #   BAD_SHARE     generator --bad-share              (default 0.002, the generator's)
 #   MEMORY_LIMIT  claimsbatch --memory-limit         (default 512MiB)
 #   REPEAT        runs per engine and pair; the fastest counts, the largest RSS is kept (default 1)
@@ -35,7 +35,7 @@ cd "$ROOT"
 SIZES=${SIZES:-10000000 30000000}
 PAIRS=${PAIRS:-csv parquet}
 SEED=${SEED:-42}
-MEMBERS=${MEMBERS:-0}
+MEMBERS=${MEMBERS:-500000}
 BAD_SHARE=${BAD_SHARE:-0.002}
 MEMORY_LIMIT=${MEMORY_LIMIT:-512MiB}
 REPEAT=${REPEAT:-1}
