@@ -30,6 +30,11 @@ const (
 	maxDecimal18 = 999_999_999_999_999_999
 
 	parquetBufferSize = 256 << 10
+
+	// poolLimit bounds the freed buffers one Parquet file's allocator keeps:
+	// a row group's builders and pages (about 10 MiB for the remittance's
+	// 32 Ki rows) with room to spare.
+	poolLimit = 24 << 20
 )
 
 // Arrow types of the columns. Amounts are decimal128(18, 2), which pqarrow
@@ -57,7 +62,7 @@ var (
 // zstd gave a file several times smaller than snappy's at the same speed,
 // and dictionary encoding (whose string hashing also allocates per value)
 // made the file larger after zstd and the writing up to twice as slow.
-func parquetProperties() *parquet.WriterProperties {
+func parquetProperties(mem memory.Allocator) *parquet.WriterProperties {
 	return parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithCompressionLevel(1), // the fastest: the encoder's history per column stays small
@@ -65,7 +70,7 @@ func parquetProperties() *parquet.WriterProperties {
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 		parquet.WithStoreDecimalAsInteger(true),
 		parquet.WithRootRepetition(parquet.Repetitions.Required),
-		parquet.WithAllocator(memory.DefaultAllocator),
+		parquet.WithAllocator(mem),
 	)
 }
 
@@ -88,11 +93,14 @@ func newParquetEncoder(w io.Writer, schema *arrow.Schema) (*parquetEncoder, erro
 	// pqarrow closes its io.Writer if it is an io.Closer; a bufio.Writer is
 	// not one, so the caller's writer stays open as the contract says.
 	bw := bufio.NewWriterSize(w, parquetBufferSize)
-	fw, err := pqarrow.NewFileWriter(schema, bw, parquetProperties(), pqarrow.NewArrowWriterProperties())
+	// One pool per file: the builders, the encoders and the page buffers
+	// take back the memory of the previous row group.
+	mem := NewPoolAllocator(poolLimit)
+	fw, err := pqarrow.NewFileWriter(schema, bw, parquetProperties(mem), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return nil, err
 	}
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	rb := array.NewRecordBuilder(mem, schema)
 	return &parquetEncoder{specs: schema.Fields(), rb: rb, fields: rb.Fields(), fw: fw, bw: bw, groupRows: rowGroupRows}, nil
 }
 
