@@ -75,17 +75,10 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	defer cancelLoad()
 	go func() {
 		defer close(loaded)
-		nextID := 0 // position in j.sortedIDs
-		for q := range j.memberParts[0].files {
-			// The members of this range: those with lines and those with state only.
-			end := len(j.sortedIDs)
-			if q < len(j.rangeEnds) {
-				end, _ = slices.BinarySearch(j.sortedIDs, j.rangeEnds[q])
-				end++
-			}
-			ids := j.sortedIDs[nextID:end]
-			nextID = end
-			groups, err := j.loadPartition(q, ids)
+		lo := int32(0)
+		for q, hi := range j.rangeEnds {
+			groups, err := j.loadPartition(q, lo, hi)
+			lo = hi
 			select {
 			case loaded <- loadedPartition{groups, err}:
 			case <-lctx.Done():
@@ -136,7 +129,7 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err := pw.Close(); err != nil {
 		return nil, nil, err
 	}
-	j.log.Info("adjudicated", "lines", j.totals.LinesAdjudicated, "members", len(j.sortedIDs), "payees", len(rows))
+	j.log.Info("adjudicated", "lines", j.totals.LinesAdjudicated, "members", j.active, "payees", len(rows))
 	outs := []writers.Output{
 		{Name: RemittanceName + f.Ext(), Rows: rem.Rows()},
 		{Name: PaymentsName + f.Ext(), Rows: pw.Rows()},
@@ -153,14 +146,14 @@ type payKey struct {
 
 // memberLines is one member's lines of a partition, in SPEC order.
 type memberLines struct {
-	id    string
-	lines []claim.Line
+	member int32 // number in the book
+	lines  []claim.Line
 }
 
-// loadPartition reads member partition q and groups its lines by member, in
-// member_id order; ids are the partition's members (with lines or with state
-// only), sorted.
-func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
+// loadPartition reads member partition q, which holds the lines of members
+// lo to hi-1, and groups them by member, in member_id order, with the
+// members that have state but no lines.
+func (j *job) loadPartition(q int, lo, hi int32) ([]memberLines, error) {
 	var count int64
 	for _, parts := range j.memberParts {
 		count += parts.counts[q]
@@ -184,15 +177,12 @@ func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
 	// then sort each member's few lines: far cheaper than comparing member
 	// ids across the whole partition. Only 4-byte indices move; the lines are
 	// permuted once at the end.
-	pos := make(map[string]int32, len(ids))
-	for i, id := range ids {
-		pos[id] = int32(i)
-	}
-	start := make([]int32, len(ids)+1)
+	n := int(hi - lo)
+	start := make([]int32, n+1)
 	owner := make([]int32, len(loaded))
 	for i := range loaded {
-		k, ok := pos[loaded[i].MemberID]
-		if !ok {
+		k := j.book.find(loaded[i].MemberID) - lo
+		if k < 0 || int(k) >= n {
 			return nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
 		}
 		owner[i] = k
@@ -202,13 +192,13 @@ func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
 		start[k] += start[k-1]
 	}
 	order := make([]int32, len(loaded)) // order[target] = source
-	next := slices.Clone(start[:len(ids)])
+	next := slices.Clone(start[:n])
 	for i, k := range owner {
 		order[next[k]] = int32(i)
 		next[k]++
 	}
 	owner, next = nil, nil
-	for k := range ids {
+	for k := range n {
 		seg := order[start[k]:start[k+1]]
 		if len(seg) > 1 {
 			slices.SortFunc(seg, func(a, b int32) int { return compareLinePtrs(&loaded[a], &loaded[b]) })
@@ -235,9 +225,11 @@ func (j *job) loadPartition(q int, ids []string) ([]memberLines, error) {
 		}
 	}
 	order = nil
-	groups := make([]memberLines, len(ids))
-	for k, id := range ids {
-		groups[k] = memberLines{id: id, lines: lines[start[k]:start[k+1]]}
+	var groups []memberLines
+	for k := range n {
+		if m := lo + int32(k); j.book.active(m) {
+			groups = append(groups, memberLines{member: m, lines: lines[start[k]:start[k+1]]})
+		}
 	}
 	return groups, nil
 }
@@ -323,6 +315,9 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 				k := payKey{r.Line.Payee, r.PayeeID(), r.Line.PlanCurrency}
 				p := payments[k]
 				if p == nil {
+					// The id is copied out of the line's decoded record, which
+					// the map would otherwise keep alive for the whole run.
+					k.id = strings.Clone(k.id)
 					p = &writers.PaymentRow{PayeeType: k.payee, PayeeID: k.id, PlanCurrency: k.currency}
 					payments[k] = p
 				}
@@ -350,8 +345,9 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 // collects their results and state records.
 func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) error {
 	var engineRecs, lineRecs []claim.StateRecord
+	var spans []claim.Span
 	for _, ml := range c.members {
-		id := ml.id
+		id := j.book.id(ml.member)
 		m.Reset()
 		engineRecs, lineRecs = engineRecs[:0], lineRecs[:0]
 		for _, r := range j.stateIn[id] {
@@ -369,7 +365,8 @@ func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) e
 			}
 		}
 		if lines := ml.lines; len(lines) > 0 {
-			c.results = j.engine.Adjudicate(m, j.members[id].spans, lines, c.results)
+			spans = j.book.spansOf(ml.member, spans)
+			c.results = j.engine.Adjudicate(m, spans, lines, c.results)
 			for i := range lines {
 				lineRecs = append(lineRecs, lineRecord(&lines[i]))
 			}

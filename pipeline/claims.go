@@ -161,7 +161,6 @@ func (j *job) readClaimsFile(ctx context.Context, source int32, path string, tot
 			return code, field, msg
 		}
 		pending = append(pending, spillItem{line: *l, raw: r.Raw()})
-		j.members[l.MemberID].lines++
 		if j.asOf == claim.NoDate || l.ReceivedDate > j.asOf {
 			j.asOf = l.ReceivedDate
 		}
@@ -221,14 +220,16 @@ func (j *job) readClaimsFile(ctx context.Context, source int32, path string, tot
 // other row (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE) to a line that
 // passed the reader's own, and prices it in the plan currency.
 func (j *job) check(l *claim.Line) (claim.ExceptionCode, string, string) {
-	m := j.members[l.MemberID]
-	if m == nil {
+	b := j.book
+	m := b.find(l.MemberID)
+	if m < 0 || b.absent[m] {
 		return claim.UnknownMember, "member_id", "member_id is not in the members file"
 	}
-	if m.invalid != "" {
-		return claim.InvalidMember, "member_id", "the member's coverage is invalid: " + m.invalid
+	if why, bad := b.invalid[m]; bad {
+		return claim.InvalidMember, "member_id", "the member's coverage is invalid: " + why
 	}
-	span := &m.spans[engine.CurrencySpan(m.spans, l.ServiceDate)]
+	j.checkSpans = b.spansOf(m, j.checkSpans)
+	span := &j.checkSpans[engine.CurrencySpan(j.checkSpans, l.ServiceDate)]
 	l.PlanCurrency = span.PlanCurrency
 	switch {
 	case j.plan.Benefit(l.Benefit).IsCash():
@@ -248,60 +249,45 @@ func (j *job) check(l *claim.Line) (claim.ExceptionCode, string, string) {
 		}
 		l.Charge, l.FXRate = charge, rate.text
 	}
+	b.lines[m]++
 	return "", "", ""
 }
 
-// memberRanges splits the members with lines (and the members with state)
-// into consecutive member_id ranges of about budget bytes of lines each. It
-// returns each range's last member id.
-func (j *job) memberRanges() []string {
-	ids := make([]string, 0, len(j.members)+len(j.stateIn))
-	for id, m := range j.members {
-		if m.lines > 0 {
-			ids = append(ids, id)
-		}
-	}
-	for id := range j.stateIn {
-		if m := j.members[id]; m == nil || m.lines == 0 {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
+// memberRanges splits the active members (with lines or with state) into
+// consecutive ranges of member numbers, that is of member_id, of about a
+// budget's worth of lines each. It returns each range's end (exclusive).
+func (j *job) memberRanges() []int32 {
+	b := j.book
 	var total int64
-	for _, id := range ids {
-		if m := j.members[id]; m != nil {
-			total += int64(m.lines)
+	j.active = 0
+	for i := range int32(b.len()) {
+		total += int64(b.lines[i])
+		if b.active(i) {
+			j.active++
 		}
 	}
 	// A twelfth of the budget per loaded partition (one adjudicated, one
 	// loading) keeps the live heap near half of it with the results, the
-	// members, the payments and the Parquet writers' row groups, so the
-	// garbage collector is not driven by the limit (measured: at an eighth,
-	// half the CPU went to the collector on a Parquet run).
-	budget := j.cfg.MemoryLimit - j.bookBytes()
+	// payments and the Parquet writers' row groups, so the garbage collector
+	// is not driven by the limit (measured: at an eighth, half the CPU went
+	// to the collector on a Parquet run).
+	budget := j.cfg.MemoryLimit - b.bytes()
 	budget = max(budget, j.cfg.MemoryLimit/2) / 12 // two partitions may be loaded at once
 	n := clampPartitionsTo(total*bytesPerLine, budget, maxMemberPartitions)
 	per := (total + int64(n) - 1) / int64(n)
-	var ends []string
+	var ends []int32
 	var acc int64
-	for i, id := range ids {
-		if m := j.members[id]; m != nil {
-			acc += int64(m.lines)
-		}
-		if acc >= per || i == len(ids)-1 {
-			ends = append(ends, id)
+	for i := range int32(b.len()) {
+		acc += int64(b.lines[i])
+		if acc >= per {
+			ends = append(ends, i+1)
 			acc = 0
 		}
 	}
-	j.sortedIDs = ids
+	if len(ends) == 0 || ends[len(ends)-1] != int32(b.len()) {
+		ends = append(ends, int32(b.len()))
+	}
 	return ends
-}
-
-// bookBytes estimates the memory the book holds for the whole run: the
-// members (measured: ~330 bytes each with one span) and, in step 3, one
-// payments total per payee (~120 bytes, about one per member).
-func (j *job) bookBytes() int64 {
-	return int64(len(j.members)) * (330 + 120)
 }
 
 // dedupe is step 2. Claim partitions are independent, so workers take them
@@ -435,7 +421,7 @@ func (w *dedupeWorker) partition(p int, stateKeys []lineKey) error {
 		// A clone, so the map does not keep the whole decoded record alive.
 		seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
 		w.accepted++
-		if err := w.members.writeLine(j.rangeOf(l.MemberID), &l, ""); err != nil {
+		if err := w.members.writeLine(j.rangeOf(j.book.find(l.MemberID)), &l, ""); err != nil {
 			return fmt.Errorf("pipeline: spill: %w", err)
 		}
 	}
@@ -449,8 +435,8 @@ func (w *dedupeWorker) partition(p int, stateKeys []lineKey) error {
 	return nil
 }
 
-// rangeOf returns the member partition of a member id.
-func (j *job) rangeOf(id string) int {
-	i, _ := slices.BinarySearch(j.rangeEnds, id)
-	return i
+// rangeOf returns the member partition of member number m.
+func (j *job) rangeOf(m int32) int {
+	q, _ := slices.BinarySearch(j.rangeEnds, m+1)
+	return q
 }

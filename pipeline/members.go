@@ -15,7 +15,6 @@ import (
 type member struct {
 	spans   []claim.Span // sorted by start
 	invalid string       // why the member is invalid ("" = valid)
-	lines   int32        // accepted lines of this run (for partition sizing)
 }
 
 // resolveMembers applies the plan's defaults and option lists to the members
@@ -146,13 +145,13 @@ func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []c
 	return members, ex
 }
 
+// rawOf returns the text of the members-file row; raw is in row order.
 func rawOf(raw []claim.RawSpan, row int64) string {
-	for i := range raw {
-		if raw[i].Row == row {
-			return raw[i].Raw
-		}
+	i, found := slices.BinarySearchFunc(raw, row, func(r claim.RawSpan, row int64) int { return cmpInt(r.Row, row) })
+	if !found {
+		return ""
 	}
-	return ""
+	return raw[i].Raw
 }
 
 func endText(d claim.Date) string {

@@ -53,8 +53,10 @@ type job struct {
 	engine   *engine.Engine
 	validate bool
 
-	members map[string]*member
-	fx      *fxTable
+	resolved map[string]*member // the members file, until the book is built from it
+	book       *book
+	checkSpans []claim.Span // check's scratch (the reading goroutine's)
+	fx       *fxTable
 
 	stateIn      map[string][]claim.StateRecord // per member, LINE records included
 	stateAsOf    claim.Date
@@ -69,8 +71,8 @@ type job struct {
 	readerEx    *partitions   // step 1: rejected rows, in input order
 	dupParts    []*partitions // step 2: DUPLICATE_LINE rows, each in input order
 	memberParts []*partitions // step 2: deduplicated lines by member_id range, one set per worker
-	rangeEnds   []string      // last member id of each member partition
-	sortedIDs   []string      // members with lines or state, sorted
+	rangeEnds   []int32       // end (exclusive member number) of each member partition
+	active      int           // members with lines or state
 
 	memberEx     []claim.Exception
 	membersInput writers.Input
@@ -149,6 +151,12 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err := j.loadState(); err != nil {
 		return fail(err)
 	}
+	stateIDs := make([]string, 0, len(j.stateIn))
+	for id := range j.stateIn {
+		stateIDs = append(stateIDs, id)
+	}
+	j.book = newBook(j.resolved, stateIDs)
+	j.resolved = nil
 	exFile, exHash, err := createOutput(pub, ExceptionsName+cfg.Format.Ext())
 	if err != nil {
 		return fail(err)
@@ -328,7 +336,7 @@ func (j *job) loadMembers() error {
 	members, more := resolveMembers(j.plan, j.cfg.Members, raw, ex)
 	all := append(ex, more...)
 	slices.SortStableFunc(all, func(a, b claim.Exception) int { return cmpInt(a.Row, b.Row) })
-	j.members = members
+	j.resolved = members
 	j.memberEx = all
 	j.membersInput = writers.Input{Role: writers.RoleMembers, Path: j.cfg.Members, Rows: rows}
 	invalid := 0
