@@ -23,10 +23,17 @@ const chunkLines = 4096
 // worker has done it, their results and state records.
 type chunk struct {
 	members      []memberLines
+	lines        int // lines and members: the size of the results
 	results      []claim.Result
 	state        []claim.StateRecord
 	done         chan struct{} // closed by the worker
 	stateWritten chan struct{} // closed by the state writer
+}
+
+// chunkBuf is a chunk's result buffers, kept for the next chunk.
+type chunkBuf struct {
+	results []claim.Result
+	state   []claim.StateRecord
 }
 
 // adjudicateAndWrite adjudicates every member in parallel and writes
@@ -62,6 +69,7 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		return nil, nil, err
 	}
 
+	j.chunkBufs = make(chan chunkBuf, 2*j.cfg.Workers+1)
 	payments := map[payKey]*writers.PaymentRow{}
 	var lines int64
 	// One goroutine loads (reads, groups, sorts) the next member partition
@@ -245,8 +253,7 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			n += len(groups[end].lines) + 1
 			end++
 		}
-		chunks = append(chunks, &chunk{members: groups[start:end], done: make(chan struct{}), stateWritten: make(chan struct{}),
-			results: make([]claim.Result, 0, n), state: make([]claim.StateRecord, 0, 3*n)})
+		chunks = append(chunks, &chunk{members: groups[start:end], lines: n, done: make(chan struct{}), stateWritten: make(chan struct{})})
 		start = end
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -261,6 +268,15 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			case inFlight <- struct{}{}:
 			case <-gctx.Done():
 				return gctx.Err()
+			}
+			// The chunk's buffers are taken only now, so at most the
+			// chunks in flight hold any; they go back when written.
+			select {
+			case b := <-j.chunkBufs:
+				c.results, c.state = b.results, b.state
+			default:
+				c.results = make([]claim.Result, 0, max(c.lines, chunkLines))
+				c.state = make([]claim.StateRecord, 0, 3*max(c.lines, chunkLines))
 			}
 			select {
 			case work <- c:
@@ -329,6 +345,14 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 			case <-c.stateWritten:
 			case <-gctx.Done():
 				return gctx.Err()
+			}
+			// Results and records point into the partition's lines: cleared,
+			// so a kept buffer does not keep an old partition alive.
+			clear(c.results)
+			clear(c.state)
+			select {
+			case j.chunkBufs <- chunkBuf{c.results[:0], c.state[:0]}:
+			default:
 			}
 			c.results, c.state, c.members = nil, nil, nil
 			<-inFlight

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 
+	"claimsbatch/pipeline/arrowmem"
 	"claimsbatch/pipeline/claim"
 	"claimsbatch/pipeline/engine"
 	"claimsbatch/pipeline/plan"
@@ -53,10 +54,10 @@ type job struct {
 	engine   *engine.Engine
 	validate bool
 
-	resolved map[string]*member // the members file, until the book is built from it
+	resolved   map[string]*member // the members file, until the book is built from it
 	book       *book
 	checkSpans []claim.Span // check's scratch (the reading goroutine's)
-	fx       *fxTable
+	fx         *fxTable
 
 	stateIn      map[string][]claim.StateRecord // per member, LINE records included
 	stateAsOf    claim.Date
@@ -73,6 +74,7 @@ type job struct {
 	memberParts []*partitions // step 2: deduplicated lines by member_id range, one set per worker
 	rangeEnds   []int32       // end (exclusive member number) of each member partition
 	active      int           // members with lines or state
+	chunkBufs   chan chunkBuf // step 3: result buffers of written chunks, for reuse
 
 	memberEx     []claim.Exception
 	membersInput writers.Input
@@ -97,6 +99,7 @@ type fileCount struct {
 }
 
 func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
+	arrowmem.Install()
 	j := &job{cfg: cfg, log: cfg.Logger, validate: validate, asOf: claim.NoDate, stateAsOf: claim.NoDate}
 	if j.log == nil {
 		j.log = slog.New(slog.DiscardHandler)

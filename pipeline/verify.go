@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -332,7 +333,8 @@ func (t *tableCheck) parseParquet(f *os.File) (rows int64, err error) {
 			err = fmt.Errorf("not a readable Parquet file: %v", p)
 		}
 	}()
-	pf, err := file.NewParquetReader(f)
+	goMem := memory.NewGoAllocator() // see below
+	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(goMem)))
 	if err != nil {
 		return -1, fmt.Errorf("not a readable Parquet file: %w", err)
 	}
@@ -344,7 +346,10 @@ func (t *tableCheck) parseParquet(f *os.File) (rows int64, err error) {
 	if err := readers.GuardParquet(pf); err != nil {
 		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	// A plain Go allocator, not arrowmem's pool (Arrow's default once a run
+	// has installed it): the checks keep string values of a batch after
+	// the batch is released, which only garbage-collected buffers allow.
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, goMem)
 	if err != nil {
 		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
 	}

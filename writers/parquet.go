@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"claimsbatch/pipeline/arrowmem"
 	"claimsbatch/pipeline/claim"
 )
 
@@ -68,6 +69,7 @@ func parquetProperties(mem memory.Allocator) *parquet.WriterProperties {
 		parquet.WithCompressionLevel(1), // the fastest: the encoder's history per column stays small
 		parquet.WithDictionaryDefault(false),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
+		parquet.WithDataPageSize(64<<10),
 		parquet.WithStoreDecimalAsInteger(true),
 		parquet.WithRootRepetition(parquet.Repetitions.Required),
 		parquet.WithAllocator(mem),
@@ -95,7 +97,7 @@ func newParquetEncoder(w io.Writer, schema *arrow.Schema) (*parquetEncoder, erro
 	bw := bufio.NewWriterSize(w, parquetBufferSize)
 	// One pool per file: the builders, the encoders and the page buffers
 	// take back the memory of the previous row group.
-	mem := NewPoolAllocator(poolLimit)
+	mem := arrowmem.NewPool(poolLimit)
 	fw, err := pqarrow.NewFileWriter(schema, bw, parquetProperties(mem), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return nil, err

@@ -1,12 +1,12 @@
-package writers
+package arrowmem
 
 import (
 	"testing"
 	"unsafe"
 )
 
-func TestPoolAllocatorReusesZeroedAlignedBuffers(t *testing.T) {
-	a := NewPoolAllocator(1 << 20)
+func TestPoolReusesZeroedAlignedBuffers(t *testing.T) {
+	a := NewPool(1 << 20)
 	b := a.Allocate(100)
 	if len(b) != 100 || cap(b) != 128 {
 		t.Fatalf("Allocate(100): len %d cap %d, want 100 and 128", len(b), cap(b))
@@ -49,8 +49,8 @@ func TestPoolAllocatorReusesZeroedAlignedBuffers(t *testing.T) {
 	}
 }
 
-func TestPoolAllocatorKeepsAtMostItsLimit(t *testing.T) {
-	a := NewPoolAllocator(1024)
+func TestPoolKeepsAtMostItsLimit(t *testing.T) {
+	a := NewPool(1024)
 	x, y := a.Allocate(1024), a.Allocate(1024)
 	a.Free(x)
 	a.Free(y) // over the limit: left to the collector
