@@ -76,8 +76,12 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	// while the current one is adjudicated; at most one waits loaded.
 	type loadedPartition struct {
 		groups []memberLines
+		lines  []claim.Line // the whole partition, which groups slice
 		err    error
 	}
+	// A partition's lines buffer goes back to the loader once the partition
+	// is written: two of them serve the whole run.
+	lineBufs := make(chan []claim.Line, 2)
 	loaded := make(chan loadedPartition, 1)
 	lctx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
@@ -85,10 +89,15 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		defer close(loaded)
 		lo := int32(0)
 		for q, hi := range j.rangeEnds {
-			groups, err := j.loadPartition(q, lo, hi)
+			var buf []claim.Line
+			select {
+			case buf = <-lineBufs:
+			default:
+			}
+			groups, lines, err := j.loadPartition(q, lo, hi, buf)
 			lo = hi
 			select {
-			case loaded <- loadedPartition{groups, err}:
+			case loaded <- loadedPartition{groups, lines, err}:
 			case <-lctx.Done():
 				return
 			}
@@ -103,6 +112,11 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		}
 		if err := j.adjudicatePartition(ctx, lp.groups, keepFrom, rem, st, payments, &lines); err != nil {
 			return nil, nil, err
+		}
+		clear(lp.lines) // so the kept buffer does not keep the decoded records
+		select {
+		case lineBufs <- lp.lines[:0]:
+		default:
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -160,24 +174,28 @@ type memberLines struct {
 
 // loadPartition reads member partition q, which holds the lines of members
 // lo to hi-1, and groups them by member, in member_id order, with the
-// members that have state but no lines.
-func (j *job) loadPartition(q int, lo, hi int32) ([]memberLines, error) {
+// members that have state but no lines. It decodes into buf (its capacity;
+// nil makes one) and returns the lines it filled.
+func (j *job) loadPartition(q int, lo, hi int32, buf []claim.Line) ([]memberLines, []claim.Line, error) {
 	var count int64
 	for _, parts := range j.memberParts {
 		count += parts.counts[q]
 	}
-	loaded := make([]claim.Line, 0, count)
+	loaded := buf[:0]
+	if int64(cap(loaded)) < count {
+		loaded = make([]claim.Line, 0, count)
+	}
 	for _, parts := range j.memberParts {
 		dec, err := parts.open(q)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for dec.next() {
 			loaded = append(loaded, claim.Line{})
 			dec.line(&loaded[len(loaded)-1])
 		}
 		if dec.err != nil {
-			return nil, dec.err
+			return nil, nil, dec.err
 		}
 		parts.release(q)
 	}
@@ -191,7 +209,7 @@ func (j *job) loadPartition(q int, lo, hi int32) ([]memberLines, error) {
 	for i := range loaded {
 		k := j.book.find(loaded[i].MemberID) - lo
 		if k < 0 || int(k) >= n {
-			return nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
+			return nil, nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
 		}
 		owner[i] = k
 		start[k+1]++
@@ -239,7 +257,7 @@ func (j *job) loadPartition(q int, lo, hi int32) ([]memberLines, error) {
 			groups = append(groups, memberLines{member: m, lines: lines[start[k]:start[k+1]]})
 		}
 	}
-	return groups, nil
+	return groups, lines, nil
 }
 
 // adjudicatePartition adjudicates the members of one partition in parallel
@@ -331,9 +349,10 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 				k := payKey{r.Line.Payee, r.PayeeID(), r.Line.PlanCurrency}
 				p := payments[k]
 				if p == nil {
-					// The id is copied out of the line's decoded record, which
-					// the map would otherwise keep alive for the whole run.
-					k.id = strings.Clone(k.id)
+					// The strings are copied out of the line's decoded record,
+					// whose arena block the map would otherwise keep alive for
+					// the whole run.
+					k.id, k.currency = strings.Clone(k.id), strings.Clone(k.currency)
 					p = &writers.PaymentRow{PayeeType: k.payee, PayeeID: k.id, PlanCurrency: k.currency}
 					payments[k] = p
 				}

@@ -42,13 +42,21 @@ const bytesPerLine = 450
 // bytesPerKey is what one key costs in the dedupe map of step 2.
 const bytesPerKey = 96
 
-// maxPartitions bounds one set of partitions; the member ranges may need
-// more than the claim partitions, because a loaded member partition must fit
-// the budget whatever the input size.
+// maxPartitions bounds the claim partitions (whose size only sets the
+// dedupe map's); the member partitions must each fit the budget whatever the
+// input size, so they may be many more: up to maxMemberPartitions, within
+// the open-file limit (each dedupe worker holds one file per partition).
 const (
 	maxPartitions       = 256
-	maxMemberPartitions = 256
+	maxMemberPartitions = 4096
 )
+
+// memberPartitionLimit is how many member partitions the run can hold open:
+// one file each per dedupe worker, besides the claim partitions and a margin.
+func (j *job) memberPartitionLimit() int {
+	free := openFileLimit() - maxPartitions - 64
+	return max(1, min(maxMemberPartitions, free/max(1, j.cfg.Workers)))
+}
 
 // claimPartitionCount picks the number of claim partitions from the input
 // size and the memory budget.
@@ -273,7 +281,7 @@ func (j *job) memberRanges() []int32 {
 	// to the collector on a Parquet run).
 	budget := j.cfg.MemoryLimit - b.bytes()
 	budget = max(budget, j.cfg.MemoryLimit/2) / 12 // two partitions may be loaded at once
-	n := clampPartitionsTo(total*bytesPerLine, budget, maxMemberPartitions)
+	n := clampPartitionsTo(total*bytesPerLine, budget, j.memberPartitionLimit())
 	per := (total + int64(n) - 1) / int64(n)
 	var ends []int32
 	var acc int64
@@ -377,12 +385,19 @@ type dedupeWorker struct {
 	dups       []*partitions // one file per claim partition that had duplicates
 	accepted   int64
 	exceptions []int64 // DUPLICATE_LINE rows per claims file
+	seen       map[lineKey]lineWhere
 }
 
 // partition deduplicates claim partition p.
 func (w *dedupeWorker) partition(p int, stateKeys []lineKey) error {
 	j := w.j
-	seen := make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys)))
+	// One map per worker, cleared between partitions: a cleared map keeps
+	// its table, and the partitions are of a size.
+	if w.seen == nil {
+		w.seen = make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys)))
+	}
+	seen := w.seen
+	clear(seen)
 	for _, k := range stateKeys {
 		seen[k] = lineWhere{source: -1}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 
 	"claimsbatch/pipeline/claim"
 )
@@ -87,12 +88,18 @@ var errSpillCorrupt = errors.New("pipeline: spill file corrupt")
 
 // decoder reads framed records from a spill file.
 type decoder struct {
-	r   *bufio.Reader
-	buf []byte
-	s   string // the current record as one string
-	pos int
-	err error
+	r     *bufio.Reader
+	buf   []byte // the current record
+	s     string // the same bytes as a string
+	pos   int
+	err   error
+	arena []byte // records are read into blocks of it, never reused
 }
+
+// arenaBlock is the size of a decoder's arena blocks: records are read into
+// large blocks that the decoded strings share, rather than one allocation
+// per record for the collector to track.
+const arenaBlock = 1 << 20
 
 func newDecoder(r io.Reader) *decoder { return &decoder{r: bufio.NewReaderSize(r, 256<<10)} }
 
@@ -106,15 +113,22 @@ func (d *decoder) next() bool {
 		d.err = fmt.Errorf("%w: %v", errSpillCorrupt, err)
 		return false
 	}
-	if cap(d.buf) < int(n) {
-		d.buf = make([]byte, n)
+	if n > 1<<30 {
+		d.err = fmt.Errorf("%w: a record of %d bytes", errSpillCorrupt, n)
+		return false
 	}
-	d.buf = d.buf[:n]
+	if cap(d.arena)-len(d.arena) < int(n) {
+		d.arena = make([]byte, 0, max(arenaBlock, int(n)))
+	}
+	start := len(d.arena)
+	d.arena = d.arena[:start+int(n)]
+	d.buf = d.arena[start:]
 	if _, err := io.ReadFull(d.r, d.buf); err != nil {
 		d.err = fmt.Errorf("%w: %v", errSpillCorrupt, err)
 		return false
 	}
-	d.s = string(d.buf)
+	// The block is never written again, so the string may share it.
+	d.s = unsafe.String(unsafe.SliceData(d.buf), len(d.buf))
 	d.pos = 0
 	return true
 }

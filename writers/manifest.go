@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"sort"
+	"strings"
 
 	"claimsbatch/pipeline/claim"
 )
@@ -107,7 +108,7 @@ func (c *ControlTotals) AddResult(r *claim.Result) {
 	if i == len(c.PerCurrency) || c.PerCurrency[i].PlanCurrency != cur {
 		c.PerCurrency = append(c.PerCurrency, CurrencyTotals{})
 		copy(c.PerCurrency[i+1:], c.PerCurrency[i:])
-		c.PerCurrency[i] = CurrencyTotals{PlanCurrency: cur}
+		c.PerCurrency[i] = CurrencyTotals{PlanCurrency: strings.Clone(cur)} // not the caller's buffer
 	}
 	t := &c.PerCurrency[i]
 	t.Lines++
