@@ -170,6 +170,7 @@ type payKey struct {
 type memberLines struct {
 	member int32 // number in the book
 	lines  []claim.Line
+	state  []claim.StateRecord // its --state-in records, in file order
 }
 
 // loadPartition reads member partition q, which holds the lines of members
@@ -251,13 +252,65 @@ func (j *job) loadPartition(q int, lo, hi int32, buf []claim.Line) ([]memberLine
 		}
 	}
 	order = nil
+	state, stateStart, err := j.loadStatePartition(q, lo, hi)
+	if err != nil {
+		return nil, nil, err
+	}
 	var groups []memberLines
 	for k := range n {
 		if m := lo + int32(k); j.book.active(m) {
-			groups = append(groups, memberLines{member: m, lines: lines[start[k]:start[k+1]]})
+			g := memberLines{member: m, lines: lines[start[k]:start[k+1]]}
+			if state != nil {
+				g.state = state[stateStart[k]:stateStart[k+1]]
+			}
+			groups = append(groups, g)
 		}
 	}
 	return groups, lines, nil
+}
+
+// loadStatePartition reads the --state-in records of member partition q
+// (members lo to hi-1) and orders them by member, each member's in file
+// order; member k's are records[start[k]:start[k+1]]. Without --state-in it
+// returns nils.
+func (j *job) loadStatePartition(q int, lo, hi int32) (records []claim.StateRecord, start []int32, err error) {
+	if j.stateParts == nil {
+		return nil, nil, nil
+	}
+	dec, err := j.stateParts.open(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	loaded := make([]claim.StateRecord, 0, j.stateParts.counts[q])
+	for dec.next() {
+		loaded = append(loaded, claim.StateRecord{})
+		dec.stateRecord(&loaded[len(loaded)-1])
+	}
+	if dec.err != nil {
+		return nil, nil, dec.err
+	}
+	j.stateParts.release(q)
+	n := int(hi - lo)
+	start = make([]int32, n+1)
+	owner := make([]int32, len(loaded))
+	for i := range loaded {
+		k := j.book.find(loaded[i].MemberID) - lo
+		if k < 0 || int(k) >= n {
+			return nil, nil, fmt.Errorf("pipeline: state partition %d holds records of members outside its range", q)
+		}
+		owner[i] = k
+		start[k+1]++
+	}
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	records = make([]claim.StateRecord, len(loaded))
+	next := slices.Clone(start[:n])
+	for i, k := range owner {
+		records[next[k]] = loaded[i]
+		next[k]++
+	}
+	return records, start, nil
 }
 
 // adjudicatePartition adjudicates the members of one partition in parallel
@@ -393,7 +446,7 @@ func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) e
 		id := j.book.id(ml.member)
 		m.Reset()
 		engineRecs, lineRecs = engineRecs[:0], lineRecs[:0]
-		for _, r := range j.stateIn[id] {
+		for _, r := range ml.state {
 			// Adjudicated line keys are never pruned: they are what makes a
 			// re-fed extract pay nothing twice, however old its lines.
 			if r.Kind == kindLine {

@@ -28,7 +28,7 @@ type book struct {
 	text    []byte   // policy ids
 	codes   []string // country and currency codes, few and shared
 	absent  []bool   // not in the members file (state only)
-	state   []bool   // has records in the --state-in file
+	state   []int32  // records in the --state-in file
 	lines   []int32  // accepted lines of this run (for partition sizing)
 	// invalid holds why a member's coverage is invalid; few members are.
 	invalid map[int32]string
@@ -49,14 +49,14 @@ type bookSpan struct {
 	row                             int64
 }
 
-// newBook builds the book from the resolved members and the ids of the
-// members the state names.
-func newBook(members map[string]*member, stateIDs []string) *book {
-	ids := make([]string, 0, len(members)+len(stateIDs))
+// newBook builds the book from the resolved members and the number of
+// --state-in records of each member the state names.
+func newBook(members map[string]*member, state map[string]int32) *book {
+	ids := make([]string, 0, len(members)+len(state))
 	for id := range members {
 		ids = append(ids, id)
 	}
-	for _, id := range stateIDs {
+	for id := range state {
 		if members[id] == nil {
 			ids = append(ids, id)
 		}
@@ -68,7 +68,7 @@ func newBook(members map[string]*member, stateIDs []string) *book {
 		idEnd:   make([]uint32, n),
 		spanEnd: make([]uint32, n),
 		absent:  make([]bool, n),
-		state:   make([]bool, n),
+		state:   make([]int32, n),
 		lines:   make([]int32, n),
 		invalid: map[int32]string{},
 	}
@@ -135,8 +135,8 @@ func newBook(members map[string]*member, stateIDs []string) *book {
 		}
 		b.slots[h] = int32(i) + 1
 	}
-	for _, id := range stateIDs {
-		b.state[b.find(id)] = true
+	for id, n := range state {
+		b.state[b.find(id)] = n
 	}
 	return b
 }
@@ -156,13 +156,13 @@ func (b *book) len() int { return len(b.idEnd) }
 
 // active reports whether member i is adjudicated in this run: it has
 // accepted lines or state to carry forward.
-func (b *book) active(i int32) bool { return b.lines[i] > 0 || b.state[i] }
+func (b *book) active(i int32) bool { return b.lines[i] > 0 || b.state[i] > 0 }
 
 // bytes is the book's memory, for the partition sizing.
 func (b *book) bytes() int64 {
 	n := int64(len(b.idEnd))
 	return int64(len(b.ids)) + int64(len(b.text)) + int64(len(b.spans))*int64(unsafe.Sizeof(bookSpan{})) +
-		n*(4+4+1+1+4) + int64(len(b.slots))*4
+		n*(4+4+1+4+4) + int64(len(b.slots))*4
 }
 
 // id returns member i's id (pointing into the book).

@@ -27,7 +27,7 @@ func TestBookKeepsEveryMemberAndSpan(t *testing.T) {
 		}
 		members[id] = m
 	}
-	b := newBook(members, []string{"M00002", "S-only", "A-only"})
+	b := newBook(members, map[string]int32{"M00002": 3, "S-only": 1, "A-only": 2})
 	if b.len() != 1002 {
 		t.Fatalf("book has %d members, want 1002", b.len())
 	}
@@ -61,14 +61,14 @@ func TestBookKeepsEveryMemberAndSpan(t *testing.T) {
 	}
 	for _, id := range []string{"S-only", "A-only"} {
 		i := b.find(id)
-		if i < 0 || !b.absent[i] || !b.state[i] || !b.active(i) {
+		if i < 0 || !b.absent[i] || b.state[i] == 0 || !b.active(i) {
 			t.Fatalf("state-only member %s: number %d absent %v state %v", id, i, b.absent[i], b.state[i])
 		}
 	}
-	if i := b.find("M00002"); !b.state[i] || b.absent[i] {
+	if i := b.find("M00002"); b.state[i] != 3 || b.absent[i] {
 		t.Fatal("M00002 has state and is in the members file")
 	}
-	if i := b.find("M00004"); b.state[i] || b.active(i) {
+	if i := b.find("M00004"); b.state[i] != 0 || b.active(i) {
 		t.Fatal("M00004 has no state and no lines: not active")
 	}
 }

@@ -62,7 +62,11 @@ func (j *job) memberPartitionLimit() int {
 // size and the memory budget.
 func (j *job) claimPartitionCount() int {
 	var bytes int64
-	for _, path := range j.cfg.Claims {
+	// The state's LINE keys join the claim keys in the dedupe maps.
+	for _, path := range append(slices.Clip(j.cfg.Claims), j.cfg.StateIn) {
+		if path == "" {
+			continue
+		}
 		if st, err := os.Stat(path); err == nil {
 			per := int64(60) // bytes per line of CSV
 			if filepath.Ext(path) == ".parquet" || filepath.Ext(path) == ".gz" {
@@ -108,7 +112,7 @@ func claimHash(l *claim.Line, n int) int {
 func (j *job) readClaims(ctx context.Context) error {
 	j.perFile = make([]fileCount, len(j.cfg.Claims))
 	var err error
-	if j.claimParts, err = newPartitions(j.spillDir, "claims", j.claimPartitionCount()); err != nil {
+	if j.claimParts, err = newPartitions(j.spillDir, "claims", j.claimPartN); err != nil {
 		return err
 	}
 	if j.readerEx, err = newPartitions(j.spillDir, "exceptions", 1); err != nil {
@@ -268,8 +272,11 @@ func (j *job) memberRanges() []int32 {
 	b := j.book
 	var total int64
 	j.active = 0
+	// A member's weight is its lines and its state records: both are
+	// loaded with its partition.
+	weight := func(i int32) int64 { return int64(b.lines[i]) + int64(b.state[i]) }
 	for i := range int32(b.len()) {
-		total += int64(b.lines[i])
+		total += weight(i)
 		if b.active(i) {
 			j.active++
 		}
@@ -286,7 +293,7 @@ func (j *job) memberRanges() []int32 {
 	var ends []int32
 	var acc int64
 	for i := range int32(b.len()) {
-		acc += int64(b.lines[i])
+		acc += weight(i)
 		if acc >= per {
 			ends = append(ends, i+1)
 			acc = 0
@@ -304,17 +311,9 @@ func (j *job) memberRanges() []int32 {
 // own counts, added up at the end.
 func (j *job) dedupe(ctx context.Context) error {
 	j.rangeEnds = j.memberRanges()
-	// State keys by claim partition, so each partition's map starts with them.
 	n := len(j.claimParts.files)
-	stateKeys := make([][]lineKey, n)
-	for _, recs := range j.stateIn {
-		for _, r := range recs {
-			if r.Kind == kindLine {
-				k := lineKey{r.Key, int32(r.Count)}
-				i := claimHash(&claim.Line{ClaimID: k.claimID, LineNo: k.lineNo}, n)
-				stateKeys[i] = append(stateKeys[i], k)
-			}
-		}
+	if err := j.splitState(); err != nil {
+		return err
 	}
 	var spilled int64
 	for _, c := range j.claimParts.counts {
@@ -351,7 +350,7 @@ func (j *job) dedupe(ctx context.Context) error {
 	for _, w := range ws {
 		g.Go(func() error {
 			for p := range next {
-				if err := w.partition(p, stateKeys[p]); err != nil {
+				if err := w.partition(p); err != nil {
 					return err
 				}
 				if j.cfg.Progress != nil {
@@ -389,17 +388,34 @@ type dedupeWorker struct {
 }
 
 // partition deduplicates claim partition p.
-func (w *dedupeWorker) partition(p int, stateKeys []lineKey) error {
+func (w *dedupeWorker) partition(p int) error {
 	j := w.j
+	var stateKeys int64
+	if j.stateKeys != nil {
+		stateKeys = j.stateKeys.counts[p]
+	}
 	// One map per worker, cleared between partitions: a cleared map keeps
 	// its table, and the partitions are of a size.
 	if w.seen == nil {
-		w.seen = make(map[lineKey]lineWhere, j.claimParts.counts[p]+int64(len(stateKeys)))
+		w.seen = make(map[lineKey]lineWhere, j.claimParts.counts[p]+stateKeys)
 	}
 	seen := w.seen
 	clear(seen)
-	for _, k := range stateKeys {
-		seen[k] = lineWhere{source: -1}
+	// The keys adjudicated by earlier runs (--state-in) of this partition.
+	if stateKeys > 0 {
+		dec, err := j.stateKeys.open(p)
+		if err != nil {
+			return err
+		}
+		var r claim.StateRecord
+		for dec.next() {
+			dec.stateRecord(&r)
+			seen[lineKey{strings.Clone(r.Key), int32(r.Count)}] = lineWhere{source: -1}
+		}
+		if dec.err != nil {
+			return dec.err
+		}
+		j.stateKeys.release(p)
 	}
 	dec, err := j.claimParts.open(p)
 	if err != nil {
@@ -448,6 +464,34 @@ func (w *dedupeWorker) partition(p int, stateKeys []lineKey) error {
 		return dups.finish()
 	}
 	return nil
+}
+
+// splitState writes the --state-in member records to the member partition
+// of their member's range.
+func (j *job) splitState() error {
+	if j.stateRecs == nil {
+		return nil
+	}
+	var err error
+	if j.stateParts, err = newPartitions(j.spillDir, "state-members", len(j.rangeEnds)); err != nil {
+		return err
+	}
+	dec, err := j.stateRecs.open(0)
+	if err != nil {
+		return err
+	}
+	var r claim.StateRecord
+	for dec.next() {
+		dec.stateRecord(&r)
+		if err := j.stateParts.writeState(j.rangeOf(j.book.find(r.MemberID)), &r); err != nil {
+			return fmt.Errorf("pipeline: spill: %w", err)
+		}
+	}
+	if dec.err != nil {
+		return dec.err
+	}
+	j.stateRecs.release(0)
+	return j.stateParts.finish()
 }
 
 // rangeOf returns the member partition of member number m.

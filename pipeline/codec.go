@@ -215,3 +215,24 @@ func (d *decoder) exception(x *claim.Exception) {
 	x.Message = d.str()
 	x.Raw = d.str()
 }
+
+func (e *encoder) stateRecord(r *claim.StateRecord) {
+	e.reset()
+	e.str(r.Kind)
+	e.str(r.MemberID)
+	e.int(int64(r.Scope))
+	e.str(r.Key)
+	e.int(int64(r.Amount))
+	e.int(r.Count)
+	e.str(r.Detail)
+}
+
+func (d *decoder) stateRecord(r *claim.StateRecord) {
+	r.Kind = d.str()
+	r.MemberID = d.str()
+	r.Scope = claim.Date(d.int())
+	r.Key = d.str()
+	r.Amount = claim.Money(d.int())
+	r.Count = d.int()
+	r.Detail = d.str()
+}

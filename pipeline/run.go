@@ -59,7 +59,11 @@ type job struct {
 	checkSpans []claim.Span // check's scratch (the reading goroutine's)
 	fx         *fxTable
 
-	stateIn      map[string][]claim.StateRecord // per member, LINE records included
+	stateMembers map[string]int32 // --state-in records per member (LINE included)
+	stateKeys    *partitions      // --state-in LINE records by claim partition
+	stateRecs    *partitions      // --state-in member records, in file order
+	stateParts   *partitions      // the same by member range (step 2)
+	claimPartN   int              // number of claim partitions
 	stateAsOf    claim.Date
 	stateInNotes []string
 
@@ -151,15 +155,12 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := j.loadState(); err != nil {
+	j.claimPartN = j.claimPartitionCount()
+	if err := j.loadState(j.claimPartN); err != nil {
 		return fail(err)
 	}
-	stateIDs := make([]string, 0, len(j.stateIn))
-	for id := range j.stateIn {
-		stateIDs = append(stateIDs, id)
-	}
-	j.book = newBook(j.resolved, stateIDs)
-	j.resolved = nil
+	j.book = newBook(j.resolved, j.stateMembers)
+	j.resolved, j.stateMembers = nil, nil
 	exFile, exHash, err := createOutput(pub, ExceptionsName+cfg.Format.Ext())
 	if err != nil {
 		return fail(err)
@@ -268,6 +269,9 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 func (j *job) removeSpill() {
 	j.claimParts.close()
 	j.readerEx.close()
+	j.stateKeys.close()
+	j.stateRecs.close()
+	j.stateParts.close()
 	for _, p := range j.dupParts {
 		p.close()
 	}

@@ -42,6 +42,12 @@ func (p *partitions) writeLine(i int, l *claim.Line, raw string) error {
 	return p.enc.frame(p.bufs[i])
 }
 
+func (p *partitions) writeState(i int, r *claim.StateRecord) error {
+	p.enc.stateRecord(r)
+	p.counts[i]++
+	return p.enc.frame(p.bufs[i])
+}
+
 func (p *partitions) writeException(i int, x *claim.Exception) error {
 	p.enc.exception(x)
 	p.counts[i]++

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 
 	"claimsbatch/pipeline/claim"
 	"claimsbatch/readers"
@@ -13,30 +14,73 @@ const (
 	kindLine = "LINE" // Key = claim_id, Count = line_no, Scope = service date: an adjudicated line
 )
 
-// loadState reads --state-in: it checks the version and the plan, records the
-// adjudicated line keys for DUPLICATE_LINE and groups the rest per member.
-func (j *job) loadState() error {
-	j.stateIn = map[string][]claim.StateRecord{}
+// loadState streams --state-in into spill files, so that its size (it keeps
+// every adjudicated line key of the chain) never sets the run's memory: the
+// LINE keys go to claim-hash partitions that step 2 reads with the claim
+// partitions of the same number, and every member record (LINE included, to
+// be carried forward) to one file that step 2 splits by member range. What
+// stays in memory is one count per member. It checks the version and the
+// plan (the META rows) before any record is used.
+func (j *job) loadState(claimParts int) error {
+	j.stateMembers = map[string]int32{}
 	if j.cfg.StateIn == "" {
 		return nil
 	}
-	recs, err := readers.ReadState(j.cfg.StateIn)
+	r, err := readers.OpenState(j.cfg.StateIn)
 	if err != nil {
 		return configError(err)
 	}
+	defer r.Close()
+	if j.stateKeys, err = newPartitions(j.spillDir, "state-keys", claimParts); err != nil {
+		return err
+	}
+	if j.stateRecs, err = newPartitions(j.spillDir, "state", 1); err != nil {
+		return err
+	}
 	version, planHash := "", ""
-	for _, r := range recs {
-		if r.Kind != kindMeta {
+	var unknown error // reported after the version and plan checks
+	var records int64
+	for r.Next() {
+		rec := r.Record()
+		records++
+		switch rec.Kind {
+		case kindMeta:
+			switch rec.Key {
+			case "version":
+				version = rec.Detail
+			case "plan_sha256":
+				planHash = rec.Detail
+			case "as_of":
+				j.stateAsOf = rec.Scope
+			}
 			continue
+		case kindLine:
+			k := claim.Line{ClaimID: rec.Key, LineNo: int32(rec.Count)}
+			if err := j.stateKeys.writeState(claimHash(&k, claimParts), &rec); err != nil {
+				return fmt.Errorf("pipeline: spill: %w", err)
+			}
+		default:
+			if !j.engine.Knows(rec) {
+				if j.cfg.AllowPlanChange {
+					continue // an accumulator of the old plan that the new one does not have
+				}
+				if unknown == nil {
+					unknown = fmt.Errorf("%w: state file %s: member record %s %q is not known to this plan", ErrConfig, j.cfg.StateIn, rec.Kind, rec.Key)
+				}
+				continue
+			}
 		}
-		switch r.Key {
-		case "version":
-			version = r.Detail
-		case "plan_sha256":
-			planHash = r.Detail
-		case "as_of":
-			j.stateAsOf = r.Scope
+		if err := j.stateRecs.writeState(0, &rec); err != nil {
+			return fmt.Errorf("pipeline: spill: %w", err)
 		}
+		n, ok := j.stateMembers[rec.MemberID]
+		if !ok {
+			rec.MemberID = strings.Clone(rec.MemberID)
+		}
+		j.stateMembers[rec.MemberID] = n + 1
+	}
+	if err := r.Err(); err != nil {
+		return configError(err)
 	}
 	if version != StateVersion {
 		return fmt.Errorf("%w: state file %s has version %q, this build reads version %s", ErrConfig, j.cfg.StateIn, version, StateVersion)
@@ -48,22 +92,16 @@ func (j *job) loadState() error {
 		}
 		j.stateInNotes = append(j.stateInNotes, fmt.Sprintf("plan changed: state-in was written under plan sha256 %s, this run used %s (--allow-plan-change)", planHash, j.plan.SHA256))
 	}
-	for _, r := range recs {
-		switch r.Kind {
-		case kindMeta:
-		case kindLine:
-			j.stateIn[r.MemberID] = append(j.stateIn[r.MemberID], r)
-		default:
-			if !j.engine.Knows(r) {
-				if j.cfg.AllowPlanChange {
-					continue // an accumulator of the old plan that the new one does not have
-				}
-				return fmt.Errorf("%w: state file %s: member record %s %q is not known to this plan", ErrConfig, j.cfg.StateIn, r.Kind, r.Key)
-			}
-			j.stateIn[r.MemberID] = append(j.stateIn[r.MemberID], r)
-		}
+	if unknown != nil {
+		return unknown
 	}
-	j.log.Info("state loaded", "records", len(recs), "members", len(j.stateIn))
+	if err := j.stateKeys.finish(); err != nil {
+		return err
+	}
+	if err := j.stateRecs.finish(); err != nil {
+		return err
+	}
+	j.log.Info("state loaded", "records", records, "members", len(j.stateMembers))
 	return nil
 }
 

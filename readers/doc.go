@@ -69,9 +69,11 @@
 //
 // # Which reader streams
 //
-// [ClaimsReader] streams: claims files are the big inputs, so they are read
-// batch by batch and never held whole. [ReadMembers], [ReadFX] and
-// [ReadState] load their whole file on purpose: members and FX rates are
-// dimension tables the pipeline needs in full before the first claim can be
-// adjudicated, and the state file is looked up by member throughout the run.
+// [ClaimsReader] and [StateReader] stream: claims files are the big inputs,
+// and a state file keeps every adjudicated line key of a chain of runs, so
+// both are read row by row and never held whole. [ReadMembers] and [ReadFX]
+// load their whole file on purpose: members and FX rates are dimension
+// tables the pipeline needs in full before the first claim can be
+// adjudicated. [ReadState] is the whole-file form of [StateReader], for
+// tools and tests.
 package readers

@@ -211,13 +211,11 @@ func FuzzStateCSV(f *testing.F) {
 		if err != nil {
 			return
 		}
-		records, err := readState(tbl)
-		if err != nil {
-			return
-		}
-		for _, r := range records {
-			if r.Kind == "" {
-				t.Fatalf("bad record %+v", r)
+		r := &StateReader{t: tbl}
+		defer r.Close()
+		for r.Next() {
+			if rec := r.Record(); rec.Kind == "" {
+				t.Fatalf("bad record %+v", rec)
 			}
 		}
 	})

@@ -30,8 +30,8 @@ var stateColumns = [numStateColumns]column{
 }
 
 // ReadState reads a whole state file (.csv, .csv.gz or .parquet) written by
-// an earlier run, for --state-in. The pipeline looks state up by member for
-// the whole run, so it is loaded in full.
+// an earlier run. The pipeline streams the state with [OpenState]; ReadState
+// is for tools and tests that want it in memory.
 //
 // A state file is machine-written: fields are taken exactly as they are (no
 // trimming) and any malformed row fails the read with an error wrapping
@@ -39,38 +39,68 @@ var stateColumns = [numStateColumns]column{
 // scope is a date or empty (claim.NoDate); amount is a decimal with at most 2
 // places and count an integer, each empty meaning 0.
 func ReadState(path string) (records []claim.StateRecord, err error) {
+	r, err := OpenState(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := r.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	for r.Next() {
+		records = append(records, r.Record())
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return records, nil
+}
+
+// StateReader streams a state file record by record, with the checks of
+// [ReadState]; the first malformed row ends the stream with its error.
+type StateReader struct {
+	t   *table
+	rec claim.StateRecord
+	err error
+}
+
+// OpenState opens a state file for streaming.
+func OpenState(path string) (*StateReader, error) {
 	t, err := openTable(path, stateColumns[:], Options{})
 	if err != nil {
 		return nil, err
 	}
-	return readState(t)
+	return &StateReader{t: t}, nil
 }
 
-func readState(t *table) (records []claim.StateRecord, err error) {
-	defer func() {
-		if cerr := t.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	for {
-		rec, p, err := t.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if p.message != "" {
-			return nil, stateError(t, t.columnName(p.field), p.message)
-		}
-		r, err := parseState(t, rec)
-		if err != nil {
-			return nil, err
-		}
-		records = append(records, r)
+// Next reads the next record; it returns false at the end or on an error.
+func (r *StateReader) Next() bool {
+	if r.err != nil {
+		return false
 	}
-	return records, nil
+	rec, p, err := r.t.next()
+	if err == io.EOF {
+		return false
+	}
+	if err == nil && p.message != "" {
+		err = stateError(r.t, r.t.columnName(p.field), p.message)
+	}
+	if err == nil {
+		r.rec, err = parseState(r.t, rec)
+	}
+	r.err = err
+	return err == nil
 }
+
+// Record returns the current record. Its strings stay valid after Next.
+func (r *StateReader) Record() claim.StateRecord { return r.rec }
+
+// Err returns the error that ended the stream, if any.
+func (r *StateReader) Err() error { return r.err }
+
+// Close closes the file.
+func (r *StateReader) Close() error { return r.t.close() }
 
 func stateError(t *table, field, message string) error {
 	if field != "" {

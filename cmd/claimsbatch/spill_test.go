@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"claimsbatch/pipeline/claim"
 	"claimsbatch/pipeline/synth"
 )
 
@@ -44,4 +45,52 @@ func TestTinyMemoryLimitGivesSameBytes(t *testing.T) {
 		}
 	}
 	checkConservation(t, outs["1KiB"], 15000)
+}
+
+// TestTinyMemoryLimitWithStateGivesSameBytes is the same check for a run
+// chained to an earlier one: the --state-in records and line keys go through
+// their own spill partitions (by claim hash and by member range), which a
+// 1 KiB budget multiplies. The second night's claims repeat some of the
+// first's lines (DUPLICATE_LINE from the state) and add new ones.
+func TestTinyMemoryLimitWithStateGivesSameBytes(t *testing.T) {
+	in := generateInputs(t, 6000, 23)
+	days := splitClaims(t, in.claims, t.TempDir(), 2, "received_date")
+	night1 := filepath.Join(t.TempDir(), "night1")
+	runExit0(t, "run", "--claims", days[0], "--members", in.members, "--fx", in.fx, "--out", night1, "--quiet")
+	// Night 2: its own lines, then night 1's again.
+	header, rows2 := readCSVTable(t, days[1])
+	_, rows1 := readCSVTable(t, days[0])
+	claims2 := filepath.Join(t.TempDir(), "night2.csv")
+	writeCSVFile(t, claims2, append([][]string{header}, append(rows2, rows1[:500]...)...))
+	tmp := t.TempDir()
+	outs := map[string]string{}
+	for _, limit := range []string{"1KiB", "8GiB"} {
+		out := filepath.Join(t.TempDir(), limit)
+		runExit0(t, "run", "--claims", claims2, "--members", in.members, "--fx", in.fx, "--out", out, "--quiet",
+			"--state-in", filepath.Join(night1, "state.csv"), "--memory-limit", limit, "--tmp-dir", tmp)
+		outs[limit] = out
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Fatalf("--memory-limit %s left %d entries in --tmp-dir", limit, len(left))
+		}
+	}
+	for _, name := range []string{"remittance.csv", "payments.csv", "exceptions.csv", "state.csv", "manifest.json"} {
+		a, err := os.ReadFile(filepath.Join(outs["1KiB"], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(outs["8GiB"], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between a 1 KiB and an 8 GiB memory budget", name)
+		}
+	}
+	m := readManifest(t, outs["1KiB"])
+	if got := m.ControlTotals.ExceptionsByCode[claim.DuplicateLine]; got != 500 {
+		t.Errorf("DUPLICATE_LINE = %d, want the 500 lines night 1 adjudicated", got)
+	}
+	if got, want := m.ControlTotals.LinesAdjudicated, int64(len(rows2)); got != want {
+		t.Errorf("lines adjudicated = %d, want night 2's own %d", got, want)
+	}
 }
