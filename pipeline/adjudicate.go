@@ -440,20 +440,36 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 // adjudicateChunk adjudicates the members of c with the worker's Member and
 // collects their results and state records.
 func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) error {
-	var engineRecs, lineRecs []claim.StateRecord
+	var engineRecs, lineRecs, v1Dups []claim.StateRecord
 	var spans []claim.Span
 	for _, ml := range c.members {
 		id := j.book.id(ml.member)
 		m.Reset()
 		engineRecs, lineRecs = engineRecs[:0], lineRecs[:0]
+		v1Dups = v1Dups[:0]
 		for _, r := range ml.state {
-			// Adjudicated line keys are never pruned: they are what makes a
-			// re-fed extract pay nothing twice, however old its lines.
-			if r.Kind == kindLine {
-				lineRecs = append(lineRecs, r)
-			} else {
+			if r.Kind != kindLine {
+				if r.Kind == engine.KindDup {
+					v1Dups = append(v1Dups, r) // a version 1 state
+				}
 				engineRecs = append(engineRecs, r)
+				continue
 			}
+			// A LINE record with a Detail also holds its line's
+			// duplicate-service key (state version 2): the engine gets it as
+			// the DUP record it is.
+			if r.Detail != "" {
+				d := r
+				d.Kind, d.Count = engine.KindDup, 0
+				engineRecs = append(engineRecs, d)
+			}
+			// Adjudicated line keys are never pruned: they are what makes a
+			// re-fed extract pay nothing twice, however old its lines. Their
+			// duplicate-service key is, with the policy years.
+			lineRecs = append(lineRecs, lineRecord(r, keepFrom))
+		}
+		if len(v1Dups) > 0 {
+			attachDups(lineRecs, v1Dups, keepFrom)
 		}
 		if len(engineRecs) > 0 {
 			if err := j.engine.LoadState(m, engineRecs); err != nil {
@@ -464,16 +480,47 @@ func (j *job) adjudicateChunk(m *engine.Member, c *chunk, keepFrom claim.Date) e
 			spans = j.book.spansOf(ml.member, spans)
 			c.results = j.engine.Adjudicate(m, spans, lines, c.results)
 			for i := range lines {
-				lineRecs = append(lineRecs, lineRecord(&lines[i]))
+				l := &lines[i]
+				r := claim.StateRecord{Kind: kindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
+					Count: int64(l.LineNo), Amount: l.Billed, Detail: engine.DupDetail(l)}
+				lineRecs = append(lineRecs, lineRecord(r, keepFrom))
 			}
 		}
-		c.state = j.engine.AppendState(m, id, keepFrom, c.state)
+		c.state = j.engine.AppendAccumulators(m, id, keepFrom, c.state)
 		slices.SortFunc(lineRecs, func(a, b claim.StateRecord) int {
 			return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count))
 		})
 		c.state = append(c.state, lineRecs...)
 	}
 	return nil
+}
+
+// attachDups gives the LINE records of a version 1 state the
+// duplicate-service keys that state kept as DUP records: a DUP record and
+// the LINE record of its line share the claim id and service date (a DUP
+// record has no line_no, so lines of one claim and date take them in any
+// order, which gives the same keys). Keys of lines before keepFrom are
+// dropped, as version 2 drops them.
+func attachDups(lines, dups []claim.StateRecord, keepFrom claim.Date) {
+	byKey := func(a, b claim.StateRecord) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Scope, b.Scope))
+	}
+	slices.SortStableFunc(dups, byKey)
+	used := make([]bool, len(dups))
+	for i := range lines {
+		l := &lines[i]
+		if l.Detail != "" || l.Scope < keepFrom {
+			continue
+		}
+		k, _ := slices.BinarySearchFunc(dups, *l, byKey)
+		for ; k < len(dups) && byKey(dups[k], *l) == 0; k++ {
+			if !used[k] {
+				used[k] = true
+				l.Amount, l.Detail = dups[k].Amount, dups[k].Detail
+				break
+			}
+		}
+	}
 }
 
 func compareLinePtrs(a, b *claim.Line) int {

@@ -23,8 +23,10 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// StateVersion is the version of the state file layout this build writes and reads.
-const StateVersion = "1"
+// StateVersion is the version of the state file layout this build writes.
+// It also reads version 1, whose duplicate-service keys are DUP records
+// rather than part of the LINE records.
+const StateVersion = "2"
 
 // Output file base names (the extension follows the format).
 const (

@@ -11,7 +11,12 @@ import (
 // Run-level state record kinds (the engine writes the per-member ones).
 const (
 	kindMeta = "META" // Key = version | plan_sha256 | as_of | run_id; Detail or Scope holds the value
-	kindLine = "LINE" // Key = claim_id, Count = line_no, Scope = service date: an adjudicated line
+	// kindLine is an adjudicated line: Key = claim_id, Count = line_no,
+	// Scope = service date; while the service date is in the kept policy
+	// years, also its duplicate-service key: Amount = billed, Detail =
+	// engine.DupDetail (benefit code, space, provider id). Version 1 wrote
+	// that key as a DUP record of its own, one more row per line.
+	kindLine = "LINE"
 )
 
 // loadState streams --state-in into spill files, so that its size (it keeps
@@ -82,8 +87,8 @@ func (j *job) loadState(claimParts int) error {
 	if err := r.Err(); err != nil {
 		return configError(err)
 	}
-	if version != StateVersion {
-		return fmt.Errorf("%w: state file %s has version %q, this build reads version %s", ErrConfig, j.cfg.StateIn, version, StateVersion)
+	if version != StateVersion && version != "1" {
+		return fmt.Errorf("%w: state file %s has version %q, this build reads versions 1 and %s", ErrConfig, j.cfg.StateIn, version, StateVersion)
 	}
 	if planHash != j.plan.SHA256 {
 		if !j.cfg.AllowPlanChange {
@@ -115,6 +120,12 @@ func (j *job) metaRecords(runID string, asOf claim.Date) []claim.StateRecord {
 	}
 }
 
-func lineRecord(l *claim.Line) claim.StateRecord {
-	return claim.StateRecord{Kind: kindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID, Count: int64(l.LineNo)}
+// lineRecord is the LINE record of an adjudicated line as the state output
+// has it: the line's key always, its duplicate-service key (Amount, Detail)
+// only while its service date is not before keepFrom.
+func lineRecord(r claim.StateRecord, keepFrom claim.Date) claim.StateRecord {
+	if r.Scope < keepFrom {
+		r.Amount, r.Detail = 0, ""
+	}
+	return r
 }

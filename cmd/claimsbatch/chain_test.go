@@ -326,7 +326,23 @@ func TestChainMatchesEngineFedDayByDay(t *testing.T) {
 
 	last := filepath.Join(outs[len(outs)-1], "state.csv")
 	keepFrom := stateAsOf(t, last).AddYears(-2) // --state-keep-years default
-	compareSequences(t, "final state (engine records)", stateRows(t, last, false), ref.state(t, keepFrom))
+	wantState, wantDups := ref.state(t, keepFrom)
+	compareSequences(t, "final state (engine records)", stateRows(t, last, false), wantState)
+
+	// The duplicate-service keys the session keeps (its DUP records) are
+	// in the LINE rows of the lines served since keepFrom.
+	var gotDups []string
+	_, stateTable := readCSVTable(t, last)
+	for _, r := range stateTable {
+		if r[0] == "LINE" && r[6] != "" {
+			gotDups = append(gotDups, strings.Join([]string{r[1], r[2], r[3], r[4], r[6]}, ","))
+		}
+	}
+	slices.Sort(gotDups)
+	if len(wantDups) == 0 {
+		t.Fatal("the session kept no duplicate-service key: nothing to compare")
+	}
+	compareSequences(t, "final state duplicate-service keys", gotDups, wantDups)
 
 	// LINE rows: every adjudicated line, once. They are never pruned: they
 	// are what makes a re-fed extract pay nothing twice, however old.
@@ -508,18 +524,27 @@ func (r *referenceSession) feed(t *testing.T, path string) map[string]string {
 }
 
 // state returns the session's accumulators as state rows (the engine's
-// records, in member order), pruned at keepFrom as the last run prunes.
-func (r *referenceSession) state(t *testing.T, keepFrom claim.Date) []string {
+// records but DUP, in member order), pruned at keepFrom as the last run
+// prunes, and its DUP records as sorted "member,date,claim,billed,detail".
+func (r *referenceSession) state(t *testing.T, keepFrom claim.Date) (accumulators, dups []string) {
 	t.Helper()
 	ids := make([]string, 0, len(r.members))
 	for id := range r.members {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var recs []claim.StateRecord
+	var all, recs []claim.StateRecord
 	for _, id := range ids {
-		recs = r.engine.AppendState(r.members[id], id, keepFrom, recs)
+		all = r.engine.AppendState(r.members[id], id, keepFrom, all)
 	}
+	for _, rec := range all {
+		if rec.Kind == engine.KindDup {
+			dups = append(dups, strings.Join([]string{rec.MemberID, rec.Scope.String(), rec.Key, rec.Amount.String(), rec.Detail}, ","))
+		} else {
+			recs = append(recs, rec)
+		}
+	}
+	slices.Sort(dups)
 	var buf bytes.Buffer
 	w, err := writers.NewStateWriter(&buf, writers.CSV)
 	if err != nil {
@@ -535,7 +560,7 @@ func (r *referenceSession) state(t *testing.T, keepFrom claim.Date) []string {
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return stateRows(t, p, false)
+	return stateRows(t, p, false), dups
 }
 
 // TestSameExtractTwicePaysNothing: feeding the same claims file again on the

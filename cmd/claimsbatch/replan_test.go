@@ -3,9 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"claimsbatch/pipeline"
 	"claimsbatch/pipeline/plan"
 	"claimsbatch/writers"
 )
@@ -61,11 +63,54 @@ func TestStateFromAnotherPlanOrVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := filepath.Join(t.TempDir(), "state-v9.csv")
-	if err := os.WriteFile(old, []byte(strings.Replace(string(raw), "META,,,version,0.00,0,1", "META,,,version,0.00,0,9", 1)), 0o644); err != nil {
+	if err := os.WriteFile(old, []byte(strings.Replace(string(raw), "META,,,version,0.00,0,"+pipeline.StateVersion, "META,,,version,0.00,0,9", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, msg = runCLI(t, sampleArgs(filepath.Join(t.TempDir(), "v9"), "--state-in", old)...)
 	if code != 2 || !strings.Contains(msg, `version "9"`) {
 		t.Fatalf("state of version 9: exit %d, %q; want exit 2 naming the version", code, msg)
 	}
+}
+
+// TestStateVersion1IsRead: a version 1 state file wrote each line's
+// duplicate-service key as a DUP row of its own beside a bare LINE row. The
+// same state in that layout must give the same night as in version 2.
+func TestStateVersion1IsRead(t *testing.T) {
+	in := generateInputs(t, 4000, 41)
+	days := splitClaims(t, in.claims, t.TempDir(), 2, "received_date")
+	night1 := filepath.Join(t.TempDir(), "night1")
+	runExit0(t, "run", "--claims", days[0], "--members", in.members, "--fx", in.fx, "--out", night1, "--quiet")
+	header, rows := readCSVTable(t, filepath.Join(night1, "state.csv"))
+	var v1 [][]string
+	dups := 0
+	for _, r := range rows {
+		switch {
+		case r[0] == "META" && r[3] == "version":
+			r = slices.Clone(r)
+			r[6] = "1"
+		case r[0] == "LINE" && r[6] != "":
+			v1 = append(v1, []string{"DUP", r[1], r[2], r[3], r[4], "0", r[6]})
+			dups++
+			r = []string{"LINE", r[1], r[2], r[3], "0.00", r[5], ""}
+		}
+		v1 = append(v1, r)
+	}
+	if dups == 0 {
+		t.Fatal("night 1's state has no duplicate-service key: nothing to convert")
+	}
+	v1State := filepath.Join(t.TempDir(), "state-v1.csv")
+	writeCSVFile(t, v1State, append([][]string{header}, v1...))
+	outs := map[string]string{}
+	for name, state := range map[string]string{"v1": v1State, "v2": filepath.Join(night1, "state.csv")} {
+		outs[name] = filepath.Join(t.TempDir(), name)
+		runExit0(t, "run", "--claims", days[1], "--members", in.members, "--fx", in.fx, "--out", outs[name], "--quiet", "--state-in", state)
+	}
+	// The run ids differ (they hash the state file); the rest may not.
+	compareLines(t, "remittance from a version 1 state", remittanceRows(t, filepath.Join(outs["v1"], "remittance.csv")),
+		remittanceRows(t, filepath.Join(outs["v2"], "remittance.csv")))
+	for _, name := range []string{"payments.csv", "exceptions.csv"} {
+		sameBytes(t, outs["v2"], outs["v1"], name)
+	}
+	compareSequences(t, "state from a version 1 state", stateRows(t, filepath.Join(outs["v1"], "state.csv"), true),
+		stateRows(t, filepath.Join(outs["v2"], "state.csv"), true))
 }

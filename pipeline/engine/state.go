@@ -27,6 +27,22 @@ const (
 // keepFrom and trips whose last counted date is before keepFrom (pass
 // claim.NoDate to keep everything). The order is deterministic.
 func (e *Engine) AppendState(m *Member, id string, keepFrom claim.Date, dst []claim.StateRecord) []claim.StateRecord {
+	return e.appendState(m, id, keepFrom, dst, true)
+}
+
+// AppendAccumulators is AppendState without the DUP records: for a caller
+// that writes the duplicate-service keys with its own line records (see
+// DupDetail) rather than as records of their own.
+func (e *Engine) AppendAccumulators(m *Member, id string, keepFrom claim.Date, dst []claim.StateRecord) []claim.StateRecord {
+	return e.appendState(m, id, keepFrom, dst, false)
+}
+
+// DupDetail is the Detail of a DUP record for a line: with the line's
+// service date (Scope), claim id (Key) and billed amount (Amount) it is the
+// duplicate-service key of SPEC step 2 that LoadState reads back.
+func DupDetail(l *claim.Line) string { return l.BenefitCode + " " + l.ProviderID }
+
+func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []claim.StateRecord, dups bool) []claim.StateRecord {
 	rec := func(kind string, scope claim.Date, key string) claim.StateRecord {
 		return claim.StateRecord{Kind: kind, MemberID: id, Scope: scope, Key: key}
 	}
@@ -107,11 +123,14 @@ func (e *Engine) AppendState(m *Member, id string, keepFrom claim.Date, dst []cl
 		dst = append(dst, r)
 	}
 	for _, d := range m.dups {
+		if !dups {
+			break
+		}
 		if d.date < keepFrom {
 			continue
 		}
 		r := rec(KindDup, d.date, d.claimID)
-		r.Amount, r.Detail = d.billed, d.benefit+" "+d.provider
+		r.Amount, r.Detail = d.billed, d.benefit+" "+d.provider // as DupDetail
 		dst = append(dst, r)
 	}
 	return dst
