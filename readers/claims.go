@@ -95,6 +95,11 @@ func OpenClaims(path string, source int32, benefits BenefitLookup, opt Options) 
 	if err != nil {
 		return nil, err
 	}
+	// A claims row's strings live until its line is spilled or its
+	// exception written, a batch later at most: they may share arena blocks.
+	if ps, ok := t.src.(*parquetSource); ok {
+		ps.useArena()
+	}
 	return newClaimsReader(t, source, benefits, opt), nil
 }
 

@@ -76,6 +76,7 @@ func readMembers(t *table) (spans []claim.RawSpan, exceptions []claim.Exception,
 		}
 	}()
 	in := newInterner()
+	spans = make([]claim.RawSpan, 0, t.rowsHint())
 	for {
 		rec, p, err := t.next()
 		if err == io.EOF {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -31,7 +32,32 @@ type parquetSource struct {
 	ends   []int             // end of each field in buf
 	rec    []string
 	rawBuf []byte
+	// arena, when set, holds the rows' strings: blocks that the strings of
+	// many rows share, never written again, instead of two allocations per
+	// row. Only for a reader whose rows are consumed (spilled) soon after,
+	// which the claims reader's are; see textOf.
+	arena []byte
 }
+
+// arenaBlock is the size of a parquetSource's arena blocks.
+const arenaBlock = 256 << 10
+
+// textOf returns b as a string: a new one, or one in the arena.
+func (s *parquetSource) textOf(b []byte) string {
+	if s.arena == nil || len(b) == 0 {
+		return string(b)
+	}
+	if cap(s.arena)-len(s.arena) < len(b) {
+		s.arena = make([]byte, 0, max(arenaBlock, len(b)))
+	}
+	start := len(s.arena)
+	s.arena = append(s.arena, b...)
+	return unsafe.String(&s.arena[start], len(b))
+}
+
+// useArena makes the source's row strings share arena blocks: a block stays
+// alive while any string of its rows does.
+func (s *parquetSource) useArena() { s.arena = make([]byte, 0, arenaBlock) }
 
 // newParquetSource opens a Parquet file. The flat top-level columns are the
 // file's columns; nested ones are left out (and fail the open when the reader
@@ -229,7 +255,7 @@ func (s *parquetSource) next() (rec []string, p problem, err error) {
 		}
 		s.ends[j] = len(s.buf)
 	}
-	text := string(s.buf)
+	text := s.textOf(s.buf)
 	start := 0
 	for j, end := range s.ends {
 		s.rec[j] = text[start:end]
@@ -265,7 +291,7 @@ func (s *parquetSource) raw() string {
 		}
 	}
 	s.rawBuf = b
-	return string(b)
+	return s.textOf(b)
 }
 
 func (s *parquetSource) close() error {
