@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -205,18 +206,9 @@ func (j *job) loadPartition(q int, lo, hi int32, buf []claim.Line) ([]memberLine
 	// ids across the whole partition. Only 4-byte indices move; the lines are
 	// permuted once at the end.
 	n := int(hi - lo)
-	start := make([]int32, n+1)
-	owner := make([]int32, len(loaded))
-	for i := range loaded {
-		k := j.book.find(loaded[i].MemberID) - lo
-		if k < 0 || int(k) >= n {
-			return nil, nil, fmt.Errorf("pipeline: member partition %d holds lines of members outside its range", q)
-		}
-		owner[i] = k
-		start[k+1]++
-	}
-	for k := 1; k < len(start); k++ {
-		start[k] += start[k-1]
+	start, owner, err := j.memberBuckets(lo, n, len(loaded), func(i int) string { return loaded[i].MemberID })
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline: member partition %d: %w", q, err)
 	}
 	order := make([]int32, len(loaded)) // order[target] = source
 	next := slices.Clone(start[:n])
@@ -291,18 +283,9 @@ func (j *job) loadStatePartition(q int, lo, hi int32) (records []claim.StateReco
 	}
 	j.stateParts.release(q)
 	n := int(hi - lo)
-	start = make([]int32, n+1)
-	owner := make([]int32, len(loaded))
-	for i := range loaded {
-		k := j.book.find(loaded[i].MemberID) - lo
-		if k < 0 || int(k) >= n {
-			return nil, nil, fmt.Errorf("pipeline: state partition %d holds records of members outside its range", q)
-		}
-		owner[i] = k
-		start[k+1]++
-	}
-	for k := 1; k < len(start); k++ {
-		start[k] += start[k-1]
+	start, owner, err := j.memberBuckets(lo, n, len(loaded), func(i int) string { return loaded[i].MemberID })
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline: state partition %d: %w", q, err)
 	}
 	records = make([]claim.StateRecord, len(loaded))
 	next := slices.Clone(start[:n])
@@ -311,6 +294,26 @@ func (j *job) loadStatePartition(q int, lo, hi int32) (records []claim.StateReco
 		next[k]++
 	}
 	return records, start, nil
+}
+
+// memberBuckets prepares a counting sort by member of count items whose
+// members are numbers lo to lo+n-1: owner[i] is item i's member (less lo),
+// and member k's items take positions start[k] to start[k+1]-1.
+func (j *job) memberBuckets(lo int32, n, count int, memberID func(i int) string) (start, owner []int32, err error) {
+	start = make([]int32, n+1)
+	owner = make([]int32, count)
+	for i := range count {
+		k := j.book.find(memberID(i)) - lo
+		if k < 0 || int(k) >= n {
+			return nil, nil, errors.New("holds a member outside its range")
+		}
+		owner[i] = k
+		start[k+1]++
+	}
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	return start, owner, nil
 }
 
 // adjudicatePartition adjudicates the members of one partition in parallel
