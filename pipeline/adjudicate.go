@@ -71,7 +71,7 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	}
 
 	j.chunkBufs = make(chan chunkBuf, 2*j.cfg.Workers+1)
-	payments := map[payKey]*writers.PaymentRow{}
+	pay := newPayments(j.book)
 	var lines int64
 	// One goroutine loads (reads, groups, sorts) the next member partition
 	// while the current one is adjudicated; at most one waits loaded.
@@ -111,7 +111,7 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		if lp.err != nil {
 			return nil, nil, lp.err
 		}
-		if err := j.adjudicatePartition(ctx, lp.groups, keepFrom, rem, st, payments, &lines); err != nil {
+		if err := j.adjudicatePartition(ctx, lp.groups, keepFrom, rem, st, pay, &lines); err != nil {
 			return nil, nil, err
 		}
 		clear(lp.lines) // so the kept buffer does not keep the decoded records
@@ -139,13 +139,7 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err != nil {
 		return nil, nil, err
 	}
-	rows := make([]writers.PaymentRow, 0, len(payments))
-	for _, p := range payments {
-		rows = append(rows, *p)
-	}
-	slices.SortFunc(rows, func(a, b writers.PaymentRow) int {
-		return cmp.Or(cmp.Compare(a.PayeeType, b.PayeeType), strings.Compare(a.PayeeID, b.PayeeID), strings.Compare(a.PlanCurrency, b.PlanCurrency))
-	})
+	rows := pay.table()
 	if err := pw.Write(rows); err != nil {
 		return nil, nil, err
 	}
@@ -159,12 +153,6 @@ func (j *job) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		{Name: StateName + f.Ext(), Rows: st.Rows()},
 	}
 	return outs, []*writers.HashingWriter{remHash, payHash, stHash}, nil
-}
-
-type payKey struct {
-	payee    claim.PayeeType
-	id       string
-	currency string
 }
 
 // memberLines is one member's lines of a partition, in SPEC order.
@@ -319,7 +307,7 @@ func (j *job) memberBuckets(lo int32, n, count int, memberID func(i int) string)
 // adjudicatePartition adjudicates the members of one partition in parallel
 // and writes their results and state in member order.
 func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, keepFrom claim.Date,
-	rem *writers.RemittanceWriter, st *writers.StateWriter, payments map[payKey]*writers.PaymentRow, lines *int64) error {
+	rem *writers.RemittanceWriter, st *writers.StateWriter, pay *payments, lines *int64) error {
 	var chunks []*chunk
 	for start := 0; start < len(groups); {
 		end, n := start, 0
@@ -402,18 +390,16 @@ func (j *job) adjudicatePartition(ctx context.Context, groups []memberLines, kee
 				r := &c.results[i]
 				j.totals.AddResult(r)
 				j.perFile[r.Line.Source].adjudicated++
-				k := payKey{r.Line.Payee, r.PayeeID(), r.Line.PlanCurrency}
-				p := payments[k]
-				if p == nil {
-					// The strings are copied out of the line's decoded record,
-					// whose arena block the map would otherwise keep alive for
-					// the whole run.
-					k.id, k.currency = strings.Clone(k.id), strings.Clone(k.currency)
-					p = &writers.PaymentRow{PayeeType: k.payee, PayeeID: k.id, PlanCurrency: k.currency}
-					payments[k] = p
+			}
+			// The results are the chunk's members' lines, in member order.
+			at := 0
+			for _, ml := range c.members {
+				n := len(ml.lines)
+				if at+n > len(c.results) {
+					return fmt.Errorf("pipeline: a chunk has %d results for more lines", len(c.results))
 				}
-				p.LineCount++
-				p.PlanPaid += r.PlanPaid
+				pay.addMember(ml.member, c.results[at:at+n])
+				at += n
 			}
 			*lines += int64(len(c.results))
 			select {

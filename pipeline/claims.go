@@ -425,7 +425,11 @@ func (w *dedupeWorker) partition(p int) error {
 	var dups *partitions
 	var l claim.Line
 	for dec.next() {
-		raw := dec.line(&l)
+		// The raw text, then the line's fields; of those only the head is
+		// needed here, and an accepted line's fields are copied as bytes.
+		raw := dec.str()
+		fields := dec.rest()
+		dec.lineHead(&l)
 		if dec.err != nil {
 			break
 		}
@@ -452,7 +456,7 @@ func (w *dedupeWorker) partition(p int) error {
 		// A clone, so the map does not keep the whole decoded record alive.
 		seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
 		w.accepted++
-		if err := w.members.writeLine(j.rangeOf(j.book.find(l.MemberID)), &l, ""); err != nil {
+		if err := w.members.writeRecord(j.rangeOf(j.book.find(l.MemberID)), fields); err != nil {
 			return fmt.Errorf("pipeline: spill: %w", err)
 		}
 	}

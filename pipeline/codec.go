@@ -31,21 +31,36 @@ func boolByte(b bool) byte {
 }
 
 // frame writes the record as uvarint(len) + bytes.
-func (e *encoder) frame(w *bufio.Writer) error {
+func (e *encoder) frame(w *bufio.Writer) error { return writeFrame(w, e.buf) }
+
+// writeFrame writes record b as uvarint(len) + bytes.
+func writeFrame(w *bufio.Writer, b []byte) error {
 	var hdr [binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(hdr[:], uint64(len(e.buf)))
+	n := binary.PutUvarint(hdr[:], uint64(len(b)))
 	if _, err := w.Write(hdr[:n]); err != nil {
 		return err
 	}
-	_, err := w.Write(e.buf)
+	_, err := w.Write(b)
 	return err
 }
 
+// line encodes a claim-partition record: the row's raw text first, then
+// the line's fields (lineFields). A member-partition record is the same
+// fields without the raw text: step 2 copies their bytes as they are.
 func (e *encoder) line(l *claim.Line, raw string) {
 	e.reset()
+	e.str(raw)
+	e.lineFields(l)
+}
+
+// lineFields encodes a line; the first five fields (the key, the member and
+// where the line came from) are all that step 2 decodes (lineHead).
+func (e *encoder) lineFields(l *claim.Line) {
 	e.str(l.ClaimID)
 	e.int(int64(l.LineNo))
 	e.str(l.MemberID)
+	e.int(int64(l.Source))
+	e.int(l.Row)
 	e.int(int64(l.ServiceDate))
 	e.int(int64(l.ServiceEndDate))
 	e.int(int64(l.ReceivedDate))
@@ -65,9 +80,6 @@ func (e *encoder) line(l *claim.Line, raw string) {
 	e.int(int64(l.Charge))
 	e.str(l.FXRate)
 	e.str(l.PlanCurrency)
-	e.int(int64(l.Source))
-	e.int(l.Row)
-	e.str(raw)
 }
 
 func (e *encoder) exception(x *claim.Exception) {
@@ -174,11 +186,9 @@ func (d *decoder) bool() bool {
 	return b
 }
 
-// line decodes a line record; raw is "" when the record has none.
-func (d *decoder) line(l *claim.Line) (raw string) {
-	l.ClaimID = d.str()
-	l.LineNo = int32(d.int())
-	l.MemberID = d.str()
+// line decodes a member-partition record (lineFields).
+func (d *decoder) line(l *claim.Line) {
+	d.lineHead(l)
 	l.ServiceDate = claim.Date(d.int())
 	l.ServiceEndDate = claim.Date(d.int())
 	l.ReceivedDate = claim.Date(d.int())
@@ -198,10 +208,20 @@ func (d *decoder) line(l *claim.Line) (raw string) {
 	l.Charge = claim.Money(d.int())
 	l.FXRate = d.str()
 	l.PlanCurrency = d.str()
+}
+
+// lineHead decodes the first five fields of a line: claim id, line number,
+// member id, source and row.
+func (d *decoder) lineHead(l *claim.Line) {
+	l.ClaimID = d.str()
+	l.LineNo = int32(d.int())
+	l.MemberID = d.str()
 	l.Source = int32(d.int())
 	l.Row = d.int()
-	return d.str()
 }
+
+// rest returns the current record's bytes from the decoding position on.
+func (d *decoder) rest() []byte { return d.buf[d.pos:] }
 
 func (d *decoder) exception(x *claim.Exception) {
 	x.Source = d.str()

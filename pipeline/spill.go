@@ -42,6 +42,12 @@ func (p *partitions) writeLine(i int, l *claim.Line, raw string) error {
 	return p.enc.frame(p.bufs[i])
 }
 
+// writeRecord writes b, an encoded record, as it is.
+func (p *partitions) writeRecord(i int, b []byte) error {
+	p.counts[i]++
+	return writeFrame(p.bufs[i], b)
+}
+
 func (p *partitions) writeState(i int, r *claim.StateRecord) error {
 	p.enc.stateRecord(r)
 	p.counts[i]++

@@ -1,0 +1,55 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"testing"
+
+	"claimsbatch/pipeline/claim"
+)
+
+// TestSpillLineRecords: a claim-partition record is the raw text and the
+// line; step 2 reads the raw text and the head and copies the rest, which
+// must decode (as a member-partition record) to the same line.
+func TestSpillLineRecords(t *testing.T) {
+	l := claim.Line{ClaimID: "C1", LineNo: 3, MemberID: "M7", ServiceDate: 19000, ServiceEndDate: 19002, ReceivedDate: 19010,
+		BenefitCode: "HOSPITAL_ACCOMMODATION", Benefit: 4, Diagnosis: "K35.8", Condition: "K35", ItemCode: "X", Country: "FR",
+		Emergency: true, TripID: "T9", ProviderID: "P1", Payee: claim.PayeeProvider, Currency: "EUR", Billed: 123456,
+		Units: 2, Charge: -99, FXRate: "1.0823", PlanCurrency: "USD", Source: 2, Row: 1 << 40}
+	var claimPart, memberPart bytes.Buffer
+	cw, mw := bufio.NewWriter(&claimPart), bufio.NewWriter(&memberPart)
+	var e encoder
+	e.line(&l, "C1,3,M7,…")
+	if err := e.frame(cw); err != nil {
+		t.Fatal(err)
+	}
+	cw.Flush()
+
+	d := newDecoder(&claimPart)
+	if !d.next() {
+		t.Fatalf("no record: %v", d.err)
+	}
+	raw := d.str()
+	fields := d.rest()
+	var head claim.Line
+	d.lineHead(&head)
+	if raw != "C1,3,M7,…" || head.ClaimID != "C1" || head.LineNo != 3 || head.MemberID != "M7" || head.Source != 2 || head.Row != 1<<40 || d.err != nil {
+		t.Fatalf("raw %q head %+v err %v", raw, head, d.err)
+	}
+	if err := writeFrame(mw, fields); err != nil {
+		t.Fatal(err)
+	}
+	mw.Flush()
+	d = newDecoder(&memberPart)
+	var got claim.Line
+	if !d.next() {
+		t.Fatalf("no member record: %v", d.err)
+	}
+	d.line(&got)
+	if d.err != nil || got != l {
+		t.Fatalf("decoded %+v (err %v), want %+v", got, d.err, l)
+	}
+	if d.next() || d.err != nil {
+		t.Fatalf("a second record or an error: %v", d.err)
+	}
+}

@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"claimsbatch/pipeline/claim"
+	"claimsbatch/writers"
+)
+
+// payments sums the plan's payments per payee and plan currency for the
+// payments table. It runs on the remittance writer's goroutine, once per
+// adjudicated line, so it avoids the one map keyed by (payee type, id,
+// currency) it replaces (measured: 7 % of a CSV run's CPU, on the busiest
+// goroutine). A member payee is paid only for its own member's lines, which
+// are adjudicated together: its totals are complete when the member is
+// done and go to a flat list. Provider payees share a map keyed by the
+// provider id and a currency number.
+type payments struct {
+	book       *book
+	members    []memberPay
+	providers  map[providerKey]int32 // index in rows
+	rows       []writers.PaymentRow  // provider payees
+	currency   map[string]int32      // plan currency → number, for the keys
+	currencies []string
+
+	cur []memberPay // the member being summed, one per currency number
+}
+
+type memberPay struct {
+	member int32
+	cur    int32
+	lines  int64
+	paid   claim.Money
+}
+
+type providerKey struct {
+	id  string
+	cur int32
+}
+
+func newPayments(b *book) *payments {
+	return &payments{book: b, providers: map[providerKey]int32{}, currency: map[string]int32{}}
+}
+
+func (p *payments) currencyOf(c string) int32 {
+	if k, ok := p.currency[c]; ok {
+		return k
+	}
+	k := int32(len(p.currencies))
+	c = strings.Clone(c) // not the line's decoded record
+	p.currency[c] = k
+	p.currencies = append(p.currencies, c)
+	p.cur = append(p.cur, memberPay{})
+	return k
+}
+
+// addMember adds the results of member m's lines.
+func (p *payments) addMember(m int32, results []claim.Result) {
+	for i := range results {
+		r := &results[i]
+		k := p.currencyOf(r.Line.PlanCurrency)
+		if r.Line.Payee == claim.PayeeMember {
+			c := &p.cur[k]
+			c.lines++
+			c.paid += r.PlanPaid
+			continue
+		}
+		key := providerKey{r.Line.ProviderID, k}
+		at, ok := p.providers[key]
+		if !ok {
+			key.id = strings.Clone(key.id) // not the line's decoded record
+			at = int32(len(p.rows))
+			p.providers[key] = at
+			p.rows = append(p.rows, writers.PaymentRow{PayeeType: r.Line.Payee, PayeeID: key.id, PlanCurrency: p.currencies[k]})
+		}
+		row := &p.rows[at]
+		row.LineCount++
+		row.PlanPaid += r.PlanPaid
+	}
+	for k := range p.cur {
+		if c := &p.cur[k]; c.lines > 0 {
+			p.members = append(p.members, memberPay{member: m, cur: int32(k), lines: c.lines, paid: c.paid})
+			*c = memberPay{}
+		}
+	}
+}
+
+// table returns the payments rows in the table's order: payee type, payee
+// id, plan currency.
+func (p *payments) table() []writers.PaymentRow {
+	rows := slices.Grow(slices.Clone(p.rows), len(p.members))
+	for _, m := range p.members {
+		rows = append(rows, writers.PaymentRow{PayeeType: claim.PayeeMember, PayeeID: p.book.id(m.member),
+			PlanCurrency: p.currencies[m.cur], LineCount: m.lines, PlanPaid: m.paid})
+	}
+	slices.SortFunc(rows, func(a, b writers.PaymentRow) int {
+		return cmp.Or(cmp.Compare(a.PayeeType, b.PayeeType), strings.Compare(a.PayeeID, b.PayeeID), strings.Compare(a.PlanCurrency, b.PlanCurrency))
+	})
+	return rows
+}
