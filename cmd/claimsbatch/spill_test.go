@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"claimsbatch/pipeline/claim"
@@ -87,5 +88,38 @@ func sameOutputsAcrossBudgets(t *testing.T, outs map[string]string) {
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs between a 1 KiB and an 8 GiB memory budget", name)
 		}
+	}
+}
+
+// TestMemberWithHugeHistory: one member with every line of an extract
+// (40,000, over several policy years) cannot be split across partitions: its
+// partition is loaded whole, past a 1 KiB budget. The run must still finish
+// and give the bytes of a run with room to spare.
+func TestMemberWithHugeHistory(t *testing.T) {
+	const lines = 40000
+	in := generateInputs(t, lines, 7)
+	header, rows := readCSVTable(t, in.claims)
+	col := slices.Index(header, "member_id")
+	one := rows[0][col]
+	for _, r := range rows {
+		r[col] = one
+	}
+	claims := filepath.Join(t.TempDir(), "one-member.csv")
+	writeCSVFile(t, claims, append([][]string{header}, rows...))
+	outs := map[string]string{}
+	for _, limit := range []string{"1KiB", "8GiB"} {
+		outs[limit] = filepath.Join(t.TempDir(), limit)
+		runExit0(t, "run", "--claims", claims, "--members", in.members, "--fx", in.fx, "--out", outs[limit], "--quiet", "--memory-limit", limit)
+	}
+	sameOutputsAcrossBudgets(t, outs)
+	ct := readManifest(t, outs["1KiB"]).ControlTotals
+	if ct.LinesRead != lines || ct.LinesAdjudicated+ct.Exceptions != lines {
+		t.Fatalf("read %d, adjudicated %d, exceptions %d: want %d read, all accounted for", ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions, lines)
+	}
+	if ct.LinesAdjudicated < lines*9/10 {
+		t.Fatalf("only %d of %d lines adjudicated (exceptions by code %v)", ct.LinesAdjudicated, lines, ct.ExceptionsByCode)
+	}
+	if got := len(remittanceRows(t, filepath.Join(outs["1KiB"], "remittance.csv"))); int64(got) != ct.LinesAdjudicated {
+		t.Fatalf("%d remittance rows for %d adjudicated lines", got, ct.LinesAdjudicated)
 	}
 }
