@@ -312,6 +312,8 @@ func (j *job) memberRanges() []int32 {
 func (j *job) dedupe(ctx context.Context) error {
 	j.rangeEnds = j.memberRanges()
 	n := len(j.claimParts.files)
+	j.log.Info("partitioned", "mode", "spill partitions (the input's order is not relied on)",
+		"claim_partitions", n, "member_ranges", len(j.rangeEnds), "memory_limit_mib", j.cfg.MemoryLimit>>20)
 	if err := j.splitState(); err != nil {
 		return err
 	}

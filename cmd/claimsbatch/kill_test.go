@@ -143,17 +143,17 @@ func checkOnly(t *testing.T, dir, keep string, debris bool) {
 }
 
 // TestKilledRunPublishesNothing kills `claimsbatch run` at several points of
-// a run over a million lines: nothing with a final name may appear, only
+// a run over 1.5 million lines: nothing with a final name may appear, only
 // temporary files. A rerun in the same directory then completes, leaves an
 // unrelated file alone, verifies, and gives the same bytes as a run in a
 // fresh directory. SIGINT and SIGTERM end a run with exit 1 and leave not
 // even temporary files, in --out or in --tmp-dir.
 func TestKilledRunPublishesNothing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and adjudicates a million lines")
+		t.Skip("builds the binary and adjudicates 1.5 million lines")
 	}
 	bin := buildBinary(t)
-	res, err := synth.Generate(context.Background(), synth.Config{Dir: t.TempDir(), Lines: 1_000_000, Seed: 20261127})
+	res, err := synth.Generate(context.Background(), synth.Config{Dir: t.TempDir(), Lines: 1_500_000, Seed: 20261127})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestKilledRunPublishesNothing(t *testing.T) {
 		delay time.Duration
 	}{
 		{syscall.SIGINT, 200 * time.Millisecond}, // reading the claims
-		{syscall.SIGTERM, 3 * time.Second},       // adjudicating
+		{syscall.SIGTERM, 2 * time.Second},       // adjudicating
 	} {
 		out := newOut("interrupted")
 		p := startBackground(t, bin, run(out)...)
