@@ -52,10 +52,11 @@ const (
 )
 
 // memberPartitionLimit is how many member partitions the run can hold open:
-// one file each per dedupe worker, besides the claim partitions and a margin.
+// one file each per dedupe worker and one for the --state-in records, besides
+// the claim partitions, the state's key partitions and a margin.
 func (j *job) memberPartitionLimit() int {
-	free := openFileLimit() - maxPartitions - 64
-	return max(1, min(maxMemberPartitions, free/max(1, j.cfg.Workers)))
+	free := openFileLimit() - 2*maxPartitions - 64
+	return max(1, min(maxMemberPartitions, free/(max(1, j.cfg.Workers)+1)))
 }
 
 // claimPartitionCount picks the number of claim partitions from the input
