@@ -69,9 +69,17 @@ func startBackground(t *testing.T, bin string, args ...string) *bgRun {
 // it has started writing; it fails the test if the process exits first.
 func (p *bgRun) waitForTemp(t *testing.T, dir string) {
 	t.Helper()
+	p.waitForTemps(t, dir, 1)
+}
+
+// waitForTemps waits until the run has n temporary files in dir: the
+// exceptions file is created before the claims are read, the remittance
+// when the adjudication starts.
+func (p *bgRun) waitForTemps(t *testing.T, dir string, n int) {
+	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
-		if tempFiles(t, dir) > 0 {
+		if tempFiles(t, dir) >= n {
 			return
 		}
 		select {
@@ -195,14 +203,15 @@ func TestKilledRunPublishesNothing(t *testing.T) {
 
 	for _, tc := range []struct {
 		sig   syscall.Signal
+		temps int // temporary files to wait for: 1 = reading, 2 = adjudicating
 		delay time.Duration
 	}{
-		{syscall.SIGINT, 200 * time.Millisecond}, // reading the claims
-		{syscall.SIGTERM, 2 * time.Second},       // adjudicating
+		{syscall.SIGINT, 1, 200 * time.Millisecond},  // reading the claims
+		{syscall.SIGTERM, 2, 100 * time.Millisecond}, // adjudicating
 	} {
 		out := newOut("interrupted")
 		p := startBackground(t, bin, run(out)...)
-		p.waitForTemp(t, out)
+		p.waitForTemps(t, out, tc.temps)
 		p.signal(t, tc.sig, tc.delay)
 		var exit *exec.ExitError
 		if !errors.As(p.err, &exit) || exit.ExitCode() != 1 {
