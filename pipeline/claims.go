@@ -24,16 +24,21 @@ import (
 //     (member, FX); an accepted line is written with its raw text to one of
 //     the "claim" partitions, chosen by a hash of (claim_id, line_no), and a
 //     rejected row to the exceptions spill, in input order.
-//  2. dedupe: each claim partition is read back in input order; the first copy
-//     of a (claim_id, line_no) is kept (written to the "member" partition of
-//     its member_id's range), a later one becomes DUPLICATE_LINE. A claim
-//     partition's keys are all that is in memory.
+//  2. dedupe: each claim partition is read back in input order, after the
+//     --state-in line keys of the same partition; the first copy of a
+//     (claim_id, line_no) is kept (its fields' bytes copied to the "member"
+//     partition of its member's range), a later one becomes DUPLICATE_LINE.
+//     A claim partition's keys are all that is in memory. The --state-in
+//     member records are split by member range too.
 //  3. adjudicate: member partitions cover consecutive member_id ranges sized
-//     from the member line counts, so reading them in order gives the SPEC's
-//     output order; one partition at a time is loaded, grouped by member and
+//     from each member's lines and state records, so reading them in order
+//     gives the SPEC's output order; one partition at a time is loaded (the
+//     next while the current is adjudicated), grouped by member and
 //     adjudicated in parallel.
 //
-// The exceptions of steps 1 and 2 are merged by (file, row) at the end.
+// What stays in memory for the whole run is sized by members, not lines:
+// the book (book.go), the FX rates and the payees' totals. The exceptions of
+// steps 1 and 2 are merged by (file, row) at the end.
 
 // bytesPerLine is the measured memory one loaded line costs in step 3 (the
 // Line value, its decoded text, its share of the sort index and results).
