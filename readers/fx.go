@@ -1,8 +1,6 @@
 package readers
 
 import (
-	"io"
-
 	"github.com/shopspring/decimal"
 
 	"claimsbatch/pipeline/claim"
@@ -43,34 +41,9 @@ func ReadFX(path string) (rates []claim.FXRate, exceptions []claim.Exception, ro
 }
 
 func readFX(t *table) (rates []claim.FXRate, exceptions []claim.Exception, rows int64, err error) {
-	defer func() {
-		if cerr := t.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	in := newInterner()
-	for {
-		rec, p, err := t.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, t.rows, err
-		}
-		var rate claim.FXRate
-		var check rowCheck
-		if p.message != "" {
-			check = rowCheck{code: claim.ParseError, field: t.columnName(p.field), message: p.message}
-		} else {
-			check = parseFX(t, in, rec, &rate)
-		}
-		if check.code != "" {
-			exceptions = append(exceptions, claim.Exception{Source: t.name, Row: t.rows, Code: check.code, Field: check.field, Message: check.message, Raw: t.raw()})
-			continue
-		}
-		rates = append(rates, rate)
-	}
-	return rates, exceptions, t.rows, nil
+	return readWhole(t, 0, -1, func(in *interner, rec []string, rate *claim.FXRate) rowCheck {
+		return parseFX(t, in, rec, rate)
+	})
 }
 
 func parseFX(t *table, in *interner, rec []string, rate *claim.FXRate) rowCheck {

@@ -70,13 +70,28 @@ func ReadMembers(path string) (spans []claim.RawSpan, exceptions []claim.Excepti
 }
 
 func readMembers(t *table) (spans []claim.RawSpan, exceptions []claim.Exception, rows int64, err error) {
+	return readWhole(t, t.rowsHint(), mMemberID, func(in *interner, rec []string, span *claim.RawSpan) rowCheck {
+		check := parseMember(t, in, rec, span)
+		if check.code == "" {
+			span.Raw = t.raw()
+		}
+		return check
+	})
+}
+
+// readWhole reads every row of a dimension table (members, FX rates) and
+// closes it: parse turns a row into a T or the check it failed, and a failed
+// row becomes an exception (SourceNo 0) naming, when idColumn ≥ 0 and the
+// row could be split into fields, that column's value as its MemberID.
+// capHint sizes the result.
+func readWhole[T any](t *table, capHint, idColumn int, parse func(in *interner, rec []string, v *T) rowCheck) (vals []T, exceptions []claim.Exception, rows int64, err error) {
 	defer func() {
 		if cerr := t.close(); err == nil && cerr != nil {
 			err = cerr
 		}
 	}()
 	in := newInterner()
-	spans = make([]claim.RawSpan, 0, t.rowsHint())
+	vals = make([]T, 0, capHint)
 	for {
 		rec, p, err := t.next()
 		if err == io.EOF {
@@ -85,25 +100,24 @@ func readMembers(t *table) (spans []claim.RawSpan, exceptions []claim.Exception,
 		if err != nil {
 			return nil, nil, t.rows, err
 		}
-		var span claim.RawSpan
+		var v T
 		var check rowCheck
 		if p.message != "" {
 			check = rowCheck{code: claim.ParseError, field: t.columnName(p.field), message: p.message}
 		} else {
-			check = parseMember(t, in, rec, &span)
+			check = parse(in, rec, &v)
 		}
 		if check.code != "" {
 			e := claim.Exception{Source: t.name, Row: t.rows, Code: check.code, Field: check.field, Message: check.message, Raw: t.raw()}
-			if p.message == "" || p.field >= 0 {
-				e.MemberID = exceptionText(t.field(rec, mMemberID))
+			if idColumn >= 0 && (p.message == "" || p.field >= 0) {
+				e.MemberID = exceptionText(t.field(rec, idColumn))
 			}
 			exceptions = append(exceptions, e)
 			continue
 		}
-		span.Raw = t.raw()
-		spans = append(spans, span)
+		vals = append(vals, v)
 	}
-	return spans, exceptions, t.rows, nil
+	return vals, exceptions, t.rows, nil
 }
 
 func parseMember(t *table, in *interner, rec []string, span *claim.RawSpan) rowCheck {
