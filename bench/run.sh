@@ -70,7 +70,7 @@ rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [[ $MICRO == 1 ]]; then
 	log "Go micro-benchmarks (-benchtime 1x)"
 	# A failure here (say, a package mid-edit) does not stop the comparison.
-	if ! "$GO" test -run '^$' -bench . -benchmem -benchtime 1x ./pipeline/engine/ ./readers/ ./writers/ >"$RESULTS/micro.txt" 2>&1; then
+	if ! "$GO" test -run '^$' -bench . -benchmem -benchtime 1x ./engine/ ./readers/ ./writers/ >"$RESULTS/micro.txt" 2>&1; then
 		log "micro-benchmarks failed (see $RESULTS/micro.txt); going on"
 	fi
 	grep -E '^(Benchmark|ok|FAIL|---)' "$RESULTS/micro.txt" >&2 || true
@@ -79,7 +79,7 @@ fi
 # --- data --------------------------------------------------------------------
 generator_hash() {
 	# The generator's own sources and the plan it draws benefits from.
-	git hash-object $(ls pipeline/synth/*.go | grep -v '_test\.go$') pipeline/plan/closecare.yaml cmd/claimsbatch/generate.go |
+	git hash-object $(ls synth/*.go | grep -v '_test\.go$') plan/closecare.yaml cmd/claimsbatch/generate.go |
 		sha256sum | cut -c1-16
 }
 GEN_HASH=$(generator_hash)

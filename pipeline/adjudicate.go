@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/engine"
+	"claimsbatch/claim"
+	"claimsbatch/engine"
 	"claimsbatch/writers"
 
 	"golang.org/x/sync/errgroup"

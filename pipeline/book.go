@@ -4,7 +4,7 @@ import (
 	"slices"
 	"unsafe"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // book is the member book for the whole run, in a form the garbage

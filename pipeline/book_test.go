@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 func TestBookKeepsEveryMemberAndSpan(t *testing.T) {

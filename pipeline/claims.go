@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/engine"
+	"claimsbatch/claim"
+	"claimsbatch/engine"
 	"claimsbatch/readers"
 
 	"golang.org/x/sync/errgroup"

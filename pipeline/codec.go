@@ -8,7 +8,7 @@ import (
 	"io"
 	"unsafe"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The spill codec: a length-prefixed record of varints and strings. It is

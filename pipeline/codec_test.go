@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // TestSpillLineRecords: a claim-partition record is the raw text and the

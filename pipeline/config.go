@@ -4,7 +4,7 @@ import (
 	"errors"
 	"log/slog"
 
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/plan"
 	"claimsbatch/writers"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // TestConservationFailsTheRun: a row unaccounted for, or a cent, is a bug

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 
 	"github.com/shopspring/decimal"
 )

@@ -3,7 +3,7 @@ package pipeline
 import (
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 
 	"github.com/shopspring/decimal"
 )

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // member is one member of the members file, with its spans resolved against

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 	"claimsbatch/writers"
 )
 

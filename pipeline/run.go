@@ -13,10 +13,10 @@ import (
 	"runtime"
 	"slices"
 
-	"claimsbatch/pipeline/arrowmem"
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/engine"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/engine"
+	"claimsbatch/internal/arrowmem"
+	"claimsbatch/plan"
 	"claimsbatch/readers"
 	"claimsbatch/writers"
 

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // partitions is a set of spill files in the run's temporary directory,

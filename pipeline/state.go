@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 	"claimsbatch/readers"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 	"claimsbatch/readers"
 	"claimsbatch/writers"
 )

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // BenefitLookup resolves a benefit_code against the plan: its id, and

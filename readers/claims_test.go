@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // claimsHeader lists every claims column in SPEC order.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // trimSpace removes surrounding ASCII spaces and tabs. It returns a substring,

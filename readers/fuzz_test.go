@@ -15,7 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The fuzzers run as seed tests with go test. To fuzz, keep minimization

@@ -3,7 +3,7 @@ package readers
 import (
 	"github.com/shopspring/decimal"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The FX columns (SPEC 3.3), in the order the checks run.

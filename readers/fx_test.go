@@ -7,7 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 func TestFX(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // testPlan is a BenefitLookup with a few of the Close Care codes.

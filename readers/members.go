@@ -4,7 +4,7 @@ import (
 	"io"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The members columns (SPEC 3.2), in the order the checks run.

@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // parquetSource reads a Parquet file in Arrow record batches and turns each

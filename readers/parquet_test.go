@@ -24,7 +24,7 @@ import (
 	"github.com/xitongsys/parquet-go/types"
 	"github.com/xitongsys/parquet-go/writer"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // fixtureColumns is the column order of the Parquet fixtures and of the CSV

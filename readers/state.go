@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The state columns, as the writers package writes them.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // Options tunes the claims reader. The zero value is ready to use.

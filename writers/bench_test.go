@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // benchResults returns n distinct, realistic results: unique claim ids, a

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 	"claimsbatch/writers"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // Manifest is the content of manifest.json (SPEC section 7). Its JSON field

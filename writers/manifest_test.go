@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 func sampleManifest() *Manifest {

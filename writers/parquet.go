@@ -16,8 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"claimsbatch/pipeline/arrowmem"
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
+	"claimsbatch/internal/arrowmem"
 )
 
 const (

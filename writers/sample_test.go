@@ -1,7 +1,7 @@
 package writers
 
 import (
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The sample rows of the tests: a few hand-built rows per table that reach

@@ -6,7 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // encoder encodes rows in one file format. A table hands it one row at a time

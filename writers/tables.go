@@ -5,7 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The tables' schemas: column names and order as in SPEC section 7. The CSV

@@ -25,7 +25,7 @@ import (
 	xreader "github.com/xitongsys/parquet-go/reader"
 	xsource "github.com/xitongsys/parquet-go/source"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

@@ -26,7 +26,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // Hostile and broken input through the command line: every file of

@@ -32,11 +32,11 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/engine"
-	"claimsbatch/pipeline/plan"
-	"claimsbatch/pipeline/synth"
+	"claimsbatch/claim"
+	"claimsbatch/engine"
+	"claimsbatch/plan"
 	"claimsbatch/readers"
+	"claimsbatch/synth"
 	"claimsbatch/writers"
 
 	"github.com/shopspring/decimal"

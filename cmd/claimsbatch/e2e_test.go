@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/plan"
-	"claimsbatch/pipeline/synth"
+	"claimsbatch/plan"
+	"claimsbatch/synth"
 	"claimsbatch/writers"
 )
 

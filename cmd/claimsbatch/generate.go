@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
-	"claimsbatch/pipeline/plan"
-	"claimsbatch/pipeline/synth"
+	"claimsbatch/plan"
+	"claimsbatch/synth"
 
 	"github.com/spf13/cobra"
 )

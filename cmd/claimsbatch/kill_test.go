@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"claimsbatch/pipeline/synth"
+	"claimsbatch/synth"
 	"claimsbatch/writers"
 )
 

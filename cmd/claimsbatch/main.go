@@ -16,7 +16,7 @@ import (
 	"syscall"
 
 	"claimsbatch/pipeline"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/plan"
 	"claimsbatch/readers"
 
 	"github.com/spf13/cobra"

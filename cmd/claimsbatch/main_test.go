@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 	"claimsbatch/writers"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/xitongsys/parquet-go/types"
 	"github.com/xitongsys/parquet-go/writer"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // Parquet end to end, checked with github.com/xitongsys/parquet-go, an

@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/plan"
 
 	"github.com/spf13/cobra"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"claimsbatch/pipeline"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/plan"
 	"claimsbatch/writers"
 )
 

@@ -12,9 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"claimsbatch/claim"
 	"claimsbatch/pipeline"
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/plan"
 	"claimsbatch/writers"
 
 	"github.com/spf13/cobra"

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/synth"
+	"claimsbatch/claim"
+	"claimsbatch/synth"
 )
 
 // TestTinyMemoryLimitGivesSameBytes forces the most claim and member

@@ -37,8 +37,8 @@
 package engine
 
 import (
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // Engine adjudicates lines under one plan. It is immutable after New.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // randomMember builds a member with one to three spans and n random lines in

@@ -3,7 +3,7 @@ package synth
 import (
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // CSV writers. Rows are assembled in a reused buffer with append helpers;

@@ -1,7 +1,7 @@
 package synth
 
 import (
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // notGiven marks an empty optional numeric column of a members row.

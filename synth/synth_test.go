@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 func generate(t testing.TB, cfg Config) Result {

@@ -64,8 +64,8 @@ import (
 	"math/bits"
 	"slices"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // Config says what to generate. The zero value of each field is usable

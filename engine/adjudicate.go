@@ -1,8 +1,8 @@
 package engine
 
 import (
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // CurrencySpan returns the index of the span whose plan currency and policy

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 func TestDefaultPlan(t *testing.T) {

@@ -3,8 +3,8 @@ package engine
 import (
 	"testing"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 var (

@@ -22,7 +22,7 @@ import (
 	"sort"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"

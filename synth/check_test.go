@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // This file holds an independent checker of generated CSV files: it applies

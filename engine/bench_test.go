@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // BenchmarkAdjudicate measures the engine alone on a realistic mix: 1,000

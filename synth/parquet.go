@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/sync/errgroup"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // Parquet writers: dates are DATE, amounts DECIMAL(18,2), the FX rate

@@ -6,16 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/engine"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/engine"
+	"claimsbatch/plan"
 )
 
 // FuzzPlanParse: any bytes give an error wrapping ErrInvalid, or a plan that
 // holds what the engine relies on (and that the engine accepts). Never a
 // panic, never a hang. To fuzz:
 //
-//	go test -run '^$' -fuzz '^FuzzPlanParse$' -fuzztime 5m -fuzzminimizetime 100x ./pipeline/plan/
+//	go test -run '^$' -fuzz '^FuzzPlanParse$' -fuzztime 5m -fuzzminimizetime 100x ./plan/
 //
 // testdata/fuzz/FuzzPlanParse keeps the inputs that once failed.
 func FuzzPlanParse(f *testing.F) {

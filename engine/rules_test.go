@@ -3,7 +3,7 @@ package engine
 import (
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 func spans(ss ...claim.Span) []claim.Span { return ss }

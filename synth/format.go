@@ -1,6 +1,6 @@
 package synth
 
-import "claimsbatch/pipeline/claim"
+import "claimsbatch/claim"
 
 // Append helpers for the text forms of generated values; none allocates.
 

@@ -1,7 +1,7 @@
 package synth
 
 import (
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // line is one generated claim row before rendering. Text fields are indexes

@@ -3,7 +3,7 @@ package engine
 import (
 	"testing"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The four worked examples of the brochure (SPEC section 5), core module, USD.

@@ -3,7 +3,7 @@ package engine
 import (
 	"slices"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // Member holds one member's accumulators between lines (and, through

@@ -3,8 +3,8 @@ package synth
 import (
 	"sort"
 
-	"claimsbatch/pipeline/claim"
-	"claimsbatch/pipeline/plan"
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // horizon is the last service date the generator produces: the "extract date"

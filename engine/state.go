@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // State record kinds written by AppendState.

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"claimsbatch/pipeline/claim"
+	"claimsbatch/claim"
 )
 
 // The writers of the three files, one implementation per format.
