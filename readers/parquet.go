@@ -200,12 +200,17 @@ func (k kind) String() string {
 		return "a decimal"
 	case kindFlag:
 		return "a Y/N flag"
+	case kindAny:
+		return "text"
 	}
 	return "an unused column"
 }
 
 // accepts reports whether a column of Arrow type t can be read as k.
 func accepts(t arrow.DataType, k kind) bool {
+	if k == kindAny {
+		return accepts(t, kindString) || accepts(t, kindDate) || accepts(t, kindMoney) || accepts(t, kindFlag)
+	}
 	if d, ok := t.(*arrow.DictionaryType); ok {
 		return accepts(d.ValueType, k)
 	}

@@ -67,6 +67,7 @@ const (
 	kindMoney        // a decimal amount (at most 2 places, checked by the row parser)
 	kindDecimal      // any decimal (FX rates)
 	kindFlag         // Y or N
+	kindAny          // any flat type, as its text (the generic TableReader)
 )
 
 // column describes one column a reader uses.
