@@ -148,6 +148,22 @@ type Span struct {
 	Row    int64 // data record number in the members file
 }
 
+// CurrencySpan returns the index of the span whose plan currency and policy
+// apply to a line served on date d: the span that contains d, else the last
+// span that starts before d, else the first span. spans must be sorted by
+// start and non-empty. The pipeline prices lines with it; the engine labels
+// the lines no span covers with it.
+func CurrencySpan(spans []Span, d Date) int {
+	best := 0
+	for i := range spans {
+		if spans[i].Start > d {
+			break
+		}
+		best = i
+	}
+	return best
+}
+
 // RawSpan is a members-file row as parsed, before the plan's options are
 // applied. Optional numeric columns that were empty hold -1.
 type RawSpan struct {

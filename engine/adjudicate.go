@@ -5,22 +5,6 @@ import (
 	"claimsbatch/plan"
 )
 
-// CurrencySpan returns the index of the span whose plan currency and policy
-// apply to a line served on date d: the span that contains d, else the last
-// span that starts before d, else the first span. spans must be sorted by
-// start and non-empty. The pipeline uses it to convert billed amounts; the
-// engine, to label lines that no span covers.
-func CurrencySpan(spans []claim.Span, d claim.Date) int {
-	best := 0
-	for i := range spans {
-		if spans[i].Start > d {
-			break
-		}
-		best = i
-	}
-	return best
-}
-
 // coveringSpan returns the index of the span containing d, or -1.
 func coveringSpan(spans []claim.Span, d claim.Date) int {
 	for i := range spans {
@@ -88,268 +72,376 @@ func (e *Engine) Adjudicate(m *Member, spans []claim.Span, lines []claim.Line, o
 	return out
 }
 
+// lineWork is one line's adjudication in progress: what the steps of SPEC
+// section 5 read and decide, in the order they decide it. It lives on the
+// stack of line; the steps are methods that read and fill it.
+type lineWork struct {
+	ln   *claim.Line
+	r    *claim.Result
+	b    *plan.Benefit
+	bs   *benefitSlots
+	span *claim.Span // the covering span, or the span that labels the line
+	si   int         // index of the covering span, -1 when none
+	ci   int         // the plan currency's index
+
+	charge       claim.Money
+	yStart, yEnd claim.Date
+	y            *yearState // the policy year's accumulators (from step 7 on)
+
+	outOfArea, inOrigin bool
+	trip                *tripAcc
+
+	units, nDates int64
+	fraction      ratio  // step 7: the covered fraction
+	dayRemark     string // step 7: the day limit that decided the fraction
+	eligible      claim.Money
+
+	gs    *groupSlots // the benefit's combined group, if any
+	group *plan.Group
+
+	limits         [8]amountLimit // step 10's limits that apply
+	nLimits        int
+	binding        int // the limit with the least left, -1 when none
+	countExhausted bool
+	item           *itemAcc
+	cond           *condAcc
+
+	deductible, coinsurance, planShare, paid claim.Money
+	limitRemark                              string
+}
+
+// line adjudicates one line: SPEC section 5, steps 1 to 11, each a method
+// below. The first step that denies the line decides it.
 func (e *Engine) line(m *Member, spans []claim.Span, ln *claim.Line, r *claim.Result) {
-	p := e.plan
-	b := &p.Benefits[ln.Benefit]
-	bs := &e.benefits[ln.Benefit]
-	r.Line = ln
-	r.Module = b.Module
-	r.PolicyYearStart = claim.NoDate
-
-	si := coveringSpan(spans, ln.ServiceDate)
-	label := si
-	if label < 0 {
-		label = CurrencySpan(spans, ln.ServiceDate)
-	}
-	span := &spans[label]
-	r.PolicyID = span.PolicyID
-	ci := p.CurrencyIndex(span.PlanCurrency)
-	charge := ln.Charge
-	if b.IsCash() {
-		charge = b.CashPerUnit[ci] * claim.Money(ln.Units)
-	}
-	r.Charge = charge
-
+	w := lineWork{ln: ln, r: r, b: &e.plan.Benefits[ln.Benefit], bs: &e.benefits[ln.Benefit]}
+	e.charge(&w, spans)
 	// Every adjudicated line, whatever its status, is an "earlier line" for the
 	// duplicate-service rule of later lines.
 	defer m.recordService(dupEntry{date: ln.ServiceDate, benefit: ln.BenefitCode, billed: ln.Billed, provider: ln.ProviderID, claimID: ln.ClaimID})
 
-	// Step 1: eligibility.
-	if si < 0 {
-		if ln.ServiceDate < spans[0].Start {
-			e.deny(r, claim.PR26, "")
-		} else {
-			e.deny(r, claim.PR27, "")
-		}
+	if e.eligibility(m, &w, spans) || e.module(&w) || e.age(&w) || e.waitingPeriod(m, &w) ||
+		e.coverageArea(&w) || e.duplicateService(m, &w) || e.dayLimits(m, &w) || e.exhaustedLimits(m, &w) {
 		return
+	}
+	e.costShare(&w)
+	e.amountLimits(&w)
+	e.accrue(m, &w)
+	e.settle(&w)
+}
+
+// charge (SPEC section 5, first paragraph) labels the line with its span's
+// policy and prices it in the plan currency: the pipeline's converted
+// charge, or for a cash benefit the per-unit amount × units.
+func (e *Engine) charge(w *lineWork, spans []claim.Span) {
+	ln, r := w.ln, w.r
+	r.Line = ln
+	r.Module = w.b.Module
+	r.PolicyYearStart = claim.NoDate
+	w.si = coveringSpan(spans, ln.ServiceDate)
+	label := w.si
+	if label < 0 {
+		label = claim.CurrencySpan(spans, ln.ServiceDate)
+	}
+	w.span = &spans[label]
+	r.PolicyID = w.span.PolicyID
+	w.ci = e.plan.CurrencyIndex(w.span.PlanCurrency)
+	w.charge = ln.Charge
+	if w.b.IsCash() {
+		w.charge = w.b.CashPerUnit[w.ci] * claim.Money(ln.Units)
+	}
+	r.Charge = w.charge
+}
+
+// eligibility is step 1: the service date must lie in a span (PR-26 before
+// the first span, PR-27 after cover ended or in a gap). It also finds the
+// policy year.
+func (e *Engine) eligibility(m *Member, w *lineWork, spans []claim.Span) bool {
+	ln := w.ln
+	if w.si < 0 {
+		if ln.ServiceDate < spans[0].Start {
+			e.deny(w.r, claim.PR26, "")
+		} else {
+			e.deny(w.r, claim.PR27, "")
+		}
+		return true
 	}
 	// Lines come in date order, so the previous line's policy year nearly always
 	// holds this one too; computing anniversaries is the costliest step otherwise.
-	if m.yearCache.span != si || ln.ServiceDate < m.yearCache.start || ln.ServiceDate > m.yearCache.end {
-		m.yearCache.start, m.yearCache.end = PolicyYear(span, ln.ServiceDate)
-		m.yearCache.span = si
+	if m.yearCache.span != w.si || ln.ServiceDate < m.yearCache.start || ln.ServiceDate > m.yearCache.end {
+		m.yearCache.start, m.yearCache.end = PolicyYear(w.span, ln.ServiceDate)
+		m.yearCache.span = w.si
 	}
-	yStart, yEnd := m.yearCache.start, m.yearCache.end
-	r.PolicyYearStart = yStart
-	// Step 2: module.
-	if !span.Modules.Has(b.Module) {
-		e.deny(r, claim.PR204, "")
-		return
-	}
-	// Step 3: age.
-	if b.MinAge >= 0 || b.MaxAge >= 0 {
-		age := span.DateOfBirth.AgeOn(ln.ServiceDate)
-		if (b.MinAge >= 0 && age < b.MinAge) || (b.MaxAge >= 0 && age > b.MaxAge) {
-			e.deny(r, claim.PR6, "")
-			return
-		}
-	}
-	// Step 4: waiting period, from the continuous-cover start.
-	if b.WaitingMonths > 0 && ln.ServiceDate < m.ccStart[si].AddMonths(b.WaitingMonths) {
-		e.deny(r, claim.PR179, "")
-		return
-	}
-	// Step 5: coverage area.
-	c := ln.Country
-	inArea := c == span.Residence || c == span.Origin || (c == "US" && (span.Residence == "US" || span.USCover))
-	outOfArea := !inArea
-	if outOfArea && !ln.Emergency {
-		e.deny(r, claim.PR96, "")
-		return
-	}
-	inOrigin := inArea && c == span.Origin && span.Origin != span.Residence && p.OriginDaysPerYear > 0
-	// Step 6: duplicate service.
-	if m.isDuplicate(ln) {
-		e.deny(r, claim.OA18, "")
-		return
-	}
-	y := m.year(yStart, yEnd)
+	w.yStart, w.yEnd = m.yearCache.start, m.yearCache.end
+	w.r.PolicyYearStart = w.yStart
+	return false
+}
 
-	// Step 7: day limits.
-	var trip *tripAcc
-	if outOfArea {
-		trip = m.trip(m.tripFor(ln, p.TripGapDays))
+// module is step 2: the benefit's module must be among the span's (PR-204).
+func (e *Engine) module(w *lineWork) bool {
+	if !w.span.Modules.Has(w.b.Module) {
+		e.deny(w.r, claim.PR204, "")
+		return true
 	}
-	units := int64(ln.Units)
-	nDates := int64(ln.ServiceEndDate-ln.ServiceDate) + 1
-	f := ratio{1, 1}
-	dayRemark := ""
-	unitLimit := func(used int32, limit int32, remark string) {
-		left := int64(limit) - int64(used)
-		if left < 0 {
-			left = 0
-		}
-		fr := ratio{min(units, left), units}
-		if fr.less(f) {
-			f, dayRemark = fr, remark
-		}
+	return false
+}
+
+// age is step 3: the benefit's age rule, on the age in whole years on the
+// service date (PR-6).
+func (e *Engine) age(w *lineWork) bool {
+	b := w.b
+	if b.MinAge < 0 && b.MaxAge < 0 {
+		return false
 	}
-	dateLimit := func(set []claim.Date, limit int32, remark string) {
-		already := countIn(set, ln.ServiceDate, ln.ServiceEndDate)
-		left := int64(limit) - int64(len(set))
-		if left < 0 {
-			left = 0
-		}
-		fr := ratio{already + min(nDates-already, left), nDates}
-		if fr.less(f) {
-			f, dayRemark = fr, remark
-		}
+	age := w.span.DateOfBirth.AgeOn(w.ln.ServiceDate)
+	if (b.MinAge >= 0 && age < b.MinAge) || (b.MaxAge >= 0 && age > b.MaxAge) {
+		e.deny(w.r, claim.PR6, "")
+		return true
 	}
+	return false
+}
+
+// waitingPeriod is step 4: the waiting period counts from the continuous-cover
+// start (SPEC section 4) and is served N months after it (PR-179).
+func (e *Engine) waitingPeriod(m *Member, w *lineWork) bool {
+	if w.b.WaitingMonths > 0 && w.ln.ServiceDate < m.ccStart[w.si].AddMonths(w.b.WaitingMonths) {
+		e.deny(w.r, claim.PR179, "")
+		return true
+	}
+	return false
+}
+
+// coverageArea is step 5: in area is the residence or origin country, or the
+// US with US residence or US cover. Out of area needs an emergency (PR-96);
+// an out-of-area emergency is covered under the out-of-area limits.
+func (e *Engine) coverageArea(w *lineWork) bool {
+	c, span := w.ln.Country, w.span
+	inArea := c == span.Residence || c == span.Origin || (c == "US" && (span.Residence == "US" || span.USCover))
+	w.outOfArea = !inArea
+	if w.outOfArea && !w.ln.Emergency {
+		e.deny(w.r, claim.PR96, "")
+		return true
+	}
+	w.inOrigin = inArea && c == span.Origin && span.Origin != span.Residence && e.plan.OriginDaysPerYear > 0
+	return false
+}
+
+// duplicateService is step 6: an earlier adjudicated line of the member with
+// the same service date, benefit, provider and billed amount under another
+// claim id (OA-18).
+func (e *Engine) duplicateService(m *Member, w *lineWork) bool {
+	if m.isDuplicate(w.ln) {
+		e.deny(w.r, claim.OA18, "")
+		return true
+	}
+	return false
+}
+
+// dayLimits is step 7: every day limit that applies gives a covered
+// fraction (units for a benefit or group limit; distinct calendar dates for
+// the out-of-area trip and year limits and the country-of-origin limit); the
+// smallest decides. Fraction 0 denies (PR-119); otherwise the eligible
+// amount is the charge × the fraction and the rest is PR-119.
+func (e *Engine) dayLimits(m *Member, w *lineWork) bool {
+	w.y = m.year(w.yStart, w.yEnd)
+	p, ln, b, bs, y := e.plan, w.ln, w.b, w.bs, w.y
+	if w.outOfArea {
+		w.trip = m.trip(m.tripFor(ln, p.TripGapDays))
+	}
+	w.units = int64(ln.Units)
+	w.nDates = int64(ln.ServiceEndDate-ln.ServiceDate) + 1
+	w.fraction = ratio{1, 1}
 	if bs.daysSlot >= 0 {
-		unitLimit(y.units[bs.daysSlot], b.Days, bs.daysRemark)
+		w.unitLimit(y.units[bs.daysSlot], b.Days, bs.daysRemark)
 	}
-	var gs *groupSlots
-	var group *plan.Group
 	if b.Group >= 0 {
-		gs, group = &e.groups[b.Group], &p.Groups[b.Group]
-		if gs.daysSlot >= 0 {
-			unitLimit(y.units[gs.daysSlot], group.Days, gs.daysRemark)
+		w.gs, w.group = &e.groups[b.Group], &p.Groups[b.Group]
+		if w.gs.daysSlot >= 0 {
+			w.unitLimit(y.units[w.gs.daysSlot], w.group.Days, w.gs.daysRemark)
 		}
 	}
-	if outOfArea {
+	if w.outOfArea {
 		if p.OutOfAreaDaysPerTrip > 0 {
-			dateLimit(trip.dates, p.OutOfAreaDaysPerTrip, e.remarks.trip)
+			w.dateLimit(w.trip.dates, p.OutOfAreaDaysPerTrip, e.remarks.trip)
 		}
 		if p.OutOfAreaDaysPerYear > 0 {
-			dateLimit(y.oaDates, p.OutOfAreaDaysPerYear, e.remarks.ooaYear)
+			w.dateLimit(y.oaDates, p.OutOfAreaDaysPerYear, e.remarks.ooaYear)
 		}
 	}
-	if inOrigin {
-		dateLimit(y.originDates, p.OriginDaysPerYear, e.remarks.origin)
+	if w.inOrigin {
+		w.dateLimit(y.originDates, p.OriginDaysPerYear, e.remarks.origin)
 	}
+	f := w.fraction
 	if f.num == 0 {
-		e.deny(r, claim.PR119, dayRemark)
-		return
+		e.deny(w.r, claim.PR119, w.dayRemark)
+		return true
 	}
-	eligible := charge
+	w.eligible = w.charge
 	if f.num != f.den {
 		if b.IsCash() {
-			eligible = b.CashPerUnit[ci] * claim.Money(units*f.num/f.den)
+			w.eligible = b.CashPerUnit[w.ci] * claim.Money(w.units*f.num/f.den)
 		} else {
-			eligible = charge.MulRatio(f.num, f.den)
+			w.eligible = w.charge.MulRatio(f.num, f.den)
 		}
 	}
-	r.Adjustments[claim.PR119] = charge - eligible
+	w.r.Adjustments[claim.PR119] = w.charge - w.eligible
+	return false
+}
 
-	// Steps 8 and 10: the amount limits that apply.
-	var limits [8]amountLimit
-	n := 0
-	add := func(limit, used claim.Money, lifetime bool, remark string) {
-		limits[n] = amountLimit{left: max(limit-used, 0), lifetime: lifetime, remark: remark}
-		n++
+// unitLimit applies a unit-counted day limit with used of limit units used.
+func (w *lineWork) unitLimit(used, limit int32, remark string) {
+	left := max(int64(limit)-int64(used), 0)
+	if fr := (ratio{min(w.units, left), w.units}); fr.less(w.fraction) {
+		w.fraction, w.dayRemark = fr, remark
 	}
-	var item *itemAcc
-	var cond *condAcc
+}
+
+// dateLimit applies a date-counted day limit whose counted dates are set: a
+// date already counted costs nothing again.
+func (w *lineWork) dateLimit(set []claim.Date, limit int32, remark string) {
+	already := countIn(set, w.ln.ServiceDate, w.ln.ServiceEndDate)
+	left := max(int64(limit)-int64(len(set)), 0)
+	if fr := (ratio{already + min(w.nDates-already, left), w.nDates}); fr.less(w.fraction) {
+		w.fraction, w.dayRemark = fr, remark
+	}
+}
+
+// exhaustedLimits is step 8: it gathers the amount limits that apply (for
+// step 10) and, when one has nothing left (or the benefit's lines per year
+// are used up), makes the whole eligible amount PR-119 (PR-35 for a lifetime
+// limit) with nothing accrued.
+func (e *Engine) exhaustedLimits(m *Member, w *lineWork) bool {
+	p, ln, b, bs, y, ci := e.plan, w.ln, w.b, w.bs, w.y, w.ci
 	if b.Limit != nil {
 		switch {
 		case b.LimitPerItem:
-			item = m.item(b.Code, ln.ItemCode)
-			add(b.Limit[ci], item.paid, b.Period == plan.Lifetime, bs.limitRemark)
+			w.item = m.item(b.Code, ln.ItemCode)
+			w.addLimit(b.Limit[ci], w.item.paid, b.Period == plan.Lifetime, bs.limitRemark)
 		case b.Period == plan.Lifetime:
-			add(b.Limit[ci], m.lifetime[bs.amountSlot], true, bs.limitRemark)
+			w.addLimit(b.Limit[ci], m.lifetime[bs.amountSlot], true, bs.limitRemark)
 		default:
-			add(b.Limit[ci], y.amounts[bs.amountSlot], false, bs.limitRemark)
+			w.addLimit(b.Limit[ci], y.amounts[bs.amountSlot], false, bs.limitRemark)
 		}
 	}
-	if gs != nil && gs.amountSlot >= 0 {
-		add(group.Limit[ci], y.amounts[gs.amountSlot], false, gs.limitRemark)
+	if w.gs != nil && w.gs.amountSlot >= 0 {
+		w.addLimit(w.group.Limit[ci], y.amounts[w.gs.amountSlot], false, w.gs.limitRemark)
 	}
 	if b.PerLineLimit != nil {
-		add(b.PerLineLimit[ci], 0, false, bs.perLineRmk)
+		w.addLimit(b.PerLineLimit[ci], 0, false, bs.perLineRmk)
 	}
 	if p.ConditionCap != nil && ln.Condition != "" && p.ConditionCapModules.Has(b.Module) {
-		cond = y.condition(ln.Condition)
-		add(p.ConditionCap[ci], cond.paid, false, e.remarks.cond)
+		w.cond = y.condition(ln.Condition)
+		w.addLimit(p.ConditionCap[ci], w.cond.paid, false, e.remarks.cond)
 	}
-	if outOfArea && e.outOfAreaSlot >= 0 {
-		add(p.OutOfAreaLimit[ci], y.amounts[e.outOfAreaSlot], false, e.remarks.ooaLimit)
+	if w.outOfArea && e.outOfAreaSlot >= 0 {
+		w.addLimit(p.OutOfAreaLimit[ci], y.amounts[e.outOfAreaSlot], false, e.remarks.ooaLimit)
 	}
 	if slot := e.annualSlot[b.Module]; slot >= 0 {
-		add(p.Modules[b.Module].AnnualMaximum[ci], y.amounts[slot], false, e.remarks.annual[b.Module])
+		w.addLimit(p.Modules[b.Module].AnnualMaximum[ci], y.amounts[slot], false, e.remarks.annual[b.Module])
 	}
-	// Step 8: a limit with nothing left takes the whole eligible amount.
-	countExhausted := bs.countSlot >= 0 && y.units[bs.countSlot] >= b.LinesPerYear
-	binding := -1
-	for i := 0; i < n; i++ {
-		if binding < 0 || limits[i].left < limits[binding].left || (limits[i].left == limits[binding].left && limits[i].lifetime && !limits[binding].lifetime) {
-			binding = i
+	// The binding limit has the least left; a lifetime one wins a tie.
+	w.binding = -1
+	for i := 0; i < w.nLimits; i++ {
+		l, best := &w.limits[i], w.binding
+		if best < 0 || l.left < w.limits[best].left || (l.left == w.limits[best].left && l.lifetime && !w.limits[best].lifetime) {
+			w.binding = i
 		}
 	}
-	if countExhausted || (binding >= 0 && limits[binding].left == 0) {
-		code, remark := claim.PR119, bs.countRemark
-		if !countExhausted || (binding >= 0 && limits[binding].left == 0 && limits[binding].lifetime) {
-			remark = limits[binding].remark
-			if limits[binding].lifetime {
-				code = claim.PR35
-			}
-		}
-		r.Adjustments[code] += eligible
-		r.NotCovered = charge
-		e.remark(r, dayRemark, remark)
-		finish(r)
-		return
+	w.countExhausted = bs.countSlot >= 0 && y.units[bs.countSlot] >= b.LinesPerYear
+	exhausted := w.binding >= 0 && w.limits[w.binding].left == 0
+	if !w.countExhausted && !exhausted {
+		return false
 	}
+	code, remark := claim.PR119, bs.countRemark
+	if !w.countExhausted || exhausted && w.limits[w.binding].lifetime {
+		remark = w.limits[w.binding].remark
+		if w.limits[w.binding].lifetime {
+			code = claim.PR35
+		}
+	}
+	w.r.Adjustments[code] += w.eligible
+	w.r.NotCovered = w.charge
+	e.remark(w.r, w.dayRemark, remark)
+	finish(w.r)
+	return true
+}
 
-	// Step 9: cost share.
-	var deductible, coinsurance, planShare claim.Money
+// addLimit records an amount limit that applies, with what is left of it.
+func (w *lineWork) addLimit(limit, used claim.Money, lifetime bool, remark string) {
+	w.limits[w.nLimits] = amountLimit{left: max(limit-used, 0), lifetime: lifetime, remark: remark}
+	w.nLimits++
+}
+
+// costShare is step 9, per module: core and outpatient take the deductible
+// left this policy year, then coinsurance on the rest (capped by the
+// out-of-pocket maximum left); dental pays its reimbursement rate (the rest
+// is PR-2); a cash benefit pays the eligible amount.
+func (e *Engine) costShare(w *lineWork) {
+	b, span, y, eligible := w.b, w.span, w.y, w.eligible
 	switch {
 	case b.IsCash():
-		planShare = eligible
+		w.planShare = eligible
 	case b.Module == claim.Dental:
-		planShare = eligible.Percent(b.Reimbursement)
-		coinsurance = eligible - planShare
+		w.planShare = eligible.Percent(b.Reimbursement)
+		w.coinsurance = eligible - w.planShare
 	default:
 		dedOption, pct, oopMax := span.CoreDeductible, span.CoreCoinsurance, span.CoreOOPMax
 		if b.Module == claim.Outpatient {
 			dedOption, pct, oopMax = span.OutpatientDeduct, span.OutpatientCoins, span.OutpatientOOPMax
 		}
 		if slot := e.deductibleSlot[b.Module]; slot >= 0 {
-			deductible = min(eligible, max(dedOption-y.amounts[slot], 0))
+			w.deductible = min(eligible, max(dedOption-y.amounts[slot], 0))
 		}
-		coinsurance = (eligible - deductible).Percent(pct)
+		w.coinsurance = (eligible - w.deductible).Percent(pct)
 		if slot := e.coinsuranceSlot[b.Module]; slot >= 0 {
-			coinsurance = min(coinsurance, max(oopMax-y.amounts[slot], 0))
+			w.coinsurance = min(w.coinsurance, max(oopMax-y.amounts[slot], 0))
 		}
-		planShare = eligible - deductible - coinsurance
+		w.planShare = eligible - w.deductible - w.coinsurance
 	}
+}
 
-	// Step 10: amount limits.
-	paid := planShare
-	limitRemark := ""
-	if binding >= 0 && limits[binding].left < planShare {
-		paid = limits[binding].left
+// amountLimits is step 10: the plan pays its share up to what is left of the
+// binding limit; the rest is PR-119 (PR-35 for a lifetime limit).
+func (e *Engine) amountLimits(w *lineWork) {
+	w.paid = w.planShare
+	if w.binding >= 0 && w.limits[w.binding].left < w.planShare {
+		l := &w.limits[w.binding]
+		w.paid = l.left
 		code := claim.PR119
-		if limits[binding].lifetime {
+		if l.lifetime {
 			code = claim.PR35
 		}
-		r.Adjustments[code] += planShare - paid
-		limitRemark = limits[binding].remark
+		w.r.Adjustments[code] += w.planShare - w.paid
+		w.limitRemark = l.remark
 	}
+}
 
-	// Step 11: accrue.
+// accrue is step 11: deductible, coinsurance, paid amounts to every limit
+// that applied, the benefit's line count, covered days and dates.
+func (e *Engine) accrue(m *Member, w *lineWork) {
+	b, bs, y, paid := w.b, w.bs, w.y, w.paid
 	if slot := e.deductibleSlot[b.Module]; slot >= 0 {
-		y.amounts[slot] += deductible
+		y.amounts[slot] += w.deductible
 	}
 	if slot := e.coinsuranceSlot[b.Module]; slot >= 0 && b.Module != claim.Dental && !b.IsCash() {
-		y.amounts[slot] += coinsurance
+		y.amounts[slot] += w.coinsurance
 	}
 	if b.Limit != nil {
 		switch {
-		case item != nil:
-			item.paid += paid
+		case w.item != nil:
+			w.item.paid += paid
 		case b.Period == plan.Lifetime:
 			m.lifetime[bs.amountSlot] += paid
 		default:
 			y.amounts[bs.amountSlot] += paid
 		}
 	}
-	if gs != nil && gs.amountSlot >= 0 {
-		y.amounts[gs.amountSlot] += paid
+	if w.gs != nil && w.gs.amountSlot >= 0 {
+		y.amounts[w.gs.amountSlot] += paid
 	}
-	if cond != nil {
-		cond.paid += paid
+	if w.cond != nil {
+		w.cond.paid += paid
 	}
-	if outOfArea && e.outOfAreaSlot >= 0 {
+	if w.outOfArea && e.outOfAreaSlot >= 0 {
 		y.amounts[e.outOfAreaSlot] += paid
 	}
 	if slot := e.annualSlot[b.Module]; slot >= 0 {
@@ -358,36 +450,45 @@ func (e *Engine) line(m *Member, spans []claim.Span, ln *claim.Line, r *claim.Re
 	if bs.countSlot >= 0 {
 		y.units[bs.countSlot]++
 	}
-	coveredUnits := int32(units * f.num / f.den)
+	f := w.fraction
+	coveredUnits := int32(w.units * f.num / f.den)
 	if bs.daysSlot >= 0 {
 		y.units[bs.daysSlot] += coveredUnits
 	}
-	if gs != nil && gs.daysSlot >= 0 {
-		y.units[gs.daysSlot] += coveredUnits
+	if w.gs != nil && w.gs.daysSlot >= 0 {
+		y.units[w.gs.daysSlot] += coveredUnits
 	}
-	coveredDates := nDates * f.num / f.den
-	accrueDates := func(set []claim.Date) []claim.Date {
-		already := countIn(set, ln.ServiceDate, ln.ServiceEndDate)
-		if coveredDates > already {
-			set = addDates(set, ln.ServiceDate, ln.ServiceEndDate, coveredDates-already)
-		}
-		return set
+	coveredDates := w.nDates * f.num / f.den
+	if w.outOfArea {
+		w.trip.dates = w.accrueDates(w.trip.dates, coveredDates)
+		y.oaDates = w.accrueDates(y.oaDates, coveredDates)
 	}
-	if outOfArea {
-		trip.dates = accrueDates(trip.dates)
-		y.oaDates = accrueDates(y.oaDates)
+	if w.inOrigin {
+		y.originDates = w.accrueDates(y.originDates, coveredDates)
 	}
-	if inOrigin {
-		y.originDates = accrueDates(y.originDates)
-	}
+}
 
-	r.Deductible = deductible
-	r.Coinsurance = coinsurance
-	r.PlanPaid = paid
-	r.NotCovered = charge - paid - deductible - coinsurance
-	r.Adjustments[claim.PR1] = deductible
-	r.Adjustments[claim.PR2] = coinsurance
-	e.remark(r, dayRemark, limitRemark)
+// accrueDates adds the line's covered dates to a date-counted limit's set:
+// the dates already counted first, then the earliest new ones.
+func (w *lineWork) accrueDates(set []claim.Date, covered int64) []claim.Date {
+	already := countIn(set, w.ln.ServiceDate, w.ln.ServiceEndDate)
+	if covered > already {
+		set = addDates(set, w.ln.ServiceDate, w.ln.ServiceEndDate, covered-already)
+	}
+	return set
+}
+
+// settle writes the amounts of a line that reached step 11 into its result:
+// charge = plan_paid + deductible + coinsurance + not_covered.
+func (e *Engine) settle(w *lineWork) {
+	r := w.r
+	r.Deductible = w.deductible
+	r.Coinsurance = w.coinsurance
+	r.PlanPaid = w.paid
+	r.NotCovered = w.charge - w.paid - w.deductible - w.coinsurance
+	r.Adjustments[claim.PR1] = w.deductible
+	r.Adjustments[claim.PR2] = w.coinsurance
+	e.remark(r, w.dayRemark, w.limitRemark)
 	finish(r)
 }
 

@@ -20,8 +20,11 @@ type Member struct {
 	tripSeq  int32
 	dups     []dupEntry // sorted by date
 
-	ccStart   []claim.Date // continuous-cover start per span, scratch
-	yearCache struct {     // the policy year of the previous line
+	ccStart []claim.Date // continuous-cover start per span, scratch
+	scratch struct {     // AdjudicateMember's, reused across members
+		engineRecs, lineRecs, v1Dups []claim.StateRecord
+	}
+	yearCache struct { // the policy year of the previous line
 		span       int
 		start, end claim.Date
 	}

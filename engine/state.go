@@ -9,19 +9,6 @@ import (
 	"claimsbatch/claim"
 )
 
-// State record kinds written by AppendState.
-const (
-	KindAcc      = "ACC"      // Scope = policy year start, Key = accumulator, Amount or Count
-	KindCond     = "COND"     // Scope = policy year start, Key = diagnosis category, Amount = paid
-	KindDates    = "DATES"    // Scope = policy year start, Key = out_of_area|origin, Detail = dates
-	KindLife     = "LIFE"     // Key = lifetime accumulator, Amount = paid
-	KindItem     = "ITEM"     // Key = benefit code, Detail = item code, Amount = paid
-	KindTrip     = "TRIP"     // Key = trip (trip_id, or ~N for the N-th inferred trip), Detail = dates
-	KindTripless = "TRIPLESS" // Key = current inferred trip, Scope = its last service_end_date, Count = inferred trips so far
-	KindDup      = "DUP"      // Scope = service date, Key = claim id, Amount = billed, Detail = benefit code + " " + provider id
-	KindYear     = "YEAR"     // Scope = policy year start, Detail = its end: marks a year that exists even with nothing accrued
-)
-
 // AppendState appends the Member's state for member id to dst, leaving out
 // policy years that ended before keepFrom, duplicate keys of services before
 // keepFrom and trips whose last counted date is before keepFrom (pass
@@ -32,15 +19,10 @@ func (e *Engine) AppendState(m *Member, id string, keepFrom claim.Date, dst []cl
 
 // AppendAccumulators is AppendState without the DUP records: for a caller
 // that writes the duplicate-service keys with its own line records (see
-// DupDetail) rather than as records of their own.
+// claim.DupDetail) rather than as records of their own.
 func (e *Engine) AppendAccumulators(m *Member, id string, keepFrom claim.Date, dst []claim.StateRecord) []claim.StateRecord {
 	return e.appendState(m, id, keepFrom, dst, false)
 }
-
-// DupDetail is the Detail of a DUP record for a line: with the line's
-// service date (Scope), claim id (Key) and billed amount (Amount) it is the
-// duplicate-service key of SPEC step 2 that LoadState reads back.
-func DupDetail(l *claim.Line) string { return l.BenefitCode + " " + l.ProviderID }
 
 func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []claim.StateRecord, dups bool) []claim.StateRecord {
 	rec := func(kind string, scope claim.Date, key string) claim.StateRecord {
@@ -51,19 +33,19 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 		if y.end < keepFrom {
 			continue
 		}
-		r := rec(KindYear, y.start, "")
+		r := rec(claim.KindYear, y.start, "")
 		r.Detail = y.end.String()
 		dst = append(dst, r)
 		for slot, v := range y.amounts {
 			if v != 0 {
-				r := rec(KindAcc, y.start, e.yearAmountNames[slot])
+				r := rec(claim.KindAcc, y.start, e.yearAmountNames[slot])
 				r.Amount = v
 				dst = append(dst, r)
 			}
 		}
 		for slot, v := range y.units {
 			if v != 0 {
-				r := rec(KindAcc, y.start, e.yearUnitNames[slot])
+				r := rec(claim.KindAcc, y.start, e.yearUnitNames[slot])
 				r.Count = int64(v)
 				dst = append(dst, r)
 			}
@@ -71,24 +53,24 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 		conds := slices.Clone(y.conds)
 		slices.SortFunc(conds, func(a, b condAcc) int { return strings.Compare(a.category, b.category) })
 		for _, c := range conds {
-			r := rec(KindCond, y.start, c.category)
+			r := rec(claim.KindCond, y.start, c.category)
 			r.Amount = c.paid
 			dst = append(dst, r)
 		}
 		if len(y.oaDates) > 0 {
-			r := rec(KindDates, y.start, "out_of_area")
+			r := rec(claim.KindDates, y.start, "out_of_area")
 			r.Count, r.Detail = int64(len(y.oaDates)), joinDates(y.oaDates)
 			dst = append(dst, r)
 		}
 		if len(y.originDates) > 0 {
-			r := rec(KindDates, y.start, "origin")
+			r := rec(claim.KindDates, y.start, "origin")
 			r.Count, r.Detail = int64(len(y.originDates)), joinDates(y.originDates)
 			dst = append(dst, r)
 		}
 	}
 	for slot, v := range m.lifetime {
 		if v != 0 {
-			r := rec(KindLife, claim.NoDate, e.lifetimeNames[slot])
+			r := rec(claim.KindLife, claim.NoDate, e.lifetimeNames[slot])
 			r.Amount = v
 			dst = append(dst, r)
 		}
@@ -102,7 +84,7 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 	})
 	for _, it := range items {
 		if it.paid != 0 {
-			r := rec(KindItem, claim.NoDate, it.benefit)
+			r := rec(claim.KindItem, claim.NoDate, it.benefit)
 			r.Amount, r.Detail = it.paid, it.item
 			dst = append(dst, r)
 		}
@@ -113,12 +95,12 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 		if len(t.dates) == 0 || t.dates[len(t.dates)-1] < keepFrom {
 			continue
 		}
-		r := rec(KindTrip, claim.NoDate, tripName(t.key))
+		r := rec(claim.KindTrip, claim.NoDate, tripName(t.key))
 		r.Count, r.Detail = int64(len(t.dates)), joinDates(t.dates)
 		dst = append(dst, r)
 	}
 	if m.tripless.set {
-		r := rec(KindTripless, m.tripless.end, tripName(m.tripless.key))
+		r := rec(claim.KindTripless, m.tripless.end, tripName(m.tripless.key))
 		r.Count = int64(m.tripSeq)
 		dst = append(dst, r)
 	}
@@ -129,8 +111,8 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 		if d.date < keepFrom {
 			continue
 		}
-		r := rec(KindDup, d.date, d.claimID)
-		r.Amount, r.Detail = d.billed, d.benefit+" "+d.provider // as DupDetail
+		r := rec(claim.KindDup, d.date, d.claimID)
+		r.Amount, r.Detail = d.billed, d.benefit+" "+d.provider // as claim.DupDetail
 		dst = append(dst, r)
 	}
 	return dst
@@ -188,7 +170,7 @@ func splitDates(s string) ([]claim.Date, error) {
 func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 	years := map[claim.Date]claim.Date{}
 	for _, r := range recs {
-		if r.Kind == KindYear {
+		if r.Kind == claim.KindYear {
 			end, err := claim.ParseDate(r.Detail)
 			if err != nil {
 				return fmt.Errorf("engine: state YEAR %s: bad end %q", r.Scope, r.Detail)
@@ -206,9 +188,9 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 	for _, r := range recs {
 		var err error
 		switch r.Kind {
-		case KindYear:
+		case claim.KindYear:
 			_, err = yearOf(r)
-		case KindAcc:
+		case claim.KindAcc:
 			var y *yearState
 			if y, err = yearOf(r); err != nil {
 				break
@@ -220,12 +202,12 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 			} else {
 				err = fmt.Errorf("engine: state ACC: the plan has no accumulator %q", r.Key)
 			}
-		case KindCond:
+		case claim.KindCond:
 			var y *yearState
 			if y, err = yearOf(r); err == nil {
 				y.condition(r.Key).paid = r.Amount
 			}
-		case KindDates:
+		case claim.KindDates:
 			var y *yearState
 			if y, err = yearOf(r); err != nil {
 				break
@@ -242,15 +224,15 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 			default:
 				err = fmt.Errorf("engine: state DATES: unknown key %q", r.Key)
 			}
-		case KindLife:
+		case claim.KindLife:
 			if i := slices.Index(e.lifetimeNames, r.Key); i >= 0 {
 				m.lifetime[i] = r.Amount
 			} else {
 				err = fmt.Errorf("engine: state LIFE: the plan has no lifetime limit %q", r.Key)
 			}
-		case KindItem:
+		case claim.KindItem:
 			m.item(r.Key, r.Detail).paid = r.Amount
-		case KindTrip:
+		case claim.KindTrip:
 			var k tripKey
 			var ds []claim.Date
 			if k, err = parseTrip(r.Key); err == nil {
@@ -259,13 +241,13 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 					t.dates = append(t.dates[:0], ds...)
 				}
 			}
-		case KindTripless:
+		case claim.KindTripless:
 			var k tripKey
 			if k, err = parseTrip(r.Key); err == nil {
 				m.tripless = tripless{set: true, end: r.Scope, key: k}
 				m.tripSeq = int32(r.Count)
 			}
-		case KindDup:
+		case claim.KindDup:
 			benefit, provider, _ := strings.Cut(r.Detail, " ")
 			m.recordService(dupEntry{date: r.Scope, benefit: benefit, billed: r.Amount, provider: provider, claimID: r.Key})
 		default:
@@ -283,14 +265,14 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 // kinds do not depend on the plan.
 func (e *Engine) Knows(r claim.StateRecord) bool {
 	switch r.Kind {
-	case KindAcc:
+	case claim.KindAcc:
 		return slices.Contains(e.yearAmountNames, r.Key) || slices.Contains(e.yearUnitNames, r.Key)
-	case KindLife:
+	case claim.KindLife:
 		return slices.Contains(e.lifetimeNames, r.Key)
-	case KindItem:
+	case claim.KindItem:
 		_, _, ok := e.plan.Lookup(r.Key)
 		return ok
-	case KindYear, KindCond, KindDates, KindTrip, KindTripless, KindDup:
+	case claim.KindYear, claim.KindCond, claim.KindDates, claim.KindTrip, claim.KindTripless, claim.KindDup:
 		return true
 	}
 	return false

@@ -12,8 +12,8 @@ import (
 // that must fail the run before anything is published.
 func TestConservationFailsTheRun(t *testing.T) {
 	line := &claim.Line{PlanCurrency: "USD"}
-	good := func() *job {
-		j := &job{cfg: Config{Claims: []string{"in/claims.csv"}}, perFile: []fileCount{{rows: 3, adjudicated: 2, exceptions: 1}}}
+	good := func() *run {
+		j := &run{cfg: Config{Claims: []string{"in/claims.csv"}}, perFile: []fileCount{{rows: 3, adjudicated: 2, exceptions: 1}}}
 		j.totals.LinesRead = 3
 		j.totals.AddException(claim.UnknownMember)
 		j.totals.AddResult(&claim.Result{Line: line, Module: claim.Core, Charge: 1000, PlanPaid: 600, Deductible: 400})
@@ -25,12 +25,12 @@ func TestConservationFailsTheRun(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		breakIt func(*job)
+		breakIt func(*run)
 		want    string
 	}{
-		{"a row lost", func(j *job) { j.perFile[0].adjudicated = 1 }, "claims.csv: 3 rows read, 1 adjudicated + 1 exceptions"},
-		{"a cent lost", func(j *job) { j.totals.PerCurrency[0].PlanPaid -= 1 }, "USD: charge 15.00 != plan_paid + deductible + coinsurance + not_covered 14.99"},
-		{"lines read", func(j *job) { j.totals.LinesRead = 4 }, "lines_read 4"},
+		{"a row lost", func(j *run) { j.perFile[0].adjudicated = 1 }, "claims.csv: 3 rows read, 1 adjudicated + 1 exceptions"},
+		{"a cent lost", func(j *run) { j.totals.PerCurrency[0].PlanPaid -= 1 }, "USD: charge 15.00 != plan_paid + deductible + coinsurance + not_covered 14.99"},
+		{"lines read", func(j *run) { j.totals.LinesRead = 4 }, "lines_read 4"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"claimsbatch/book"
 	"claimsbatch/claim"
 	"claimsbatch/writers"
 )
@@ -18,7 +19,7 @@ import (
 // done and go to a flat list. Provider payees share a map keyed by the
 // provider id and a currency number.
 type payments struct {
-	book       *book
+	book       *book.Book
 	members    []memberPay
 	providers  map[providerKey]int32 // index in rows
 	rows       []writers.PaymentRow  // provider payees
@@ -40,7 +41,7 @@ type providerKey struct {
 	cur int32
 }
 
-func newPayments(b *book) *payments {
+func newPayments(b *book.Book) *payments {
 	return &payments{book: b, providers: map[providerKey]int32{}, currency: map[string]int32{}}
 }
 
@@ -92,7 +93,7 @@ func (p *payments) addMember(m int32, results []claim.Result) {
 func (p *payments) table() []writers.PaymentRow {
 	rows := slices.Grow(slices.Clone(p.rows), len(p.members))
 	for _, m := range p.members {
-		rows = append(rows, writers.PaymentRow{PayeeType: claim.PayeeMember, PayeeID: p.book.id(m.member),
+		rows = append(rows, writers.PaymentRow{PayeeType: claim.PayeeMember, PayeeID: p.book.ID(m.member),
 			PlanCurrency: p.currencies[m.cur], LineCount: m.lines, PlanPaid: m.paid})
 	}
 	slices.SortFunc(rows, func(a, b writers.PaymentRow) int {

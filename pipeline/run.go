@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 
 	"claimsbatch/claim"
 	"claimsbatch/engine"
@@ -23,108 +22,61 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// StateVersion is the version of the state file layout this build writes.
-// It also reads version 1, whose duplicate-service keys are DUP records
-// rather than part of the LINE records.
-const StateVersion = "2"
-
-// Output file base names (the extension follows the format).
-const (
-	RemittanceName = "remittance"
-	PaymentsName   = "payments"
-	ExceptionsName = "exceptions"
-	StateName      = "state"
-	ManifestName   = "manifest.json"
-)
-
 // Run runs one job and publishes its outputs. On error nothing is published
 // and every temporary file is removed.
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
-	return run(ctx, cfg, false)
+	return execute(ctx, cfg, false)
 }
 
 // Validate reads and checks every input row as Run does, without
 // adjudicating, and publishes only the exceptions file and a manifest.
 func Validate(ctx context.Context, cfg Config) (*Summary, error) {
-	return run(ctx, cfg, true)
+	return execute(ctx, cfg, true)
 }
 
-type job struct {
+// run is one job: its configuration, the reference data every stage reads,
+// and the counts every stage adds to. The stages' own data (spill files,
+// buffers) belong to the stages.
+type run struct {
 	cfg      Config
 	log      *slog.Logger
 	plan     *plan.Plan
 	engine   *engine.Engine
 	validate bool
+	spillDir string
 
-	resolved   map[string]*member // the members file, until the book is built from it
-	book       *book
-	checkSpans []claim.Span // check's scratch (the reading goroutine's)
-	fx         *fxTable
-
-	stateMembers map[string]int32 // --state-in records per member (LINE included)
-	stateKeys    *partitions      // --state-in LINE records by claim partition
-	stateRecs    *partitions      // --state-in member records, in file order
-	stateParts   *partitions      // the same by member range (step 2)
-	claimPartN   int              // number of claim partitions
-	stateAsOf    claim.Date
-	stateInNotes []string
-
-	asOf     claim.Date // latest received_date of this run's lines
-	accepted int64      // lines that passed every row check
-
-	// Spilling (see claims.go).
-	spillDir    string
-	claimParts  *partitions   // step 1: accepted lines with raw text, by (claim_id, line_no)
-	readerEx    *partitions   // step 1: rejected rows, in input order
-	dupParts    []*partitions // step 2: DUPLICATE_LINE rows, each in input order
-	memberParts []*partitions // step 2: deduplicated lines by member_id range, one set per worker
-	rangeEnds   []int32       // end (exclusive member number) of each member partition
-	active      int           // members with lines or state
-	chunkBufs   chan chunkBuf // step 3: result buffers of written chunks, for reuse
-
-	memberEx     []claim.Exception
-	membersInput writers.Input
-	fxInput      writers.Input
-	perFile      []fileCount
-	totals       writers.ControlTotals
-	exWriter     *writers.ExceptionsWriter
-}
-
-type lineKey struct {
-	claimID string
-	lineNo  int32
-}
-
-type lineWhere struct {
-	source int32 // -1 = an earlier run (state)
-	row    int64
+	ref     *reference
+	state   *stateIn
+	totals  writers.ControlTotals
+	perFile []fileCount // per claims file, in --claims order
 }
 
 type fileCount struct {
 	rows, adjudicated, exceptions int64
 }
 
-func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
+func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	arrowmem.Install()
-	j := &job{cfg: cfg, log: cfg.Logger, validate: validate, asOf: claim.NoDate, stateAsOf: claim.NoDate}
-	if j.log == nil {
-		j.log = slog.New(slog.DiscardHandler)
+	r := &run{cfg: cfg, log: cfg.Logger, validate: validate}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
 	}
-	j.plan = cfg.Plan
-	if j.plan == nil {
-		j.plan = plan.Default()
+	r.plan = cfg.Plan
+	if r.plan == nil {
+		r.plan = plan.Default()
 	}
-	j.engine = engine.New(j.plan)
-	if err := j.checkConfig(); err != nil {
+	r.engine = engine.New(r.plan)
+	if err := r.checkConfig(); err != nil {
 		return nil, err
 	}
+	cfg = r.cfg
 
 	// Hash every input while the run reads them: the run id and the manifest
 	// need the hashes, the reading does not.
-	hashes := make([]string, len(cfg.Claims)+3)
+	inputs := append(append([]string{}, cfg.Claims...), cfg.Members, cfg.FX, cfg.StateIn)
+	hashes := make([]string, len(inputs))
 	var hg errgroup.Group
-	hashPaths := append(append([]string{}, cfg.Claims...), cfg.Members, cfg.FX, cfg.StateIn)
-	for i, path := range hashPaths {
+	for i, path := range inputs {
 		if path == "" {
 			continue
 		}
@@ -134,7 +86,6 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 			return err
 		})
 	}
-
 	// Until the hashing is waited for below, every failure waits for it too.
 	fail := func(err error) (*Summary, error) {
 		hg.Wait()
@@ -145,66 +96,68 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		return fail(err)
 	}
 	defer pub.Abort() // after a successful Commit this does nothing
-	if j.spillDir, err = os.MkdirTemp(cfg.TmpDir, "claimsbatch-spill-*"); err != nil {
+	if r.spillDir, err = os.MkdirTemp(cfg.TmpDir, "claimsbatch-spill-*"); err != nil {
 		return fail(fmt.Errorf("pipeline: temporary directory: %w", err))
 	}
-	defer j.removeSpill()
+	defer os.RemoveAll(r.spillDir)
 
-	if err := j.loadMembers(); err != nil {
-		return fail(err)
-	}
-	fxEx, err := j.loadFX()
+	members, err := r.loadMembers()
 	if err != nil {
 		return fail(err)
 	}
-	j.claimPartN = j.claimPartitionCount()
-	if err := j.loadState(j.claimPartN); err != nil {
-		return fail(err)
-	}
-	j.book = newBook(j.resolved, j.stateMembers)
-	j.resolved, j.stateMembers = nil, nil
-	exFile, exHash, err := createOutput(pub, ExceptionsName+cfg.Format.Ext())
+	fx, err := r.loadFX()
 	if err != nil {
 		return fail(err)
 	}
-	if j.exWriter, err = writers.NewExceptionsWriter(exFile, cfg.Format); err != nil {
-		return fail(err)
-	}
-	if err := j.readClaims(ctx); err != nil {
-		return fail(err)
-	}
-	if err := j.dedupe(ctx); err != nil {
-		return fail(err)
-	}
-	err = mergeExceptions(append([]*partitions{j.readerEx}, j.dupParts...), j.exWriter.Write)
+	claimPartitions := r.claimPartitionCount()
+	r.state, err = r.loadState(claimPartitions)
+	defer r.state.close()
 	if err != nil {
 		return fail(err)
 	}
-	// The members' and FX files' exceptions follow the claims files'. They
-	// are not claim lines, so they stay out of the lines-read identity.
-	if err := j.exWriter.Write(j.memberEx); err != nil {
+	r.ref = newReference(r.plan, members, fx, r.state.members)
+	r.state.members = nil
+
+	exFile, exHash, err := createOutput(pub, writers.ExceptionsName+cfg.Format.Ext())
+	if err != nil {
 		return fail(err)
 	}
-	if err := j.exWriter.Write(fxEx); err != nil {
+	exWriter, err := writers.NewExceptionsWriter(exFile, cfg.Format)
+	if err != nil {
 		return fail(err)
 	}
-	j.membersInput.Exceptions = int64(len(j.memberEx))
-	j.fxInput.Exceptions = int64(len(fxEx))
+	read, err := r.readClaims(ctx, claimPartitions)
+	defer read.close()
+	if err != nil {
+		return fail(err)
+	}
+	dd, err := r.dedupe(ctx, read)
+	defer dd.close()
+	if err != nil {
+		return fail(err)
+	}
+	if err := r.writeExceptions(exWriter, read, dd); err != nil {
+		return fail(err)
+	}
 	if err := hg.Wait(); err != nil {
 		return nil, fmt.Errorf("pipeline: hashing inputs: %w", err)
 	}
 	runID := cfg.RunID
 	if runID == "" {
-		runID = deriveRunID(j.plan.SHA256, hashPaths, hashes, cfg.Format, validate)
+		runID = deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate)
 	}
-	if err := j.exWriter.Close(); err != nil {
+	if err := exWriter.Close(); err != nil {
 		return nil, err
 	}
-	outputs := []writers.Output{{Name: ExceptionsName + cfg.Format.Ext(), Rows: j.exWriter.Rows()}}
+	outputs := []writers.Output{{Name: writers.ExceptionsName + cfg.Format.Ext(), Rows: exWriter.Rows()}}
 	hashers := []*writers.HashingWriter{exHash}
 
 	if !validate {
-		outs, hs, err := j.adjudicateAndWrite(ctx, pub, runID)
+		asOf := read.asOf
+		if r.state.asOf != claim.NoDate && (asOf == claim.NoDate || r.state.asOf > asOf) {
+			asOf = r.state.asOf
+		}
+		outs, hs, err := r.adjudicateAndWrite(ctx, pub, runID, asOf, dd)
 		if err != nil {
 			return nil, err
 		}
@@ -214,29 +167,31 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	for i := range outputs {
 		outputs[i].SHA256 = hashers[i].SHA256()
 	}
-	if err := j.conservation(); err != nil {
+	if err := r.conservation(); err != nil {
 		return nil, err
 	}
 
-	var inputs []writers.Input
+	var ins []writers.Input
 	for i, path := range cfg.Claims {
-		fc := j.perFile[i]
-		inputs = append(inputs, writers.Input{Role: writers.RoleClaims, Path: path, SHA256: hashes[i], Rows: fc.rows, Adjudicated: fc.adjudicated, Exceptions: fc.exceptions})
+		fc := r.perFile[i]
+		ins = append(ins, writers.Input{Role: writers.RoleClaims, Path: path, SHA256: hashes[i], Rows: fc.rows, Adjudicated: fc.adjudicated, Exceptions: fc.exceptions})
 	}
-	j.membersInput.SHA256 = hashes[len(cfg.Claims)]
-	inputs = append(inputs, j.membersInput)
+	membersIn := r.ref.membersInput
+	membersIn.SHA256 = hashes[len(cfg.Claims)]
+	ins = append(ins, membersIn)
 	if cfg.FX != "" {
-		j.fxInput.SHA256 = hashes[len(cfg.Claims)+1]
-		inputs = append(inputs, j.fxInput)
+		fxIn := r.ref.fxInput
+		fxIn.SHA256 = hashes[len(cfg.Claims)+1]
+		ins = append(ins, fxIn)
 	}
 	man := &writers.Manifest{
 		RunID:         runID,
 		ToolVersion:   cfg.Version,
-		Plan:          writers.PlanRef{Name: j.plan.Name + " (" + planSource(j.plan) + ")", SHA256: j.plan.SHA256},
-		Inputs:        inputs,
+		Plan:          writers.PlanRef{Name: r.plan.Name + " (" + planSource(r.plan) + ")", SHA256: r.plan.SHA256},
+		Inputs:        ins,
 		Outputs:       outputs,
-		ControlTotals: j.totals,
-		Notes:         j.stateInNotes,
+		ControlTotals: r.totals,
+		Notes:         r.state.notes,
 	}
 	if validate {
 		man.Notes = append(man.Notes, "validate run: rows checked, nothing adjudicated; lines_adjudicated counts the rows that passed every check")
@@ -244,7 +199,7 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if cfg.StateIn != "" {
 		man.StateIn = &writers.StateRef{Path: cfg.StateIn, SHA256: hashes[len(cfg.Claims)+2]}
 	}
-	mf, err := pub.Create(ManifestName)
+	mf, err := pub.Create(writers.ManifestName)
 	if err != nil {
 		return nil, err
 	}
@@ -254,35 +209,31 @@ func run(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pipeline: run interrupted: %w", err)
 	}
-	if err := pub.Commit(ManifestName); err != nil {
+	if err := pub.Commit(writers.ManifestName); err != nil {
 		return nil, err
 	}
 	files := make([]string, 0, len(outputs)+1)
 	for _, o := range outputs {
 		files = append(files, o.Name)
 	}
-	files = append(files, ManifestName)
-	j.log.Info("run published", "run_id", runID, "dir", cfg.OutDir,
-		"lines_read", j.totals.LinesRead, "adjudicated", j.totals.LinesAdjudicated, "exceptions", j.totals.Exceptions)
-	return &Summary{RunID: runID, OutDir: cfg.OutDir, Files: files, ControlTotals: j.totals}, nil
+	files = append(files, writers.ManifestName)
+	r.log.Info("run published", "run_id", runID, "dir", cfg.OutDir,
+		"lines_read", r.totals.LinesRead, "adjudicated", r.totals.LinesAdjudicated, "exceptions", r.totals.Exceptions)
+	return &Summary{RunID: runID, OutDir: cfg.OutDir, Files: files, ControlTotals: r.totals}, nil
 }
 
-// removeSpill removes the run's spill files, on success and on failure alike.
-func (j *job) removeSpill() {
-	j.claimParts.close()
-	j.readerEx.close()
-	j.stateKeys.close()
-	j.stateRecs.close()
-	j.stateParts.close()
-	for _, p := range j.dupParts {
-		p.close()
+// writeExceptions writes the exceptions file: the claims rows' (steps 1 and
+// 2, merged by file and row), then the members file's and the FX file's.
+func (r *run) writeExceptions(w *writers.ExceptionsWriter, read *readResult, dd *dedupeResult) error {
+	if err := mergeExceptions(read, dd, w.Write); err != nil {
+		return err
 	}
-	for _, p := range j.memberParts {
-		p.close()
+	// The members' and FX files' exceptions follow the claims files'. They
+	// are not claim lines, so they stay out of the lines-read identity.
+	if err := w.Write(r.ref.memberEx); err != nil {
+		return err
 	}
-	if j.spillDir != "" {
-		os.RemoveAll(j.spillDir)
-	}
+	return w.Write(r.ref.fxEx)
 }
 
 func planSource(p *plan.Plan) string {
@@ -292,9 +243,10 @@ func planSource(p *plan.Plan) string {
 	return filepath.Base(p.Source)
 }
 
-// checkConfig fails fast, before any work, on what the user must fix.
-func (j *job) checkConfig() error {
-	cfg := &j.cfg
+// checkConfig fails fast, before any work, on what the user must fix, and
+// fills in the defaults of the zero values.
+func (r *run) checkConfig() error {
+	cfg := &r.cfg
 	if len(cfg.Claims) == 0 {
 		return fmt.Errorf("%w: no claims file given", ErrConfig)
 	}
@@ -310,7 +262,7 @@ func (j *job) checkConfig() error {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrConfig, err)
+			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		if st.IsDir() {
 			return fmt.Errorf("%w: %s is a directory, not a file", ErrConfig, p)
@@ -337,55 +289,6 @@ func configError(err error) error {
 	return err
 }
 
-func (j *job) loadMembers() error {
-	raw, ex, rows, err := readers.ReadMembers(j.cfg.Members)
-	if err != nil {
-		return configError(err)
-	}
-	members, more := resolveMembers(j.plan, j.cfg.Members, raw, ex)
-	all := append(ex, more...)
-	slices.SortStableFunc(all, func(a, b claim.Exception) int { return cmpInt(a.Row, b.Row) })
-	j.resolved = members
-	j.memberEx = all
-	j.membersInput = writers.Input{Role: writers.RoleMembers, Path: j.cfg.Members, Rows: rows}
-	invalid := 0
-	for _, m := range members {
-		if m.invalid != "" {
-			invalid++
-		}
-	}
-	j.log.Info("members loaded", "rows", rows, "members", len(members), "invalid_members", invalid, "row_exceptions", len(all))
-	return nil
-}
-
-func (j *job) loadFX() ([]claim.Exception, error) {
-	j.fx = &fxTable{pairs: map[[2]string][]fxRate{}}
-	if j.cfg.FX == "" {
-		return nil, nil
-	}
-	rates, ex, rows, err := readers.ReadFX(j.cfg.FX)
-	if err != nil {
-		return nil, configError(err)
-	}
-	var more []claim.Exception
-	j.fx, more = newFXTable(j.cfg.FX, rates)
-	all := append(ex, more...)
-	slices.SortStableFunc(all, func(a, b claim.Exception) int { return cmpInt(a.Row, b.Row) })
-	j.fxInput = writers.Input{Role: writers.RoleFX, Path: j.cfg.FX, Rows: rows}
-	j.log.Info("fx loaded", "rows", rows, "pairs", len(j.fx.pairs), "row_exceptions", len(all))
-	return all, nil
-}
-
-func cmpInt[T ~int64 | ~int32 | ~int](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func hashFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -400,12 +303,13 @@ func hashFile(path string) (string, error) {
 }
 
 // deriveRunID hashes what determines the outputs: the plan, every input's
-// role and content, and the kind of run. Paths are left out so the same data
-// moved elsewhere gets the same id.
-func deriveRunID(planHash string, paths, hashes []string, f writers.Format, validate bool) string {
+// role (its position: claims files, members, FX, state) and content, and the
+// kind of run. Paths are left out so the same data moved elsewhere gets the
+// same id.
+func deriveRunID(planHash string, hashes []string, f writers.Format, validate bool) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "claimsbatch run v1\nplan %s\nformat %s\nvalidate %v\n", planHash, f, validate)
-	for i := range paths {
+	for i := range hashes {
 		fmt.Fprintf(h, "input %d %s\n", i, hashes[i])
 	}
 	return "run-" + hex.EncodeToString(h.Sum(nil))[:20]

@@ -74,10 +74,11 @@ type ClaimsReader struct {
 	t          *table
 	source     int32
 	benefits   BenefitLookup
-	check      func(*claim.Line) (claim.ExceptionCode, string, string)
+	keepRaw    bool
 	batchSize  int
 	intern     *interner
 	lines      []claim.Line
+	origins    []origin // per accepted line: what an exception about it needs
 	exceptions []claim.Exception
 	err        error
 	done       bool
@@ -109,10 +110,11 @@ func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options
 		t:          t,
 		source:     source,
 		benefits:   benefits,
-		check:      opt.Check,
+		keepRaw:    opt.KeepRaw,
 		batchSize:  opt.BatchSize,
 		intern:     newInterner(),
 		lines:      make([]claim.Line, 0, opt.BatchSize),
+		origins:    make([]origin, 0, opt.BatchSize),
 		exceptions: make([]claim.Exception, 0, 64),
 	}
 }
@@ -122,6 +124,8 @@ func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options
 // batch are reused.
 func (r *ClaimsReader) Next() bool {
 	r.lines = r.lines[:0]
+	clear(r.origins)
+	r.origins = r.origins[:0]
 	r.exceptions = r.exceptions[:0]
 	if r.done || r.err != nil {
 		return false
@@ -143,20 +147,59 @@ func (r *ClaimsReader) Next() bool {
 		var check rowCheck
 		if p.message != "" {
 			check = rowCheck{code: claim.ParseError, field: r.t.columnName(p.field), message: p.message}
-		} else if check = r.parse(rec, line); check.code == "" && r.check != nil {
-			check.code, check.field, check.message = r.check(line)
+		} else {
+			check = r.parse(rec, line)
 		}
 		if check.code != "" {
 			r.lines = r.lines[:len(r.lines)-1]
 			r.reject(rec, p, check)
+			continue
 		}
+		o := origin{lineNo: r.t.field(rec, cLineNo)}
+		if r.keepRaw {
+			o.raw = r.t.raw()
+		}
+		r.origins = append(r.origins, o)
 	}
 	return len(r.lines)+len(r.exceptions) > 0
 }
 
-// Lines returns the accepted rows of the current batch. The slice is reused
-// by Next; the Line values, strings included, may be kept.
+// Lines returns the accepted rows of the current batch, in row order. The
+// slice is reused by Next; the Line values, strings included, may be kept.
 func (r *ClaimsReader) Lines() []claim.Line { return r.lines }
+
+// origin is what the reader keeps of an accepted line's row for an exception
+// raised on it later.
+type origin struct {
+	raw    string // the row as read (Options.KeepRaw)
+	lineNo string // line_no as written
+}
+
+// Raw returns the row of accepted line i of the current batch as read (see
+// Exception.Raw), when Options.KeepRaw is set; "" otherwise. The string may
+// be kept.
+func (r *ClaimsReader) Raw(i int) string { return r.origins[i].raw }
+
+// Reject returns the exception a caller raises on accepted line i of the
+// current batch (a run-level check the line failed), filled in as the reader
+// fills in its own: source, row, the row's identifiers as written, and its
+// raw text (with Options.KeepRaw). The caller decides where it goes in the
+// exceptions' order (by Row).
+func (r *ClaimsReader) Reject(i int, code claim.ExceptionCode, field, message string) claim.Exception {
+	l := &r.lines[i]
+	return claim.Exception{
+		Source:   r.t.name,
+		SourceNo: r.source,
+		Row:      l.Row,
+		ClaimID:  exceptionText(l.ClaimID),
+		LineNo:   exceptionText(r.origins[i].lineNo),
+		MemberID: exceptionText(l.MemberID),
+		Code:     code,
+		Field:    field,
+		Message:  message,
+		Raw:      r.origins[i].raw,
+	}
+}
 
 // Exceptions returns the rejected rows of the current batch, with the same
 // ownership as Lines.
@@ -348,9 +391,3 @@ func (r *ClaimsReader) detach(line *claim.Line) {
 	line.Country = r.intern.share(line.Country)
 	line.Currency = r.intern.share(line.Currency)
 }
-
-// Raw returns the current row as read (see Exception.Raw). It is meant for
-// Options.Check, which runs while the row is current: the pipeline keeps the
-// raw text of accepted lines so a row it rejects later (DUPLICATE_LINE, found
-// after partitioning) still carries it.
-func (r *ClaimsReader) Raw() string { return r.t.raw() }

@@ -512,41 +512,43 @@ func TestClaimsWideRowsDetached(t *testing.T) {
 	}
 }
 
-// TestClaimsCheckHook checks Options.Check: it sees only lines that passed
-// the reader's checks, may change them, and turns a rejected one into an
-// exception with the row's raw text.
-func TestClaimsCheckHook(t *testing.T) {
+// TestClaimsRejectAccepted checks Reject and Raw: a caller's run-level check
+// turns an accepted line into an exception carrying the row's identifiers as
+// written and its raw text (Options.KeepRaw), like the reader's own.
+func TestClaimsRejectAccepted(t *testing.T) {
 	rows := []string{
 		csvRow(map[string]string{"member_id": "M1"}),
-		csvRow(map[string]string{"member_id": "GHOST", "claim_id": "C2"}),
+		csvRow(map[string]string{"member_id": "GHOST", "claim_id": "C2", "line_no": "+02"}),
 		csvRow(map[string]string{"member_id": "GHOST", "units": "0"}),
 	}
-	var seen []string
-	opt := Options{Check: func(l *claim.Line) (claim.ExceptionCode, string, string) {
-		seen = append(seen, l.MemberID)
-		if l.MemberID == "GHOST" {
-			return claim.UnknownMember, "member_id", "member_id is not in the members file"
+	path := writeFile(t, "claims.csv", csvFile(rows...))
+	for _, keepRaw := range []bool{true, false} {
+		r, err := OpenClaims(path, 3, plan, Options{KeepRaw: keepRaw})
+		if err != nil {
+			t.Fatal(err)
 		}
-		l.PlanCurrency, l.Charge, l.FXRate = "EUR", l.Billed, "1"
-		return "", "", ""
-	}}
-	res, err := readClaims(t, writeFile(t, "claims.csv", csvFile(rows...)), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(seen, []string{"M1", "GHOST"}) {
-		t.Errorf("Check saw %q", seen)
-	}
-	if len(res.lines) != 1 || res.lines[0].PlanCurrency != "EUR" || res.lines[0].Charge != 10000 || res.lines[0].FXRate != "1" {
-		t.Errorf("lines %+v", res.lines)
-	}
-	want := []claim.Exception{
-		{Source: "claims.csv", SourceNo: 3, Row: 2, ClaimID: "C2", LineNo: "1", MemberID: "GHOST", Code: claim.UnknownMember,
-			Field: "member_id", Message: "member_id is not in the members file", Raw: rows[1]},
-		{Source: "claims.csv", SourceNo: 3, Row: 3, ClaimID: "C1", LineNo: "1", MemberID: "GHOST", Code: claim.InvalidValue,
-			Field: "units", Message: "units 0 is not an integer from 1 to 2147483647", Raw: rows[2]},
-	}
-	if !reflect.DeepEqual(res.exceptions, want) {
-		t.Errorf("exceptions\n got %+v\nwant %+v", res.exceptions, want)
+		if !r.Next() {
+			t.Fatal(r.Err())
+		}
+		if len(r.Lines()) != 2 || len(r.Exceptions()) != 1 {
+			t.Fatalf("%d lines, %d exceptions", len(r.Lines()), len(r.Exceptions()))
+		}
+		wantRaw := ""
+		if keepRaw {
+			wantRaw = rows[1]
+		}
+		if got := r.Raw(1); got != wantRaw {
+			t.Errorf("KeepRaw %v: Raw(1) = %q, want %q", keepRaw, got, wantRaw)
+		}
+		got := r.Reject(1, claim.UnknownMember, "member_id", "member_id is not in the members file")
+		want := claim.Exception{Source: "claims.csv", SourceNo: 3, Row: 2, ClaimID: "C2", LineNo: "+02", MemberID: "GHOST",
+			Code: claim.UnknownMember, Field: "member_id", Message: "member_id is not in the members file", Raw: wantRaw}
+		if got != want {
+			t.Errorf("KeepRaw %v: Reject\n got %+v\nwant %+v", keepRaw, got, want)
+		}
+		if x := r.Exceptions()[0]; x.Row != 3 || x.Code != claim.InvalidValue || x.Field != "units" {
+			t.Errorf("reader's own exception %+v", x)
+		}
+		r.Close()
 	}
 }

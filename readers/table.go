@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"claimsbatch/claim"
 )
 
 // Options tunes the claims reader. The zero value is ready to use.
@@ -29,14 +28,11 @@ type Options struct {
 	// size, or 64 MiB for a smaller file. Past that the read fails with
 	// ErrCorrupt (a decompression bomb). 0 means 100.
 	MaxExpansion int
-	// Check, when set, is called by ClaimsReader.Next on every line that
-	// passed the reader's own checks, in file order. It is how the pipeline
-	// adds its run-level checks (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE,
-	// DUPLICATE_LINE) while the row's raw text is still at hand. It may fill
-	// in the line's pipeline fields (Charge, FXRate, PlanCurrency). A
-	// non-empty code rejects the row: it becomes an Exception with that code,
-	// field and message. nil accepts every line.
-	Check func(line *claim.Line) (code claim.ExceptionCode, field, message string)
+	// KeepRaw makes ClaimsReader keep the raw text of every accepted line of
+	// a batch (ClaimsReader.Raw), for a caller that may turn an accepted line
+	// into an exception later (the pipeline's row checks, DUPLICATE_LINE).
+	// It costs one string per line.
+	KeepRaw bool
 }
 
 func (o Options) withDefaults() Options {

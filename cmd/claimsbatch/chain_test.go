@@ -432,7 +432,7 @@ func (r *referenceSession) price(l *claim.Line) (claim.ExceptionCode, string, st
 	if len(spans) == 0 {
 		return claim.UnknownMember, "member_id", "not in the members file"
 	}
-	span := &spans[engine.CurrencySpan(spans, l.ServiceDate)]
+	span := &spans[claim.CurrencySpan(spans, l.ServiceDate)]
 	l.PlanCurrency = span.PlanCurrency
 	switch {
 	case r.plan.Benefit(l.Benefit).IsCash():
@@ -455,7 +455,7 @@ func (r *referenceSession) price(l *claim.Line) (claim.ExceptionCode, string, st
 // remittance rows it gives, keyed and formatted as remittanceRows does.
 func (r *referenceSession) feed(t *testing.T, path string) map[string]string {
 	t.Helper()
-	cr, err := readers.OpenClaims(path, 0, r.plan, readers.Options{Check: r.price})
+	cr, err := readers.OpenClaims(path, 0, r.plan, readers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,6 +466,9 @@ func (r *referenceSession) feed(t *testing.T, path string) map[string]string {
 			t.Fatalf("%s row %d: %s %s", path, ex[0].Row, ex[0].Code, ex[0].Message)
 		}
 		for _, l := range cr.Lines() {
+			if code, _, msg := r.price(&l); code != "" {
+				t.Fatalf("%s row %d: %s %s", path, l.Row, code, msg)
+			}
 			byMember[l.MemberID] = append(byMember[l.MemberID], l)
 		}
 	}
@@ -538,7 +541,7 @@ func (r *referenceSession) state(t *testing.T, keepFrom claim.Date) (accumulator
 		all = r.engine.AppendState(r.members[id], id, keepFrom, all)
 	}
 	for _, rec := range all {
-		if rec.Kind == engine.KindDup {
+		if rec.Kind == claim.KindDup {
 			dups = append(dups, strings.Join([]string{rec.MemberID, rec.Scope.String(), rec.Key, rec.Amount.String(), rec.Detail}, ","))
 		} else {
 			recs = append(recs, rec)

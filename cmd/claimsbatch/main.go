@@ -18,6 +18,7 @@ import (
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
+	"claimsbatch/verify"
 
 	"github.com/spf13/cobra"
 )
@@ -66,7 +67,8 @@ func exitCode(err error) int {
 		errors.Is(err, plan.ErrInvalid),
 		errors.Is(err, readers.ErrMissingColumn),
 		errors.Is(err, readers.ErrOpen),
-		errors.Is(err, readers.ErrFormat):
+		errors.Is(err, readers.ErrFormat),
+		errors.Is(err, verify.ErrNoRun):
 		return exitUsage
 	}
 	return exitFailed

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"claimsbatch/pipeline"
+	"claimsbatch/claim"
 	"claimsbatch/plan"
 	"claimsbatch/writers"
 )
@@ -63,7 +63,7 @@ func TestStateFromAnotherPlanOrVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := filepath.Join(t.TempDir(), "state-v9.csv")
-	if err := os.WriteFile(old, []byte(strings.Replace(string(raw), "META,,,version,0.00,0,"+pipeline.StateVersion, "META,,,version,0.00,0,9", 1)), 0o644); err != nil {
+	if err := os.WriteFile(old, []byte(strings.Replace(string(raw), "META,,,version,0.00,0,"+claim.StateVersion, "META,,,version,0.00,0,9", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, msg = runCLI(t, sampleArgs(filepath.Join(t.TempDir(), "v9"), "--state-in", old)...)

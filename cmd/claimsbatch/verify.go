@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"claimsbatch/pipeline"
+	"claimsbatch/verify"
 	"claimsbatch/writers"
 
 	"github.com/spf13/cobra"
@@ -53,7 +53,7 @@ DIR missing, or no manifest.json in it: no run was published there).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			problems, err := pipeline.Verify(dir)
+			problems, err := verify.Verify(dir)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ DIR missing, or no manifest.json in it: no run was published there).`,
 func okSummary(dir string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verify OK: %s", dir)
-	f, err := os.Open(filepath.Join(dir, pipeline.ManifestName))
+	f, err := os.Open(filepath.Join(dir, writers.ManifestName))
 	if err != nil {
 		return b.String()
 	}

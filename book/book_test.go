@@ -1,4 +1,4 @@
-package pipeline
+package book
 
 import (
 	"fmt"
@@ -27,48 +27,45 @@ func TestBookKeepsEveryMemberAndSpan(t *testing.T) {
 		}
 		members[id] = m
 	}
-	b := newBook(members, map[string]int32{"M00002": 3, "S-only": 1, "A-only": 2})
-	if b.len() != 1002 {
-		t.Fatalf("book has %d members, want 1002", b.len())
+	b := New(&Members{byID: members}, []string{"M00002", "S-only", "A-only", "S-only"})
+	if b.Len() != 1002 {
+		t.Fatalf("book has %d members, want 1002", b.Len())
 	}
-	for i := range int32(b.len()) {
-		if i > 0 && b.id(i-1) >= b.id(i) {
-			t.Fatalf("members not in id order at %d: %q, %q", i, b.id(i-1), b.id(i))
+	for i := range int32(b.Len()) {
+		if i > 0 && b.ID(i-1) >= b.ID(i) {
+			t.Fatalf("members not in id order at %d: %q, %q", i, b.ID(i-1), b.ID(i))
 		}
-		if got := b.find(b.id(i)); got != i {
-			t.Fatalf("find(%q) = %d, want %d", b.id(i), got, i)
+		if got := b.Find(b.ID(i)); got != i {
+			t.Fatalf("find(%q) = %d, want %d", b.ID(i), got, i)
 		}
 	}
-	if b.find("M99999") != -1 || b.find("") != -1 {
+	if b.Find("M99999") != -1 || b.Find("") != -1 {
 		t.Fatal("find of an unknown id did not return -1")
 	}
 	var spans []claim.Span
 	for id, m := range members {
-		i := b.find(id)
-		if b.absent[i] {
+		i := b.Find(id)
+		if b.Absent(i) {
 			t.Fatalf("%s marked absent", id)
 		}
-		if why, bad := b.invalid[i]; bad != (m.invalid != "") || why != m.invalid {
+		if why, bad := b.Invalid(i); bad != (m.invalid != "") || why != m.invalid {
 			t.Fatalf("%s: invalid %q %v, want %q", id, why, bad, m.invalid)
 		}
 		if m.invalid != "" {
 			continue
 		}
-		spans = b.spansOf(i, spans)
+		spans = b.Spans(i, spans)
 		if !reflect.DeepEqual(spans, m.spans) && !(len(spans) == 0 && len(m.spans) == 0) {
 			t.Fatalf("%s: spans\n%+v\nwant\n%+v", id, spans, m.spans)
 		}
 	}
 	for _, id := range []string{"S-only", "A-only"} {
-		i := b.find(id)
-		if i < 0 || !b.absent[i] || b.state[i] == 0 || !b.active(i) {
-			t.Fatalf("state-only member %s: number %d absent %v state %v", id, i, b.absent[i], b.state[i])
+		i := b.Find(id)
+		if i < 0 || !b.Absent(i) {
+			t.Fatalf("state-only member %s: number %d", id, i)
 		}
 	}
-	if i := b.find("M00002"); b.state[i] != 3 || b.absent[i] {
-		t.Fatal("M00002 has state and is in the members file")
-	}
-	if i := b.find("M00004"); b.state[i] != 0 || b.active(i) {
-		t.Fatal("M00004 has no state and no lines: not active")
+	if i := b.Find("M00002"); b.Absent(i) {
+		t.Fatal("M00002 is in the members file")
 	}
 }

@@ -1,6 +1,7 @@
-package pipeline
+package book
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -17,10 +18,25 @@ type member struct {
 	invalid string       // why the member is invalid ("" = valid)
 }
 
-// resolveMembers applies the plan's defaults and option lists to the members
-// file's rows, sorts each member's spans and checks they do not overlap. Rows
-// that break a rule become exceptions and make their member invalid.
-func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []claim.Exception) (map[string]*member, []claim.Exception) {
+// Members is the members file resolved against the plan, until New numbers
+// it into a Book.
+type Members struct {
+	byID    map[string]*member
+	invalid int
+}
+
+// Len returns the number of distinct members of the file.
+func (m *Members) Len() int { return len(m.byID) }
+
+// Invalid returns the number of members whose coverage is invalid.
+func (m *Members) Invalid() int { return m.invalid }
+
+// Resolve applies the plan's defaults and option lists to the members file's
+// rows (as readers.ReadMembers returns them, with the reader's exceptions),
+// sorts each member's spans and checks they do not overlap. Rows that break
+// a rule become exceptions and make their member invalid; the exceptions
+// returned are the reader's and Resolve's, in row order.
+func Resolve(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []claim.Exception) (*Members, []claim.Exception) {
 	source := filepath.Base(path)
 	members := make(map[string]*member, len(raw))
 	// The book stays in memory for the whole run, so its strings are copied
@@ -142,12 +158,20 @@ func resolveMembers(p *plan.Plan, path string, raw []claim.RawSpan, readerEx []c
 			m.invalid = "no valid coverage span"
 		}
 	}
-	return members, ex
+	invalid := 0
+	for _, m := range members {
+		if m.invalid != "" {
+			invalid++
+		}
+	}
+	all := append(slices.Clip(readerEx), ex...)
+	slices.SortStableFunc(all, func(a, b claim.Exception) int { return cmp.Compare(a.Row, b.Row) })
+	return &Members{byID: members, invalid: invalid}, all
 }
 
 // rawOf returns the text of the members-file row; raw is in row order.
 func rawOf(raw []claim.RawSpan, row int64) string {
-	i, found := slices.BinarySearchFunc(raw, row, func(r claim.RawSpan, row int64) int { return cmpInt(r.Row, row) })
+	i, found := slices.BinarySearchFunc(raw, row, func(r claim.RawSpan, row int64) int { return cmp.Compare(r.Row, row) })
 	if !found {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package spill
 
 import (
 	"bufio"
@@ -96,10 +96,10 @@ func (e *encoder) exception(x *claim.Exception) {
 	e.str(x.Raw)
 }
 
-var errSpillCorrupt = errors.New("pipeline: spill file corrupt")
+var errSpillCorrupt = errors.New("spill: file corrupt")
 
-// decoder reads framed records from a spill file.
-type decoder struct {
+// Decoder reads framed records from a spill file.
+type Decoder struct {
 	r     *bufio.Reader
 	buf   []byte // the current record
 	s     string // the same bytes as a string
@@ -108,15 +108,19 @@ type decoder struct {
 	arena []byte // records are read into blocks of it, never reused
 }
 
-// arenaBlock is the size of a decoder's arena blocks: records are read into
+// arenaBlock is the size of a Decoder's arena blocks: records are read into
 // large blocks that the decoded strings share, rather than one allocation
 // per record for the collector to track.
 const arenaBlock = 1 << 20
 
-func newDecoder(r io.Reader) *decoder { return &decoder{r: bufio.NewReaderSize(r, 256<<10)} }
+// NewDecoder reads records from r.
+func NewDecoder(r io.Reader) *Decoder { return &Decoder{r: bufio.NewReaderSize(r, 256<<10)} }
 
-// next loads the next record; it returns false at the end or on an error.
-func (d *decoder) next() bool {
+// Err returns the error that stopped Next or a decoding, nil at a clean end.
+func (d *Decoder) Err() error { return d.err }
+
+// Next loads the next record; it returns false at the end or on an error.
+func (d *Decoder) Next() bool {
 	n, err := binary.ReadUvarint(d.r)
 	if err == io.EOF {
 		return false
@@ -145,7 +149,7 @@ func (d *decoder) next() bool {
 	return true
 }
 
-func (d *decoder) uint() uint64 {
+func (d *Decoder) uint() uint64 {
 	v, n := binary.Uvarint(d.buf[d.pos:])
 	if n <= 0 {
 		d.err = errSpillCorrupt
@@ -155,7 +159,7 @@ func (d *decoder) uint() uint64 {
 	return v
 }
 
-func (d *decoder) int() int64 {
+func (d *Decoder) int() int64 {
 	v, n := binary.Varint(d.buf[d.pos:])
 	if n <= 0 {
 		d.err = errSpillCorrupt
@@ -165,7 +169,9 @@ func (d *decoder) int() int64 {
 	return v
 }
 
-func (d *decoder) str() string {
+// Str decodes a string field (the raw text that heads a claim-partition
+// record). It shares the record's memory, which is never reused.
+func (d *Decoder) Str() string {
 	n := int(d.uint())
 	if d.err != nil || d.pos+n > len(d.s) {
 		d.err = errSpillCorrupt
@@ -176,7 +182,7 @@ func (d *decoder) str() string {
 	return s
 }
 
-func (d *decoder) bool() bool {
+func (d *Decoder) bool() bool {
 	if d.pos >= len(d.buf) {
 		d.err = errSpillCorrupt
 		return false
@@ -186,54 +192,56 @@ func (d *decoder) bool() bool {
 	return b
 }
 
-// line decodes a member-partition record (lineFields).
-func (d *decoder) line(l *claim.Line) {
-	d.lineHead(l)
+// Line decodes a member-partition record (lineFields). Str, LineHead and
+// the other decoding methods set Err on a malformed record.
+func (d *Decoder) Line(l *claim.Line) {
+	d.LineHead(l)
 	l.ServiceDate = claim.Date(d.int())
 	l.ServiceEndDate = claim.Date(d.int())
 	l.ReceivedDate = claim.Date(d.int())
-	l.BenefitCode = d.str()
+	l.BenefitCode = d.Str()
 	l.Benefit = claim.BenefitID(d.int())
-	l.Diagnosis = d.str()
-	l.Condition = d.str()
-	l.ItemCode = d.str()
-	l.Country = d.str()
+	l.Diagnosis = d.Str()
+	l.Condition = d.Str()
+	l.ItemCode = d.Str()
+	l.Country = d.Str()
 	l.Emergency = d.bool()
-	l.TripID = d.str()
-	l.ProviderID = d.str()
+	l.TripID = d.Str()
+	l.ProviderID = d.Str()
 	l.Payee = claim.PayeeType(d.int())
-	l.Currency = d.str()
+	l.Currency = d.Str()
 	l.Billed = claim.Money(d.int())
 	l.Units = int32(d.int())
 	l.Charge = claim.Money(d.int())
-	l.FXRate = d.str()
-	l.PlanCurrency = d.str()
+	l.FXRate = d.Str()
+	l.PlanCurrency = d.Str()
 }
 
-// lineHead decodes the first five fields of a line: claim id, line number,
+// LineHead decodes the first five fields of a line: claim id, line number,
 // member id, source and row.
-func (d *decoder) lineHead(l *claim.Line) {
-	l.ClaimID = d.str()
+func (d *Decoder) LineHead(l *claim.Line) {
+	l.ClaimID = d.Str()
 	l.LineNo = int32(d.int())
-	l.MemberID = d.str()
+	l.MemberID = d.Str()
 	l.Source = int32(d.int())
 	l.Row = d.int()
 }
 
-// rest returns the current record's bytes from the decoding position on.
-func (d *decoder) rest() []byte { return d.buf[d.pos:] }
+// Rest returns the current record's bytes from the decoding position on.
+func (d *Decoder) Rest() []byte { return d.buf[d.pos:] }
 
-func (d *decoder) exception(x *claim.Exception) {
-	x.Source = d.str()
+// Exception decodes an exception record.
+func (d *Decoder) Exception(x *claim.Exception) {
+	x.Source = d.Str()
 	x.SourceNo = int32(d.int())
 	x.Row = d.int()
-	x.ClaimID = d.str()
-	x.LineNo = d.str()
-	x.MemberID = d.str()
-	x.Code = claim.ExceptionCode(d.str())
-	x.Field = d.str()
-	x.Message = d.str()
-	x.Raw = d.str()
+	x.ClaimID = d.Str()
+	x.LineNo = d.Str()
+	x.MemberID = d.Str()
+	x.Code = claim.ExceptionCode(d.Str())
+	x.Field = d.Str()
+	x.Message = d.Str()
+	x.Raw = d.Str()
 }
 
 func (e *encoder) stateRecord(r *claim.StateRecord) {
@@ -247,12 +255,13 @@ func (e *encoder) stateRecord(r *claim.StateRecord) {
 	e.str(r.Detail)
 }
 
-func (d *decoder) stateRecord(r *claim.StateRecord) {
-	r.Kind = d.str()
-	r.MemberID = d.str()
+// StateRecord decodes a state record.
+func (d *Decoder) StateRecord(r *claim.StateRecord) {
+	r.Kind = d.Str()
+	r.MemberID = d.Str()
 	r.Scope = claim.Date(d.int())
-	r.Key = d.str()
+	r.Key = d.Str()
 	r.Amount = claim.Money(d.int())
 	r.Count = d.int()
-	r.Detail = d.str()
+	r.Detail = d.Str()
 }

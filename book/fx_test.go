@@ -1,4 +1,4 @@
-package pipeline
+package book
 
 import (
 	"testing"
@@ -25,12 +25,12 @@ func TestFXConvert(t *testing.T) {
 	}
 	for _, tc := range tests {
 		d := decimal.RequireFromString(tc.rate)
-		table, ex := newFXTable("fx.csv", []claim.FXRate{{Date: 0, Currency: "CHF", PlanCurrency: "EUR", Rate: d, Text: tc.rate}})
+		table, ex := NewFX("fx.csv", []claim.FXRate{{Date: 0, Currency: "CHF", PlanCurrency: "EUR", Rate: d, Text: tc.rate}}, nil)
 		if len(ex) != 0 {
 			t.Fatal(ex)
 		}
-		r, _ := table.lookup("CHF", "EUR", 10)
-		got, ok := r.convert(tc.billed)
+		r, _ := table.Lookup("CHF", "EUR", 10)
+		got, ok := r.Convert(tc.billed)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s × %s = %s, %v; want %s, %v", tc.billed, tc.rate, got, ok, tc.want, tc.ok)
 		}

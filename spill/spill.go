@@ -1,4 +1,12 @@
-package pipeline
+// Package spill keeps what does not fit the memory budget on disk: sets of
+// partition files of framed records (claim lines with their raw text,
+// exceptions, state records) written once, sequentially per file, and read
+// back one partition at a time, each file removed once read. The codec
+// (codec.go) is private to one run — written and read by the same binary —
+// so it carries no version.
+//
+// It may import only claim.
+package spill
 
 import (
 	"bufio"
@@ -9,10 +17,10 @@ import (
 	"claimsbatch/claim"
 )
 
-// partitions is a set of spill files in the run's temporary directory,
+// Partitions is a set of spill files in the run's temporary directory,
 // written once (sequentially per file) and then read back one at a time.
 // Each file is removed as soon as it has been read.
-type partitions struct {
+type Partitions struct {
 	name   string
 	files  []*os.File
 	bufs   []*bufio.Writer
@@ -20,15 +28,22 @@ type partitions struct {
 	enc    encoder
 }
 
-func newPartitions(dir, name string, n int) (*partitions, error) {
-	p := &partitions{name: name, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n), counts: make([]int64, n)}
+// Len returns the number of partitions in the set.
+func (p *Partitions) Len() int { return len(p.files) }
+
+// Count returns the number of records written to partition i.
+func (p *Partitions) Count(i int) int64 { return p.counts[i] }
+
+// New creates a set of n partition files named after name in dir.
+func New(dir, name string, n int) (*Partitions, error) {
+	p := &Partitions{name: name, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n), counts: make([]int64, n)}
 	// About 16 MiB of write buffers per set, 4 to 64 KiB per file.
 	size := min(max((16<<20)/n, 4<<10), 64<<10)
 	for i := range p.files {
 		f, err := os.CreateTemp(dir, fmt.Sprintf("%s-%03d-*", name, i))
 		if err != nil {
-			p.close()
-			return nil, fmt.Errorf("pipeline: spill file: %w", err)
+			p.Close()
+			return nil, fmt.Errorf("spill: file: %w", err)
 		}
 		p.files[i] = f
 		p.bufs[i] = bufio.NewWriterSize(f, size)
@@ -36,51 +51,55 @@ func newPartitions(dir, name string, n int) (*partitions, error) {
 	return p, nil
 }
 
-func (p *partitions) writeLine(i int, l *claim.Line, raw string) error {
+// WriteLine appends a claim-partition record (the raw text, then the line)
+// to partition i.
+func (p *Partitions) WriteLine(i int, l *claim.Line, raw string) error {
 	p.enc.line(l, raw)
 	p.counts[i]++
 	return p.enc.frame(p.bufs[i])
 }
 
-// writeRecord writes b, an encoded record, as it is.
-func (p *partitions) writeRecord(i int, b []byte) error {
+// WriteRecord writes b, an encoded record, as it is.
+func (p *Partitions) WriteRecord(i int, b []byte) error {
 	p.counts[i]++
 	return writeFrame(p.bufs[i], b)
 }
 
-func (p *partitions) writeState(i int, r *claim.StateRecord) error {
+// WriteState appends a state record to partition i.
+func (p *Partitions) WriteState(i int, r *claim.StateRecord) error {
 	p.enc.stateRecord(r)
 	p.counts[i]++
 	return p.enc.frame(p.bufs[i])
 }
 
-func (p *partitions) writeException(i int, x *claim.Exception) error {
+// WriteException appends an exception to partition i.
+func (p *Partitions) WriteException(i int, x *claim.Exception) error {
 	p.enc.exception(x)
 	p.counts[i]++
 	return p.enc.frame(p.bufs[i])
 }
 
-// finish flushes every file; after it only open and close are valid.
-func (p *partitions) finish() error {
+// Finish flushes every file; after it only open and close are valid.
+func (p *Partitions) Finish() error {
 	for i, b := range p.bufs {
 		if err := b.Flush(); err != nil {
-			return fmt.Errorf("pipeline: spill file %s: %w", p.files[i].Name(), err)
+			return fmt.Errorf("spill: file %s: %w", p.files[i].Name(), err)
 		}
 	}
 	p.bufs = nil
 	return nil
 }
 
-// open returns a decoder over partition i from its start.
-func (p *partitions) open(i int) (*decoder, error) {
+// Open returns a Decoder over partition i from its start.
+func (p *Partitions) Open(i int) (*Decoder, error) {
 	if _, err := p.files[i].Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("pipeline: spill file: %w", err)
+		return nil, fmt.Errorf("spill: file: %w", err)
 	}
-	return newDecoder(p.files[i]), nil
+	return NewDecoder(p.files[i]), nil
 }
 
-// release removes partition i's file.
-func (p *partitions) release(i int) {
+// Release removes partition i's file.
+func (p *Partitions) Release(i int) {
 	if f := p.files[i]; f != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -88,26 +107,27 @@ func (p *partitions) release(i int) {
 	}
 }
 
-func (p *partitions) close() {
+// Close removes every file of the set; nil is fine.
+func (p *Partitions) Close() {
 	if p == nil {
 		return
 	}
 	for i := range p.files {
-		p.release(i)
+		p.Release(i)
 	}
 }
 
 // exceptionStream reads exceptions back from one partition in written order.
 type exceptionStream struct {
-	dec  *decoder
+	dec  *Decoder
 	head claim.Exception
 	ok   bool
 }
 
 func (s *exceptionStream) advance() error {
-	s.ok = s.dec.next()
+	s.ok = s.dec.Next()
 	if s.ok {
-		s.dec.exception(&s.head)
+		s.dec.Exception(&s.head)
 	}
 	if s.dec.err != nil {
 		return s.dec.err
@@ -115,16 +135,16 @@ func (s *exceptionStream) advance() error {
 	return nil
 }
 
-// mergeExceptions merges partitions whose files are each in input order
+// MergeExceptions merges Partitions whose files are each in input order
 // (SourceNo, Row) into one stream in that order, calling emit in batches.
-func mergeExceptions(parts []*partitions, emit func([]claim.Exception) error) error {
+func MergeExceptions(parts []*Partitions, emit func([]claim.Exception) error) error {
 	var streams []*exceptionStream
 	for _, p := range parts {
 		for i := range p.files {
 			if p.counts[i] == 0 {
 				continue
 			}
-			dec, err := p.open(i)
+			dec, err := p.Open(i)
 			if err != nil {
 				return err
 			}

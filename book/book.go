@@ -1,4 +1,14 @@
-package pipeline
+// Package book knows who is covered, when, in which currency and at what
+// FX rate: the members file resolved against the plan (coverage spans with
+// their options, invalid members and why), the FX table, and the pricing of
+// a claim line (its member's plan currency, the converted charge, and the
+// run-level row checks UNKNOWN_MEMBER, INVALID_MEMBER and NO_FX_RATE of SPEC
+// section 7).
+//
+// It holds reference data for a whole run, sized by members, not lines; it
+// reads no files (the pipeline reads them with package readers and hands the
+// rows over) and may import only claim and plan.
+package book
 
 import (
 	"slices"
@@ -7,7 +17,7 @@ import (
 	"claimsbatch/claim"
 )
 
-// book is the member book for the whole run, in a form the garbage
+// Book is the member book for the whole run, in a form the garbage
 // collector does not have to scan: members are numbered in member_id order,
 // and ids, policy ids and spans live in a few flat, pointer-free arrays. The
 // map of member structs it replaces held millions of small objects and
@@ -19,7 +29,7 @@ import (
 // UNKNOWN_MEMBER, its state is carried forward). The strings handed out
 // (ids, policy ids) point into the book's arrays, which never change once
 // built.
-type book struct {
+type Book struct {
 	ids     []byte   // member ids, concatenated in member_id order
 	idEnd   []uint32 // member i's id is ids[idEnd[i-1]:idEnd[i]]
 	slots   []int32  // open addressing on the id's hash: member number + 1; 0 = empty
@@ -27,9 +37,7 @@ type book struct {
 	spans   []bookSpan
 	text    []byte   // policy ids
 	codes   []string // country and currency codes, few and shared
-	absent  []bool   // not in the members file (state only)
-	state   []int32  // records in the --state-in file
-	lines   []int32  // accepted lines of this run (for partition sizing)
+	absent  []bool   // not in the members file (named only by the --state-in file)
 	// invalid holds why a member's coverage is invalid; few members are.
 	invalid map[int32]string
 }
@@ -49,14 +57,16 @@ type bookSpan struct {
 	row                             int64
 }
 
-// newBook builds the book from the resolved members and the number of
-// --state-in records of each member the state names.
-func newBook(members map[string]*member, state map[string]int32) *book {
-	ids := make([]string, 0, len(members)+len(state))
+// New builds the book from the resolved members file and the ids of
+// members that only an earlier run's state names (extra may repeat ids and
+// name members of the file: those count once).
+func New(resolved *Members, extra []string) *Book {
+	members := resolved.byID
+	ids := make([]string, 0, len(members)+len(extra))
 	for id := range members {
 		ids = append(ids, id)
 	}
-	for id := range state {
+	for _, id := range extra {
 		if members[id] == nil {
 			ids = append(ids, id)
 		}
@@ -64,12 +74,10 @@ func newBook(members map[string]*member, state map[string]int32) *book {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	n := len(ids)
-	b := &book{
+	b := &Book{
 		idEnd:   make([]uint32, n),
 		spanEnd: make([]uint32, n),
 		absent:  make([]bool, n),
-		state:   make([]int32, n),
-		lines:   make([]int32, n),
 		invalid: map[int32]string{},
 	}
 	var idBytes, spans, text int
@@ -129,14 +137,11 @@ func newBook(members map[string]*member, state map[string]int32) *book {
 	b.slots = make([]int32, size)
 	mask := uint64(size - 1)
 	for i := range n {
-		h := idHash(b.id(int32(i))) & mask
+		h := idHash(b.ID(int32(i))) & mask
 		for b.slots[h] != 0 {
 			h = (h + 1) & mask
 		}
 		b.slots[h] = int32(i) + 1
-	}
-	for id, n := range state {
-		b.state[b.find(id)] = n
 	}
 	return b
 }
@@ -151,22 +156,31 @@ func idHash(s string) uint64 {
 	return h
 }
 
-// len returns the number of members in the book.
-func (b *book) len() int { return len(b.idEnd) }
+// Len returns the number of members in the book; they are numbered 0 to
+// Len()-1 in member_id order.
+func (b *Book) Len() int { return len(b.idEnd) }
 
-// active reports whether member i is adjudicated in this run: it has
-// accepted lines or state to carry forward.
-func (b *book) active(i int32) bool { return b.lines[i] > 0 || b.state[i] > 0 }
+// Absent reports whether member i is not in the members file (only an
+// earlier run's state names it): its claim lines are UNKNOWN_MEMBER, its
+// state is carried forward.
+func (b *Book) Absent(i int32) bool { return b.absent[i] }
 
-// bytes is the book's memory, for the partition sizing.
-func (b *book) bytes() int64 {
-	n := int64(len(b.idEnd))
-	return int64(len(b.ids)) + int64(len(b.text)) + int64(len(b.spans))*int64(unsafe.Sizeof(bookSpan{})) +
-		n*(4+4+1+4+4) + int64(len(b.slots))*4
+// Invalid returns why member i's coverage is invalid (a bad row, overlapping
+// spans, no valid span), or false when it is valid.
+func (b *Book) Invalid(i int32) (why string, invalid bool) {
+	why, invalid = b.invalid[i]
+	return why, invalid
 }
 
-// id returns member i's id (pointing into the book).
-func (b *book) id(i int32) string {
+// Bytes is the book's memory, for sizing what else fits the budget.
+func (b *Book) Bytes() int64 {
+	n := int64(len(b.idEnd))
+	return int64(len(b.ids)) + int64(len(b.text)) + int64(len(b.spans))*int64(unsafe.Sizeof(bookSpan{})) +
+		n*(4+4+1) + int64(len(b.slots))*4
+}
+
+// ID returns member i's id (pointing into the book).
+func (b *Book) ID(i int32) string {
 	start := uint32(0)
 	if i > 0 {
 		start = b.idEnd[i-1]
@@ -177,36 +191,36 @@ func (b *book) id(i int32) string {
 	return unsafe.String(&b.ids[start], int(b.idEnd[i]-start))
 }
 
-// find returns the number of the member with this id, or -1.
-func (b *book) find(id string) int32 {
+// Find returns the number of the member with this id, or -1.
+func (b *Book) Find(id string) int32 {
 	mask := uint64(len(b.slots) - 1)
 	for h := idHash(id) & mask; ; h = (h + 1) & mask {
 		k := b.slots[h]
 		if k == 0 {
 			return -1
 		}
-		if b.id(k-1) == id {
+		if b.ID(k-1) == id {
 			return k - 1
 		}
 	}
 }
 
-func (b *book) textAt(off, n uint32) string {
+func (b *Book) textAt(off, n uint32) string {
 	if n == 0 {
 		return ""
 	}
 	return unsafe.String(&b.text[off], int(n))
 }
 
-// spansOf appends member i's spans to dst[:0] as claim.Spans; their strings
-// point into the book.
-func (b *book) spansOf(i int32, dst []claim.Span) []claim.Span {
+// Spans appends member i's valid spans, sorted by start, to dst[:0] as
+// claim.Spans; their strings point into the book.
+func (b *Book) Spans(i int32, dst []claim.Span) []claim.Span {
 	dst = dst[:0]
 	start := uint32(0)
 	if i > 0 {
 		start = b.spanEnd[i-1]
 	}
-	id := b.id(i)
+	id := b.ID(i)
 	for k := start; k < b.spanEnd[i]; k++ {
 		s := &b.spans[k]
 		dst = append(dst, claim.Span{

@@ -1,4 +1,4 @@
-package pipeline
+package verify
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"claimsbatch/pipeline"
 	"claimsbatch/writers"
 )
 
@@ -20,7 +21,7 @@ const verifySample = "../testdata/sample"
 func publishSample(t *testing.T, format writers.Format, validate bool) string {
 	t.Helper()
 	out := t.TempDir()
-	cfg := Config{
+	cfg := pipeline.Config{
 		Claims:  []string{verifySample + "/claims.csv"},
 		Members: verifySample + "/members.csv",
 		FX:      verifySample + "/fx.csv",
@@ -29,9 +30,9 @@ func publishSample(t *testing.T, format writers.Format, validate bool) string {
 	}
 	var err error
 	if validate {
-		_, err = Validate(context.Background(), cfg)
+		_, err = pipeline.Validate(context.Background(), cfg)
 	} else {
-		_, err = Run(context.Background(), cfg)
+		_, err = pipeline.Run(context.Background(), cfg)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ func editFile(t *testing.T, dir, name string, edit func([]byte) []byte) {
 // editManifest applies edit to dir's manifest and writes it back.
 func editManifest(t *testing.T, dir string, edit func(*writers.Manifest)) {
 	t.Helper()
-	path := filepath.Join(dir, ManifestName)
+	path := filepath.Join(dir, writers.ManifestName)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +219,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		{
 			name: "the manifest garbled",
 			tamper: func(t *testing.T, dir string) {
-				editFile(t, dir, ManifestName, func(b []byte) []byte { return b[:len(b)/2] })
+				editFile(t, dir, writers.ManifestName, func(b []byte) []byte { return b[:len(b)/2] })
 			},
 			want: []string{"manifest.json: not a valid manifest"},
 		},
@@ -264,8 +265,8 @@ func TestVerifyErrors(t *testing.T) {
 	}
 	for _, dir := range []string{filepath.Join(empty, "missing"), file, empty} {
 		problems, err := Verify(dir)
-		if !errors.Is(err, ErrConfig) || problems != nil {
-			t.Errorf("Verify(%s) = %q, %v; want an error wrapping ErrConfig", dir, problems, err)
+		if !errors.Is(err, ErrNoRun) || problems != nil {
+			t.Errorf("Verify(%s) = %q, %v; want an error wrapping ErrNoRun", dir, problems, err)
 		}
 	}
 }

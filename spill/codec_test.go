@@ -1,4 +1,4 @@
-package pipeline
+package spill
 
 import (
 	"bufio"
@@ -25,14 +25,14 @@ func TestSpillLineRecords(t *testing.T) {
 	}
 	cw.Flush()
 
-	d := newDecoder(&claimPart)
-	if !d.next() {
+	d := NewDecoder(&claimPart)
+	if !d.Next() {
 		t.Fatalf("no record: %v", d.err)
 	}
-	raw := d.str()
-	fields := d.rest()
+	raw := d.Str()
+	fields := d.Rest()
 	var head claim.Line
-	d.lineHead(&head)
+	d.LineHead(&head)
 	if raw != "C1,3,M7,…" || head.ClaimID != "C1" || head.LineNo != 3 || head.MemberID != "M7" || head.Source != 2 || head.Row != 1<<40 || d.err != nil {
 		t.Fatalf("raw %q head %+v err %v", raw, head, d.err)
 	}
@@ -40,16 +40,16 @@ func TestSpillLineRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	mw.Flush()
-	d = newDecoder(&memberPart)
+	d = NewDecoder(&memberPart)
 	var got claim.Line
-	if !d.next() {
+	if !d.Next() {
 		t.Fatalf("no member record: %v", d.err)
 	}
-	d.line(&got)
+	d.Line(&got)
 	if d.err != nil || got != l {
 		t.Fatalf("decoded %+v (err %v), want %+v", got, d.err, l)
 	}
-	if d.next() || d.err != nil {
+	if d.Next() || d.err != nil {
 		t.Fatalf("a second record or an error: %v", d.err)
 	}
 }

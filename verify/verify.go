@@ -1,9 +1,11 @@
-package pipeline
+// Package verify rechecks a published run directory against its manifest:
+// the files are the ones the run wrote, and their numbers tie out (see
+// Verify). It reads the outputs with package readers, as any user's tool
+// would, and may import only claim, readers and writers.
+package verify
 
 import (
-	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,17 +17,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
 	"claimsbatch/claim"
 	"claimsbatch/readers"
 	"claimsbatch/writers"
 )
+
+// ErrNoRun is wrapped by the errors that stop a check before it starts: the
+// directory is missing or holds no manifest (the command line exits 2).
+var ErrNoRun = errors.New("verify: not a published run")
 
 // maxLineProblems bounds how many per-row mismatches Verify lists for one
 // file; the rest are counted in one closing problem, so a file garbled
@@ -57,27 +56,27 @@ const maxLineProblems = 20
 // mismatches per file, then their count); it is empty when the run checks
 // out. err is for what stops the check before it starts: dir missing or not a
 // directory, no manifest.json in it or one that cannot be opened; it wraps
-// ErrConfig. A manifest that does not decode is a problem, not an error: the
+// ErrNoRun. A manifest that does not decode is a problem, not an error: the
 // directory does not hold what a run published.
 func Verify(dir string) (problems []string, err error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%w: verify: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoRun, err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("%w: verify: %s is not a directory", ErrConfig, dir)
+		return nil, fmt.Errorf("%w: %s is not a directory", ErrNoRun, dir)
 	}
-	mf, err := os.Open(filepath.Join(dir, ManifestName))
+	mf, err := os.Open(filepath.Join(dir, writers.ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: verify: %s has no %s: not a published run (a failed or killed run publishes none)", ErrConfig, dir, ManifestName)
+		return nil, fmt.Errorf("%w: %s has no %s (a failed or killed run publishes none)", ErrNoRun, dir, writers.ManifestName)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: verify: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoRun, err)
 	}
 	man, err := writers.ReadManifest(mf)
 	mf.Close()
 	if err != nil {
-		return []string{fmt.Sprintf("%s: not a valid manifest: %v", ManifestName, err)}, nil
+		return []string{fmt.Sprintf("%s: not a valid manifest: %v", writers.ManifestName, err)}, nil
 	}
 	v := &verifier{dir: dir, man: man, unreadable: map[string]bool{}}
 	v.checkManifest()
@@ -125,7 +124,7 @@ func (v *verifier) addf(format string, args ...any) {
 func (v *verifier) checkManifest() {
 	ct := &v.man.ControlTotals
 	if err := ct.Check(); err != nil {
-		v.addf("%s: %v", ManifestName, err)
+		v.addf("%s: %v", writers.ManifestName, err)
 	}
 	var rows, adjudicated, exceptions int64
 	for _, in := range v.man.Inputs {
@@ -136,63 +135,55 @@ func (v *verifier) checkManifest() {
 		adjudicated += in.Adjudicated
 		exceptions += in.Exceptions
 		if in.Rows != in.Adjudicated+in.Exceptions {
-			v.addf("%s: input %s: rows %d != adjudicated %d + exceptions %d", ManifestName, in.Path, in.Rows, in.Adjudicated, in.Exceptions)
+			v.addf("%s: input %s: rows %d != adjudicated %d + exceptions %d", writers.ManifestName, in.Path, in.Rows, in.Adjudicated, in.Exceptions)
 		}
 	}
 	if rows != ct.LinesRead || adjudicated != ct.LinesAdjudicated || exceptions != ct.Exceptions {
 		v.addf("%s: the claims inputs add up to %d rows, %d adjudicated, %d exceptions; control_totals say %d, %d, %d",
-			ManifestName, rows, adjudicated, exceptions, ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
+			writers.ManifestName, rows, adjudicated, exceptions, ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
 	}
 }
 
 // outputKind is the table an output name holds: "remittance", "payments",
-// "exceptions", "state", or "" for a name Verify has no content check for.
-func outputKind(name string) (kind string, parquet bool) {
+// "exceptions", "state", or "" for a name Verify has no content check for
+// (only its bytes are checked).
+func outputKind(name string) string {
 	base, parquet := strings.CutSuffix(name, ".parquet")
 	if !parquet {
 		var ok bool
 		if base, ok = strings.CutSuffix(name, ".csv"); !ok {
-			return "", false
+			return ""
 		}
 	}
 	switch base {
-	case RemittanceName, PaymentsName, ExceptionsName, StateName:
-		return base, parquet
+	case writers.RemittanceName, writers.PaymentsName, writers.ExceptionsName, writers.StateName:
+		return base
 	}
-	return "", parquet
+	return ""
 }
 
 // checkOutput checks one output's bytes, row count and content.
 func (v *verifier) checkOutput(o writers.Output) {
-	if o.Name == "" || o.Name != filepath.Base(o.Name) || o.Name == "." || o.Name == ".." || o.Name == ManifestName {
-		v.addf("%s: output name %q is not a plain file name of an output", ManifestName, o.Name)
+	if o.Name == "" || o.Name != filepath.Base(o.Name) || o.Name == "." || o.Name == ".." || o.Name == writers.ManifestName {
+		v.addf("%s: output name %q is not a plain file name of an output", writers.ManifestName, o.Name)
 		return
 	}
 	path := filepath.Join(v.dir, o.Name)
-	kind, isParquet := outputKind(o.Name)
+	kind := outputKind(o.Name)
 	t := &tableCheck{v: v, name: o.Name}
 	switch kind {
-	case RemittanceName:
+	case writers.RemittanceName:
 		t.columns, t.row = v.remittanceRow(o.Name)
-	case PaymentsName:
+	case writers.PaymentsName:
 		t.columns, t.row = v.paymentsRow(o.Name)
-	case ExceptionsName:
+	case writers.ExceptionsName:
 		t.columns, t.row = v.exceptionsRow(o.Name)
-	case StateName:
+	case writers.StateName:
 		t.columns, t.row = v.stateRow(o.Name)
 	}
-	var (
-		sum  string
-		rows int64
-		err  error
-	)
-	if isParquet {
-		sum, rows, err = t.readParquet(path)
-	} else {
-		sum, rows, err = t.readCSV(path)
-	}
+	sum, rows, err := t.read(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		v.addf("%s: listed in %s but missing from %s", o.Name, ManifestName, v.dir)
+		v.addf("%s: listed in %s but missing from %s", o.Name, writers.ManifestName, v.dir)
 		return
 	}
 	if err != nil {
@@ -202,10 +193,10 @@ func (v *verifier) checkOutput(o writers.Output) {
 		}
 	}
 	if sum != "" && sum != o.SHA256 {
-		v.addf("%s: sha256 %s, %s says %s (the file was changed after the run published it)", o.Name, sum, ManifestName, o.SHA256)
+		v.addf("%s: sha256 %s, %s says %s (the file was changed after the run published it)", o.Name, sum, writers.ManifestName, o.SHA256)
 	}
 	if rows >= 0 && rows != o.Rows {
-		v.addf("%s: %d rows, %s says %d", o.Name, rows, ManifestName, o.Rows)
+		v.addf("%s: %d rows, %s says %d", o.Name, rows, writers.ManifestName, o.Rows)
 	}
 	v.problems = append(v.problems, t.rowProblems...)
 	if t.lineProblems > maxLineProblems {
@@ -244,200 +235,73 @@ func (t *tableCheck) money(n int64, column, s string) (claim.Money, bool) {
 	return m, true
 }
 
-// readCSV hashes the file while it parses it. rows is -1 when the file does
-// not parse to the end (the error says where).
-func (t *tableCheck) readCSV(path string) (sum string, rows int64, err error) {
+// read hashes the file, then reads it as a table (for a CSV or Parquet
+// output) and hands the wanted columns of each row to t.row. rows is the
+// number of data rows, -1 when the file is not a table or does not read to
+// the end (err says where).
+func (t *tableCheck) read(path string) (sum string, rows int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", -1, err
 	}
-	defer f.Close()
 	h := sha256.New()
-	tee := io.TeeReader(f, h)
-	rows, err = t.parseCSV(tee)
-	// Hash what the CSV reader did not get to.
-	if _, cerr := io.Copy(io.Discard, tee); cerr != nil {
-		return "", -1, cerr
-	}
-	return hex.EncodeToString(h.Sum(nil)), rows, err
-}
-
-func (t *tableCheck) parseCSV(r io.Reader) (int64, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return -1, fmt.Errorf("empty file, no header row")
-	}
+	_, err = io.Copy(h, f)
+	f.Close()
 	if err != nil {
-		return -1, fmt.Errorf("header: %w", err)
-	}
-	idx, err := columnIndexes(header, t.columns)
-	if err != nil {
-		return -1, err
-	}
-	rec := make([]string, len(t.columns))
-	var n int64
-	for {
-		fields, err := cr.Read()
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return -1, fmt.Errorf("not readable as CSV after %d data rows: %w", n, err)
-		}
-		n++
-		if t.row != nil {
-			for i, j := range idx {
-				rec[i] = fields[j]
-			}
-			t.row(t, n, rec)
-		}
-	}
-}
-
-func columnIndexes(header, want []string) ([]int, error) {
-	idx := make([]int, len(want))
-	for i, c := range want {
-		idx[i] = slices.Index(header, c)
-		if idx[i] < 0 {
-			return nil, fmt.Errorf("no column %s", c)
-		}
-	}
-	return idx, nil
-}
-
-// readParquet hashes the file, takes the row count from its footer and reads
-// the wanted columns. rows is -1 when the footer cannot be read.
-func (t *tableCheck) readParquet(path string) (sum string, rows int64, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", -1, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
 		return "", -1, err
 	}
 	sum = hex.EncodeToString(h.Sum(nil))
-	rows, err = t.parseParquet(f)
-	return sum, rows, err
-}
-
-func (t *tableCheck) parseParquet(f *os.File) (rows int64, err error) {
-	rows = -1
-	defer func() {
-		// arrow-go's decoder may panic on a damaged file rather than return
-		// an error; a damaged output is a finding, not a crash.
-		if p := recover(); p != nil {
-			err = fmt.Errorf("not a readable Parquet file: %v", p)
-		}
-	}()
-	goMem := memory.NewGoAllocator() // see below
-	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(goMem)))
-	if err != nil {
-		return -1, fmt.Errorf("not a readable Parquet file: %w", err)
+	if !strings.HasSuffix(path, ".csv") && !strings.HasSuffix(path, ".parquet") {
+		return sum, -1, nil
 	}
-	defer pf.Close()
-	rows = pf.NumRows()
-	if t.row == nil {
-		return rows, nil
-	}
-	if err := readers.GuardParquet(pf); err != nil {
-		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
-	}
-	// A plain Go allocator, not arrowmem's pool (Arrow's default once a run
-	// has installed it): the checks keep string values of a batch after
-	// the batch is released, which only garbage-collected buffers allow.
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, goMem)
-	if err != nil {
-		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
-	}
-	leaves := make([]int, len(t.columns))
+	columns := make([]readers.TableColumn, len(t.columns))
 	for i, c := range t.columns {
-		leaves[i] = -1
-		for _, fld := range fr.Manifest.Fields {
-			if fld.IsLeaf() && fld.Field.Name == c {
-				leaves[i] = fld.ColIndex
-			}
-		}
-		if leaves[i] < 0 {
-			return rows, fmt.Errorf("no column %s", c)
-		}
+		columns[i] = readers.TableColumn{Name: c}
 	}
-	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+	// Outputs are ours and compress well: the readers' decompression-bomb
+	// bound is for inputs.
+	r, err := readers.OpenTable(path, columns, readers.Options{MaxExpansion: 1 << 16})
 	if err != nil {
-		return rows, fmt.Errorf("not a readable Parquet file: %w", err)
+		return sum, -1, withoutPath(path, err)
 	}
-	defer rr.Release()
-	rec := make([]string, len(t.columns))
+	defer r.Close()
 	var n int64
-	for rr.Next() {
-		batch := rr.RecordBatch()
-		cols := make([]arrow.Array, len(t.columns))
-		for i := range cols {
-			cols[i] = batch.Column(i)
-		}
-		for r := 0; r < int(batch.NumRows()); r++ {
-			n++
-			for i, col := range cols {
-				if rec[i], err = parquetText(col, r); err != nil {
-					return rows, fmt.Errorf("column %s: %w", t.columns[i], err)
-				}
-			}
-			t.row(t, n, rec)
+	for r.Next() {
+		n++
+		if t.row != nil {
+			t.row(t, n, r.Record())
 		}
 	}
-	if err := rr.Err(); err != nil {
-		return rows, fmt.Errorf("not readable after %d rows: %w", n, err)
+	if err := r.Err(); err != nil {
+		return sum, -1, fmt.Errorf("not readable after %d data rows: %w", n, withoutPath(path, err))
 	}
-	if n != rows {
-		return rows, fmt.Errorf("the footer says %d rows, the row groups hold %d", rows, n)
-	}
-	return rows, nil
+	return sum, n, nil
 }
 
-// parquetText is value i of a column as the CSV output writes it. Only the
-// types the writers use are known: strings, integers, DATE, DECIMAL(·,2).
-func parquetText(a arrow.Array, i int) (string, error) {
-	if a.IsNull(i) {
-		return "", nil
+// withoutPath drops the path the readers put first in their messages:
+// verify's problems name the file themselves.
+func withoutPath(path string, err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), path+": "); ok {
+		return pathless{msg, err}
 	}
-	switch a := a.(type) {
-	case *array.String:
-		return a.Value(i), nil
-	case *array.LargeString:
-		return a.Value(i), nil
-	case *array.Int32:
-		return strconv.FormatInt(int64(a.Value(i)), 10), nil
-	case *array.Int64:
-		return strconv.FormatInt(a.Value(i), 10), nil
-	case *array.Date32:
-		return claim.Date(a.Value(i)).String(), nil
-	case *array.Decimal64:
-		if s := a.DataType().(arrow.DecimalType).GetScale(); s != 2 {
-			return "", fmt.Errorf("DECIMAL with scale %d, want 2", s)
-		}
-		return claim.Money(a.Value(i)).String(), nil
-	case *array.Decimal128:
-		if s := a.DataType().(arrow.DecimalType).GetScale(); s != 2 {
-			return "", fmt.Errorf("DECIMAL with scale %d, want 2", s)
-		}
-		v := a.Value(i)
-		if hi, lo := v.HighBits(), v.LowBits(); (hi == 0 && lo < 1<<63) || (hi == -1 && lo >= 1<<63) {
-			return claim.Money(int64(lo)).String(), nil
-		}
-		return "", fmt.Errorf("amount out of range")
-	}
-	return "", fmt.Errorf("unexpected type %s", a.DataType())
+	return err
 }
+
+// pathless is an error with a shorter message and the same chain.
+type pathless struct {
+	msg string
+	err error
+}
+
+func (p pathless) Error() string { return p.msg }
+func (p pathless) Unwrap() error { return p.err }
 
 // The content checks, one per table. Each returns the columns it reads and
 // the function that checks a row of them.
 
 func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64, []string)) {
 	if v.remittance != nil {
-		v.addf("%s: lists a second remittance output %s", ManifestName, name)
+		v.addf("%s: lists a second remittance output %s", writers.ManifestName, name)
 		return nil, nil
 	}
 	sums := &currencySums{byCur: map[string]*writers.CurrencyTotals{}}
@@ -460,7 +324,7 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 	return columns, func(t *tableCheck, n int64, rec []string) {
 		sums.rows = n
 		if rec[runID] != v.man.RunID {
-			t.lineProblem(n, "run_id %q, %s says %q", rec[runID], ManifestName, v.man.RunID)
+			t.lineProblem(n, "run_id %q, %s says %q", rec[runID], writers.ManifestName, v.man.RunID)
 		}
 		var amounts [6]claim.Money
 		for i := range amounts {
@@ -505,7 +369,7 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 
 func (v *verifier) paymentsRow(name string) ([]string, func(*tableCheck, int64, []string)) {
 	if v.payments != nil {
-		v.addf("%s: lists a second payments output %s", ManifestName, name)
+		v.addf("%s: lists a second payments output %s", writers.ManifestName, name)
 		return nil, nil
 	}
 	sums := map[string]*paymentSums{}
@@ -532,7 +396,7 @@ func (v *verifier) paymentsRow(name string) ([]string, func(*tableCheck, int64, 
 
 func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64, []string)) {
 	if v.exceptions != nil {
-		v.addf("%s: lists a second exceptions output %s", ManifestName, name)
+		v.addf("%s: lists a second exceptions output %s", writers.ManifestName, name)
 		return nil, nil
 	}
 	counts := map[string]map[string]int64{}
@@ -549,20 +413,20 @@ func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64
 
 func (v *verifier) stateRow(name string) ([]string, func(*tableCheck, int64, []string)) {
 	return []string{"kind", "key", "detail"}, func(t *tableCheck, n int64, rec []string) {
-		if rec[0] != kindMeta {
+		if rec[0] != claim.KindMeta {
 			return
 		}
 		var want string
 		switch rec[1] {
-		case "run_id":
+		case claim.MetaRunID:
 			want = v.man.RunID
-		case "plan_sha256":
+		case claim.MetaPlan:
 			want = v.man.Plan.SHA256
 		default:
 			return
 		}
 		if rec[2] != want {
-			t.lineProblem(n, "META %s %q, %s says %q", rec[1], rec[2], ManifestName, want)
+			t.lineProblem(n, "META %s %q, %s says %q", rec[1], rec[2], writers.ManifestName, want)
 		}
 	}
 }
@@ -571,16 +435,16 @@ func (v *verifier) stateRow(name string) ([]string, func(*tableCheck, int64, []s
 // each other. A table whose content could not be read to the end is left
 // out: its partial sums would only add noise to the error already listed.
 func (v *verifier) crossCheck() {
-	remOK := v.remittance != nil && !v.unreadable[RemittanceName]
+	remOK := v.remittance != nil && !v.unreadable[writers.RemittanceName]
 	if remOK {
 		v.checkRemittanceTotals()
 	} else if v.remittance == nil && len(v.man.ControlTotals.PerCurrency) > 0 {
-		v.addf("%s: has per-currency totals but lists no remittance output", ManifestName)
+		v.addf("%s: has per-currency totals but lists no remittance output", writers.ManifestName)
 	}
-	if remOK && v.payments != nil && !v.unreadable[PaymentsName] {
+	if remOK && v.payments != nil && !v.unreadable[writers.PaymentsName] {
 		v.checkPayments()
 	}
-	if v.exceptions != nil && !v.unreadable[ExceptionsName] {
+	if v.exceptions != nil && !v.unreadable[writers.ExceptionsName] {
 		v.checkExceptions()
 	}
 }
@@ -589,7 +453,7 @@ func (v *verifier) crossCheck() {
 func (v *verifier) checkRemittanceTotals() {
 	ct, rem := &v.man.ControlTotals, v.remittance
 	if rem.rows != ct.LinesAdjudicated {
-		v.addf("%s: %d lines, %s control_totals say %d adjudicated", v.remName, rem.rows, ManifestName, ct.LinesAdjudicated)
+		v.addf("%s: %d lines, %s control_totals say %d adjudicated", v.remName, rem.rows, writers.ManifestName, ct.LinesAdjudicated)
 	}
 	currencies := make([]string, 0, len(rem.byCur))
 	for c := range rem.byCur {
@@ -650,7 +514,7 @@ func (v *verifier) checkPayments() {
 func (v *verifier) compareTotals(got, want writers.CurrencyTotals) {
 	c := got.PlanCurrency
 	if got.Lines != want.Lines {
-		v.addf("%s: %s has %d lines, %s per_currency says %d", v.remName, c, got.Lines, ManifestName, want.Lines)
+		v.addf("%s: %s has %d lines, %s per_currency says %d", v.remName, c, got.Lines, writers.ManifestName, want.Lines)
 	}
 	for _, f := range []struct {
 		name      string
@@ -667,7 +531,7 @@ func (v *verifier) compareTotals(got, want writers.CurrencyTotals) {
 		{"plan_paid dental", got.PaidByModule.Dental, want.PaidByModule.Dental},
 	} {
 		if f.got != f.want {
-			v.addf("%s: %s %s adds up to %s, %s per_currency says %s", v.remName, c, f.name, f.got, ManifestName, f.want)
+			v.addf("%s: %s %s adds up to %s, %s per_currency says %s", v.remName, c, f.name, f.got, writers.ManifestName, f.want)
 		}
 	}
 }
@@ -699,7 +563,7 @@ func (v *verifier) checkExceptions() {
 		}
 	}
 	if inFile != total {
-		v.addf("%s: %d exceptions, the %s inputs' exceptions add up to %d", v.exName, inFile, ManifestName, total)
+		v.addf("%s: %d exceptions, the %s inputs' exceptions add up to %d", v.exName, inFile, writers.ManifestName, total)
 	}
 	for s := range claimSources {
 		if otherSources[s] {
@@ -718,7 +582,7 @@ func (v *verifier) checkExceptions() {
 	slices.Sort(codes)
 	for _, c := range codes {
 		if got, want := byCode[c], v.man.ControlTotals.ExceptionsByCode[claim.ExceptionCode(c)]; got != want {
-			v.addf("%s: %d claims rows with code %s, %s exceptions_by_code says %d", v.exName, got, c, ManifestName, want)
+			v.addf("%s: %d claims rows with code %s, %s exceptions_by_code says %d", v.exName, got, c, writers.ManifestName, want)
 		}
 	}
 }

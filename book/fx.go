@@ -1,6 +1,7 @@
-package pipeline
+package book
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"path/filepath"
@@ -12,12 +13,15 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// fxTable answers "the latest rate on or before a date" for a currency pair.
-type fxTable struct {
-	pairs map[[2]string][]fxRate // sorted by date
+// FX answers "the latest rate on or before a date" for a currency pair. The
+// zero value (or nil) has no rates.
+type FX struct {
+	pairs map[[2]string][]Rate // sorted by date
 }
 
-type fxRate struct {
+// Rate is one FX rate: one unit of a currency is worth it in the plan
+// currency from its date on.
+type Rate struct {
 	date claim.Date
 	text string
 	// rate = mantissa × 10^exp, kept as integers so conversion is exact
@@ -28,10 +32,12 @@ type fxRate struct {
 	fits     bool
 }
 
-// newFXTable indexes the FX rows. A second rate for the same pair and date is
-// an exception (the first one is kept): a rate must never depend on row order.
-func newFXTable(path string, rates []claim.FXRate) (*fxTable, []claim.Exception) {
-	t := &fxTable{pairs: map[[2]string][]fxRate{}}
+// NewFX indexes the FX file's rows (as readers.ReadFX returns them). A second
+// rate for the same pair and date is an exception (the first one is kept): a
+// rate must never depend on row order. The exceptions returned are the
+// reader's (readerEx) and NewFX's, in row order.
+func NewFX(path string, rates []claim.FXRate, readerEx []claim.Exception) (*FX, []claim.Exception) {
+	t := &FX{pairs: map[[2]string][]Rate{}}
 	var ex []claim.Exception
 	seen := map[fxKey]int64{}
 	for _, r := range rates {
@@ -43,7 +49,7 @@ func newFXTable(path string, rates []claim.FXRate) (*fxTable, []claim.Exception)
 			continue
 		}
 		seen[k] = r.Row
-		fr := fxRate{date: r.Date, text: r.Text, big: r.Rate}
+		fr := Rate{date: r.Date, text: r.Text, big: r.Rate}
 		coef := r.Rate.Coefficient()
 		if coef.IsInt64() && r.Rate.Exponent() <= 0 && r.Rate.Exponent() > -18 {
 			fr.mantissa, fr.exp, fr.fits = coef.Int64(), r.Rate.Exponent(), true
@@ -52,9 +58,19 @@ func newFXTable(path string, rates []claim.FXRate) (*fxTable, []claim.Exception)
 		t.pairs[pair] = append(t.pairs[pair], fr)
 	}
 	for _, list := range t.pairs {
-		slices.SortFunc(list, func(a, b fxRate) int { return int(a.date - b.date) })
+		slices.SortFunc(list, func(a, b Rate) int { return int(a.date - b.date) })
 	}
-	return t, ex
+	all := append(slices.Clip(readerEx), ex...)
+	slices.SortStableFunc(all, func(a, b claim.Exception) int { return cmp.Compare(a.Row, b.Row) })
+	return t, all
+}
+
+// Pairs returns the number of currency pairs with rates.
+func (t *FX) Pairs() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.pairs)
 }
 
 type fxKey struct {
@@ -62,10 +78,13 @@ type fxKey struct {
 	date     claim.Date
 }
 
-// lookup returns the latest rate for from→to on or before date.
-func (t *fxTable) lookup(from, to string, date claim.Date) (*fxRate, bool) {
+// Lookup returns the latest rate for from→to on or before date.
+func (t *FX) Lookup(from, to string, date claim.Date) (*Rate, bool) {
+	if t == nil {
+		return nil, false
+	}
 	list := t.pairs[[2]string{from, to}]
-	i, found := slices.BinarySearchFunc(list, date, func(r fxRate, d claim.Date) int { return int(r.date - d) })
+	i, found := slices.BinarySearchFunc(list, date, func(r Rate, d claim.Date) int { return int(r.date - d) })
 	if found {
 		return &list[i], true
 	}
@@ -81,9 +100,16 @@ var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11
 // millions of lines stay far from int64 overflow.
 var maxCharge = decimal.New(1, 18)
 
-// convert returns round(billed × rate, 2), half away from zero, and false
+// Text returns the rate as written in the FX file (echoed in the
+// remittance's fx_rate column).
+func (r *Rate) Text() string { return r.text }
+
+// Date returns the first day the rate applies.
+func (r *Rate) Date() claim.Date { return r.date }
+
+// Convert returns round(billed × rate, 2), half away from zero, and false
 // when the result is too large to be a real charge.
-func (r *fxRate) convert(billed claim.Money) (claim.Money, bool) {
+func (r *Rate) Convert(billed claim.Money) (claim.Money, bool) {
 	if r.fits {
 		// billed (cents) × mantissa × 10^exp, rounded to cents.
 		den := pow10[-r.exp]

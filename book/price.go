@@ -1,0 +1,70 @@
+package book
+
+import (
+	"fmt"
+
+	"claimsbatch/claim"
+	"claimsbatch/plan"
+)
+
+// Rejection is why a line failed a run-level row check: an exception code of
+// SPEC section 7 with the field and a message. The zero value means the line
+// passed.
+type Rejection struct {
+	Code    claim.ExceptionCode
+	Field   string
+	Message string
+}
+
+// Pricer applies the row checks that need the book to lines that passed the
+// reader's own (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE, in that order) and
+// prices them in their member's plan currency. A Pricer keeps scratch memory:
+// one per goroutine.
+type Pricer struct {
+	plan  *plan.Plan
+	book  *Book
+	fx    *FX
+	spans []claim.Span
+}
+
+// NewPricer returns a Pricer over a book and an FX table (nil: no rates).
+func NewPricer(p *plan.Plan, b *Book, fx *FX) *Pricer {
+	return &Pricer{plan: p, book: b, fx: fx}
+}
+
+// Price checks line l and, when it passes, sets its PlanCurrency, Charge and
+// FXRate: a cash benefit is charged in the plan currency (its billed amount
+// is ignored, so it needs no rate), a line in the plan currency at rate "1",
+// any other at the latest rate on or before its service date, rounded half
+// up to the cent. It returns the member's number in the book (-1 when
+// unknown) and the rejection, zero when the line passed.
+func (p *Pricer) Price(l *claim.Line) (member int32, why Rejection) {
+	b := p.book
+	m := b.Find(l.MemberID)
+	if m < 0 || b.absent[m] {
+		return -1, Rejection{claim.UnknownMember, "member_id", "member_id is not in the members file"}
+	}
+	if why, bad := b.invalid[m]; bad {
+		return m, Rejection{claim.InvalidMember, "member_id", "the member's coverage is invalid: " + why}
+	}
+	p.spans = b.Spans(m, p.spans)
+	span := &p.spans[claim.CurrencySpan(p.spans, l.ServiceDate)]
+	l.PlanCurrency = span.PlanCurrency
+	switch {
+	case p.plan.Benefit(l.Benefit).IsCash():
+		l.Charge, l.FXRate = 0, ""
+	case l.Currency == span.PlanCurrency:
+		l.Charge, l.FXRate = l.Billed, "1"
+	default:
+		rate, ok := p.fx.Lookup(l.Currency, span.PlanCurrency, l.ServiceDate)
+		if !ok {
+			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("no %s→%s rate on or before %s", l.Currency, span.PlanCurrency, l.ServiceDate)}
+		}
+		charge, ok := rate.Convert(l.Billed)
+		if !ok {
+			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("the %s→%s rate %s of %s makes the charge out of range", l.Currency, span.PlanCurrency, rate.text, rate.date)}
+		}
+		l.Charge, l.FXRate = charge, rate.text
+	}
+	return m, Rejection{}
+}

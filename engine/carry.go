@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"claimsbatch/claim"
+)
+
+// MemberRun is one member's work in a run: its coverage, its accepted lines
+// of this run in SPEC order, and what an earlier run's state file recorded
+// for it. Both runners (the batch pipeline and the distributed one) hand a
+// member to AdjudicateMember in this form, so the rules for carrying state
+// forward live here and nowhere else.
+type MemberRun struct {
+	ID    string       // member_id
+	Spans []claim.Span // valid spans sorted by start; may be empty when Lines is
+	Lines []claim.Line // this run's lines, in SPEC order (claim.Less)
+	// State is the member's records of the --state-in file, in file order
+	// (LINE rows included; version 1 DUP rows too).
+	State []claim.StateRecord
+	// KeepFrom prunes the state written: policy years that ended before it,
+	// trips last seen before it and the duplicate-service keys of lines
+	// served before it are left out (claim.NoDate keeps everything). LINE
+	// keys are always kept.
+	KeepFrom claim.Date
+}
+
+// AdjudicateMember adjudicates one member on top of its earlier state and
+// appends its results to results and its state records to state (the
+// accumulators, then one LINE record per adjudicated line of this run and of
+// earlier runs, sorted by (claim_id, line_no)). m is reset first. A state
+// record the plan does not know is an error that names its kind and key,
+// never the member.
+func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Result, state []claim.StateRecord) ([]claim.Result, []claim.StateRecord, error) {
+	m.Reset()
+	engineRecs, lineRecs, v1Dups := m.scratch.engineRecs[:0], m.scratch.lineRecs[:0], m.scratch.v1Dups[:0]
+	for _, r := range in.State {
+		if r.Kind != claim.KindLine {
+			if r.Kind == claim.KindDup {
+				v1Dups = append(v1Dups, r) // a version 1 state
+			}
+			engineRecs = append(engineRecs, r)
+			continue
+		}
+		// A LINE record with a Detail also holds its line's
+		// duplicate-service key (state version 2): the engine gets it as
+		// the DUP record it is.
+		if r.Detail != "" {
+			d := r
+			d.Kind, d.Count = claim.KindDup, 0
+			engineRecs = append(engineRecs, d)
+		}
+		// Adjudicated line keys are never pruned: they are what makes a
+		// re-fed extract pay nothing twice, however old its lines. Their
+		// duplicate-service key is, with the policy years.
+		lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))
+	}
+	if len(v1Dups) > 0 {
+		attachDups(lineRecs, v1Dups, in.KeepFrom)
+	}
+	m.scratch.engineRecs, m.scratch.v1Dups = engineRecs, v1Dups
+	if len(engineRecs) > 0 {
+		if err := e.LoadState(m, engineRecs); err != nil {
+			return results, state, err
+		}
+	}
+	if lines := in.Lines; len(lines) > 0 {
+		results = e.Adjudicate(m, in.Spans, lines, results)
+		for i := range lines {
+			l := &lines[i]
+			r := claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
+				Count: int64(l.LineNo), Amount: l.Billed, Detail: claim.DupDetail(l)}
+			lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))
+		}
+	}
+	state = e.AppendAccumulators(m, in.ID, in.KeepFrom, state)
+	slices.SortFunc(lineRecs, func(a, b claim.StateRecord) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count))
+	})
+	state = append(state, lineRecs...)
+	clear(lineRecs) // the scratch must not keep the records' strings alive
+	m.scratch.lineRecs = lineRecs[:0]
+	return results, state, nil
+}
+
+// lineRecord is the LINE record of an adjudicated line as the state output
+// has it: the line's key always, its duplicate-service key (Amount, Detail)
+// only while its service date is not before keepFrom.
+func lineRecord(r claim.StateRecord, keepFrom claim.Date) claim.StateRecord {
+	if r.Scope < keepFrom {
+		r.Amount, r.Detail = 0, ""
+	}
+	return r
+}
+
+// attachDups gives the LINE records of a version 1 state the
+// duplicate-service keys that state kept as DUP records: a DUP record and
+// the LINE record of its line share the claim id and service date (a DUP
+// record has no line_no, so lines of one claim and date take them in any
+// order, which gives the same keys). Keys of lines before keepFrom are
+// dropped, as version 2 drops them.
+func attachDups(lines, dups []claim.StateRecord, keepFrom claim.Date) {
+	byKey := func(a, b claim.StateRecord) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Scope, b.Scope))
+	}
+	slices.SortStableFunc(dups, byKey)
+	used := make([]bool, len(dups))
+	for i := range lines {
+		l := &lines[i]
+		if l.Detail != "" || l.Scope < keepFrom {
+			continue
+		}
+		k, _ := slices.BinarySearchFunc(dups, *l, byKey)
+		for ; k < len(dups) && byKey(dups[k], *l) == 0; k++ {
+			if !used[k] {
+				used[k] = true
+				l.Amount, l.Detail = dups[k].Amount, dups[k].Detail
+				break
+			}
+		}
+	}
+}
