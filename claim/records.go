@@ -15,10 +15,10 @@ type FXRate struct {
 
 // StateRecord is one row of the state file (SPEC section 7): a flat, typed
 // record the engine writes at the end of a run and reads back with --state-in.
-// The meaning of Key, Amount, Count and Detail depends on Kind; the engine's
-// package doc lists the kinds. Rows are written in a deterministic order.
+// The meaning of Key, Amount, Count and Detail depends on Kind (state.go
+// documents each kind). Rows are written in a deterministic order.
 type StateRecord struct {
-	Kind     string // e.g. "META", "YEAR", "LIMIT", "DATES", "TRIP", "DUP", "LINE"
+	Kind     string // one of the Kind constants (state.go)
 	MemberID string
 	Scope    Date   // the policy year start, or NoDate for lifetime and run-level rows
 	Key      string // what is accumulated: a limit name, a trip id, a claim id ...

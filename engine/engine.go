@@ -27,13 +27,23 @@
 //   - A line outside every span is charged in the currency of the span before it
 //     (or the first span) and carries that span's policy_id.
 //
+// # Steps
+//
+// Engine.line runs SPEC section 5 as one method per step, in adjudicate.go,
+// in the SPEC's order: charge, eligibility (1), module (2), age (3),
+// waitingPeriod (4), coverageArea (5), duplicateService (6), dayLimits (7),
+// exhaustedLimits (8), costShare (9), amountLimits (10), accrue (11), settle.
+// A step that denies the line ends it.
+//
 // # State
 //
-// AppendState and LoadState turn a Member into claim.StateRecord rows and back;
-// their kinds are ACC (a policy-year accumulator), COND (per-condition paid),
-// DATES (counted dates of a policy year), LIFE (lifetime limit paid), ITEM
-// (per-item lifetime paid), TRIP (counted dates of a trip), TRIPLESS (trip
-// inference) and DUP (a duplicate-service key).
+// AppendState and LoadState turn a Member into claim.StateRecord rows and back
+// (the kinds are documented in package claim: YEAR, ACC, COND, DATES, LIFE,
+// ITEM, TRIP, TRIPLESS, and DUP from version 1 states). AdjudicateMember is
+// one member's whole turn in a run — its earlier state in, its lines
+// adjudicated, its state and LINE records out — the same for every runner.
+//
+// It may import only claim and plan.
 package engine
 
 import (

@@ -8,6 +8,8 @@
 // goroutines; amounts are held per currency in claim.Money, indexed by the
 // position of the currency in Plan.Currencies, so the engine never looks a
 // currency up by name in its hot path.
+//
+// It may import only claim.
 package plan
 
 import (
@@ -253,7 +255,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
 	}
 	sum := sha256.Sum256(data)
 	p := &Plan{Name: f.Name, Source: name, SHA256: hex.EncodeToString(sum[:]), byCode: map[string]claim.BenefitID{}}

@@ -75,5 +75,14 @@
 // load their whole file on purpose: members and FX rates are dimension
 // tables the pipeline needs in full before the first claim can be
 // adjudicated. [ReadState] is the whole-file form of [StateReader], for
-// tools and tests.
+// tools and tests. [OpenTable] reads chosen columns of any CSV or Parquet
+// table as text, for the tools that read a run's outputs back (verify, diff).
+//
+// Readers return values and run no caller logic: the run-level checks that
+// need other files (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE,
+// DUPLICATE_LINE) run in the pipeline on what a reader returns;
+// [ClaimsReader.Reject] builds the exception for an accepted line the caller
+// rejects, with its raw text when [Options].KeepRaw is set.
+//
+// It may import only claim.
 package readers

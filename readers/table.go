@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // Options tunes the claims reader. The zero value is ready to use.

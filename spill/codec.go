@@ -126,7 +126,7 @@ func (d *Decoder) Next() bool {
 		return false
 	}
 	if err != nil {
-		d.err = fmt.Errorf("%w: %v", errSpillCorrupt, err)
+		d.err = fmt.Errorf("%w: %w", errSpillCorrupt, err)
 		return false
 	}
 	if n > 1<<30 {
@@ -140,7 +140,7 @@ func (d *Decoder) Next() bool {
 	d.arena = d.arena[:start+int(n)]
 	d.buf = d.arena[start:]
 	if _, err := io.ReadFull(d.r, d.buf); err != nil {
-		d.err = fmt.Errorf("%w: %v", errSpillCorrupt, err)
+		d.err = fmt.Errorf("%w: %w", errSpillCorrupt, err)
 		return false
 	}
 	// The block is never written again, so the string may share it.

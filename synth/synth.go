@@ -55,6 +55,8 @@
 // arithmetic only, and no map is iterated: the same Config gives
 // byte-identical files on every platform (for Parquet, with the same version
 // of the arrow-go library).
+//
+// It may import only claim and plan.
 package synth
 
 import (

@@ -43,4 +43,6 @@
 //
 // WriteManifest writes the run's manifest.json. HashingWriter computes the
 // SHA-256 and size of an output while it is written, for the manifest.
+//
+// It may import only claim and internal/arrowmem.
 package writers
