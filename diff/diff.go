@@ -1,10 +1,12 @@
 package diff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/sync/errgroup"
 
 	"claimsbatch/claim"
 	"claimsbatch/internal/rundir"
@@ -155,6 +157,9 @@ type Differ struct {
 	pendA, pendB pending
 	pendMember   string // member_id of the pending rows
 
+	group  *errgroup.Group // the two readers
+	cancel context.CancelFunc
+
 	queue []Line // lines found and not yet returned
 	line  Line
 	err   error
@@ -167,19 +172,11 @@ type Differ struct {
 	peakPending int // most rows ever pending at once (tests check it)
 }
 
-// side is one run's remittance, read a row ahead.
-type side struct {
-	name       string // "A" or "B"
-	path       string
-	r          *readers.TableReader
-	cur        *Row // the next row to join; nil at the end
-	lastMember string
-	sums       *sideTotals
-}
-
-// New opens both runs' remittances. A run without a remittance (a validate
-// run) has no lines; both must have one or neither (ErrMissingTable).
-func New(a, b *rundir.Run, opt Options) (*Differ, error) {
+// New opens both runs' remittances and starts reading them, each in its own
+// goroutine, until Close or ctx's end. A run without a remittance (a
+// validate run) has no lines; both must have one or neither
+// (ErrMissingTable).
+func New(ctx context.Context, a, b *rundir.Run, opt Options) (*Differ, error) {
 	if opt.TopPayees <= 0 {
 		opt.TopPayees = 20
 	}
@@ -202,10 +199,18 @@ func New(a, b *rundir.Run, opt Options) (*Differ, error) {
 	for _, s := range []*side{d.a, d.b} {
 		r, err := readers.OpenTable(s.path, cols, opt.Reader)
 		if err != nil {
-			d.Close()
+			if d.a.r != nil {
+				d.a.r.Close()
+			}
 			return nil, fmt.Errorf("diff: run %s: %w", s.name, err)
 		}
 		s.r = r
+	}
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.group, ctx = errgroup.WithContext(ctx)
+	for _, s := range []*side{d.a, d.b} {
+		s.rows = make(chan []*Row, 2)
+		d.group.Go(func() error { return s.read(ctx) })
 	}
 	for _, s := range []*side{d.a, d.b} {
 		if err := d.advance(s); err != nil {
@@ -224,15 +229,19 @@ func missingTable(name string, a, b *rundir.Run, inA bool) error {
 	return fmt.Errorf("%w: %s lists a %s, %s does not", ErrMissingTable, has.Dir, name, lacks.Dir)
 }
 
-// Close releases the files. It may be called more than once.
+// Close stops the reads and releases the files. It may be called more
+// than once.
 func (d *Differ) Close() error {
-	var errs []error
-	for _, s := range []*side{d.a, d.b} {
-		if s != nil && s.r != nil {
-			errs = append(errs, s.r.Close())
-		}
+	if d.group == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	d.cancel()
+	err := d.group.Wait()
+	d.group = nil
+	if errors.Is(err, context.Canceled) {
+		return nil // Close stopped the reads
+	}
+	return err
 }
 
 // Next finds the next line that differs; false when there are no more, or
@@ -329,6 +338,20 @@ func (d *Differ) step() error {
 	return d.advance(d.b)
 }
 
+// advance moves side s to its next row. When s's reader stopped on an
+// error, the error returned is the first of the two readers' (the other
+// one stops with context.Canceled once the first fails).
+func (d *Differ) advance(s *side) error {
+	err := s.advance()
+	if err != nil && d.group != nil {
+		d.cancel()
+		if first := d.group.Wait(); first != nil {
+			err = first
+		}
+	}
+	return err
+}
+
 func sameKey(a, b *Row) bool {
 	return a.Fields[ColClaimID] == b.Fields[ColClaimID] && a.Fields[ColLineNo] == b.Fields[ColLineNo]
 }
@@ -345,44 +368,6 @@ func (d *Differ) flush() {
 		d.emit(Line{Kind: OnlyInB, B: r})
 	}
 	d.pendMember = ""
-}
-
-// advance reads s's next row into s.cur (nil at the end) and adds it to
-// s's totals.
-func (d *Differ) advance(s *side) error {
-	s.cur = nil
-	if s.r == nil {
-		return nil
-	}
-	if !s.r.Next() {
-		if err := s.r.Err(); err != nil {
-			return fmt.Errorf("diff: run %s: %w", s.name, err)
-		}
-		return nil
-	}
-	row := &Row{RowNo: s.r.Row()}
-	copy(row.Fields[:], s.r.Record())
-	member := row.Fields[ColMemberID]
-	if member < s.lastMember {
-		return fmt.Errorf("%w: run %s: %s row %d: member_id goes down (a remittance is sorted by member_id)", ErrOrder, s.name, s.path, row.RowNo)
-	}
-	s.lastMember = member
-	for m := range NumMeasures {
-		col := measureColumn[m]
-		v, err := claim.ParseMoney(row.Fields[col])
-		if err != nil {
-			return fmt.Errorf("%w: run %s: %s row %d column %s: %q: %w", ErrValue, s.name, s.path, row.RowNo, Columns[col], row.Fields[col], err)
-		}
-		row.Amounts[m] = v
-	}
-	adj, err := rundir.ParseAdjustments(nil, row.Fields[ColAdjustments])
-	if err != nil {
-		return fmt.Errorf("%w: run %s: %s row %d column adjustments: %w", ErrValue, s.name, s.path, row.RowNo, err)
-	}
-	row.Adjust = adj
-	s.sums.add(row)
-	s.cur = row
-	return nil
 }
 
 // emit queues a differing line and counts it.

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -121,7 +122,7 @@ type result struct {
 
 func runDiff(t *testing.T, a, b *rundir.Run) (result, error) {
 	t.Helper()
-	d, err := New(a, b, Options{})
+	d, err := New(context.Background(), a, b, Options{})
 	if err != nil {
 		return result{}, err
 	}
@@ -435,7 +436,7 @@ func TestEqualField(t *testing.T) {
 func TestCSV(t *testing.T) {
 	changed := paid("C2", "1", "M1", "100.00")
 	changed.paid, changed.notCovered, changed.status, changed.adjustments = "90.00", "10.00", "PARTIAL", "PR-119:10.00"
-	d, err := New(testRun{lines: []line{paid("C1", "1", "M1", "5.00"), paid("C2", "1", "M1", "100.00")}}.write(t, "a"),
+	d, err := New(context.Background(), testRun{lines: []line{paid("C1", "1", "M1", "5.00"), paid("C2", "1", "M1", "100.00")}}.write(t, "a"),
 		testRun{lines: []line{changed, paid("C3", "1", "M2", "7.50")}}.write(t, "b"), Options{})
 	if err != nil {
 		t.Fatal(err)

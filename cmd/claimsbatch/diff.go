@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -46,7 +47,7 @@ Exit codes, as diff(1): 0 the runs are identical, 1 they differ, 2 trouble
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sum, err := runDiff(args[0], args[1], out)
+			sum, err := runDiff(cmd.Context(), args[0], args[1], out)
 			if err != nil {
 				// Anything that stops a diff is trouble, exit 2.
 				return usageError{err}
@@ -67,7 +68,7 @@ Exit codes, as diff(1): 0 the runs are identical, 1 they differ, 2 trouble
 
 // runDiff compares the runs in dirA and dirB; with outDir set it publishes
 // diff.csv and diff.json there.
-func runDiff(dirA, dirB, outDir string) (*diff.Summary, error) {
+func runDiff(ctx context.Context, dirA, dirB, outDir string) (*diff.Summary, error) {
 	a, err := rundir.Open(dirA)
 	if err != nil {
 		return nil, fmt.Errorf("RUN_A: %w", err)
@@ -91,7 +92,7 @@ func runDiff(dirA, dirB, outDir string) (*diff.Summary, error) {
 		}
 		csv = diff.NewCSVWriter(f)
 	}
-	d, err := diff.New(a, b, diff.Options{})
+	d, err := diff.New(ctx, a, b, diff.Options{})
 	if err != nil {
 		return nil, err
 	}
