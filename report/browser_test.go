@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"net/url"
@@ -24,10 +25,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"claimsbatch/claim"
+	"claimsbatch/writers"
 )
 
 var screenshot = flag.Bool("screenshot", false,
-	"write ../docs/report-sample.png (the sample's report at 1366 px) and report-sample.pdf (its print) into $TMPDIR")
+	"write ../docs/report-sample.png (the sample's report at 1366 px), and into $TMPDIR report-sample.pdf (its print) and report-extremes-{screen,print}.png")
 
 // chromium finds the browser. In CI (CI=true) a missing browser fails the
 // test: .ci/install-chromium installs it. Elsewhere the test is skipped.
@@ -105,7 +107,7 @@ const layoutProblems = `(() => {
     for (const el of document.body.querySelectorAll("*")) {
       const sticks = e => e.getBoundingClientRect().right > doc.clientWidth + 1;
       if (sticks(el) && ![...el.children].some(sticks))
-        out.push("  " + el.tagName.toLowerCase() + (el.className ? "." + el.className : "") + " " + JSON.stringify((el.textContent || "").trim().slice(0, 40)) + " ends at " + Math.round(el.getBoundingClientRect().right));
+        out.push("  " + el.tagName.toLowerCase() + (el.getAttribute("class") ? "." + el.getAttribute("class") : "") + " " + JSON.stringify((el.textContent || "").trim().slice(0, 40)) + " ends at " + Math.round(el.getBoundingClientRect().right));
     }
   }
   for (const svg of document.querySelectorAll("svg")) {
@@ -260,6 +262,102 @@ func TestReportInBrowser(t *testing.T) {
 	if !slices.Equal(events.requests, []string{pageURL}) {
 		t.Errorf("requests %q, want only the page %s", events.requests, pageURL)
 	}
+}
+
+// TestReportLayoutExtremes renders a page with the largest figures and the
+// longest names to expect (a 32-character benefit code, totals near 100
+// billion per currency, 45 benefits, 12 exception codes from 12 source
+// files, a long input path, a 30-day histogram) and checks that nothing is
+// cut off, on screen and printed.
+func TestReportLayoutExtremes(t *testing.T) {
+	ctx := browser(t)
+	dir := t.TempDir()
+	remit := [][]string{{"plan_currency", "module", "benefit_code", "payee_type", "status", "charge", "plan_paid",
+		"deductible", "coinsurance", "not_covered", "member_responsibility", "adjustments"}}
+	codes := []string{"PR-6", "OA-18", "PR-26", "PR-27", "PR-35", "PR-96", "PR-119", "PR-179", "PR-204"}
+	for i := range 45 {
+		benefit := fmt.Sprintf("BENEFIT_%02d", i)
+		if i == 0 {
+			benefit = "A_VERY_LONG_BENEFIT_CODE_OF_32CH"
+		}
+		for _, cur := range []string{"EUR", "GBP", "USD"} {
+			remit = append(remit, []string{cur, []string{"core", "outpatient", "dental"}[i%3], benefit, "provider", "PARTIAL",
+				"2199999999.99", "1999999999.99", "0.00", "0.00", "200000000.00", "200000000.00",
+				codes[i%len(codes)] + ":200000000.00"})
+		}
+	}
+	ex := [][]string{{"source", "code"}}
+	for i := range 12 {
+		ex = append(ex, []string{fmt.Sprintf("claims-extract-2026-11-%02d-night-batch.csv.gz", i), fmt.Sprintf("SOME_EXCEPTION_CODE_%d", i)})
+	}
+	in := sampleInput(t)
+	in.Remittance, in.Exceptions = filepath.Join(dir, "remittance.csv"), filepath.Join(dir, "exceptions.csv")
+	writeTestCSV(t, in.Remittance, remit)
+	writeTestCSV(t, in.Exceptions, ex)
+	m := *in.Manifest
+	m.ControlTotals.LinesRead = 123456789012
+	m.Inputs = append(slices.Clone(m.Inputs), writersInput("claims", "/srv/claims/inbox/2026-11-27/very/deep/directory/structure/claims-extract-2026-11-27.parquet"))
+	in.Manifest = &m
+	in.Turnaround = Turnaround{AsOf: "2026-11-27", Lines: 180, Within: 100, Histogram: []int64{1e4, 2e4, 3e4, 4e4, 5e4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}}
+	in.Turnaround.Lines = 0
+	for _, n := range in.Turnaround.Histogram {
+		in.Turnaround.Lines += n
+	}
+	var page bytes.Buffer
+	if err := Build(&page, in); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 900), chromedp.Navigate((&url.URL{Scheme: "file", Path: path}).String())); err != nil {
+		t.Fatal(err)
+	}
+	for _, media := range []struct {
+		name  string
+		width int64
+	}{{"screen", 1366}, {"print", 703}} {
+		if err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(media.width, 1000),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media.name})
+				return err
+			}),
+		); err != nil {
+			t.Fatal(err)
+		}
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](layoutProblems))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s at %d px: %s", media.name, media.width, p)
+		}
+		if *screenshot {
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(os.TempDir(), "report-extremes-"+media.name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func writeTestCSV(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.WriteAll(rows)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writersInput(role, path string) writers.Input {
+	return writers.Input{Role: role, Path: path, SHA256: strings.Repeat("ab", 32), Rows: 98765432101, Adjudicated: 98765432100, Exceptions: 1}
 }
 
 // paymentsByPayeeType sums the sample's payments file by currency and payee

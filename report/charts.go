@@ -40,7 +40,6 @@ type hchart struct {
 const (
 	rowHeight  = 26
 	barHeight  = 16
-	valueRoom  = 118 // right of the longest bar: "-60,439,665.04" at 12 px
 	labelPad   = 8
 	fontSize   = 12 // of the labels and values (the stylesheet's svg text)
 	chartPadY  = 6
@@ -96,7 +95,11 @@ func newHChart(caption string, width int, items []barItem) hchart {
 	}
 	c.LabelX = int(longest+0.5) + labelPad
 	c.BarX = c.LabelX + labelPad
-	room := width - c.BarX - valueRoom
+	valueRoom := 0.0 // right of the longest bar, for its figure
+	for _, it := range items {
+		valueRoom = max(valueRoom, textWidth(it.value)+6+4)
+	}
+	room := width - c.BarX - int(valueRoom+0.5)
 	var top claim.Money
 	for _, it := range items {
 		top = max(top, it.amount)

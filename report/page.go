@@ -155,7 +155,8 @@ var statusMeanings = map[string]string{
 const (
 	moduleChartWidth  = 380
 	benefitChartWidth = 560
-	benefitBars       = 12 // then one "other" bar
+	benefitBars       = 12 // then a note for the others
+	maxProblems       = 10 // mismatches with the manifest listed on the page
 )
 
 func buildPage(in Input, t *totals) *page {
@@ -168,6 +169,9 @@ func buildPage(in Input, t *totals) *page {
 	}
 	if p.HasLines {
 		p.Problems = compareTotals(ct, t)
+		if n := len(p.Problems); n > maxProblems {
+			p.Problems = append(p.Problems[:maxProblems-1], fmt.Sprintf("and %d more", n-maxProblems+1))
+		}
 	}
 	p.KPIs = kpis(ct, t, in.Turnaround)
 	p.Totals = totalRows(t)
@@ -412,22 +416,26 @@ func benefitViews(t *totals) ([]hchart, []benefitRow) {
 		}
 		slices.SortFunc(list, func(x, y b) int { return cmp.Or(cmp.Compare(y.g.paid, x.g.paid), cmp.Compare(x.code, y.code)) })
 		var items []barItem
+		note := ""
 		for i, x := range list {
 			if i == benefitBars && len(list) > benefitBars+1 {
+				// The rest go in a note: a bar of their sum would dwarf
+				// the benefits it is there to compare.
 				var rest claim.Money
 				var lines int64
 				for _, y := range list[i:] {
 					rest += y.g.paid
 					lines += y.g.lines
 				}
-				items = append(items, barItem{label: fmt.Sprintf("%d other benefits", len(list)-i), amount: rest, value: formatMoney(rest),
-					tooltip: fmt.Sprintf("%s, %d other benefits: %s paid on %s lines", cur, len(list)-i, formatMoney(rest), formatCount(lines)), class: "other"})
+				note = fmt.Sprintf("%d other benefits: %s paid on %s lines (see the table)", len(list)-i, formatMoney(rest), formatCount(lines))
 				break
 			}
 			items = append(items, barItem{label: x.code, amount: x.g.paid, value: formatMoney(x.g.paid),
 				tooltip: fmt.Sprintf("%s %s: %s paid on %s lines", cur, x.code, formatMoney(x.g.paid), formatCount(x.g.lines))})
 		}
-		charts = append(charts, newHChart(cur, benefitChartWidth, items))
+		c := newHChart(cur, benefitChartWidth, items)
+		c.Note = note
+		charts = append(charts, c)
 	}
 	var rows []benefitRow
 	for _, code := range names(t.byBenefit, nil) {

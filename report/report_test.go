@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -231,6 +232,41 @@ func TestMismatch(t *testing.T) {
 	page := build(t, in)
 	if !strings.Contains(page, `id="problems"`) || !strings.Contains(page, "USD plan_paid: the remittance adds up to 51,387.50, the manifest says 51,387.51") {
 		t.Error("the mismatch is not reported")
+	}
+}
+
+// TestManyMismatches: the page lists the first ones and counts the rest.
+func TestManyMismatches(t *testing.T) {
+	in := sampleInput(t)
+	m := *in.Manifest
+	m.ControlTotals.LinesAdjudicated = 1
+	// EUR and USD with zero totals, GBP missing.
+	m.ControlTotals.PerCurrency = []writers.CurrencyTotals{{PlanCurrency: "EUR"}, {PlanCurrency: "USD"}}
+	in.Manifest = &m
+	page := build(t, in)
+	// 1 line count + EUR 9 amounts + EUR lines + USD 9 + USD lines + GBP missing = 22: 9 shown, "and 13 more".
+	if !strings.Contains(page, "<div>and 13 more</div>") || strings.Count(page, "the manifest says") != 9 {
+		t.Errorf("mismatches not capped at 10 lines:\n%s", page[strings.Index(page, `id="problems"`):][:2000])
+	}
+}
+
+// TestBenefitNote: past 12 benefits a chart notes the rest instead of
+// drawing them.
+func TestBenefitNote(t *testing.T) {
+	in := sampleInput(t)
+	rows := [][]string{{"plan_currency", "module", "benefit_code", "payee_type", "status", "charge", "plan_paid",
+		"deductible", "coinsurance", "not_covered", "member_responsibility", "adjustments"}}
+	for i := range 15 {
+		paid := fmt.Sprintf("%d.00", 100*(i+1))
+		rows = append(rows, []string{"USD", "core", fmt.Sprintf("B%02d", i), "provider", "PAID", paid, paid, "0.00", "0.00", "0.00", "0.00", ""})
+	}
+	in.Remittance = filepath.Join(t.TempDir(), "remittance.csv")
+	writeTestCSV(t, in.Remittance, rows)
+	page := build(t, in)
+	// B14..B03 are drawn (1,500.00 down to 400.00); B00..B02 (600.00 on 3 lines) noted.
+	if !strings.Contains(page, `<p class="note">3 other benefits: 600.00 paid on 3 lines (see the table)</p>`) ||
+		!strings.Contains(page, `>B03</text>`) || strings.Contains(page, `>B02</text>`) {
+		t.Error("the benefit chart does not draw the top 12 and note the other 3")
 	}
 }
 
