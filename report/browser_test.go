@@ -96,6 +96,18 @@ func (e *pageEvents) listen(ctx context.Context) error {
 	})
 }
 
+// display sets the window width and the CSS media type ("screen" or
+// "print"; print at 703 px is A4 between the page margins).
+func display(width int64, media string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.EmulateViewport(width, 1000),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+			return err
+		}),
+	)
+}
+
 // layoutProblems lists text that does not fit: a page wider than its
 // window, and SVG text outside its chart.
 const layoutProblems = `(() => {
@@ -148,7 +160,7 @@ func TestReportInBrowser(t *testing.T) {
 	if err := events.listen(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 900), chromedp.Navigate(pageURL)); err != nil {
+	if err := chromedp.Do(ctx, display(1366, "screen"), chromedp.Navigate(pageURL)); err != nil {
 		t.Fatal(err)
 	}
 	totals, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](
@@ -207,13 +219,7 @@ func TestReportInBrowser(t *testing.T) {
 
 	// Printed on A4: the print stylesheet, at the width of the paper
 	// between the margins (210 - 24 mm at 96 px per inch).
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(703, 1000),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
-			return err
-		}),
-	); err != nil {
+	if err := chromedp.Do(ctx, display(703, "print")); err != nil {
 		t.Fatal(err)
 	}
 	printed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](layoutProblems))
@@ -233,13 +239,7 @@ func TestReportInBrowser(t *testing.T) {
 	}
 
 	if *screenshot {
-		if err := chromedp.Do(ctx,
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
-				return err
-			}),
-			chromedp.EmulateViewport(1366, 900),
-		); err != nil {
+		if err := chromedp.Do(ctx, display(1366, "screen")); err != nil {
 			t.Fatal(err)
 		}
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -318,13 +318,7 @@ func TestReportLayoutExtremes(t *testing.T) {
 		name  string
 		width int64
 	}{{"screen", 1366}, {"print", 703}} {
-		if err := chromedp.Do(ctx,
-			chromedp.EmulateViewport(media.width, 1000),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media.name})
-				return err
-			}),
-		); err != nil {
+		if err := chromedp.Do(ctx, display(media.width, media.name)); err != nil {
 			t.Fatal(err)
 		}
 		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](layoutProblems))
