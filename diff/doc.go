@@ -44,5 +44,5 @@
 // exception counts per code are equal and every payee has the same
 // line_count and plan_paid.
 //
-// diff imports claim, readers, writers and internal/rundir.
+// diff imports claim, readers and internal/rundir.
 package diff
