@@ -96,6 +96,8 @@ published), 2 usage or configuration error.`,
 	})
 	root.AddCommand(newRunCmd(stderr, false), newRunCmd(stderr, true), newGenerateCmd(stderr), newPlanCmd(stdout))
 	root.AddCommand(newVerifyCmd())
+	root.AddCommand(newDiffCmd())
+	root.AddCommand(newReportCmd())
 	return root
 }
 
