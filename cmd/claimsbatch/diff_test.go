@@ -12,8 +12,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"claimsbatch/internal/rundir"
-	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/synth"
 )
@@ -41,17 +39,6 @@ func whatIfPlan(t *testing.T, dir string, edits ...[2]string) string {
 var outpatientMax6000 = [2]string{
 	"annual_maximum: {USD: 5000, EUR: 3700, GBP: 3325}",
 	"annual_maximum: {USD: 6000, EUR: 4440, GBP: 3990}",
-}
-
-func TestRunDirNamesArePipelines(t *testing.T) {
-	for _, p := range [][2]string{
-		{rundir.ManifestName, pipeline.ManifestName}, {rundir.Remittance, pipeline.RemittanceName},
-		{rundir.Payments, pipeline.PaymentsName}, {rundir.Exceptions, pipeline.ExceptionsName}, {rundir.State, pipeline.StateName},
-	} {
-		if p[0] != p[1] {
-			t.Errorf("rundir has %q, the pipeline %q", p[0], p[1])
-		}
-	}
 }
 
 func TestDiffIdenticalRuns(t *testing.T) {

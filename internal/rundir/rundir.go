@@ -28,15 +28,14 @@ var ErrNotRun = errors.New("rundir: not a published run")
 var ErrAdjustments = errors.New("rundir: malformed adjustments")
 
 // ManifestName and the base names of the tables, as the pipeline publishes
-// them (pipeline.ManifestName, pipeline.RemittanceName, ...; a test in
-// cmd/claimsbatch keeps them equal). A table's file name is its base name
+// them (package writers names them). A table's file name is its base name
 // plus the run's format extension (.csv or .parquet).
 const (
-	ManifestName = "manifest.json"
-	Remittance   = "remittance"
-	Payments     = "payments"
-	Exceptions   = "exceptions"
-	State        = "state"
+	ManifestName = writers.ManifestName
+	Remittance   = writers.RemittanceName
+	Payments     = writers.PaymentsName
+	Exceptions   = writers.ExceptionsName
+	State        = writers.StateName
 )
 
 // Run is a published run: its directory and manifest.
