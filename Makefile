@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 SAMPLE   := testdata/sample
 FUZZTIME ?= 30s
 
-.PHONY: build run test bench bench-quick lint fuzz golden clean
+.PHONY: build run test test-race bench bench-quick lint fuzz golden clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
@@ -24,6 +24,11 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+## test-race: the tests of the packages that start goroutines, under the race detector
+RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/
+test-race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 ## bench: micro-benchmarks once each, then claimsbatch vs DuckDB's sort-copy at
 ## 10 M and 30 M lines (CSV and Parquet); SIZES="..." to choose — see docs/BENCHMARKS.md
