@@ -2,6 +2,7 @@ package claim
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -152,4 +153,33 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("%q → %s", s, d)
 		}
 	})
+}
+
+func TestDupDetailRoundTrip(t *testing.T) {
+	for _, k := range []DupKey{
+		{"HOSPITAL_ACCOMMODATION", "PR-1", "99213", ""},
+		{"OP_CONSULTATION", "", "", ""},
+		{"B", "dr smith 100%", "-", "WIG\x01"},
+		{"B", " lead", "a  b", "-x"},
+	} {
+		d := k.Detail()
+		if strings.Count(d, " ") != 3 {
+			t.Errorf("%+v: detail %q does not have 4 fields", k, d)
+		}
+		got, ok := ParseDupDetail(d)
+		if !ok || got != k {
+			t.Errorf("%+v: detail %q reads back as %+v, %v", k, d, got, ok)
+		}
+	}
+	if got := (DupKey{"HOSPITAL_ACCOMMODATION", "PR-1", "", ""}).Detail(); got != "HOSPITAL_ACCOMMODATION PR-1 - -" {
+		t.Errorf("detail %q", got)
+	}
+	if got := UpgradeDupDetail("DENTAL_MAJOR dr smith"); got != "DENTAL_MAJOR dr%20smith - -" {
+		t.Errorf("upgrade %q", got)
+	}
+	for _, bad := range []string{"", "A B C", "A B C D E", "A %ZZ - -", "A B  -"} {
+		if _, ok := ParseDupDetail(bad); ok {
+			t.Errorf("ParseDupDetail(%q) accepted", bad)
+		}
+	}
 }

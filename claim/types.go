@@ -80,16 +80,25 @@ type Line struct {
 	BenefitCode    string
 	Benefit        BenefitID // resolved from BenefitCode by the reader
 	Diagnosis      string    // as given; "" when absent
-	Condition      string    // ICD-10 category: first three characters, upper case, dot removed; "" when no diagnosis
-	ItemCode       string
-	Country        string // ISO 3166-1 alpha-2, upper case
-	Emergency      bool
-	TripID         string
-	ProviderID     string
-	Payee          PayeeType // defaulted by the reader: provider when ProviderID is set, else member
-	Currency       string    // ISO 4217 of Billed
-	Billed         Money     // in Currency
-	Units          int32     // ≥ 1
+	// DiagnosisSystem is the code system of Diagnosis (ICD10 when not given).
+	DiagnosisSystem DiagnosisSystem
+	// Condition keys the per-condition cap: for ICD-10 the category (first
+	// three characters, upper case, dot removed, e.g. "C50"); for the other
+	// systems the system's name, a colon and its condition (ICD-9 "ICD9:250",
+	// "ICD9:E880", "ICD9:V04"; SNOMED "SNOMED:195967001"; OTHER "OTHER:X1").
+	// ICD-10 categories carry no prefix, as in state files before version 3.
+	// "" when there is no diagnosis.
+	Condition     string
+	ProcedureCode string // procedure, service or drug code as written (CPT, HCPCS, SNOMED, local); "" when absent
+	ItemCode      string
+	Country       string // ISO 3166-1 alpha-2, upper case
+	Emergency     bool
+	TripID        string
+	ProviderID    string
+	Payee         PayeeType // defaulted by the reader: provider when ProviderID is set, else member
+	Currency      string    // ISO 4217 of Billed
+	Billed        Money     // in Currency
+	Units         int32     // ≥ 1
 
 	// Set by the pipeline before adjudication.
 	Charge       Money  // Billed converted to the plan currency (ignored for cash benefits)
@@ -99,6 +108,41 @@ type Line struct {
 	// Where the line came from, for exceptions and input-order tie breaks.
 	Source int32 // index of the input file in the run's --claims list
 	Row    int64 // data record number in that file, from 1
+}
+
+// DiagnosisSystem is the code system of a line's diagnosis_code (SPEC 3.1,
+// version 2). The zero value is ICD10, the default.
+type DiagnosisSystem uint8
+
+// Diagnosis systems.
+const (
+	ICD10 DiagnosisSystem = iota
+	ICD9
+	SNOMED
+	OtherSystem
+)
+
+var diagnosisSystemNames = [...]string{"ICD10", "ICD9", "SNOMED", "OTHER"}
+
+// String returns the system as written in files: ICD10, ICD9, SNOMED, OTHER.
+func (s DiagnosisSystem) String() string {
+	if int(s) < len(diagnosisSystemNames) {
+		return diagnosisSystemNames[s]
+	}
+	return ""
+}
+
+// ParseDiagnosisSystem reads a diagnosis_system value; "" is ICD10.
+func ParseDiagnosisSystem(s string) (DiagnosisSystem, bool) {
+	if s == "" {
+		return ICD10, true
+	}
+	for i, name := range diagnosisSystemNames {
+		if s == name {
+			return DiagnosisSystem(i), true
+		}
+	}
+	return 0, false
 }
 
 // Less orders lines as the SPEC adjudicates them within one member:

@@ -132,7 +132,8 @@ func (e *Engine) line(m *Member, spans []claim.Span, ln *claim.Line, r *claim.Re
 	e.charge(&w, spans)
 	// Every adjudicated line, whatever its status, is an "earlier line" for the
 	// duplicate-service rule of later lines.
-	defer m.recordService(dupEntry{date: ln.ServiceDate, benefit: ln.BenefitCode, billed: ln.Billed, provider: ln.ProviderID, claimID: ln.ClaimID})
+	defer m.recordService(dupEntry{date: ln.ServiceDate, billed: ln.Billed, claimID: ln.ClaimID,
+		key: claim.DupKey{Benefit: ln.BenefitCode, Provider: ln.ProviderID, Procedure: ln.ProcedureCode, Item: ln.ItemCode}})
 
 	if e.eligibility(m, &w, spans) || e.module(&w) || e.age(&w) || e.waitingPeriod(m, &w) ||
 		e.coverageArea(&w) || e.duplicateService(m, &w) || e.dayLimits(m, &w) {
@@ -239,8 +240,8 @@ func (e *Engine) coverageArea(w *lineWork) bool {
 }
 
 // duplicateService is step 6: an earlier adjudicated line of the member with
-// the same service date, benefit, provider and billed amount under another
-// claim id (OA-18).
+// the same service date, benefit, provider, billed amount, procedure code and
+// item code under another claim id (OA-18).
 func (e *Engine) duplicateService(m *Member, w *lineWork) bool {
 	if m.isDuplicate(w.ln) {
 		return w.deny(claim.OA18, "")

@@ -67,12 +67,13 @@ type tripless struct {
 	key tripKey
 }
 
+// dupEntry is an adjudicated line's duplicate-service key (SPEC step 6)
+// and its claim id.
 type dupEntry struct {
-	date     claim.Date
-	benefit  string
-	billed   claim.Money
-	provider string
-	claimID  string
+	date    claim.Date
+	billed  claim.Money
+	key     claim.DupKey
+	claimID string
 }
 
 // NewMember returns an empty Member for this engine.
@@ -172,12 +173,14 @@ func (m *Member) trip(k tripKey) *tripAcc {
 }
 
 // isDuplicate reports whether an earlier line has the same service date,
-// benefit, provider and billed amount under another claim id.
+// benefit, provider, billed amount, procedure code and item code under
+// another claim id (an empty value matches only an empty value).
 func (m *Member) isDuplicate(ln *claim.Line) bool {
 	i, _ := slices.BinarySearchFunc(m.dups, ln.ServiceDate, func(d dupEntry, t claim.Date) int { return int(d.date - t) })
 	for ; i < len(m.dups) && m.dups[i].date == ln.ServiceDate; i++ {
 		d := &m.dups[i]
-		if d.billed == ln.Billed && d.benefit == ln.BenefitCode && d.provider == ln.ProviderID && d.claimID != ln.ClaimID {
+		if d.billed == ln.Billed && d.key.Benefit == ln.BenefitCode && d.key.Provider == ln.ProviderID &&
+			d.key.Procedure == ln.ProcedureCode && d.key.Item == ln.ItemCode && d.claimID != ln.ClaimID {
 			return true
 		}
 	}

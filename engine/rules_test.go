@@ -35,6 +35,10 @@ func diag(cat string) func(*claim.Line) {
 }
 
 func item(code string) func(*claim.Line) { return func(l *claim.Line) { l.ItemCode = code } }
+func condition(c string) func(*claim.Line) {
+	return func(l *claim.Line) { l.Diagnosis = "x"; l.Condition = c }
+}
+func procedure(code string) func(*claim.Line) { return func(l *claim.Line) { l.ProcedureCode = code } }
 
 var (
 	paid = func(amount string) want { return want{paid: amount, status: "PAID"} }
@@ -190,6 +194,14 @@ func TestRules(t *testing.T) {
 		{"per-condition cap 250,000 per category", spans(baseSpan()),
 			[]claim.Line{mkLine("CANCER_TREATMENT", "2024-02-01", "200000", diag("C50")), mkLine("CANCER_TREATMENT", "2024-03-01", "100000", diag("C50")), mkLine("CANCER_TREATMENT", "2024-04-01", "100000", diag("C34")), mkLine("CANCER_TREATMENT", "2024-05-01", "1", diag("C50"))},
 			[]want{paid("200000.00"), {notCovered: "50000.00", paid: "50000.00", status: "PARTIAL", adjustments: "PR-119:50000.00"}, paid("100000.00"), denied("1.00", "PR-119")}},
+		// The condition carries its system (SPEC version 2): the ICD-10
+		// category V04 (a transport accident) and the ICD-9 V04 category
+		// (V04.81, a vaccination) are different conditions; before, V0481
+		// was read as ICD-10 and shared V04's cap.
+		{"per-condition cap: the same category in two systems is two conditions", spans(baseSpan()),
+			[]claim.Line{mkLine("CANCER_TREATMENT", "2024-02-01", "250000", condition("V04")), mkLine("CANCER_TREATMENT", "2024-03-01", "100", condition("ICD9:V04")),
+				mkLine("CANCER_TREATMENT", "2024-04-01", "100", condition("V04"))},
+			[]want{paid("250000.00"), paid("100.00"), denied("100.00", "PR-119")}},
 		{"core annual maximum 500,000", spans(baseSpan()),
 			[]claim.Line{mkLine("HOSPITAL_ACCOMMODATION", "2024-02-01", "490000"), mkLine("HOSPITAL_ACCOMMODATION", "2024-03-01", "20000"), mkLine("HOSPITAL_ACCOMMODATION", "2025-01-01", "20000")},
 			[]want{paid("490000.00"), {notCovered: "10000.00", paid: "10000.00", status: "PARTIAL", adjustments: "PR-119:10000.00"}, paid("20000.00")}},
@@ -216,9 +228,19 @@ func TestRules(t *testing.T) {
 			[]claim.Line{mkLine("REHABILITATION", "2024-02-01", "3100", units(31)), mkLine("REHABILITATION", "2024-06-01", "1000", units(1))},
 			// 30/31 of 3,100 = 3,000 eligible; D 375, C 10% of 2,625 = 262.50, P0 2,362.50 cut to the 2,000 limit.
 			[]want{{deductible: "375.00", coinsurance: "262.50", notCovered: "462.50", paid: "2000.00", status: "PARTIAL", adjustments: "PR-1:375.00 PR-2:262.50 PR-119:462.50"}, denied("1000.00", "PR-119")}},
-		{"same date, benefit, amount and provider but another item is still a duplicate service (SPEC key)", spans(baseSpan()),
-			[]claim.Line{mkLine("CANCER_DEVICE", "2024-02-01", "100", item("WIG")), mkLine("CANCER_DEVICE", "2024-02-01", "100", item("BRA"))},
-			[]want{paid("100.00"), denied("100.00", "OA-18")}},
+		// SPEC version 2 widened the key: version 1 denied the BRA as OA-18.
+		{"same date, benefit, amount and provider but another item is not a duplicate service", spans(baseSpan()),
+			[]claim.Line{mkLine("CANCER_DEVICE", "2024-02-01", "100", item("WIG")), mkLine("CANCER_DEVICE", "2024-02-01", "100", item("BRA")),
+				mkLine("CANCER_DEVICE", "2024-02-01", "100", item("WIG"))},
+			[]want{paid("100.00"), paid("100.00"), denied("100.00", "OA-18")}},
+		// The Synthea case: albuterol and budesonide dispensed the same day at
+		// the same flat price were OA-18 before procedure_code joined the key.
+		{"same date, benefit, amount and provider but another procedure is not a duplicate service", spans(baseSpan()),
+			[]claim.Line{mkLine("OP_PRESCRIPTION_DRUGS", "2024-03-05", "40", provider("PH1"), procedure("745679")),
+				mkLine("OP_PRESCRIPTION_DRUGS", "2024-03-05", "40", provider("PH1"), procedure("349094")),
+				mkLine("OP_PRESCRIPTION_DRUGS", "2024-03-05", "40", provider("PH1"), procedure("745679")),
+				mkLine("OP_PRESCRIPTION_DRUGS", "2024-03-05", "40", provider("PH1"))},
+			[]want{paid("40.00"), paid("40.00"), denied("40.00", "OA-18"), paid("40.00")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 			continue
 		}
 		r := rec(claim.KindDup, d.date, d.claimID)
-		r.Amount, r.Detail = d.billed, d.benefit+" "+d.provider // as claim.DupDetail
+		r.Amount, r.Detail = d.billed, d.key.Detail()
 		dst = append(dst, r)
 	}
 	return dst
@@ -248,8 +248,12 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 				m.tripSeq = int32(r.Count)
 			}
 		case claim.KindDup:
-			benefit, provider, _ := strings.Cut(r.Detail, " ")
-			m.recordService(dupEntry{date: r.Scope, benefit: benefit, billed: r.Amount, provider: provider, claimID: r.Key})
+			k, ok := claim.ParseDupDetail(r.Detail)
+			if !ok {
+				err = fmt.Errorf("engine: state %s record: malformed duplicate-service key", r.Kind)
+				break
+			}
+			m.recordService(dupEntry{date: r.Scope, billed: r.Amount, key: k, claimID: r.Key})
 		default:
 			err = fmt.Errorf("engine: unknown state kind %q", r.Kind)
 		}

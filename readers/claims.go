@@ -26,6 +26,8 @@ const (
 	cReceivedDate
 	cBenefitCode
 	cDiagnosisCode
+	cDiagnosisSystem
+	cProcedureCode
 	cItemCode
 	cCountry
 	cEmergency
@@ -39,23 +41,34 @@ const (
 )
 
 var claimColumns = [numClaimColumns]column{
-	cClaimID:        {"claim_id", kindString, true},
-	cLineNo:         {"line_no", kindInt, true},
-	cMemberID:       {"member_id", kindString, true},
-	cServiceDate:    {"service_date", kindDate, true},
-	cServiceEndDate: {"service_end_date", kindDate, false},
-	cReceivedDate:   {"received_date", kindDate, false},
-	cBenefitCode:    {"benefit_code", kindString, true},
-	cDiagnosisCode:  {"diagnosis_code", kindString, false},
-	cItemCode:       {"item_code", kindString, false},
-	cCountry:        {"country", kindString, true},
-	cEmergency:      {"emergency", kindFlag, false},
-	cTripID:         {"trip_id", kindString, false},
-	cProviderID:     {"provider_id", kindString, false},
-	cPayee:          {"payee", kindString, false},
-	cCurrency:       {"currency", kindString, true},
-	cBilledAmount:   {"billed_amount", kindMoney, true},
-	cUnits:          {"units", kindInt, false},
+	cClaimID:         {"claim_id", kindString, true},
+	cLineNo:          {"line_no", kindInt, true},
+	cMemberID:        {"member_id", kindString, true},
+	cServiceDate:     {"service_date", kindDate, true},
+	cServiceEndDate:  {"service_end_date", kindDate, false},
+	cReceivedDate:    {"received_date", kindDate, false},
+	cBenefitCode:     {"benefit_code", kindString, true},
+	cDiagnosisCode:   {"diagnosis_code", kindString, false},
+	cDiagnosisSystem: {"diagnosis_system", kindString, false},
+	cProcedureCode:   {"procedure_code", kindString, false},
+	cItemCode:        {"item_code", kindString, false},
+	cCountry:         {"country", kindString, true},
+	cEmergency:       {"emergency", kindFlag, false},
+	cTripID:          {"trip_id", kindString, false},
+	cProviderID:      {"provider_id", kindString, false},
+	cPayee:           {"payee", kindString, false},
+	cCurrency:        {"currency", kindString, true},
+	cBilledAmount:    {"billed_amount", kindMoney, true},
+	cUnits:           {"units", kindInt, false},
+}
+
+// diagnosisForm says what a diagnosis code of each system looks like, for
+// the INVALID_VALUE message.
+var diagnosisForm = [...]string{
+	claim.ICD10:       "an ICD-10 code (a letter, then letters or digits, at least 3 without dots)",
+	claim.ICD9:        "an ICD-9 code (3 digits, V and 2 digits, or E and 3 digits; then an optional dot and up to 2 digits, 1 for E codes)",
+	claim.SNOMED:      "a SNOMED CT identifier (6 to 18 digits)",
+	claim.OtherSystem: "a code of at most 64 printable characters without spaces",
 }
 
 // ClaimsReader streams the claim lines of one claims file in batches:
@@ -281,10 +294,14 @@ func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
 	if received == claim.NoDate {
 		received = service
 	}
+	system, ok := claim.ParseDiagnosisSystem(f[cDiagnosisSystem])
+	if !ok {
+		return invalid("diagnosis_system", "diagnosis_system %s is not ICD10, ICD9, SNOMED or OTHER", shorten(f[cDiagnosisSystem]))
+	}
 	var condition string
 	if diag := f[cDiagnosisCode]; diag != "" {
-		if condition, ok = r.intern.condition(diag); !ok {
-			return invalid("diagnosis_code", "diagnosis_code %s is not an ICD-10 code (a letter, then letters or digits, at least 3 without dots)", shorten(diag))
+		if condition, ok = r.intern.diagnosis(system, diag); !ok {
+			return invalid("diagnosis_code", "diagnosis_code %s is not %s", shorten(diag), diagnosisForm[system])
 		}
 	}
 	country, check := r.intern.codeCheck("country", f[cCountry], 2)
@@ -334,27 +351,29 @@ func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
 	}
 
 	*line = claim.Line{
-		ClaimID:        f[cClaimID],
-		LineNo:         int32(lineNo),
-		MemberID:       f[cMemberID],
-		ServiceDate:    service,
-		ServiceEndDate: end,
-		ReceivedDate:   received,
-		BenefitCode:    f[cBenefitCode],
-		Benefit:        benefit,
-		Diagnosis:      f[cDiagnosisCode],
-		Condition:      condition,
-		ItemCode:       f[cItemCode],
-		Country:        country,
-		Emergency:      emergency,
-		TripID:         f[cTripID],
-		ProviderID:     f[cProviderID],
-		Payee:          payee,
-		Currency:       currency,
-		Billed:         billed,
-		Units:          int32(units),
-		Source:         r.source,
-		Row:            t.rows,
+		ClaimID:         f[cClaimID],
+		LineNo:          int32(lineNo),
+		MemberID:        f[cMemberID],
+		ServiceDate:     service,
+		ServiceEndDate:  end,
+		ReceivedDate:    received,
+		BenefitCode:     f[cBenefitCode],
+		Benefit:         benefit,
+		Diagnosis:       f[cDiagnosisCode],
+		DiagnosisSystem: system,
+		Condition:       condition,
+		ProcedureCode:   f[cProcedureCode],
+		ItemCode:        f[cItemCode],
+		Country:         country,
+		Emergency:       emergency,
+		TripID:          f[cTripID],
+		ProviderID:      f[cProviderID],
+		Payee:           payee,
+		Currency:        currency,
+		Billed:          billed,
+		Units:           int32(units),
+		Source:          r.source,
+		Row:             t.rows,
 	}
 	r.detach(line)
 	return rowCheck{}
@@ -365,13 +384,13 @@ func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
 // (one allocation per row); in a wide extract with many columns the reader
 // does not use, that would make every kept line hold the whole row.
 func (r *ClaimsReader) detach(line *claim.Line) {
-	kept := len(line.ClaimID) + len(line.MemberID) + len(line.Diagnosis) + len(line.ItemCode) + len(line.TripID) + len(line.ProviderID)
+	kept := len(line.ClaimID) + len(line.MemberID) + len(line.Diagnosis) + len(line.ProcedureCode) + len(line.ItemCode) + len(line.TripID) + len(line.ProviderID)
 	if r.t.recordBytes <= 2*kept+128 {
 		return
 	}
 	var b strings.Builder
 	b.Grow(kept)
-	for _, s := range [...]string{line.ClaimID, line.MemberID, line.Diagnosis, line.ItemCode, line.TripID, line.ProviderID} {
+	for _, s := range [...]string{line.ClaimID, line.MemberID, line.Diagnosis, line.ProcedureCode, line.ItemCode, line.TripID, line.ProviderID} {
 		b.WriteString(s)
 	}
 	text := b.String()
@@ -383,6 +402,7 @@ func (r *ClaimsReader) detach(line *claim.Line) {
 	line.ClaimID = next(len(line.ClaimID))
 	line.MemberID = next(len(line.MemberID))
 	line.Diagnosis = next(len(line.Diagnosis))
+	line.ProcedureCode = next(len(line.ProcedureCode))
 	line.ItemCode = next(len(line.ItemCode))
 	line.TripID = next(len(line.TripID))
 	line.ProviderID = next(len(line.ProviderID))

@@ -552,3 +552,52 @@ func TestClaimsRejectAccepted(t *testing.T) {
 		r.Close()
 	}
 }
+
+// TestDiagnosisSystems: the condition of SPEC 6 per declared system, and a
+// code malformed for its system is INVALID_VALUE. Before SPEC version 2 every
+// code was read as ICD-10: all-digit ICD-9 codes were rejected, and V0481
+// (ICD-9) became the ICD-10 category V04.
+func TestDiagnosisSystems(t *testing.T) {
+	tests := []struct {
+		system, code, condition, invalidField string
+	}{
+		{"", "C50.9", "C50", ""},
+		{"ICD10", "c509", "C50", ""},
+		{"ICD10", "250.01", "", "diagnosis_code"},
+		{"ICD9", "250.01", "ICD9:250", ""},
+		{"ICD9", "25001", "ICD9:250", ""},
+		{"ICD9", "4019", "ICD9:401", ""},
+		{"ICD9", "V0481", "ICD9:V04", ""},
+		{"ICD9", "v04.81", "ICD9:V04", ""},
+		{"ICD9", "E8809", "ICD9:E880", ""},
+		{"ICD9", "E880.9", "ICD9:E880", ""},
+		{"ICD9", "E880.91", "", "diagnosis_code"},
+		{"ICD9", "25", "", "diagnosis_code"},
+		{"ICD9", "250.", "", "diagnosis_code"},
+		{"ICD9", "C50.9", "", "diagnosis_code"},
+		{"SNOMED", "195967001", "SNOMED:195967001", ""},
+		{"SNOMED", "12345", "", "diagnosis_code"},
+		{"SNOMED", "0195967001", "", "diagnosis_code"},
+		{"OTHER", "LOCAL-7", "OTHER:LOCAL-7", ""},
+		{"OTHER", "a b", "", "diagnosis_code"},
+		{"icd10", "C50.9", "", "diagnosis_system"},
+		{"ICD11", "", "", "diagnosis_system"},
+	}
+	for _, tc := range tests {
+		row := csvRow(map[string]string{"diagnosis_code": tc.code})
+		data := strings.Join(claimsHeader, ",") + ",diagnosis_system\n" + row + "," + tc.system + "\n"
+		res, err := readClaims(t, writeFile(t, "claims.csv", []byte(data)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.invalidField != "" {
+			if len(res.exceptions) != 1 || res.exceptions[0].Code != claim.InvalidValue || res.exceptions[0].Field != tc.invalidField {
+				t.Errorf("%s %q: exceptions %+v, want INVALID_VALUE on %s", tc.system, tc.code, res.exceptions, tc.invalidField)
+			}
+			continue
+		}
+		if len(res.lines) != 1 || res.lines[0].Condition != tc.condition {
+			t.Errorf("%s %q: lines %+v exceptions %+v, want condition %q", tc.system, tc.code, res.lines, res.exceptions, tc.condition)
+		}
+	}
+}

@@ -164,6 +164,108 @@ func (in *interner) condition(code string) (category string, ok bool) {
 	return in.bytes(cat[:]), true
 }
 
+// diagnosis checks a diagnosis code in its declared system and returns its
+// condition (see claim.Line.Condition), or false when the code is malformed
+// for the system.
+func (in *interner) diagnosis(system claim.DiagnosisSystem, code string) (condition string, ok bool) {
+	switch system {
+	case claim.ICD10:
+		return in.condition(code)
+	case claim.ICD9:
+		cat, ok := icd9Category(code)
+		if !ok {
+			return "", false
+		}
+		var buf [10]byte
+		return in.bytes(append(append(buf[:0], "ICD9:"...), cat...)), true
+	case claim.SNOMED:
+		// A SNOMED CT identifier: 6 to 18 digits, no leading zero.
+		if len(code) < 6 || len(code) > 18 || code[0] == '0' {
+			return "", false
+		}
+		for i := 0; i < len(code); i++ {
+			if !isDigit(code[i]) {
+				return "", false
+			}
+		}
+		return in.prefixed("SNOMED:", code), true
+	case claim.OtherSystem:
+		// Any code of the source's own: printable, no spaces, at most 64 bytes.
+		if len(code) > 64 {
+			return "", false
+		}
+		for _, r := range code {
+			if r <= ' ' || r == 0x7f {
+				return "", false
+			}
+		}
+		return in.prefixed("OTHER:", code), true
+	}
+	return "", false
+}
+
+// prefixed returns prefix+code, one copy per distinct value (up to
+// maxInterned of them).
+func (in *interner) prefixed(prefix, code string) string {
+	buf := make([]byte, 0, len(prefix)+len(code))
+	return in.bytes(append(append(buf, prefix...), code...))
+}
+
+// icd9Category checks an ICD-9-CM diagnosis code, with or without its dot,
+// and returns the part before the dot: three digits ("250.01", "25001" →
+// "250"), "V" and two digits ("V58.61", "V5861" → "V58") or "E" and three
+// digits ("E880.9", "E8809" → "E880"). Letters may be lower case.
+func icd9Category(code string) ([]byte, bool) {
+	head := 3
+	var first byte
+	if len(code) > 0 && !isDigit(code[0]) {
+		first = code[0] &^ 0x20 // upper case
+		switch first {
+		case 'V':
+		case 'E':
+			head = 4
+		default:
+			return nil, false
+		}
+	}
+	if len(code) < head {
+		return nil, false
+	}
+	start := 0
+	if first != 0 {
+		start = 1
+	}
+	for i := start; i < head; i++ {
+		if !isDigit(code[i]) {
+			return nil, false
+		}
+	}
+	rest := code[head:]
+	if len(rest) > 0 && rest[0] == '.' {
+		rest = rest[1:]
+		if len(rest) == 0 {
+			return nil, false
+		}
+	}
+	most := 2
+	if first == 'E' {
+		most = 1
+	}
+	if len(rest) > most {
+		return nil, false
+	}
+	for i := 0; i < len(rest); i++ {
+		if !isDigit(rest[i]) {
+			return nil, false
+		}
+	}
+	cat := []byte(code[:head])
+	if first != 0 {
+		cat[0] = first
+	}
+	return cat, true
+}
+
 // shorten keeps a value quoted in an exception message readable.
 func shorten(s string) string {
 	const max = 60

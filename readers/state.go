@@ -59,10 +59,15 @@ func ReadState(path string) (records []claim.StateRecord, err error) {
 
 // StateReader streams a state file record by record, with the checks of
 // [ReadState]; the first malformed row ends the stream with its error.
+//
+// Records of older state versions come back in the current version's form:
+// once the META version row has been read, the duplicate-service key of a
+// version 1 DUP or version 2 LINE record is upgraded (claim.UpgradeDupDetail).
 type StateReader struct {
-	t   *table
-	rec claim.StateRecord
-	err error
+	t       *table
+	rec     claim.StateRecord
+	err     error
+	version string // from the META version row, once read
 }
 
 // OpenState opens a state file for streaming.
@@ -90,8 +95,21 @@ func (r *StateReader) Next() bool {
 		r.rec, err = parseState(r.t, rec)
 	}
 	r.err = err
-	return err == nil
+	if err != nil {
+		return false
+	}
+	switch rec := &r.rec; {
+	case rec.Kind == claim.KindMeta && rec.Key == claim.MetaVersion:
+		r.version = rec.Detail
+	case (rec.Kind == claim.KindLine || rec.Kind == claim.KindDup) && rec.Detail != "" && (r.version == "1" || r.version == "2"):
+		rec.Detail = claim.UpgradeDupDetail(rec.Detail)
+	}
+	return true
 }
+
+// Version returns the state version the file declared (its META version
+// row), "" until that row has been read.
+func (r *StateReader) Version() string { return r.version }
 
 // Record returns the current record. Its strings stay valid after Next.
 func (r *StateReader) Record() claim.StateRecord { return r.rec }

@@ -13,7 +13,7 @@ import (
 // must decode (as a member-partition record) to the same line.
 func TestSpillLineRecords(t *testing.T) {
 	l := claim.Line{ClaimID: "C1", LineNo: 3, MemberID: "M7", ServiceDate: 19000, ServiceEndDate: 19002, ReceivedDate: 19010,
-		BenefitCode: "HOSPITAL_ACCOMMODATION", Benefit: 4, Diagnosis: "K35.8", Condition: "K35", ItemCode: "X", Country: "FR",
+		BenefitCode: "HOSPITAL_ACCOMMODATION", Benefit: 4, Diagnosis: "V0481", DiagnosisSystem: claim.ICD9, Condition: "ICD9:V04", ProcedureCode: "90471", ItemCode: "X", Country: "FR",
 		Emergency: true, TripID: "T9", ProviderID: "P1", Payee: claim.PayeeProvider, Currency: "EUR", Billed: 123456,
 		Units: 2, Charge: -99, FXRate: "1.0823", PlanCurrency: "USD", Source: 2, Row: 1 << 40}
 	var claimPart, memberPart bytes.Buffer

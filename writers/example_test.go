@@ -97,6 +97,6 @@ func ExampleNewRemittanceWriter() {
 		log.Fatal(err)
 	}
 	// Output:
-	// run_id,claim_id,line_no,member_id,policy_id,policy_year_start,service_date,benefit_code,module,payee_type,payee_id,billed_currency,billed_amount,plan_currency,fx_rate,charge,deductible,coinsurance,not_covered,plan_paid,member_responsibility,status,adjustments,remark
-	// run-1,C1,1,M1,P1,2024-01-01,2024-03-05,OP_GP,outpatient,member,M1,EUR,600.00,EUR,1,600.00,375.00,165.00,0.00,60.00,540.00,PARTIAL,PR-1:375.00 PR-2:165.00,"deductible, then 20 % coinsurance"
+	// run_id,claim_id,line_no,member_id,policy_id,policy_year_start,service_date,benefit_code,module,payee_type,payee_id,billed_currency,billed_amount,plan_currency,fx_rate,charge,deductible,coinsurance,not_covered,plan_paid,member_responsibility,status,adjustments,remark,procedure_code
+	// run-1,C1,1,M1,P1,2024-01-01,2024-03-05,OP_GP,outpatient,member,M1,EUR,600.00,EUR,1,600.00,375.00,165.00,0.00,60.00,540.00,PARTIAL,PR-1:375.00 PR-2:165.00,"deductible, then 20 % coinsurance",
 }

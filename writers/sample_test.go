@@ -42,7 +42,7 @@ func sampleResults() []claim.Result {
 		{
 			Line: &claim.Line{
 				ClaimID: "C1001", LineNo: 1, MemberID: "M001",
-				ServiceDate: date("2024-03-05"), BenefitCode: "OP_GP",
+				ServiceDate: date("2024-03-05"), BenefitCode: "OP_GP", ProcedureCode: "99213",
 				Payee: claim.PayeeProvider, ProviderID: "PRV9",
 				Currency: "EUR", Billed: money("600.00"),
 				Charge: money("600.00"), FXRate: "1", PlanCurrency: "EUR",
@@ -94,11 +94,11 @@ func sampleResults() []claim.Result {
 }
 
 var remittanceRecords = [][]string{
-	{"run_id", "claim_id", "line_no", "member_id", "policy_id", "policy_year_start", "service_date", "benefit_code", "module", "payee_type", "payee_id", "billed_currency", "billed_amount", "plan_currency", "fx_rate", "charge", "deductible", "coinsurance", "not_covered", "plan_paid", "member_responsibility", "status", "adjustments", "remark"},
-	{sampleRunID, "C1001", "1", "M001", "P-01", "2024-01-01", "2024-03-05", "OP_GP", "outpatient", "provider", "PRV9", "EUR", "600.00", "EUR", "1", "600.00", "375.00", "165.00", "10.00", "50.00", "550.00", "PARTIAL", "PR-1:375.00 PR-2:165.00 PR-119:10.00", "deductible, coinsurance and benefit maximum reached"},
-	{sampleRunID, "C1002", "2", "M002", "", "", "2023-12-31", "IP_ROOM", "core", "member", "M002", "USD", "100.00", "GBP", "0.79", "79.00", "0.00", "0.00", "79.00", "0.00", "79.00", "DENIED", "PR-27:79.00", "no coverage on the service date"},
-	{sampleRunID, `C"1003`, "10", " M003", "P-03", "2023-06-01", "2024-02-29", "DENT", "dental", "provider", "PRV,7", "GBP", "1234567.89", "GBP", "1", "1234567.89", "0.00", "37.50", "0.00", "1234530.39", "37.50", "PARTIAL", "PR-2:37.50", "dental \"check-up\"\nsecond line"},
-	{sampleRunID, "C1004", "1", "M004", "P-04", "2024-01-01", "2024-05-01", "OP_GP", "outpatient", "member", "M004", "EUR", "0.05", "EUR", "1", "0.05", "0.00", "0.00", "0.00", "0.05", "0.00", "PAID", "", ""},
+	{"run_id", "claim_id", "line_no", "member_id", "policy_id", "policy_year_start", "service_date", "benefit_code", "module", "payee_type", "payee_id", "billed_currency", "billed_amount", "plan_currency", "fx_rate", "charge", "deductible", "coinsurance", "not_covered", "plan_paid", "member_responsibility", "status", "adjustments", "remark", "procedure_code"},
+	{sampleRunID, "C1001", "1", "M001", "P-01", "2024-01-01", "2024-03-05", "OP_GP", "outpatient", "provider", "PRV9", "EUR", "600.00", "EUR", "1", "600.00", "375.00", "165.00", "10.00", "50.00", "550.00", "PARTIAL", "PR-1:375.00 PR-2:165.00 PR-119:10.00", "deductible, coinsurance and benefit maximum reached", "99213"},
+	{sampleRunID, "C1002", "2", "M002", "", "", "2023-12-31", "IP_ROOM", "core", "member", "M002", "USD", "100.00", "GBP", "0.79", "79.00", "0.00", "0.00", "79.00", "0.00", "79.00", "DENIED", "PR-27:79.00", "no coverage on the service date", ""},
+	{sampleRunID, `C"1003`, "10", " M003", "P-03", "2023-06-01", "2024-02-29", "DENT", "dental", "provider", "PRV,7", "GBP", "1234567.89", "GBP", "1", "1234567.89", "0.00", "37.50", "0.00", "1234530.39", "37.50", "PARTIAL", "PR-2:37.50", "dental \"check-up\"\nsecond line", ""},
+	{sampleRunID, "C1004", "1", "M004", "P-04", "2024-01-01", "2024-05-01", "OP_GP", "outpatient", "member", "M004", "EUR", "0.05", "EUR", "1", "0.05", "0.00", "0.00", "0.00", "0.05", "0.00", "PAID", "", "", ""},
 }
 
 func samplePayments() []PaymentRow {

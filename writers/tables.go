@@ -36,6 +36,10 @@ var (
 		textColumn("status"),
 		textColumn("adjustments"),
 		textColumn("remark"),
+		// Not in SPEC section 7's list: the line's procedure_code (SPEC 3.1,
+		// version 2), which the X12 835's service lines need. Last, so
+		// positional readers of the SPEC's columns are not disturbed.
+		textColumn("procedure_code"),
 	}, nil)
 
 	paymentsSchema = arrow.NewSchema([]arrow.Field{
@@ -115,6 +119,7 @@ func (w *RemittanceWriter) emit(e encoder, r *claim.Result) {
 	w.adj = r.Adjustments.AppendTo(w.adj[:0])
 	e.strBytes(w.adj)
 	e.str(r.Remark)
+	e.str(l.ProcedureCode)
 }
 
 // Write writes one row per result, in the order given. Every result must

@@ -242,6 +242,7 @@ var parquetSchemas = map[string][]string{
 		"status BYTE_ARRAY String required",
 		"adjustments BYTE_ARRAY String required",
 		"remark BYTE_ARRAY String required",
+		"procedure_code BYTE_ARRAY String required",
 	},
 	"payments": {
 		"payee_type BYTE_ARRAY String required",

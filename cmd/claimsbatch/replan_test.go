@@ -72,45 +72,63 @@ func TestStateFromAnotherPlanOrVersion(t *testing.T) {
 	}
 }
 
-// TestStateVersion1IsRead: a version 1 state file wrote each line's
-// duplicate-service key as a DUP row of its own beside a bare LINE row. The
-// same state in that layout must give the same night as in version 2.
-func TestStateVersion1IsRead(t *testing.T) {
+// TestOlderStateVersionsAreRead: version 1 wrote each line's
+// duplicate-service key (benefit, provider) as a DUP row of its own beside a
+// bare LINE row, version 2 in the LINE row; neither kept a procedure or item
+// code. The same state in either layout must give the same night as the
+// current version's state with those two codes left empty.
+func TestOlderStateVersionsAreRead(t *testing.T) {
 	in := generateInputs(t, 4000, 41)
 	days := splitClaims(t, in.claims, t.TempDir(), 2, "received_date")
 	night1 := filepath.Join(t.TempDir(), "night1")
 	runExit0(t, "run", "--claims", days[0], "--members", in.members, "--fx", in.fx, "--out", night1, "--quiet")
 	header, rows := readCSVTable(t, filepath.Join(night1, "state.csv"))
-	var v1 [][]string
-	dups := 0
+	var v1, v2, v3 [][]string
+	dups, items := 0, 0
 	for _, r := range rows {
 		switch {
 		case r[0] == "META" && r[3] == "version":
-			r = slices.Clone(r)
-			r[6] = "1"
+			for version, state := range map[string]*[][]string{"1": &v1, "2": &v2, claim.StateVersion: &v3} {
+				m := slices.Clone(r)
+				m[6] = version
+				*state = append(*state, m)
+			}
+			continue
 		case r[0] == "LINE" && r[6] != "":
-			v1 = append(v1, []string{"DUP", r[1], r[2], r[3], r[4], "0", r[6]})
+			k, ok := claim.ParseDupDetail(r[6])
+			if !ok {
+				t.Fatalf("LINE detail %q does not parse", r[6])
+			}
+			if k.Item != "" {
+				items++
+			}
+			old := k.Benefit + " " + k.Provider
+			v1 = append(v1, []string{"DUP", r[1], r[2], r[3], r[4], "0", old}, []string{"LINE", r[1], r[2], r[3], "0.00", r[5], ""})
+			v2 = append(v2, []string{"LINE", r[1], r[2], r[3], r[4], r[5], old})
+			v3 = append(v3, []string{"LINE", r[1], r[2], r[3], r[4], r[5], claim.DupKey{Benefit: k.Benefit, Provider: k.Provider}.Detail()})
 			dups++
-			r = []string{"LINE", r[1], r[2], r[3], "0.00", r[5], ""}
+			continue
 		}
-		v1 = append(v1, r)
+		v1, v2, v3 = append(v1, r), append(v2, r), append(v3, r)
 	}
-	if dups == 0 {
-		t.Fatal("night 1's state has no duplicate-service key: nothing to convert")
+	if dups == 0 || items == 0 {
+		t.Fatalf("night 1's state has %d duplicate-service keys, %d with an item code: nothing to convert", dups, items)
 	}
-	v1State := filepath.Join(t.TempDir(), "state-v1.csv")
-	writeCSVFile(t, v1State, append([][]string{header}, v1...))
 	outs := map[string]string{}
-	for name, state := range map[string]string{"v1": v1State, "v2": filepath.Join(night1, "state.csv")} {
+	for name, state := range map[string][][]string{"v1": v1, "v2": v2, "v3": v3} {
+		path := filepath.Join(t.TempDir(), "state-"+name+".csv")
+		writeCSVFile(t, path, append([][]string{header}, state...))
 		outs[name] = filepath.Join(t.TempDir(), name)
-		runExit0(t, "run", "--claims", days[1], "--members", in.members, "--fx", in.fx, "--out", outs[name], "--quiet", "--state-in", state)
+		runExit0(t, "run", "--claims", days[1], "--members", in.members, "--fx", in.fx, "--out", outs[name], "--quiet", "--state-in", path)
 	}
 	// The run ids differ (they hash the state file); the rest may not.
-	compareLines(t, "remittance from a version 1 state", remittanceRows(t, filepath.Join(outs["v1"], "remittance.csv")),
-		remittanceRows(t, filepath.Join(outs["v2"], "remittance.csv")))
-	for _, name := range []string{"payments.csv", "exceptions.csv"} {
-		sameBytes(t, outs["v2"], outs["v1"], name)
+	for _, old := range []string{"v1", "v2"} {
+		compareLines(t, "remittance from a "+old+" state", remittanceRows(t, filepath.Join(outs[old], "remittance.csv")),
+			remittanceRows(t, filepath.Join(outs["v3"], "remittance.csv")))
+		for _, name := range []string{"payments.csv", "exceptions.csv"} {
+			sameBytes(t, outs["v3"], outs[old], name)
+		}
+		compareSequences(t, "state from a "+old+" state", stateRows(t, filepath.Join(outs[old], "state.csv"), true),
+			stateRows(t, filepath.Join(outs["v3"], "state.csv"), true))
 	}
-	compareSequences(t, "state from a version 1 state", stateRows(t, filepath.Join(outs["v1"], "state.csv"), true),
-		stateRows(t, filepath.Join(outs["v2"], "state.csv"), true))
 }
