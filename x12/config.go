@@ -145,7 +145,7 @@ type PayeeInfo struct {
 // example.com), so its interchanges say ISA15 = T: test data, not to be
 // loaded as production remittances.
 func DefaultConfig() *Config {
-	return &Config{
+	c := &Config{
 		Interchange: Interchange{SenderQualifier: "ZZ", SenderID: "CLOSECARE", Usage: "T"},
 		Payer: Payer{
 			Name: "CLOSE CARE",
@@ -161,6 +161,8 @@ func DefaultConfig() *Config {
 		LocalCodeQualifier:    "ER",
 		UnknownPayeeQualifier: "FI",
 	}
+	c.applyDefaults()
+	return c
 }
 
 // LoadConfig reads and validates the configuration file at path.
