@@ -231,6 +231,7 @@ func (c *checker) run(r *bufio.Reader) {
 				c.seg = c.rep.Segments
 				c.els = strings.Split(string(b), string(c.elem))
 				c.id = c.els[0]
+				c.claim = ""
 				c.problem("the file ends in the middle of segment %d (no segment terminator): truncated", c.seg)
 			}
 			c.finish()
@@ -394,9 +395,7 @@ func (c *checker) closeInterchange() {
 		return
 	}
 	c.closeGroupAtEnd("IEA")
-	if n, err := strconv.Atoi(c.el(1)); err != nil || n != c.isa.children {
-		c.problem("IEA01 says %q functional groups, but the interchange has %d", c.el(1), c.isa.children)
-	}
+	c.count(1, c.isa.children, "functional groups", "the interchange")
 	if c.el(2) != c.isa.control {
 		c.problem("IEA02 %q differs from ISA13 %q (segment %d)", c.el(2), c.isa.control, c.isa.seg)
 	}
@@ -449,9 +448,7 @@ func (c *checker) closeGroup() {
 		return
 	}
 	c.closeTransactionAtEnd("GE")
-	if n, err := strconv.Atoi(c.el(1)); err != nil || n != c.gs.children {
-		c.problem("GE01 says %q transaction sets, but the functional group has %d", c.el(1), c.gs.children)
-	}
+	c.count(1, c.gs.children, "transaction sets", "the functional group")
 	if c.el(2) != c.gs.control {
 		c.problem("GE02 %q differs from GS06 %q (segment %d)", c.el(2), c.gs.control, c.gs.seg)
 	}
@@ -488,13 +485,22 @@ func (c *checker) closeTransaction() {
 	}
 	c.finishTransaction()
 	c.claim = ""
-	if n, err := strconv.Atoi(c.el(1)); err != nil || n != t.segments {
-		c.problem("SE01 says %q segments, but the transaction set has %d (ST to SE)", c.el(1), t.segments)
-	}
+	c.count(1, t.segments, "segments", "the transaction set (ST to SE)")
 	if c.el(2) != t.control {
 		c.problem("SE02 %q differs from ST02 %q (segment %d)", c.el(2), t.control, t.seg)
 	}
 	c.st = nil
+}
+
+// count checks a trailer's count element against what it closes.
+func (c *checker) count(i, have int, what, of string) {
+	n, err := strconv.Atoi(c.el(i))
+	switch {
+	case err != nil || n < 0:
+		c.problem("%s%02d %q is not a count of %s", c.id, i, c.el(i), what)
+	case n != have:
+		c.problem("%s%02d says %d %s, but %s has %d", c.id, i, n, what, of, have)
+	}
 }
 
 // content checks one segment inside an 835 transaction set.

@@ -58,12 +58,12 @@ func TestParseAdjustments(t *testing.T) {
 		t.Errorf("empty: %v %v", got, err)
 	}
 	for in, msg := range map[string]string{
-		"PR1:375.00":    `adjustment "PR1:375.00" is not GROUP-REASON:amount`,
-		"PR-1":          `adjustment "PR-1" is not GROUP-REASON:amount`,
-		"XX-1:1.00":     `adjustment "XX-1:1.00": group "XX" is not CO, OA, PI or PR`,
+		"PR1:375.00":     `adjustment "PR1:375.00" is not GROUP-REASON:amount`,
+		"PR-1":           `adjustment "PR-1" is not GROUP-REASON:amount`,
+		"XX-1:1.00":      `adjustment "XX-1:1.00": group "XX" is not CO, OA, PI or PR`,
 		"PR-1190A2:1.00": `adjustment "PR-1190A2:1.00": reason "1190A2" is not a CARC code`,
-		"PR-1:1.005":    `adjustment "PR-1:1.005": amount: claim: more than 2 decimals`,
-		"PR-*:1.00":     `adjustment "PR-*:1.00": reason "*" is not a CARC code`,
+		"PR-1:1.005":     `adjustment "PR-1:1.005": amount: claim: more than 2 decimals`,
+		"PR-*:1.00":      `adjustment "PR-*:1.00": reason "*" is not a CARC code`,
 	} {
 		if _, err := ParseAdjustments(in); err == nil || err.Error() != msg {
 			t.Errorf("ParseAdjustments(%q) error = %v, want %s", in, err, msg)
