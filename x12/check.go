@@ -229,8 +229,7 @@ func (c *checker) run(r *bufio.Reader) {
 			if len(bytes.TrimSpace(b)) > 0 {
 				c.rep.Segments++
 				c.seg = c.rep.Segments
-				c.els = strings.Split(string(b), string(c.elem))
-				c.id = c.els[0]
+				c.split(b)
 				c.claim = ""
 				c.problem("the file ends in the middle of segment %d (no segment terminator): truncated", c.seg)
 			}
@@ -242,10 +241,26 @@ func (c *checker) run(r *bufio.Reader) {
 		}
 		c.rep.Segments++
 		c.seg = c.rep.Segments
-		c.els = strings.Split(string(b), string(c.elem))
-		c.id = c.els[0]
+		c.split(b)
 		c.segment()
 	}
+}
+
+// split makes b the current segment: its elements in c.els (reused) and
+// its id in c.id.
+func (c *checker) split(b []byte) {
+	s := string(b)
+	c.els = c.els[:0]
+	for {
+		i := strings.IndexByte(s, c.elem)
+		if i < 0 {
+			c.els = append(c.els, s)
+			break
+		}
+		c.els = append(c.els, s[:i])
+		s = s[i+1:]
+	}
+	c.id = c.els[0]
 }
 
 // delimiters reads them from the ISA segment without consuming it: the

@@ -193,52 +193,64 @@ func Encode(cfg *Config, r *Remittance) ([]byte, *Stats, error) {
 		ack = "1"
 	}
 	w := &segmentWriter{lineBreaks: cfg.LineBreaks == nil || *cfg.LineBreaks}
-	w.segment("ISA", "00", pad("", 10), "00", pad("", 10),
+	w.begin("ISA")
+	w.strs("00", pad("", 10), "00", pad("", 10),
 		cfg.Interchange.SenderQualifier, pad(cfg.Interchange.SenderID, 15),
-		receiverQual, pad(receiverID, 15),
-		date6(r.Date), "0000", delimiter(repetitionSep), "00501", ids.interchange, ack,
-		cfg.Interchange.Usage, delimiter(componentSep))
+		receiverQual, pad(receiverID, 15), date6(r.Date), "0000")
+	w.delim(repetitionSep)
+	w.strs("00501", ids.interchange, ack, cfg.Interchange.Usage)
+	w.delim(componentSep)
+	w.end()
 	w.segment("GS", "HP", gsSender, gsReceiver, date8(r.Date), "0000", ids.group, "X", "005010X221A1")
 	stStart := w.count
 	w.segment("ST", "835", ids.transaction, "005010X221A1")
 
 	// Header: BPR, TRN, CUR, DTM*405.
-	date := date8(r.Date)
 	payerID := "1" + cfg.Payer.TIN
+	w.begin("BPR")
 	switch {
 	case st.Paid == 0:
 		// X12 RFI 2228: a zero payment that is not a prenote is H with NON.
-		w.segment("BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "", date)
+		w.strs("H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "")
 	case needsBank(method):
 		pb, eb := cfg.Payment.Bank, payee.Bank
 		format := ""
 		if method == "ACH" {
 			format = cfg.Payment.Format
 		}
-		w.segment("BPR", cfg.Payment.Handling, amount(st.Paid), "C", method, format,
-			pb.DFIQualifier, pb.DFIID, pb.AccountQualifier, pb.Account, payerID, "",
-			eb.DFIQualifier, eb.DFIID, eb.AccountQualifier, eb.Account, date)
+		w.str(cfg.Payment.Handling)
+		w.amt(st.Paid)
+		w.strs("C", method, format, pb.DFIQualifier, pb.DFIID, pb.AccountQualifier, pb.Account, payerID, "",
+			eb.DFIQualifier, eb.DFIID, eb.AccountQualifier, eb.Account)
 	default:
-		w.segment("BPR", cfg.Payment.Handling, amount(st.Paid), "C", method, "", "", "", "", "", "", "", "", "", "", "", date)
+		w.str(cfg.Payment.Handling)
+		w.amt(st.Paid)
+		w.strs("C", method, "", "", "", "", "", "", "", "", "", "", "")
 	}
+	w.date8(r.Date)
+	w.end()
 	w.segment("TRN", "1", ids.trace, payerID)
 	if r.Currency != "USD" {
 		w.segment("CUR", "PR", r.Currency)
 	}
-	w.segment("DTM", "405", date)
+	w.begin("DTM")
+	w.str("405")
+	w.date8(r.Date)
+	w.end()
 
 	// Loop 1000A: the payer.
 	w.segment("N1", "PR", cfg.Payer.Name)
 	writeAddress(w, &cfg.Payer.Address)
 	w.segment("REF", "2U", cfg.Payer.ID)
 	tc := cfg.Payer.TechnicalContact
-	contact := []any{"BL", tc.Name}
+	w.begin("PER")
+	w.strs("BL", tc.Name)
 	for _, c := range [][2]string{{"TE", tc.Phone}, {"EM", tc.Email}, {"UR", tc.URL}} {
 		if c[1] != "" {
-			contact = append(contact, c[0], c[1])
+			w.strs(c[0], c[1])
 		}
 	}
-	w.segment("PER", contact...)
+	w.end()
 
 	// Loop 1000B: the payee.
 	name := payee.Name
@@ -273,32 +285,48 @@ func Encode(cfg *Config, r *Remittance) ([]byte, *Stats, error) {
 		if c.allDenied {
 			status = "4" // denied
 		}
-		pr := ""
+		w.begin("CLP")
+		w.strs(c.id, status)
+		w.amt(c.charge)
+		w.amt(c.paid)
 		if c.patientResp != 0 {
-			pr = amount(c.patientResp)
+			w.amt(c.patientResp)
+		} else {
+			w.str("")
 		}
-		w.segment("CLP", c.id, status, amount(c.charge), amount(c.paid), pr, cfg.ClaimFilingIndicator, c.id)
+		w.strs(cfg.ClaimFilingIndicator, c.id)
+		w.end()
 		w.segment("NM1", "QC", "1", "", "", "", "", "", "MI", c.member)
 		for i := range c.lines {
 			l := &c.lines[i]
 			qual, code := serviceCode(l, cfg.LocalCodeQualifier)
-			w.segment("SVC", comp{qual, code}, amount(l.Charge), amount(l.Paid))
-			w.segment("DTM", "472", date8(l.ServiceDate))
+			w.begin("SVC")
+			w.comp(qual, code)
+			w.amt(l.Charge)
+			w.amt(l.Paid)
+			w.end()
+			w.begin("DTM")
+			w.str("472")
+			w.date8(l.ServiceDate)
+			w.end()
 			writeCAS(w, l.Adjustments)
 		}
 	}
 	if len(r.ProviderAdjustments) > 0 {
-		fiscal := date8(claim.FromCivil(yearOf(r.Date), 12, 31))
+		fiscal := claim.FromCivil(yearOf(r.Date), 12, 31)
 		payeeRef := r.PayeeID
 		if payee.NPI != "" {
 			payeeRef = payee.NPI
 		}
 		for start := 0; start < len(r.ProviderAdjustments); start += 6 {
-			els := []any{payeeRef, fiscal}
+			w.begin("PLB")
+			w.str(payeeRef)
+			w.date8(fiscal)
 			for _, a := range r.ProviderAdjustments[start:min(start+6, len(r.ProviderAdjustments))] {
-				els = append(els, comp{a.Reason, a.Reference}, amount(a.Amount))
+				w.comp(a.Reason, a.Reference)
+				w.amt(a.Amount)
 			}
-			w.segment("PLB", els...)
+			w.end()
 		}
 	}
 	w.segment("SE", strconv.Itoa(w.count-stStart+1), ids.transaction)
@@ -471,25 +499,34 @@ func writeAddress(w *segmentWriter, a *Address) {
 // (a seventh reason of a group starts a second CAS of that group). Zero
 // amounts are left out.
 func writeCAS(w *segmentWriter, adj []Adjustment) {
-	var groups []string
+	var groups [4]string // CO, OA, PI, PR at most
+	n := 0
 	for _, a := range adj {
-		if a.Amount != 0 && !contains(groups, a.Group) {
-			groups = append(groups, a.Group)
+		if a.Amount != 0 && !contains(groups[:n], a.Group) && n < len(groups) {
+			groups[n] = a.Group
+			n++
 		}
 	}
-	for _, g := range groups {
-		els := []any{g}
+	for _, g := range groups[:n] {
+		reasons := 0
 		for _, a := range adj {
 			if a.Group != g || a.Amount == 0 {
 				continue
 			}
-			if len(els) == 1+3*6 {
-				w.segment("CAS", els...)
-				els = []any{g}
+			if reasons == 6 {
+				w.end()
+				reasons = 0
 			}
-			els = append(els, a.Reason, amount(a.Amount), "")
+			if reasons == 0 {
+				w.begin("CAS")
+				w.str(g)
+			}
+			w.str(a.Reason)
+			w.amt(a.Amount)
+			w.str("") // no quantity
+			reasons++
 		}
-		w.segment("CAS", els...)
+		w.end()
 	}
 }
 

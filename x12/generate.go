@@ -13,12 +13,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
 	"claimsbatch/claim"
 	"claimsbatch/readers"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Options is one Generate call.
@@ -48,6 +51,9 @@ type Options struct {
 	// PartitionBytes is the size of spilled lines one partition aims at,
 	// which bounds Generate's memory; 0 = 32 MiB.
 	PartitionBytes int64
+	// Workers is the number of goroutines encoding payees; 0 = GOMAXPROCS.
+	// The bytes are the same for any value.
+	Workers int
 }
 
 // File is one 835 Generate wrote.
@@ -117,6 +123,10 @@ func Generate(ctx context.Context, opt Options) ([]File, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	partBytes := opt.PartitionBytes
 	if partBytes <= 0 {
 		partBytes = 32 << 20
@@ -141,24 +151,57 @@ func Generate(ctx context.Context, opt Options) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		slices.SortFunc(lines, func(a, b spilled) int {
+		// Sort pointers: a spilled line is some 200 bytes.
+		sorted := make([]*spilled, len(lines))
+		for i := range lines {
+			sorted[i] = &lines[i]
+		}
+		slices.SortFunc(sorted, func(a, b *spilled) int {
 			return cmp.Or(strings.Compare(a.payee, b.payee), strings.Compare(a.currency, b.currency), compareLines(&a.Line, &b.Line))
 		})
-		for start := 0; start < len(lines); {
+		var groups [][]*spilled
+		for start := 0; start < len(sorted); {
 			end := start + 1
-			for end < len(lines) && lines[end].payee == lines[start].payee && lines[end].currency == lines[start].currency {
+			for end < len(sorted) && sorted[end].payee == sorted[start].payee && sorted[end].currency == sorted[start].currency {
 				end++
 			}
-			f, err := writeFile(cfg, opt, runID, lines[start:end])
-			switch {
-			case errors.Is(err, ErrConfig):
-				configProblems = append(configProblems, err)
-			case err != nil:
-				return nil, err
-			default:
-				files = append(files, f)
-			}
+			groups = append(groups, sorted[start:end])
 			start = end
+		}
+		// Encode the partition's payees in parallel, each into its own
+		// slot; write them in order.
+		encoded := make([]encodedFile, len(groups))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(workers)
+		for i, group := range groups {
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				e, err := encodeGroup(cfg, opt.Date, runID, group)
+				if err != nil && !errors.Is(err, ErrConfig) {
+					return err
+				}
+				e.err = err
+				encoded[i] = e
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		for i := range encoded {
+			e := &encoded[i]
+			if e.err != nil {
+				configProblems = append(configProblems, e.err)
+				continue
+			}
+			f, err := writeFile(opt.Create, e)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+			encoded[i] = encodedFile{} // let the bytes go
 		}
 	}
 	if len(configProblems) > 0 {
@@ -170,28 +213,38 @@ func Generate(ctx context.Context, opt Options) ([]File, error) {
 	return files, nil
 }
 
-// writeFile encodes one payee's lines and writes them through opt.Create.
-func writeFile(cfg *Config, opt Options, runID string, group []spilled) (File, error) {
-	r := &Remittance{RunID: runID, Date: opt.Date, PayeeID: group[0].payee, Currency: group[0].currency, Lines: make([]Line, len(group))}
+// encodedFile is one payee's 835, encoded, not yet written.
+type encodedFile struct {
+	payee, currency string
+	data            []byte
+	stats           *Stats
+	err             error // a configuration problem of this payee
+}
+
+// encodeGroup encodes one payee's lines (sorted, of one currency).
+func encodeGroup(cfg *Config, date claim.Date, runID string, group []*spilled) (encodedFile, error) {
+	r := &Remittance{RunID: runID, Date: date, PayeeID: group[0].payee, Currency: group[0].currency, Lines: make([]Line, len(group))}
 	for i := range group {
 		r.Lines[i] = group[i].Line
 	}
 	data, st, err := Encode(cfg, r)
-	if err != nil {
-		return File{}, err
-	}
-	name := FileName(r.PayeeID, r.Currency)
-	w, err := opt.Create(name)
+	return encodedFile{payee: r.PayeeID, currency: r.Currency, data: data, stats: st}, err
+}
+
+// writeFile writes an encoded 835 through create.
+func writeFile(create func(string) (io.Writer, error), e *encodedFile) (File, error) {
+	name := FileName(e.payee, e.currency)
+	w, err := create(name)
 	if err != nil {
 		return File{}, fmt.Errorf("x12: create %s: %w", name, err)
 	}
-	if _, err := w.Write(data); err != nil {
+	if _, err := w.Write(e.data); err != nil {
 		return File{}, fmt.Errorf("x12: write %s: %w", name, err)
 	}
-	sum := sha256.Sum256(data)
+	sum := sha256.Sum256(e.data)
 	return File{
-		Name: name, PayeeID: r.PayeeID, Currency: r.Currency,
-		SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(data)), Stats: *st,
+		Name: name, PayeeID: e.payee, Currency: e.currency,
+		SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(e.data)), Stats: *e.stats,
 	}, nil
 }
 
