@@ -94,6 +94,7 @@ published), 2 usage or configuration error.`,
 	})
 	root.AddCommand(newRunCmd(stderr, false), newRunCmd(stderr, true), newGenerateCmd(stderr), newPlanCmd(stdout))
 	root.AddCommand(newVerifyCmd())
+	root.AddCommand(newX12Cmd())
 	return root
 }
 
