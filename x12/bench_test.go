@@ -18,7 +18,7 @@ func BenchmarkGenerate100k(b *testing.B) {
 	if run.err != nil {
 		b.Fatal(run.err)
 	}
-	discard := func(string) (io.Writer, error) { return io.Discard, nil }
+	discard := func(string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil }
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := x12.Generate(b.Context(), x12.Options{Remittance: filepath.Join(run.dir, "remittance.csv"), Date: asOf, Create: discard, TmpDir: b.TempDir()}); err != nil {

@@ -39,17 +39,17 @@ type Options struct {
 	// Config describes the trading partners and the payment; nil =
 	// DefaultConfig().
 	Config *Config
-	// Create makes the output file of the given plain name and returns what
-	// to write it to. Generate writes each file whole, one after the other,
-	// and never closes them: the caller does (a writers.Publisher publishes
-	// them at its Commit). After an error the files created are incomplete
-	// and must be discarded. Required.
-	Create func(name string) (io.Writer, error)
+	// Create makes the output file of the given plain name. Generate writes
+	// each file whole and closes it before it creates the next, so a run
+	// with tens of thousands of payees holds one file open at a time; an
+	// error from Close fails Generate. After an error, files already created
+	// are the caller's to discard (nothing should be published). Required.
+	Create func(name string) (io.WriteCloser, error)
 	// TmpDir is where the partition files go, in a claimsbatch-x12-*
 	// directory removed at the end; "" = the system temp directory.
 	TmpDir string
 	// PartitionBytes is the size of spilled lines one partition aims at,
-	// which bounds Generate's memory; 0 = 32 MiB.
+	// which bounds Generate's memory; 0 = 16 MiB.
 	PartitionBytes int64
 	// Workers is the number of goroutines encoding payees; 0 = GOMAXPROCS.
 	// The bytes are the same for any value.
@@ -129,7 +129,7 @@ func Generate(ctx context.Context, opt Options) ([]File, error) {
 	}
 	partBytes := opt.PartitionBytes
 	if partBytes <= 0 {
-		partBytes = 32 << 20
+		partBytes = 16 << 20
 	}
 	tmp, err := os.MkdirTemp(opt.TmpDir, "claimsbatch-x12-*")
 	if err != nil {
@@ -232,13 +232,14 @@ func encodeGroup(cfg *Config, date claim.Date, runID string, group []*spilled) (
 }
 
 // writeFile writes an encoded 835 through create.
-func writeFile(create func(string) (io.Writer, error), e *encodedFile) (File, error) {
+func writeFile(create func(string) (io.WriteCloser, error), e *encodedFile) (File, error) {
 	name := FileName(e.payee, e.currency)
 	w, err := create(name)
 	if err != nil {
 		return File{}, fmt.Errorf("x12: create %s: %w", name, err)
 	}
-	if _, err := w.Write(e.data); err != nil {
+	_, err = w.Write(e.data)
+	if err = errors.Join(err, w.Close()); err != nil {
 		return File{}, fmt.Errorf("x12: write %s: %w", name, err)
 	}
 	sum := sha256.Sum256(e.data)

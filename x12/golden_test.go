@@ -24,16 +24,20 @@ const (
 	sampleAsOf       = "2025-05-02"
 )
 
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
 // generateToMemory runs Generate and returns the files' bytes by name.
 func generateToMemory(t testing.TB, opt Options) ([]File, map[string][]byte) {
 	t.Helper()
 	bufs := map[string]*bytes.Buffer{}
-	opt.Create = func(name string) (io.Writer, error) {
+	opt.Create = func(name string) (io.WriteCloser, error) {
 		if bufs[name] != nil {
 			return nil, fmt.Errorf("%s created twice", name)
 		}
 		bufs[name] = &bytes.Buffer{}
-		return bufs[name], nil
+		return nopCloser{bufs[name]}, nil
 	}
 	if opt.TmpDir == "" {
 		opt.TmpDir = t.TempDir()

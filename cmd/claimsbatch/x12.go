@@ -181,14 +181,13 @@ published), 2 usage error, missing or unreadable RUN_DIR or configuration.`,
 			if err != nil {
 				return err
 			}
-			pub, err := writers.NewPublisher(outDir)
+			stage, err := newStagedOutput(outDir)
 			if err != nil {
 				return usageError{err}
 			}
-			defer pub.Abort()
+			defer stage.abort()
 			files, err := x12.Generate(cmd.Context(), x12.Options{
-				Remittance: remittance, Date: date, Config: cfg,
-				Create: func(name string) (io.Writer, error) { return pub.Create(name) },
+				Remittance: remittance, Date: date, Config: cfg, Create: stage.create,
 			})
 			if errors.Is(err, x12.ErrConfig) {
 				return usageError{err}
@@ -208,16 +207,11 @@ published), 2 usage error, missing or unreadable RUN_DIR or configuration.`,
 					return fmt.Errorf("the 835s do not tie out to %s: %s; nothing published", payments, plural(len(problems), "mismatch", "mismatches"))
 				}
 			}
-			sums, err := pub.Create(checksumsName)
-			if err != nil {
-				return err
-			}
+			var sums strings.Builder
 			for _, f := range files {
-				if _, err := fmt.Fprintf(sums, "%s  %s\n", f.SHA256, f.Name); err != nil {
-					return err
-				}
+				fmt.Fprintf(&sums, "%s  %s\n", f.SHA256, f.Name)
 			}
-			if err := pub.Commit(checksumsName); err != nil {
+			if err := stage.commit(checksumsName, sums.String()); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -245,6 +239,68 @@ published), 2 usage error, missing or unreadable RUN_DIR or configuration.`,
 	fl.StringVar(&asOf, "as-of", "", "the run's as-of date YYYY-MM-DD (default: the as_of in the run's state file)")
 	return cmd
 }
+
+// stagedOutput writes files into a hidden directory inside the output
+// directory, each synced and closed as soon as it is written (a run may have
+// tens of thousands of payees), and publishes them by rename at commit, the
+// list file last: a failed or interrupted generate leaves no file that looks
+// published, only the stage, whose name starts with writers.TempPrefix.
+type stagedOutput struct {
+	dir, stage string
+	names      []string
+}
+
+func newStagedOutput(dir string) (*stagedOutput, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	stage, err := os.MkdirTemp(dir, writers.TempPrefix+"835-*")
+	if err != nil {
+		return nil, fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	return &stagedOutput{dir: dir, stage: stage}, nil
+}
+
+// syncCloser syncs the file before it closes it.
+type syncCloser struct{ *os.File }
+
+func (f syncCloser) Close() error { return errors.Join(f.Sync(), f.File.Close()) }
+
+func (s *stagedOutput) create(name string) (io.WriteCloser, error) {
+	f, err := os.OpenFile(filepath.Join(s.stage, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	s.names = append(s.names, name)
+	return syncCloser{f}, nil
+}
+
+// commit writes the list file, renames every file into the output
+// directory, the list last, and removes the stage.
+func (s *stagedOutput) commit(listName, list string) error {
+	w, err := s.create(listName)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, list)
+	if err = errors.Join(err, w.Close()); err != nil {
+		return err
+	}
+	for _, n := range s.names {
+		if err := os.Rename(filepath.Join(s.stage, n), filepath.Join(s.dir, n)); err != nil {
+			return err
+		}
+	}
+	if d, err := os.Open(s.dir); err == nil {
+		err = errors.Join(d.Sync(), d.Close())
+		if err != nil {
+			return err
+		}
+	}
+	return os.Remove(s.stage)
+}
+
+func (s *stagedOutput) abort() { os.RemoveAll(s.stage) }
 
 // findOutput returns the path of a run output (remittance, payments, state)
 // in whichever format the run wrote it.
