@@ -351,3 +351,24 @@ func TestPayeeInterchangeID(t *testing.T) {
 		t.Errorf("long id: %s", got)
 	}
 }
+
+// TestEncodeWithoutLineBreaks: line_breaks false writes the segments back to
+// back, the same bytes otherwise.
+func TestEncodeWithoutLineBreaks(t *testing.T) {
+	r := &Remittance{RunID: "r", Date: mustDate(t, "2025-05-02"), PayeeID: "PR-1", Currency: "USD",
+		Lines: []Line{line(t, "C1", 1, "M1", "HOSPITAL_ACCOMMODATION", 120000, 82500, "PAID", "PR-1:375.00")}}
+	with, _, err := Encode(nil, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	no := false
+	cfg.LineBreaks = &no
+	without, _, err := Encode(cfg, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsRune(without, '\n') || !bytes.Equal(without, bytes.ReplaceAll(with, []byte("~\n"), []byte("~"))) {
+		t.Errorf("without line breaks:\n%s", without)
+	}
+}

@@ -102,10 +102,12 @@ const (
 // spilled into partition files by a hash of (payee, currency), and each
 // partition is then loaded, sorted by (payee, currency, claim_id,
 // member_id, line_no) and encoded, one at a time. A partition holds whole
-// payees, so the largest payee's lines are loaded at once: a provider's
-// lines in one run are few enough for that (the 10 M-line synthetic run's
-// largest has some thousands), and a partition is otherwise about
-// PartitionBytes of spilled lines.
+// payees, so the largest payee's lines are loaded at once, with its file
+// encoded in memory (some 600 bytes a line in all): a provider's lines in one run
+// are few enough for that (a 1 M-line synthetic run has 7 500 payee and
+// currency pairs of 113 lines on average, 281 at most; a hospital billing
+// 100 000 lines a night would take some 60 MB), and a partition is
+// otherwise about PartitionBytes of spilled lines, at most 256 partitions.
 //
 // Every line is checked as it is read (CheckLine: it must balance and fit
 // the 835's elements) and every file by Encode before it is written, so an
