@@ -97,9 +97,9 @@ func TestServiceCode(t *testing.T) {
 	}
 }
 
-// TestEncodeExact pins every byte of a small interchange: two claims, the
-// first with a procedure code and more than 6 PR reasons on a line (two CAS
-// segments), the second denied as a duplicate, in EUR (CUR).
+// TestEncodeExact pins every byte of a small interchange (base835): two
+// claims, the first with a procedure code and more than 6 PR reasons on a
+// line (two CAS segments), the second denied as a duplicate, in EUR (CUR).
 func TestEncodeExact(t *testing.T) {
 	r := &Remittance{RunID: "run-test", Date: mustDate(t, "2025-05-02"), PayeeID: "PR-GP22", Currency: "EUR", Lines: []Line{
 		line(t, "C1", 1, "M1", "OP_CONSULTATION", 21046, 8037, "PAID", "PR-1:110.00 PR-2:20.09"),
@@ -112,42 +112,7 @@ func TestEncodeExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `ISA*00*          *00*          *ZZ*CLOSECARE      *ZZ*PR-GP22        *250502*0000*^*00501*` + st.InterchangeControl + `*0*T*:~
-GS*HP*CLOSECARE*PR-GP22*20250502*0000*` + strings.TrimLeft(st.InterchangeControl, "0") + `*X*005010X221A1~
-ST*835*0001*005010X221A1~
-BPR*I*501*C*CHK************20250502~
-TRN*1*` + st.TraceNumber + `*1999999999~
-CUR*PR*EUR~
-DTM*405*20250502~
-N1*PR*CLOSE CARE~
-N3*ADDRESS NOT CONFIGURED~
-N4*NOT CONFIGURED***GB~
-REF*2U*CLOSECARE~
-PER*BL*EDI SUPPORT*EM*edi@example.com~
-N1*PE*PR-GP22*FI*PR-GP22~
-REF*PQ*PR-GP22~
-LX*1~
-CLP*C1*1*818.46*501*317.46*15*C1~
-NM1*QC*1******MI*M1~
-SVC*HC:99213*210.46*80.37~
-DTM*472*20240301~
-CAS*PR*1*110**2*20.09~
-SVC*ER:OP_TELEHEALTH*600*419.63~
-DTM*472*20240301~
-CAS*PR*2*120**119*60.37~
-SVC*ER:OP_TELEHEALTH*8*1~
-DTM*472*20240301~
-CAS*PR*1*1**2*1**6*1**26*1**27*1**35*1~
-CAS*PR*119*1~
-CLP*C2*4*51.91*0**15*C2~
-NM1*QC*1******MI*M2~
-SVC*ER:OP_TELEHEALTH*51.91*0~
-DTM*472*20240301~
-CAS*OA*18*51.91~
-SE*31*0001~
-GE*1*` + strings.TrimLeft(st.InterchangeControl, "0") + `~
-IEA*1*` + st.InterchangeControl + `~
-`
+	want := base835 // check_test.go: the interchange below, read by the checker tests
 	if string(got) != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}

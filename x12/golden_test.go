@@ -162,3 +162,40 @@ func TestSampleTiesToPayments(t *testing.T) {
 		t.Errorf("files:\n%s\nwant:\n%s", strings.Join(summary, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestVerifyFiles: the golden files verify against the sample's payments; a
+// file changed after publication does not.
+func TestVerifyFiles(t *testing.T) {
+	paths, err := filepath.Glob("testdata/golden/default/*.835")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := VerifyFiles(paths, samplePayments); err != nil || len(problems) > 0 {
+		t.Fatalf("%v %v", problems, err)
+	}
+	data, err := os.ReadFile("testdata/golden/default/PR-SG9_USD_3de7418d.835")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := filepath.Join(t.TempDir(), "PR-SG9_USD_3de7418d.835")
+	data = bytes.Replace(data, []byte("CLP*C2307*1*2800*2800**15*C2307~"), []byte("CLP*C2307*1*2800*2900**15*C2307~"), 1)
+	if err := os.WriteFile(tampered, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range paths {
+		if filepath.Base(p) == filepath.Base(tampered) {
+			paths[i] = tampered
+		}
+	}
+	problems, err := VerifyFiles(paths, samplePayments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		tampered + ": segment 15 CLP (claim C2307): CLP charge 2800.00 - paid 2900.00 = -100.00, but the claim's CAS amounts (claim and service level) add up to 0.00",
+		tampered + ": segment 4 BPR: BPR02 is 3000.00, but the CLP04 payments add up to 3100.00 less 0.00 of PLB adjustments = 3100.00",
+	}
+	if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -3,6 +3,7 @@ package x12
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -78,4 +79,36 @@ func Reconcile(files []File, payments string) ([]string, error) {
 		problems = append(problems, fmt.Sprintf("%s: payee %s %s has no provider row in %s", f.Name, f.PayeeID, f.Currency, payments))
 	}
 	return problems, nil
+}
+
+// VerifyFiles rechecks published 835 files, as verify does for a run: each
+// must pass Check and hold one transaction set, and together they must tie
+// out to the payments file (Reconcile, the payee being each file's REF*PQ).
+// It returns every problem; the error is for a file that cannot be read.
+func VerifyFiles(paths []string, payments string) ([]string, error) {
+	var problems []string
+	files := make([]File, 0, len(paths))
+	for _, p := range paths {
+		rep, err := InspectFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("x12: %w", err)
+		}
+		for _, pr := range rep.Problems {
+			problems = append(problems, pr.String())
+		}
+		if len(rep.Sets) != 1 {
+			problems = append(problems, fmt.Sprintf("%s: %d transaction sets, want 1", p, len(rep.Sets)))
+			continue
+		}
+		s := rep.Sets[0]
+		files = append(files, File{
+			Name: filepath.Base(p), PayeeID: s.PayeeRef, Currency: s.Currency,
+			Stats: Stats{Segments: rep.Segments, Claims: s.Claims, Lines: s.Lines, Paid: s.Amount},
+		})
+	}
+	more, err := Reconcile(files, payments)
+	if err != nil {
+		return nil, err
+	}
+	return append(problems, more...), nil
 }
