@@ -207,6 +207,7 @@ func Generate(ctx context.Context, opt Options) ([]File, error) {
 		}
 	}
 	if len(configProblems) > 0 {
+		slices.SortFunc(configProblems, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 		return nil, errors.Join(configProblems...)
 	}
 	slices.SortFunc(files, func(a, b File) int {
