@@ -98,6 +98,7 @@ published), 2 usage or configuration error.`,
 	root.AddCommand(newVerifyCmd())
 	root.AddCommand(newDiffCmd())
 	root.AddCommand(newReportCmd())
+	root.AddCommand(newX12Cmd())
 	return root
 }
 

@@ -27,6 +27,7 @@ var Allowed = map[string][]string{
 	"diff":              {"claim", "readers", "writers", "internal/rundir"},
 	"report":            {"claim", "readers", "writers", "internal/rundir"},
 	"metrics":           {"claim"},
+	"x12":               {"claim", "readers"},
 	"pipeline":          {"claim", "plan", "engine", "book", "readers", "writers", "spill", "internal/arrowmem"},
 	"cmd/claimsbatch":   {"*"},
 	"bench/profile":     {"*"},
