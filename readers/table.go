@@ -11,9 +11,12 @@ import (
 
 // Options tunes the claims reader. The zero value is ready to use.
 type Options struct {
-	// BatchSize is the number of data rows (accepted plus rejected) one call
-	// of ClaimsReader.Next reads; 0 means 8192.
+	// BatchSize is the most data rows (accepted plus rejected) in one batch
+	// of ClaimsReader; 0 means 8192.
 	BatchSize int
+	// Workers is the number of goroutines that parse and check a claims
+	// file's rows; 0 means one per core (GOMAXPROCS).
+	Workers int
 	// MaxFieldBytes bounds one field; a longer field makes its row a
 	// PARSE_ERROR. 0 means 1 MiB.
 	MaxFieldBytes int
@@ -47,6 +50,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxExpansion <= 0 {
 		o.MaxExpansion = defaultMaxExpansion
 	}
+	o.Workers = workersOf(o.Workers)
 	return o
 }
 
@@ -223,14 +227,20 @@ func (t *table) next() ([]string, problem, error) {
 	if p.message != "" {
 		return rec, p, nil
 	}
+	return rec, t.sizeProblem(rec), nil
+}
+
+// sizeProblem returns the problem of a well-formed record with an oversized
+// field, and sets recordBytes.
+func (t *table) sizeProblem(rec []string) problem {
 	t.recordBytes = 0
 	for i, s := range rec {
 		t.recordBytes += len(s)
 		if len(s) > t.maxField {
-			return rec, problem{field: i, message: fmt.Sprintf("field is %d bytes long, more than the limit of %d", len(s), t.maxField)}, nil
+			return problem{field: i, message: fmt.Sprintf("field is %d bytes long, more than the limit of %d", len(s), t.maxField)}
 		}
 	}
-	return rec, problem{}, nil
+	return problem{}
 }
 
 // invalidUTF8 returns the problem of a record that is not valid UTF-8,
