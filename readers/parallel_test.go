@@ -313,16 +313,16 @@ func TestLastRecordEnd(t *testing.T) {
 		{"a,b\nc,d\ne", 8},
 		{"a,b\r\nc", 5},
 		{"\n\n", 2},
-		{`"a` + "\n" + `b",c` + "\nd", 8},         // a quoted line break
-		{`"a` + "\n" + `b`, 0},                    // still open
-		{`a"b` + "\nc", 4},                        // bare quote: the record ends with its line
-		{`"a"x,b` + "\nc", 7},                     // text after the closing quote
-		{`"a""` + "\n" + `b"` + "\n", 8},          // "" inside, then a line break inside
-		{`"a"`, 0},                                // the byte after the quote is unknown
-		{`"a"` + "\r", 0},                         // \r then unknown
-		{`"a"` + "\r\nb", 5},                      // CRLF after the closing quote
-		{`"a"` + "\rb\nc", 6},                     // a quoting error ends with the line
-		{`x,"a` + "\n" + `,"` + "\n", 8},          // the second line closes the first line's quotes
+		{`"a` + "\n" + `b",c` + "\nd", 8},          // a quoted line break
+		{`"a` + "\n" + `b`, 0},                     // still open
+		{`a"b` + "\nc", 4},                         // bare quote: the record ends with its line
+		{`"a"x,b` + "\nc", 7},                      // text after the closing quote
+		{`"a""` + "\n" + `b"` + "\n", 8},           // "" inside, then a line break inside
+		{`"a"`, 0},                                 // the byte after the quote is unknown
+		{`"a"` + "\r", 0},                          // \r then unknown
+		{`"a"` + "\r\nb", 5},                       // CRLF after the closing quote
+		{`"a"` + "\rb\nc", 6},                      // a quoting error ends with the line
+		{`x,"a` + "\n" + `,"` + "\n", 8},           // the second line closes the first line's quotes
 		{`x,"a` + "\n" + `b",` + `"c"` + "\n", 12}, // and a field after it
 		{"a\n" + `b,"c` + "\n", 2},
 	}

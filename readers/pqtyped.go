@@ -14,7 +14,7 @@ type (
 	pqWorker struct{}
 )
 
-func newPQInput(*parquetSource, *table, Options) *pqInput                  { return nil }
+func newPQInput(*parquetSource, *table, Options) *pqInput                { return nil }
 func (r *ClaimsReader) producePQ(context.Context, *errgroup.Group) error { return nil }
-func (p *pqRows) raw(int) string                                          { return "" }
-func (p *pqRows) release(*ClaimsReader)                                   {}
+func (p *pqRows) raw(int) string                                         { return "" }
+func (p *pqRows) release(*ClaimsReader)                                  {}
