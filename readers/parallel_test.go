@@ -271,8 +271,8 @@ func FuzzCSVParallel(f *testing.F) {
 }
 
 // TestCSVParallelCorpus compares the parallel and the sequential reader on
-// the hostile-input corpus and on a thousand random files, with many block
-// and read sizes.
+// the hostile-input corpus and on a thousand random files (fewer under the
+// race detector), with many block and read sizes.
 func TestCSVParallelCorpus(t *testing.T) {
 	var inputs [][]byte
 	paths, _ := filepath.Glob("../testdata/bad/claims_*.csv")
@@ -284,7 +284,11 @@ func TestCSVParallelCorpus(t *testing.T) {
 		inputs = append(inputs, data)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 1000 {
+	n := 1000
+	if raceEnabled {
+		n = 150
+	}
+	for range n {
 		seed := make([]byte, rng.IntN(200))
 		for i := range seed {
 			seed[i] = byte(rng.UintN(256))
