@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -129,22 +130,26 @@ func (b *Batch) Release() {
 	b.Exceptions = b.Exceptions[:0]
 	b.Lines = b.Lines[:0]
 	b.origins = b.origins[:0]
-	select {
-	case r.free <- b:
-	default:
-	}
+	b.r = nil
+	batchPool.Put(b)
 }
+
+// The buffers of released batches are shared by all readers: a run reads
+// many files one after the other, and a test or tool many small ones.
+var (
+	batchPool  sync.Pool // *Batch
+	blockPool  sync.Pool // *[]byte, CSV blocks
+	pqRowsPool sync.Pool // *pqRows
+)
 
 // newBatch returns an empty batch, a released one when there is one.
 func (r *ClaimsReader) newBatch(firstRow int64) *Batch {
-	var b *Batch
-	select {
-	case b = <-r.free:
-		b.released = false
-	default:
-		n := min(r.opt.BatchSize, 1024)
-		b = &Batch{r: r, Lines: make([]claim.Line, 0, n), origins: make([]origin, 0, n)}
+	b, _ := batchPool.Get().(*Batch)
+	if b == nil {
+		n := min(r.opt.BatchSize, 8192)
+		b = &Batch{Lines: make([]claim.Line, 0, n), origins: make([]origin, 0, n)}
 	}
+	b.r, b.released = r, false
 	b.FirstRow, b.NumRows, b.Offset, b.RowGroup = firstRow, 0, -1, -1
 	return b
 }
@@ -352,8 +357,6 @@ func (c *chunk) release() {
 	if c.refs.Add(-1) != 0 || c.r.legacy {
 		return
 	}
-	select {
-	case c.r.blocks <- c.buf[:0]:
-	default:
-	}
+	buf := c.buf[:0]
+	blockPool.Put(&buf)
 }

@@ -124,9 +124,6 @@ type ClaimsReader struct {
 	err     error // sticky: the failure, io.EOF at the end, errClosed
 	stopped bool
 
-	free   chan *Batch  // released batches
-	pqFree chan *pqRows // released Parquet batch values
-	blocks chan []byte  // released CSV blocks
 	states chan *worker // one per goroutine that parses
 
 	batch *Batch // Next's current batch
@@ -165,9 +162,6 @@ func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options
 	case *parquetSource:
 		r.pq = newPQInput(src, t, opt)
 	}
-	r.free = make(chan *Batch, 4*r.workers+4)
-	r.pqFree = make(chan *pqRows, 4*r.workers+4)
-	r.blocks = make(chan []byte, 3*r.workers+2)
 	r.states = make(chan *worker, r.workers)
 	for range r.workers {
 		r.states <- r.newWorker()

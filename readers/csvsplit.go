@@ -122,12 +122,8 @@ func (r *ClaimsReader) produceCSV(ctx context.Context, work *errgroup.Group) err
 // getBlock returns an empty buffer for at least n bytes and a block.
 func (r *ClaimsReader) getBlock(n int) []byte {
 	size := max(csvBlock, n) + trackChunk
-	select {
-	case b := <-r.blocks:
-		if cap(b) >= size {
-			return b
-		}
-	default:
+	if b, ok := blockPool.Get().(*[]byte); ok && cap(*b) >= size {
+		return (*b)[:0]
 	}
 	return make([]byte, 0, size)
 }

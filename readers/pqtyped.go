@@ -169,11 +169,12 @@ type pqValues struct {
 }
 
 func (r *ClaimsReader) newPQRows(g, first, n int) *pqRows {
-	var rows *pqRows
-	select {
-	case rows = <-r.pqFree:
-	default:
-		rows = &pqRows{cols: make([]pqValues, len(r.pq.cols))}
+	rows, _ := pqRowsPool.Get().(*pqRows)
+	if rows == nil {
+		rows = new(pqRows)
+	}
+	if len(rows.cols) != len(r.pq.cols) {
+		rows.cols = make([]pqValues, len(r.pq.cols))
 	}
 	rows.in, rows.group, rows.first, rows.n = r.pq, g, first, n
 	rows.bad = resize(rows.bad, n)
@@ -210,10 +211,8 @@ func (rows *pqRows) release(r *ClaimsReader) {
 	if r.legacy {
 		rows.arena = nil
 	}
-	select {
-	case r.pqFree <- rows:
-	default:
-	}
+	rows.in = nil
+	pqRowsPool.Put(rows)
 }
 
 // pqWorker is a goroutine's scratch space for the typed column readers.
