@@ -2,6 +2,7 @@ package readers
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"syscall"
 	"testing"
@@ -17,7 +18,7 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchmarkRead reads path whole b.N times and reports wall lines/s, CPU
+// benchmarkRead reads path whole b.N times with NextBatch and reports wall lines/s, CPU
 // nanoseconds per line (user + system of the whole process: on a shared
 // host wall time is inflated by other load, CPU time much less) and
 // allocations per line.
@@ -33,11 +34,19 @@ func benchmarkRead(b *testing.B, path string, opt Options, lines int) {
 			b.Fatal(err)
 		}
 		n := 0
-		for r.Next() {
-			n += len(r.Lines()) + len(r.Exceptions())
+		for {
+			batch, err := r.NextBatch()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += batch.NumRows
+			batch.Release()
 		}
-		if err := r.Err(); err != nil || n != lines {
-			b.Fatalf("%d rows, err %v", n, err)
+		if n != lines {
+			b.Fatalf("%d rows, want %d", n, lines)
 		}
 		r.Close()
 	}
@@ -49,6 +58,8 @@ func benchmarkRead(b *testing.B, path string, opt Options, lines int) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/total, "cpu-ns/line")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "wall-ns/line")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/total, "allocs/line")
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/total, "B/line")
+	b.ReportMetric(float64(ms1.NumGC-ms0.NumGC)/float64(b.N), "GCs/op")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -57,8 +68,10 @@ func BenchmarkClaimsRead(b *testing.B) {
 	csvPath := writeFile(b, "claims.csv", data)
 	pqPath := writeFile(b, "claims.parquet", benchParquet(b, data))
 	for _, f := range []struct{ name, path string }{{"csv", csvPath}, {"parquet", pqPath}} {
-		b.Run(fmt.Sprintf("%s/workers=1", f.name), func(b *testing.B) {
-			benchmarkRead(b, f.path, Options{}, benchN)
-		})
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", f.name, workers), func(b *testing.B) {
+				benchmarkRead(b, f.path, Options{Workers: workers}, benchN)
+			})
+		}
 	}
 }
