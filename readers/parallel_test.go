@@ -367,3 +367,19 @@ func TestCSVParallelErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSplitCommas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{',', 'a', 0, 0x80, 0xff, '"', ' ', 0x2b, 0x2d, 0xac}
+	for range 20000 {
+		line := make([]byte, rng.IntN(40))
+		for i := range line {
+			line[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		got := splitCommas(nil, line)
+		want := strings.Split(string(line), ",")
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("splitCommas(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
