@@ -273,7 +273,7 @@ func (r *ClaimsReader) newChunkBatch(c *chunk, rel int64, at int) *Batch {
 // slices of line. It looks at 8 bytes at a time: fields are short, and one
 // bytes.IndexByte call per field cost more than the scan.
 func splitCommas(fields []string, line []byte) []string {
-	const low7, commas = 0x7f7f7f7f7f7f7f7f, ','*0x0101010101010101
+	const low7, commas = 0x7f7f7f7f7f7f7f7f, ',' * 0x0101010101010101
 	start, i := 0, 0
 	for ; i+8 <= len(line); i += 8 {
 		w := binary.LittleEndian.Uint64(line[i:]) ^ commas // a comma is a zero byte

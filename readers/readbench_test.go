@@ -66,8 +66,9 @@ func benchmarkRead(b *testing.B, path string, opt Options, lines int) {
 func BenchmarkClaimsRead(b *testing.B) {
 	data := benchRows(benchN)
 	csvPath := writeFile(b, "claims.csv", data)
+	gzPath := writeFile(b, "claims.csv.gz", gzipBytes(b, data))
 	pqPath := writeFile(b, "claims.parquet", benchParquet(b, data))
-	for _, f := range []struct{ name, path string }{{"csv", csvPath}, {"parquet", pqPath}} {
+	for _, f := range []struct{ name, path string }{{"csv", csvPath}, {"csv.gz", gzPath}, {"parquet", pqPath}} {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/workers=%d", f.name, workers), func(b *testing.B) {
 				benchmarkRead(b, f.path, Options{Workers: workers}, benchN)
