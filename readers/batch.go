@@ -163,6 +163,11 @@ func (r *ClaimsReader) newBatch(firstRow int64) *Batch {
 // from a unit's start by the goroutine that parses it (it cannot know how
 // many rows the units before it hold) and made absolute by NextBatch.
 //
+// What is in flight is bounded: Workers units run, up to Workers more wait
+// in file order for NextBatch, and a unit holds at most two batches not yet
+// delivered (one queued, one being filled): about 3×Workers batches beyond
+// those the caller holds, plus, for CSV, as many 512 KiB blocks.
+//
 // A unit's failure (a broken file) travels the same way, after the
 // unit's good batches: the run must see every row before the failure and
 // none after, whichever goroutine failed first. That is why failures do
@@ -201,7 +206,7 @@ func (r *ClaimsReader) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	g, ctx := errgroup.WithContext(ctx)
 	r.cancel, r.group = cancel, g
-	r.order = make(chan *unit, 2*r.workers)
+	r.order = make(chan *unit, r.workers)
 	g.Go(func() error {
 		work, ctx := errgroup.WithContext(ctx)
 		work.SetLimit(r.workers)
@@ -226,7 +231,7 @@ func (r *ClaimsReader) start() {
 // goroutine (waiting for one to be free). run sends the unit's batches with
 // send.
 func (r *ClaimsReader) dispatch(ctx context.Context, work *errgroup.Group, run func(ctx context.Context, w *worker, out chan<- unitItem)) error {
-	u := &unit{out: make(chan unitItem, 2)}
+	u := &unit{out: make(chan unitItem, 1)}
 	select {
 	case r.order <- u:
 	case <-ctx.Done():

@@ -14,7 +14,9 @@ import (
 )
 
 // BenefitLookup resolves a benefit_code against the plan: its id, and
-// whether a line of it needs an item_code.
+// whether a line of it needs an item_code. ClaimsReader calls it from its
+// parsing goroutines at once: it must be safe for concurrent use (a
+// *plan.Plan, which only reads a map, is).
 type BenefitLookup interface {
 	Lookup(code string) (id claim.BenefitID, needsItemCode bool, ok bool)
 }
@@ -160,7 +162,11 @@ func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options
 	case *csvSource:
 		r.csv = src.rest()
 	case *parquetSource:
-		r.pq = newPQInput(src, t, opt)
+		if r.pq = newPQInput(src, t, opt); r.pq == nil {
+			// The text path (parseTable): a row's strings live as long as
+			// its batch or its line, so they may share arena blocks.
+			src.useArena()
+		}
 	}
 	r.states = make(chan *worker, r.workers)
 	for range r.workers {

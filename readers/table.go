@@ -30,10 +30,12 @@ type Options struct {
 	// size, or 64 MiB for a smaller file. Past that the read fails with
 	// ErrCorrupt (a decompression bomb). 0 means 100.
 	MaxExpansion int
-	// KeepRaw makes ClaimsReader keep the raw text of every accepted line of
-	// a batch (ClaimsReader.Raw), for a caller that may turn an accepted line
-	// into an exception later (the pipeline's row checks, DUPLICATE_LINE).
-	// It costs one string per line.
+	// KeepRaw makes ClaimsReader.Raw and ClaimsReader.Reject (the Next
+	// iterator's) give the raw text of accepted lines, for a caller that may
+	// turn an accepted line into an exception later (the pipeline's row
+	// checks, DUPLICATE_LINE). A Batch always gives it (Batch.Raw,
+	// Batch.Reject): for CSV it is a slice of the batch's input, for Parquet
+	// it is built when asked.
 	KeepRaw bool
 }
 
