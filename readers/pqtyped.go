@@ -556,16 +556,38 @@ func readDense[T any](cr pageReader[T], n int, maxDef int16, vals []T, defs []in
 			d = defs[got:n]
 		}
 		rowsRead, read, err := cr.ReadBatchInPage(int64(n-got), vals[k:n], d, nil)
-		if err != nil {
+		if err := checkRead(rowsRead, read, err, d, maxDef, got, n); err != nil {
 			return k, err
-		}
-		if rowsRead == 0 {
-			return k, fmt.Errorf("the column ends after %d of %d rows", got, n)
 		}
 		got += int(rowsRead)
 		k += read
 	}
 	return k, nil
+}
+
+// checkRead checks what one ReadBatchInPage call read: rows, and a value
+// for every row its definition levels (defs, nil for a required column)
+// say is not null. A corrupt page can make the decoder return fewer.
+func checkRead(rows int64, values int, err error, defs []int16, maxDef int16, got, n int) error {
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return fmt.Errorf("the column ends after %d of %d rows", got, n)
+	}
+	want := int(rows)
+	if maxDef > 0 {
+		want = 0
+		for _, d := range defs[:rows] {
+			if d >= maxDef {
+				want++
+			}
+		}
+	}
+	if values != want {
+		return fmt.Errorf("a page gives %d values for %d rows that have one", values, want)
+	}
+	return nil
 }
 
 // setNum sets row i of a numeric column to v: a token where the text form
@@ -664,11 +686,8 @@ func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v
 			d = defs[got:n]
 		}
 		rowsRead, read, err := cr.ReadBatchInPage(int64(n-got), w.bytes[:n-got], d, nil)
-		if err != nil {
+		if err := checkRead(rowsRead, read, err, d, c.maxDef, got, n); err != nil {
 			return err
-		}
-		if rowsRead == 0 {
-			return fmt.Errorf("the column ends after %d of %d rows", got, n)
 		}
 		vals := w.bytes[:read]
 		size := 0
@@ -718,11 +737,8 @@ func (w *pqWorker) readFLBA(cr *file.FixedLenByteArrayColumnChunkReader, c *pqCo
 			d = defs[got:n]
 		}
 		rowsRead, read, err := cr.ReadBatchInPage(int64(n-got), w.flba[:n-got], d, nil)
-		if err != nil {
+		if err := checkRead(rowsRead, read, err, d, c.maxDef, got, n); err != nil {
 			return err
-		}
-		if rowsRead == 0 {
-			return fmt.Errorf("the column ends after %d of %d rows", got, n)
 		}
 		vals := w.flba[:read]
 		at := 0

@@ -3,6 +3,7 @@ package readers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -416,5 +417,36 @@ func TestParquetTypedRandom(t *testing.T) {
 		want, wantErr := readClaimsSeq("claims.parquet", data, opt)
 		got, gotErr := readClaimsPar(t, "claims.parquet", data, opt, 0, 0)
 		sameRead(t, got, gotErr, want, wantErr)
+	}
+}
+
+// TestParquetTypedCorrupted flips bytes of a valid file: whenever both
+// paths read the result, they read the same; a typed read that fails names
+// the row and wraps ErrCorrupt, and never crashes. (The typed reader may
+// refuse a page the text path reads: a page whose decoded values do not
+// match its definition levels.)
+func TestParquetTypedCorrupted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	base := writeXitongsys(t, fixtureRows(200), true, 50)
+	n := 400
+	if raceEnabled {
+		n = 60
+	}
+	for range n {
+		data := bytes.Clone(base)
+		for range 1 + rng.IntN(4) {
+			data[rng.IntN(len(data)-8)] ^= byte(1 + rng.IntN(255))
+		}
+		want, wantErr := readClaimsSeq("claims.parquet", data, Options{})
+		got, gotErr := readClaimsPar(t, "claims.parquet", data, Options{BatchSize: 7}, 0, 0)
+		if gotErr != nil {
+			if !errors.Is(gotErr, ErrCorrupt) && !errors.Is(gotErr, ErrFormat) && !errors.Is(gotErr, ErrMissingColumn) || !strings.HasPrefix(gotErr.Error(), "claims.parquet: ") {
+				t.Fatalf("error %v", gotErr)
+			}
+			continue
+		}
+		if wantErr == nil {
+			sameRead(t, got, nil, want, nil)
+		}
 	}
 }
