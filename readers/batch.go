@@ -142,6 +142,20 @@ var (
 	pqRowsPool sync.Pool // *pqRows
 )
 
+// add checks a row (its problem p first, if it has one) and adds it to the
+// batch: its line, or its exception with raw text raw. It reports whether
+// the row became a line, whose origin the caller then adds.
+func (b *Batch) add(rp *rowParser, rec []string, p problem, raw string) bool {
+	b.NumRows++
+	b.Lines = append(b.Lines, claim.Line{})
+	if check := rp.checkRecord(rec, p, &b.Lines[len(b.Lines)-1]); check.code != "" {
+		b.Lines = b.Lines[:len(b.Lines)-1]
+		b.Exceptions = append(b.Exceptions, rp.reject(rec, p, check, raw))
+		return false
+	}
+	return true
+}
+
 // newBatch returns an empty batch, a released one when there is one.
 func (r *ClaimsReader) newBatch(firstRow int64) *Batch {
 	b, _ := batchPool.Get().(*Batch)

@@ -66,9 +66,7 @@ func TestBatchAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			old := csvBlock
-			csvBlock = 4096 // many chunks
-			defer func() { csvBlock = old }()
+			useCSVBlock(t, 4096) // many chunks
 			path := writeFile(t, f.name, f.data)
 			r, err := OpenClaims(path, 3, plan, Options{BatchSize: 333, Workers: 3})
 			if err != nil {
@@ -77,14 +75,7 @@ func TestBatchAPI(t *testing.T) {
 			defer r.Close()
 			var held []*Batch
 			next := int64(1)
-			for {
-				b, err := r.NextBatch()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			err = eachBatch(r, func(b *Batch) {
 				if b.Seq != int64(len(held)) || b.FirstRow != next || b.NumRows > 333 || b.NumRows != len(b.Lines)+len(b.Exceptions) {
 					t.Fatalf("batch %d: seq %d first row %d (want %d) rows %d", len(held), b.Seq, b.FirstRow, next, b.NumRows)
 				}
@@ -97,6 +88,9 @@ func TestBatchAPI(t *testing.T) {
 				}
 				next += int64(b.NumRows)
 				held = append(held, b)
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 			if _, err := r.NextBatch(); err != io.EOF {
 				t.Fatalf("after the end: %v", err)
@@ -143,9 +137,7 @@ func TestBatchesConcurrently(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			old := csvBlock
-			csvBlock = 8192
-			defer func() { csvBlock = old }()
+			useCSVBlock(t, 8192)
 			r, err := OpenClaims(writeFile(t, f.name, f.data), 3, plan, Options{BatchSize: 500})
 			if err != nil {
 				t.Fatal(err)
@@ -155,14 +147,7 @@ func TestBatchesConcurrently(t *testing.T) {
 			var mu sync.Mutex
 			var wg sync.WaitGroup
 			sem := make(chan struct{}, 4)
-			for {
-				b, err := r.NextBatch()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			err = eachBatch(r, func(b *Batch) {
 				mu.Lock()
 				got = append(got, nil)
 				slot := len(got) - 1
@@ -180,8 +165,11 @@ func TestBatchesConcurrently(t *testing.T) {
 					got[slot] = lines
 					mu.Unlock()
 				})
-			}
+			})
 			wg.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
 			var lines []claim.Line
 			for _, g := range got {
 				lines = append(lines, g...)
@@ -208,9 +196,7 @@ func TestClaimsReaderGoroutines(t *testing.T) {
 	for i := len(pqBroken) / 3; i < len(pqBroken)/2; i++ {
 		pqBroken[i] = 0xff
 	}
-	old := csvBlock
-	csvBlock = 4096
-	defer func() { csvBlock = old }()
+	useCSVBlock(t, 4096)
 	before := runtime.NumGoroutine()
 	for _, f := range []struct {
 		name string

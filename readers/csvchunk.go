@@ -9,8 +9,6 @@ import (
 	"math/bits"
 	"unicode/utf8"
 	"unsafe"
-
-	"claimsbatch/claim"
 )
 
 // csvParser reads the records of a chunk of a CSV file exactly as
@@ -234,14 +232,7 @@ func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, out 
 		}
 		rp.t.rows = rel
 		raw := recordRaw(body)
-		b.Lines = append(b.Lines, claim.Line{})
-		line := &b.Lines[len(b.Lines)-1]
-		check := rp.checkRecord(fields, prob, line)
-		b.NumRows++
-		if check.code != "" {
-			b.Lines = b.Lines[:len(b.Lines)-1]
-			b.Exceptions = append(b.Exceptions, rp.reject(fields, prob, check, bytesString(raw)))
-		} else {
+		if b.add(rp, fields, prob, bytesString(raw)) {
 			s := int32(start + (len(text) - len(body)))
 			b.origins = append(b.origins, origin{lineNo: rp.t.field(fields, cLineNo), start: s, end: s + int32(len(raw))})
 		}

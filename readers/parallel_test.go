@@ -47,6 +47,28 @@ func readClaimsSeq(name string, data []byte, opt Options) (claimsResult, error) 
 	return res, nil
 }
 
+// eachBatch hands fn every batch of r in order: nil at the end of the
+// file, or the error that stopped the read.
+func eachBatch(r *ClaimsReader, fn func(*Batch)) error {
+	for {
+		b, err := r.NextBatch()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(b)
+	}
+}
+
+// useCSVBlock makes the CSV producer read blocks of n bytes for one test.
+func useCSVBlock(t testing.TB, n int) {
+	old := csvBlock
+	csvBlock = n
+	t.Cleanup(func() { csvBlock = old })
+}
+
 // shortReads is an input file whose reads return at most n bytes, so that
 // the CSV producer sees its input in pieces.
 type shortReads struct {
@@ -69,7 +91,7 @@ func readClaimsPar(t testing.TB, name string, data []byte, opt Options, block, r
 	if block > 0 {
 		old := csvBlock
 		csvBlock = block
-		defer func() { csvBlock = old }()
+		defer func() { csvBlock = old }() // not useCSVBlock: fuzz targets call this many times
 	}
 	f, err := formatOf(name)
 	if err != nil {
@@ -87,15 +109,7 @@ func readClaimsPar(t testing.TB, name string, data []byte, opt Options, block, r
 	defer r.Close()
 	var res claimsResult
 	next := int64(1)
-	for {
-		b, err := r.NextBatch()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			res.rows = r.Rows()
-			return res, err
-		}
+	err = eachBatch(r, func(b *Batch) {
 		if b.Seq != int64(res.batches) || b.FirstRow != next || b.NumRows != len(b.Lines)+len(b.Exceptions) || b.NumRows == 0 || b.NumRows > r.opt.BatchSize {
 			t.Fatalf("batch %d: seq %d, first row %d (want %d), %d rows, %d lines, %d exceptions", res.batches, b.Seq, b.FirstRow, next, b.NumRows, len(b.Lines), len(b.Exceptions))
 		}
@@ -107,8 +121,11 @@ func readClaimsPar(t testing.TB, name string, data []byte, opt Options, block, r
 		}
 		res.exceptions = append(res.exceptions, b.Exceptions...)
 		b.Release()
-	}
+	})
 	res.rows = r.Rows()
+	if err != nil {
+		return res, err
+	}
 	if res.rows != next-1 {
 		t.Fatalf("Rows() = %d after %d rows", res.rows, next-1)
 	}

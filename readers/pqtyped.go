@@ -327,24 +327,27 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 	rec := resize(w.pq.rec, len(in.cols))
 	w.pq.rec = rec
 	clear(rec)
+	originOf := func(i int) origin {
+		o := origin{start: int32(i)}
+		if !in.lineNoTyped {
+			o.lineNo = rp.t.field(rec, cLineNo)
+		}
+		return o
+	}
 	for i := range rows.n {
 		rp.t.rows = done + int64(i) + 1
-		b.NumRows++
-		b.Lines = append(b.Lines, claim.Line{})
-		line := &b.Lines[len(b.Lines)-1]
 		if !rows.bad[i] {
 			for _, j := range in.used {
 				rec[j] = rows.cols[j].cell[i]
 			}
 			rp.t.recordBytes = 0 // no detach: the strings are the batch's
-			if rp.parse(rec, line).code == "" {
-				o := origin{start: int32(i)}
-				if !in.lineNoTyped {
-					o.lineNo = rp.t.field(rec, cLineNo)
-				}
-				b.origins = append(b.origins, o)
+			b.Lines = append(b.Lines, claim.Line{})
+			if rp.parse(rec, &b.Lines[len(b.Lines)-1]).code == "" {
+				b.NumRows++
+				b.origins = append(b.origins, originOf(i))
 				continue
 			}
+			b.Lines = b.Lines[:len(b.Lines)-1]
 		}
 		// The text path, for the exception's message and raw text (or the
 		// line of a row whose strings only the text path takes): the
@@ -369,16 +372,9 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 		} else {
 			p = rp.t.sizeProblem(rec)
 		}
-		if check := rp.checkRecord(rec, p, line); check.code != "" {
-			b.Lines = b.Lines[:len(b.Lines)-1]
-			b.Exceptions = append(b.Exceptions, rp.reject(rec, p, check, rows.raw(i)))
-			continue
+		if b.add(rp, rec, p, rows.raw(i)) {
+			b.origins = append(b.origins, originOf(i))
 		}
-		o := origin{start: int32(i)}
-		if !in.lineNoTyped {
-			o.lineNo = rp.t.field(rec, cLineNo)
-		}
-		b.origins = append(b.origins, o)
 	}
 	clear(rec)
 }
@@ -673,33 +669,41 @@ var pow10 = func() (p [19]int64) {
 	return p
 }()
 
-// readBytes reads a BYTE_ARRAY column. The values of a page are only valid
-// until the next page is read: each page's are copied into the arena at
-// once.
-func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v *pqValues, rows *pqRows) error {
-	n := rows.n
-	w.bytes = resize(w.bytes, n)
-	defs := w.defsFor(n)
+// readPaged reads n rows of a column whose values are valid only until the
+// next page is read (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY): take gets each
+// page's part at once, the rows from first on (their definition levels in
+// defs[first:]) and their non-null values.
+func readPaged[T any](cr pageReader[T], n int, maxDef int16, vals []T, defs []int16, take func(first, rows int, vals []T)) error {
 	for got := 0; got < n; {
 		var d []int16
-		if c.maxDef > 0 {
+		if maxDef > 0 {
 			d = defs[got:n]
 		}
-		rowsRead, read, err := cr.ReadBatchInPage(int64(n-got), w.bytes[:n-got], d, nil)
-		if err := checkRead(rowsRead, read, err, d, c.maxDef, got, n); err != nil {
+		rowsRead, read, err := cr.ReadBatchInPage(int64(n-got), vals[:n-got], d, nil)
+		if err := checkRead(rowsRead, read, err, d, maxDef, got, n); err != nil {
 			return err
 		}
-		vals := w.bytes[:read]
+		take(got, int(rowsRead), vals[:read])
+		got += int(rowsRead)
+	}
+	return nil
+}
+
+// readBytes reads a BYTE_ARRAY column: each page's values are copied into
+// the arena.
+func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v *pqValues, rows *pqRows) error {
+	w.bytes = resize(w.bytes, rows.n)
+	defs := w.defsFor(rows.n)
+	return readPaged(cr, rows.n, c.maxDef, w.bytes, defs, func(first, n int, vals []parquet.ByteArray) {
 		size := 0
 		for _, b := range vals {
 			size += len(b)
 		}
 		if cap(rows.arena)-len(rows.arena) < size {
+			// Cells made so far keep the old arena.
 			grown := make([]byte, len(rows.arena), 2*cap(rows.arena)+size)
 			copy(grown, rows.arena)
 			rows.arena = grown
-			// Cells made so far point into the old arena, which stays
-			// theirs.
 		}
 		start := len(rows.arena)
 		for _, b := range vals {
@@ -707,7 +711,7 @@ func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v
 		}
 		check := !isASCII(rows.arena[start:])
 		at := 0
-		for i := got; i < got+int(rowsRead); i++ {
+		for i := first; i < first+n; i++ {
 			if c.maxDef > 0 && defs[i] < c.maxDef {
 				v.cell[i] = ""
 				continue
@@ -720,29 +724,17 @@ func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v
 			}
 			v.cell[i] = bytesString(b)
 		}
-		got += int(rowsRead)
-	}
-	return nil
+	})
 }
 
 // readFLBA reads a DECIMAL column stored as FIXED_LEN_BYTE_ARRAY (big
 // endian two's complement, at most 16 bytes).
 func (w *pqWorker) readFLBA(cr *file.FixedLenByteArrayColumnChunkReader, c *pqColumn, v *pqValues, rows *pqRows) error {
-	n := rows.n
-	w.flba = resize(w.flba, n)
-	defs := w.defsFor(n)
-	for got := 0; got < n; {
-		var d []int16
-		if c.maxDef > 0 {
-			d = defs[got:n]
-		}
-		rowsRead, read, err := cr.ReadBatchInPage(int64(n-got), w.flba[:n-got], d, nil)
-		if err := checkRead(rowsRead, read, err, d, c.maxDef, got, n); err != nil {
-			return err
-		}
-		vals := w.flba[:read]
+	w.flba = resize(w.flba, rows.n)
+	defs := w.defsFor(rows.n)
+	return readPaged(cr, rows.n, c.maxDef, w.flba, defs, func(first, n int, vals []parquet.FixedLenByteArray) {
 		at := 0
-		for i := got; i < got+int(rowsRead); i++ {
+		for i := first; i < first+n; i++ {
 			if c.maxDef > 0 && defs[i] < c.maxDef {
 				v.cell[i] = ""
 				continue
@@ -759,9 +751,7 @@ func (w *pqWorker) readFLBA(cr *file.FixedLenByteArrayColumnChunkReader, c *pqCo
 			rows.arena = appendDecimal128(rows.arena, num, c.scale)
 			v.cell[i] = bytesString(rows.arena[start:])
 		}
-		got += int(rowsRead)
-	}
-	return nil
+	})
 }
 
 // flbaDecimal decodes a big-endian two's complement integer of at most 16

@@ -390,13 +390,16 @@ func FuzzParquetTyped(f *testing.F) {
 	for i := range 20 {
 		f.Add([]byte(fmt.Sprintf("%d%s", i, strings.Repeat("\x07\x02\x0b\x01", i))))
 	}
-	f.Fuzz(func(t *testing.T, seed []byte) {
-		data := randomParquet(t, seed)
-		opt, _, _ := parallelOptions(seed)
-		want, wantErr := readClaimsSeq("claims.parquet", data, opt)
-		got, gotErr := readClaimsPar(t, "claims.parquet", data, opt, 0, 0)
-		sameRead(t, got, gotErr, want, wantErr)
-	})
+	f.Fuzz(compareRandomParquet)
+}
+
+// compareRandomParquet reads randomParquet(seed) with both paths.
+func compareRandomParquet(t *testing.T, seed []byte) {
+	data := randomParquet(t, seed)
+	opt, _, _ := parallelOptions(seed)
+	want, wantErr := readClaimsSeq("claims.parquet", data, opt)
+	got, gotErr := readClaimsPar(t, "claims.parquet", data, opt, 0, 0)
+	sameRead(t, got, gotErr, want, wantErr)
 }
 
 // TestParquetTypedRandom runs FuzzParquetTyped's comparison on 200 random
@@ -412,11 +415,7 @@ func TestParquetTypedRandom(t *testing.T) {
 		for i := range seed {
 			seed[i] = byte(rng.UintN(256))
 		}
-		data := randomParquet(t, seed)
-		opt, _, _ := parallelOptions(seed)
-		want, wantErr := readClaimsSeq("claims.parquet", data, opt)
-		got, gotErr := readClaimsPar(t, "claims.parquet", data, opt, 0, 0)
-		sameRead(t, got, gotErr, want, wantErr)
+		compareRandomParquet(t, seed)
 	}
 }
 

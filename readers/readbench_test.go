@@ -2,7 +2,6 @@ package readers
 
 import (
 	"fmt"
-	"io"
 	"runtime"
 	"syscall"
 	"testing"
@@ -34,16 +33,11 @@ func benchmarkRead(b *testing.B, path string, opt Options, lines int) {
 			b.Fatal(err)
 		}
 		n := 0
-		for {
-			batch, err := r.NextBatch()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+		if err := eachBatch(r, func(batch *Batch) {
 			n += batch.NumRows
 			batch.Release()
+		}); err != nil {
+			b.Fatal(err)
 		}
 		if n != lines {
 			b.Fatalf("%d rows, want %d", n, lines)

@@ -1,7 +1,6 @@
 package readers
 
 import (
-	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -56,17 +55,12 @@ func TestReadFileFigures(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rows, lines int64
-			for {
-				b, err := r.NextBatch()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			if err := eachBatch(r, func(b *Batch) {
 				rows += int64(b.NumRows)
 				lines += int64(len(b.Lines))
 				b.Release()
+			}); err != nil {
+				t.Fatal(err)
 			}
 			if err := r.Close(); err != nil {
 				t.Fatal(err)

@@ -3,8 +3,6 @@ package readers
 import (
 	"context"
 	"io"
-
-	"claimsbatch/claim"
 )
 
 // parseTable reads the whole file as one unit, row by row through the
@@ -32,16 +30,9 @@ func (r *ClaimsReader) parseTable(ctx context.Context, w *worker, out chan<- uni
 			p = t.sizeProblem(rec)
 		}
 		rp.t.rows, rp.t.recordBytes = rel, t.recordBytes
-		b.Lines = append(b.Lines, claim.Line{})
-		line := &b.Lines[len(b.Lines)-1]
-		check := rp.checkRecord(rec, p, line)
-		b.NumRows++
-		if check.code != "" {
-			b.Lines = b.Lines[:len(b.Lines)-1]
-			b.Exceptions = append(b.Exceptions, rp.reject(rec, p, check, t.src.raw()))
-		} else {
+		if raw := t.src.raw(); b.add(rp, rec, p, raw) {
 			b.origins = append(b.origins, origin{lineNo: rp.t.field(rec, cLineNo)})
-			b.text = append(b.text, t.src.raw())
+			b.text = append(b.text, raw)
 		}
 		if b.NumRows == r.opt.BatchSize {
 			if !send(ctx, out, unitItem{b: b}) {
