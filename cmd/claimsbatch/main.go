@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"claimsbatch/importer"
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
@@ -66,7 +67,9 @@ func exitCode(err error) int {
 		errors.Is(err, plan.ErrInvalid),
 		errors.Is(err, readers.ErrMissingColumn),
 		errors.Is(err, readers.ErrOpen),
-		errors.Is(err, readers.ErrFormat):
+		errors.Is(err, readers.ErrFormat),
+		errors.Is(err, importer.ErrProfile),
+		errors.Is(err, importer.ErrConfig):
 		return exitUsage
 	}
 	return exitFailed
@@ -94,6 +97,7 @@ published), 2 usage or configuration error.`,
 	})
 	root.AddCommand(newRunCmd(stderr, false), newRunCmd(stderr, true), newGenerateCmd(stderr), newPlanCmd(stdout))
 	root.AddCommand(newVerifyCmd())
+	root.AddCommand(newImportCmd(stdout, stderr))
 	return root
 }
 
