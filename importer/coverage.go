@@ -40,8 +40,8 @@ type yearCover struct {
 
 // monthsCollector gathers a months-per-year block's rows by member.
 type monthsCollector struct {
-	order   []string // member ids, first seen first
-	byID    map[string][]yearCover
+	order                   []string // member ids, first seen first
+	byID                    map[string][]yearCover
 	startCol, endCol, idCol int
 }
 
