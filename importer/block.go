@@ -407,6 +407,9 @@ func (c *compiler) compileJoin(b *block, j *join, f field, key string) {
 	}
 	if src != nil && keyText != "" {
 		j.lk = c.lookup(src, keyText, whereText, f.val, key)
+		if !contains(j.lk.joins, j.name) {
+			j.lk.joins = append(j.lk.joins, j.name)
+		}
 	}
 	if onText != "" {
 		t, err := parseTemplate(asTemplate(onText), b.sc.resolve)
@@ -524,6 +527,7 @@ type lookup struct {
 	vals      []int          // scope column ids of the values kept per row
 	valIndex  map[string]int // column name → index in vals
 	order     int
+	joins     []string // names of the joins that use it
 	rows      map[string][]string
 }
 
@@ -539,7 +543,7 @@ func (l *lookup) value(name string) int {
 
 // describe names the lookup for the manifest.
 func (l *lookup) describe() string {
-	s := "lookup by " + l.keyText
+	s := "join " + strings.Join(l.joins, ", ") + ": lookup by " + l.keyText
 	if l.whereText != "" {
 		s += " where " + l.whereText
 	}

@@ -199,11 +199,31 @@ func didYouMean(s string, candidates []string) string {
 		if strings.EqualFold(c, s) {
 			return c
 		}
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
+		ls, lc := strings.ToLower(s), strings.ToLower(c)
+		d := editDistance(ls, lc)
+		if abbreviates(ls, lc) || abbreviates(lc, ls) {
+			d = min(d, 1) // AMT for AMOUNT, MEM for MEMBER
+		}
+		if d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
+}
+
+// abbreviates reports whether short is long with letters left out: the
+// same first letter, and the rest of short in long in order.
+func abbreviates(short, long string) bool {
+	if len(short) < 2 || len(short) >= len(long) || short[0] != long[0] {
+		return false
+	}
+	i := 1
+	for j := 1; j < len(long) && i < len(short); j++ {
+		if long[j] == short[i] {
+			i++
+		}
+	}
+	return i == len(short)
 }
 
 // editDistance is the Levenshtein distance of a and b (bytes).
