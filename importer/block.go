@@ -201,7 +201,7 @@ func (c *compiler) compileBlock(n *yaml.Node, key string, t *target) *block {
 				}
 			}
 		}
-		if len(b.unpivot.slots) == 0 {
+		if !containsField(unpivotFields, "slots") {
 			c.p.add(f.val, key+".unpivot.slots", "is missing (e.g. 1..13)")
 		}
 	}
@@ -319,10 +319,16 @@ func (c *compiler) compileBlock(n *yaml.Node, key string, t *target) *block {
 			c.checkBenefitValues(m, key+".columns.benefit_code")
 		}
 	}
-	if b.src == nil {
-		return nil
-	}
 	return b
+}
+
+func containsField(fs []field, name string) bool {
+	for _, f := range fs {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // usesSlot reports whether anything of an unpivoting block reads a slot.

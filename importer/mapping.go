@@ -350,11 +350,29 @@ func (c *compiler) refs(names []string, n *yaml.Node, key string, sc *scope) []r
 	return out
 }
 
+// maxMappings and maxDepth bound the mappings of one profile.
+const (
+	maxMappings = 10000
+	maxDepth    = 16
+)
+
 // compileMapping reads one mapping: a plain value (a source column's name)
 // or a mapping with the keys of mappingKeys.
 func (c *compiler) compileMapping(n *yaml.Node, key string, sc *scope) *mapping {
 	n = resolve(n)
 	m := &mapping{key: key, node: n}
+	// YAML aliases can make a first_of hold itself, or a few lines stand
+	// for millions of mappings: a profile gets a budget.
+	c.mappings++
+	if c.mappings > maxMappings || c.depth > maxDepth {
+		if !c.tooBig {
+			c.tooBig = true
+			c.p.add(n, key, "more than %d mappings, or first_of nested more than %d deep (a first_of that holds itself through a YAML alias?)", maxMappings, maxDepth)
+		}
+		return m
+	}
+	c.depth++
+	defer func() { c.depth-- }()
 	if n != nil && n.Kind == yaml.ScalarNode {
 		name, ok := c.p.scalar(n, key)
 		if !ok {

@@ -167,6 +167,9 @@ type compiler struct {
 	tables   map[string]*codeTable
 	tableUse map[string]bool
 	lookups  map[string]*lookup
+	mappings int  // compiled so far, against maxMappings
+	depth    int  // first_of nesting of the mapping being compiled
+	tooBig   bool // the budget's problem was reported
 }
 
 var topKeys = []string{"name", "description", "sources", "tables", "defaults", "claims", "members", "fx"}
@@ -219,9 +222,7 @@ func Parse(name string, data []byte, tablesFS fs.FS) (*Profile, error) {
 			continue
 		}
 		for i, n := range list.Content {
-			if b := c.compileBlock(n, fmt.Sprintf("%s[%d]", t.name, i), t); b != nil {
-				prof.blocks[ti] = append(prof.blocks[ti], b)
-			}
+			prof.blocks[ti] = append(prof.blocks[ti], c.compileBlock(n, fmt.Sprintf("%s[%d]", t.name, i), t))
 		}
 	}
 	if !made {
@@ -405,8 +406,19 @@ func (p *Profile) settingTargets(key string) ([]targetCol, error) {
 	}
 	if len(out) == 0 {
 		msg := fmt.Sprintf("%q is not a column of what the profile makes", key)
+		var all []string
+		for _, t := range targets {
+			all = append(all, t.names()...)
+		}
 		if s := didYouMean(col, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		} else if s := didYouMean(col, all); s != "" {
+			for _, t := range targets {
+				if t.column(s) >= 0 {
+					msg += fmt.Sprintf(" (%s is a %s column, and the profile makes no %s)", s, t.name, t.name)
+					break
+				}
+			}
 		}
 		return nil, errors.New(msg)
 	}

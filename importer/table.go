@@ -96,7 +96,6 @@ func parseTable(name, file string, data []byte) (*codeTable, []string) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			probs = append(probs, err.Error())
 			if _, ok := err.(*csv.ParseError); ok {
@@ -104,6 +103,7 @@ func parseTable(name, file string, data []byte) (*codeTable, []string) {
 			}
 			break
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
 			probs = append(probs, fmt.Sprintf("line %d: %d fields, the header has %d", line, len(rec), len(header)))
 			continue
