@@ -107,9 +107,7 @@ func Import(ctx context.Context, p *Profile, opt Options) (*Manifest, error) {
 	if err := pub.Commit(ManifestName); err != nil {
 		return nil, err
 	}
-	for _, o := range m.Outputs {
-		log.Info("import published", "file", o.Name, "rows", o.Rows)
-	}
+	log.Debug("import published", "dir", opt.Out, "profile", p.Name)
 	return m, nil
 }
 
@@ -206,7 +204,7 @@ func (r *run) loadLookup(ctx context.Context, l *lookup) error {
 					return err
 				}
 				if !ok {
-					st.filtered("where " + l.whereText)
+					st.filtered("where")
 					return nil
 				}
 			}

@@ -67,7 +67,7 @@ unknown profile name).`,
 	fl.StringArrayVar(&f.set, "set", nil, "override a profile default, KEY=VALUE (repeatable), e.g. residence_country=AU")
 	fl.StringVar(&f.planPath, "plan", "", "plan file the benefit codes and member options are checked against; default: the built-in Close Care plan")
 	fl.BoolVar(&f.print, "print", false, "print the profile (YAML) instead of importing; with --out, write it and its code tables into that directory")
-	fl.BoolVar(&f.quiet, "quiet", false, "print nothing on success")
+	fl.BoolVar(&f.quiet, "quiet", false, "no summary on success (errors are still printed)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if f.profile == "" {
 			return usageError{fmt.Errorf("--profile is required (built in: %s; see 'claimsbatch import --help')", strings.Join(importer.BuiltinNames(), ", "))}
@@ -98,8 +98,7 @@ unknown profile name).`,
 				return err
 			}
 		}
-		opt := importer.Options{In: f.in, Out: f.out, Format: format, Plan: pl, Version: version,
-			Logger: newLogger(stderr, f.quiet, false)}
+		opt := importer.Options{In: f.in, Out: f.out, Format: format, Plan: pl, Version: version}
 		for _, s := range f.set {
 			st, err := importer.ParseSetting(s)
 			if err != nil {
@@ -112,7 +111,7 @@ unknown profile name).`,
 			return err
 		}
 		if !f.quiet {
-			printImportSummary(stdout, m, f.out)
+			printImportSummary(stderr, m, f.out)
 		}
 		return nil
 	}
@@ -149,13 +148,17 @@ func printProfile(stdout io.Writer, p *importer.Profile, dir string) error {
 }
 
 func printImportSummary(w io.Writer, m *importer.Manifest, dir string) {
-	fmt.Fprintf(w, "import %s: published in %s\n", m.Profile.Name, dir)
+	fmt.Fprintf(w, "\nclaimsbatch import  profile %s → %s\n", m.Profile.Name, dir)
 	for _, s := range m.Sources {
-		fmt.Fprintf(w, "  %-34s %-28s read %d = mapped %d", s.File, s.Use, s.RowsRead, s.Mapped)
+		fmt.Fprintf(w, "  %s  %s\n      read %d = mapped %d", s.File, s.Use, s.RowsRead, s.Mapped)
 		for _, f := range s.Filtered {
 			fmt.Fprintf(w, " + %s %d", f.Filter, f.Rows)
 		}
-		fmt.Fprintf(w, " + exceptions %d\n", s.Exceptions)
+		fmt.Fprintf(w, " + exceptions %d", s.Exceptions)
+		if s.Lines > 0 {
+			fmt.Fprintf(w, " (%d lines)", s.Lines)
+		}
+		fmt.Fprintln(w)
 	}
 	if len(m.Absent) > 0 {
 		fmt.Fprintf(w, "  absent (optional): %s\n", strings.Join(m.Absent, ", "))
