@@ -60,7 +60,7 @@ const (
 // mapping computes one value (a target column or a let) for the row being
 // mapped. The steps run in this order: when, the source (from, template,
 // value, first_of, age, days_between, sum, generate), empty_if, extract,
-// table, date / amount / integer, icd, default.
+// table, date (then add_years, add_days) / amount / integer, icd, default.
 type mapping struct {
 	key  string
 	node *yaml.Node
@@ -77,6 +77,8 @@ type mapping struct {
 	extract      *regexp.Regexp
 	table        *tableUse
 	date         *dateFormat
+	addYears     int // added to a date read with date
+	addDays      int
 	amount       bool
 	integer      bool
 	icd          int
@@ -87,7 +89,7 @@ type mapping struct {
 
 var mappingKeys = []string{
 	"from", "template", "value", "generate", "first_of", "age", "days_between", "sum",
-	"when", "empty_if", "extract", "table", "column", "date", "amount", "integer", "icd", "default",
+	"when", "empty_if", "extract", "table", "column", "date", "add_years", "add_days", "amount", "integer", "icd", "default",
 }
 
 var sourceKeys = []string{"from", "template", "value", "generate", "first_of", "age", "days_between", "sum"}
@@ -141,7 +143,7 @@ func (m *mapping) eval(ctx *rowCtx) (string, error) {
 		}
 		v = ""
 		if !m.isPlaceholderDate(d) {
-			v = d.String()
+			v = (d.AddYears(m.addYears) + claim.Date(m.addDays)).String()
 		}
 	}
 	if v != "" && m.amount {
@@ -506,6 +508,21 @@ func (c *compiler) compileMapping(n *yaml.Node, key string, sc *scope) *mapping 
 		case "column":
 			if _, ok := byName["table"]; !ok {
 				c.p.add(f.key, k, "column picks a table's value column: it needs table")
+			}
+		case "add_years", "add_days":
+			if v, ok := c.p.scalar(f.val, k); ok {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < -1000 || n > 1000 {
+					c.p.add(f.val, k, "want a whole number of %s (-1000 to 1000), got %q", strings.TrimPrefix(f.name, "add_"), v)
+				}
+				if f.name == "add_years" {
+					m.addYears = n
+				} else {
+					m.addDays = n
+				}
+			}
+			if _, ok := byName["date"]; !ok {
+				c.p.add(f.key, k, "%s moves a date read with date: it needs date", f.name)
 			}
 		case "amount", "integer":
 			on := c.p.boolean(f.val, k)
