@@ -2,10 +2,13 @@ package importer
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"claimsbatch/readers"
+	"claimsbatch/writers"
 )
 
 // One test per profile feature, each on a small extract whose outputs are
@@ -436,5 +439,62 @@ func TestParseSetting(t *testing.T) {
 		if _, err := ParseSetting(bad); !errors.Is(err, ErrConfig) {
 			t.Errorf("ParseSetting(%q): %v, want ErrConfig", bad, err)
 		}
+	}
+}
+
+// A profile can make an fx file too, and read Parquet sources.
+func TestFXBlockAndParquetSource(t *testing.T) {
+	root := t.TempDir()
+	pq := filepath.Join(root, "rates.parquet")
+	f, err := os.Create(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := writers.NewTextTableWriter(f, writers.Parquet, "rates", []writers.TextColumn{{Name: "DAY", Kind: writers.Date}, {Name: "CCY"}, {Name: "PER_USD"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range [][]string{{"2024-01-02", "EUR", "1.0954"}, {"2024-01-03", "GBP", "1.2702"}, {"2024-01-04", "XXX", ""}} {
+		if err := w.Write(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	data, _ := os.ReadFile(pq)
+	x := extract{
+		profile: `name: t
+sources:
+  rates: rates
+fx:
+  - from: rates
+    columns:
+      date: DAY
+      currency: CCY
+      plan_currency: {value: USD}
+      rate: PER_USD
+`,
+		files: map[string]string{"rates.parquet": string(data)},
+	}
+	r := x.mustRun(t)
+	equalLines(t, "fx", r.table(t, "fx.csv", "date", "currency", "plan_currency", "rate"), []string{"2024-01-02|EUR|USD|1.0954", "2024-01-03|GBP|USD|1.2702"})
+	equalLines(t, "exceptions", r.table(t, "exceptions.csv", "source", "row", "code", "field", "raw"), []string{"rates.parquet|3|MISSING_FIELD|rate|2024-01-04,XXX,"})
+	if len(r.manifest.Outputs) != 2 || r.manifest.Outputs[0].Name != "fx.csv" {
+		t.Errorf("outputs %+v, want fx.csv and exceptions.csv", r.manifest.Outputs)
+	}
+}
+
+// Conservation is checked, not assumed: a count that does not add up is
+// ErrConservation.
+func TestConservationCheck(t *testing.T) {
+	s := SourceStats{File: "f.csv", Use: "claims[0]", RowsRead: 10, Mapped: 6, Exceptions: 1, Filtered: []FilterCount{{"charges", 2}}}
+	if err := s.check(); !errors.Is(err, ErrConservation) || !strings.Contains(err.Error(), "f.csv (claims[0]): rows read 10, but mapped 6 + filtered + exceptions 1 = 9") {
+		t.Errorf("check: %v", err)
+	}
+	s.Filtered[0].Rows = 3
+	if err := s.check(); err != nil {
+		t.Errorf("check: %v", err)
 	}
 }
