@@ -48,6 +48,7 @@ type join struct {
 	lk       *lookup
 	on       template
 	required bool
+	slotted  bool // its key reads a slot: it is looked up per slot, not per row
 }
 
 // computes reports whether the block produces target column name itself
@@ -423,6 +424,10 @@ func (c *compiler) compileJoin(b *block, j *join, f field, key string) {
 			c.p.add(onNode, key+".on", "%v", err)
 		}
 		j.on = t
+		for _, r := range t.refs() {
+			j.slotted = j.slotted || r.kind == refSlot || (r.kind == refColumn && strings.Contains(r.name, "#")) ||
+				(r.kind == refJoin && b.joins[r.id].slotted)
+		}
 	}
 }
 
@@ -584,9 +589,20 @@ func newRowCtx(b *block) *rowCtx {
 	return c
 }
 
-// reset forgets the joins and lets of the previous row or slot.
+// reset forgets the joins and lets of the previous row.
 func (c *rowCtx) reset() {
 	clear(c.joinDone)
+	clear(c.letDone)
+}
+
+// resetSlot forgets the lets and the slotted joins of the previous slot;
+// the row's other joins stay.
+func (c *rowCtx) resetSlot() {
+	for i, j := range c.b.joins {
+		if j.slotted {
+			c.joinDone[i] = false
+		}
+	}
 	clear(c.letDone)
 }
 

@@ -404,9 +404,18 @@ func (r *run) mapRow(c *rowCtx, b *block, ti int) ([][]string, string, error) {
 		}
 		return [][]string{line}, "", nil
 	}
+	// The joins that do not read a slot are the row's: a miss is the row's
+	// exception, not a slot's.
+	for i, j := range b.joins {
+		if !j.slotted && !c.joinDone[i] {
+			if err := c.doJoin(i); err != nil {
+				return nil, "", err
+			}
+		}
+	}
 	var lines [][]string
 	for si, slot := range b.unpivot.slots {
-		c.reset()
+		c.resetSlot()
 		c.slotIdx, c.slot = si, slot
 		filled, err := b.unpivot.filled.eval(c)
 		if err == nil && filled {

@@ -156,7 +156,7 @@ func printImportSummary(w io.Writer, m *importer.Manifest, dir string) {
 		}
 		fmt.Fprintf(w, " + exceptions %d", s.Exceptions)
 		if s.Lines > 0 {
-			fmt.Fprintf(w, " (%d lines)", s.Lines)
+			fmt.Fprintf(w, " (%s)", plural(s.Lines, "line"))
 		}
 		fmt.Fprintln(w)
 	}
@@ -164,6 +164,13 @@ func printImportSummary(w io.Writer, m *importer.Manifest, dir string) {
 		fmt.Fprintf(w, "  absent (optional): %s\n", strings.Join(m.Absent, ", "))
 	}
 	for _, o := range m.Outputs {
-		fmt.Fprintf(w, "  wrote %s: %d rows\n", o.Name, o.Rows)
+		fmt.Fprintf(w, "  wrote %s: %s\n", o.Name, plural(o.Rows, "row"))
 	}
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
