@@ -652,6 +652,14 @@ func (c *rowCtx) value(r ref) (string, error) {
 	return "", nil
 }
 
+// name is the name of the value r reads, # replaced by the slot number.
+func (c *rowCtx) name(r ref) string {
+	if c.slot > 0 && r.kind == refColumn {
+		return strings.Replace(r.name, "#", strconv.Itoa(c.slot), 1)
+	}
+	return r.name
+}
+
 func (c *rowCtx) doJoin(i int) error {
 	j := c.b.joins[i]
 	k, err := j.on.eval(c)

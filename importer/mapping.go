@@ -130,7 +130,7 @@ func (m *mapping) eval(ctx *rowCtx) (string, error) {
 		}
 		if !found {
 			if !m.hasDef && !m.alternative {
-				return "", &rowError{code: CodeNotInTable, msg: fmt.Sprintf("%s %q is not in table %s", m.describeSource(), v, m.table.t.name)}
+				return "", &rowError{code: CodeNotInTable, msg: fmt.Sprintf("%s %q is not in table %s", m.describeSource(ctx), v, m.table.t.name)}
 			}
 			return m.def, nil
 		}
@@ -139,7 +139,7 @@ func (m *mapping) eval(ctx *rowCtx) (string, error) {
 	if v != "" && m.date != nil && m.src != srcAge && m.src != srcDaysBetween {
 		d, ok := m.date.parse(v)
 		if !ok {
-			return "", invalid("%s %q is not a date in format %s", m.describeSource(), v, m.date.name)
+			return "", invalid("%s %q is not a date in format %s", m.describeSource(ctx), v, m.date.name)
 		}
 		v = ""
 		if !m.isPlaceholderDate(d) {
@@ -149,14 +149,14 @@ func (m *mapping) eval(ctx *rowCtx) (string, error) {
 	if v != "" && m.amount {
 		a, err := claim.ParseMoney(v)
 		if err != nil {
-			return "", invalid("%s %q is not an amount (a plain decimal with at most 2 places)", m.describeSource(), v)
+			return "", invalid("%s %q is not an amount (a plain decimal with at most 2 places)", m.describeSource(ctx), v)
 		}
 		v = a.String()
 	}
 	if v != "" && m.integer {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
-			return "", invalid("%s %q is not an integer", m.describeSource(), v)
+			return "", invalid("%s %q is not an integer", m.describeSource(ctx), v)
 		}
 		v = strconv.FormatInt(n, 10)
 	}
@@ -203,12 +203,12 @@ func (m *mapping) source(ctx *rowCtx) (string, error) {
 		}
 		if m.src == srcAge {
 			if dates[1] < dates[0] {
-				return "", invalid("%s %s is before %s %s", m.refs[1].name, dates[1], m.refs[0].name, dates[0])
+				return "", invalid("%s %s is before %s %s", ctx.name(m.refs[1]), dates[1], ctx.name(m.refs[0]), dates[0])
 			}
 			return strconv.Itoa(dates[0].AgeOn(dates[1])), nil
 		}
 		if dates[1] < dates[0] {
-			return "", invalid("%s %s is before %s %s", m.refs[1].name, dates[1], m.refs[0].name, dates[0])
+			return "", invalid("%s %s is before %s %s", ctx.name(m.refs[1]), dates[1], ctx.name(m.refs[0]), dates[0])
 		}
 		return strconv.Itoa(max(1, int(dates[1]-dates[0]))), nil
 	case srcSum:
@@ -223,7 +223,7 @@ func (m *mapping) source(ctx *rowCtx) (string, error) {
 			}
 			a, err := claim.ParseMoney(v)
 			if err != nil {
-				return "", invalid("%s %q is not an amount (a plain decimal with at most 2 places)", r.name, v)
+				return "", invalid("%s %q is not an amount (a plain decimal with at most 2 places)", ctx.name(r), v)
 			}
 			total += a
 		}
@@ -246,7 +246,7 @@ func (m *mapping) operandDates(ctx *rowCtx) ([]claim.Date, error) {
 		}
 		d, ok := m.date.parse(v)
 		if !ok {
-			return nil, invalid("%s %q is not a date in format %s", r.name, v, m.date.name)
+			return nil, invalid("%s %q is not a date in format %s", ctx.name(r), v, m.date.name)
 		}
 		if m.isPlaceholderDate(d) {
 			return nil, nil
@@ -275,9 +275,9 @@ func (m *mapping) isPlaceholderDate(d claim.Date) bool {
 }
 
 // describeSource names where the value came from, for messages.
-func (m *mapping) describeSource() string {
+func (m *mapping) describeSource(ctx *rowCtx) string {
 	if m.src == srcFrom && len(m.refs) == 1 {
-		return m.refs[0].name
+		return ctx.name(m.refs[0])
 	}
 	return "value"
 }
