@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"strconv"
@@ -41,9 +40,9 @@ type Options struct {
 //
 // Memory: the main sources are streamed row by row. What is held is the
 // lookups (per join's source: the key and the columns joins read of every
-// row, see lookup), the line counters of a generated line_no (about 16
-// bytes per claim id), and the rows of a months_per_year members block
-// until its last file.
+// row, see lookup), the line counters of a generated line_no (16 to 32
+// bytes per claim id, see lineCounter), and the rows of a months_per_year
+// members block until its last file.
 func Import(ctx context.Context, p *Profile, opt Options) (*Manifest, error) {
 	if opt.Plan == nil {
 		opt.Plan = plan.Default()
@@ -77,7 +76,7 @@ func Import(ctx context.Context, p *Profile, opt Options) (*Manifest, error) {
 	}
 	defer pub.Abort()
 
-	r := &run{p: p, opt: opt, cv: cv, files: files, counters: map[uint64]uint32{}, log: log}
+	r := &run{p: p, opt: opt, cv: cv, files: files, log: log}
 	if err := r.openOutputs(pub); err != nil {
 		return nil, err
 	}
@@ -128,7 +127,7 @@ type run struct {
 	excHash  *writers.HashingWriter
 	excName  string
 	stats    []*SourceStats
-	counters map[uint64]uint32 // generated line_no: lines so far per claim id (FNV-64a)
+	counters lineCounter // generated line_no: lines so far per claim id
 	log      *slog.Logger
 }
 
@@ -361,12 +360,7 @@ func (r *run) runBlock(ctx context.Context, ti int, b *block) error {
 // nextLineNo returns the next line number of claim id: lines are numbered
 // in the order they are mapped, per claim id across the whole import.
 func (r *run) nextLineNo(claimID string) string {
-	h := fnv.New64a()
-	h.Write([]byte(claimID))
-	k := h.Sum64()
-	n := r.counters[k] + 1
-	r.counters[k] = n
-	return strconv.FormatUint(uint64(n), 10)
+	return strconv.FormatUint(uint64(r.counters.next(claimID)), 10)
 }
 
 // ids returns what an exception can tell of the row: claim_id, line_no and
