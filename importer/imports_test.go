@@ -2,7 +2,7 @@ package importer
 
 import (
 	"go/parser"
-	"go/token"
+	gotoken "go/token"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +17,7 @@ func TestImportDirection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fset := token.NewFileSet()
+	fset := gotoken.NewFileSet()
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
