@@ -139,10 +139,6 @@ func (s *scope) resolve(name string) (ref, error) {
 	return ref{kind: refColumn, id: s.column(name), name: name}, nil
 }
 
-func (c *compiler) resolver(n *yaml.Node, key string, sc *scope) resolver {
-	return sc.resolve
-}
-
 func (c *compiler) ref(name string, n *yaml.Node, key string, sc *scope) (ref, bool) {
 	r, err := sc.resolve(name)
 	if err != nil {

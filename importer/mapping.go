@@ -428,7 +428,7 @@ func (c *compiler) compileMapping(n *yaml.Node, key string, sc *scope) *mapping 
 		case "template":
 			m.src = srcTemplate
 			if s, ok := c.p.scalar(f.val, k); ok {
-				t, err := parseTemplate(s, c.resolver(f.val, k, sc))
+				t, err := parseTemplate(s, sc.resolve)
 				if err != nil {
 					c.p.add(f.val, k, "%v", err)
 				}
@@ -478,7 +478,7 @@ func (c *compiler) compileMapping(n *yaml.Node, key string, sc *scope) *mapping 
 			}
 		case "when":
 			if s, ok := c.p.scalar(f.val, k); ok {
-				cd, err := parseCond(s, c.resolver(f.val, k, sc))
+				cd, err := parseCond(s, sc.resolve)
 				if err != nil {
 					c.p.add(f.val, k, "%v", err)
 				}

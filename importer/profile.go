@@ -55,10 +55,14 @@ func Builtin(name string) (*Profile, error) {
 	return p, nil
 }
 
-// Open returns the profile nameOrPath names: a path to a YAML file (it has a
-// path separator or ends in .yaml or .yml), else a built-in profile.
+// Open returns the profile nameOrPath names: a YAML file (a path with a
+// separator, a name ending in .yaml or .yml, or an existing file), else a
+// built-in profile.
 func Open(nameOrPath string) (*Profile, error) {
 	if strings.ContainsAny(nameOrPath, `/\`) || strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml") {
+		return Load(nameOrPath)
+	}
+	if st, err := os.Stat(nameOrPath); err == nil && st.Mode().IsRegular() {
 		return Load(nameOrPath)
 	}
 	return Builtin(nameOrPath)
@@ -194,7 +198,10 @@ func Parse(name string, data []byte, tablesFS fs.FS) (*Profile, error) {
 		byName[f.name] = f
 	}
 	if f, ok := byName["name"]; ok {
-		prof.Name, _ = c.p.scalar(f.val, "name")
+		var ok bool
+		if prof.Name, ok = c.p.scalar(f.val, "name"); ok && strings.TrimSpace(prof.Name) == "" {
+			c.p.add(f.val, "name", "is empty")
+		}
 	} else {
 		c.p.add(doc.Content[0], "name", "is missing")
 	}
@@ -355,7 +362,7 @@ func (c *compiler) useTable(name, col string, n *yaml.Node, key string, sc *scop
 		if r.when == "" {
 			continue
 		}
-		cd, err := parseCond(r.when, c.resolver(n, key, sc))
+		cd, err := parseCond(r.when, sc.resolve)
 		if err != nil {
 			c.p.add(n, key, "table %s line %d: when %q: %v", name, r.line, r.when, err)
 			continue

@@ -104,6 +104,7 @@ func TestProfileStructureProblems(t *testing.T) {
 		{"not yaml", "name: [", "bad.yaml: yaml: line 1: did not find expected node content"},
 		{"nothing made", "name: x\nsources: {a: a}\n", `line 1: makes nothing: give claims, members or fx`},
 		{"no name", "sources: {a: a}\nclaims: []\n", "line 1: name: is missing"},
+		{"empty name", "name: ''\nsources: {a: a}\nclaims: []\n", "line 1: name: is empty"},
 		{"blocks not a list", "name: x\nsources: {a: a}\nclaims: {from: a}\n", "line 3: claims: want a list of blocks (- from: SOURCE ...)"},
 		{"unknown top key", "name: x\nsources: {a: a}\nclams: []\n", `line 3: unknown key "clams" (did you mean "claims"?)`},
 		{"coverage outside members", "name: x\nsources: {a: a}\ndefaults: {country: US, currency: USD}\nclaims:\n  - from: a\n    coverage: {end_exclusive: true}\n    columns: {claim_id: A, line_no: B, member_id: C, service_date: D, benefit_code: E, billed_amount: F}\n",

@@ -232,7 +232,7 @@ func openFile(f inputFile, src *source, sc *scope, slots []int, opt readers.Opti
 	}
 	if len(missing) > 0 {
 		r.Close()
-		return nil, nil, fmt.Errorf("%w: %s (source %s) has no column %s; the profile reads it (list it under sources.%s.optional_columns if the file may lack it)",
+		return nil, nil, fmt.Errorf("%w: %s (source %s) has no column %s; the profile reads it (list it under sources.%s.optional_columns if the file may lack it; a constant is written {value: TEXT})",
 			ErrConfig, f.name, src.name, strings.Join(missing, ", no column "), src.name)
 	}
 	if renamed {

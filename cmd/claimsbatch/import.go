@@ -138,7 +138,11 @@ func printProfile(stdout io.Writer, p *importer.Profile, dir string) error {
 		}
 	}
 	for _, t := range files {
-		if err := os.WriteFile(filepath.Join(dir, t.File), t.Data, 0o640); err != nil {
+		path := filepath.Join(dir, t.File)
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, t.Data, 0o640); err != nil {
 			return err
 		}
 	}
