@@ -32,6 +32,14 @@ func importBuiltin(t *testing.T, name string, files map[string]string, set ...Se
 	return &result{dir: out, manifest: m}
 }
 
+const syntheaTransactions = "ID,CLAIMID,CHARGEID,PATIENTID,TYPE,AMOUNT,FROMDATE,TODATE,PROCEDURECODE,PROVIDERID,APPOINTMENTID\n" +
+	"T1,C1,1,P1,CHARGE,136.80,2019-03-01T10:00:00Z,2019-03-01T10:15:00Z,410620009,DR1,E1\n" +
+	"T2,C1,2,P1,CHARGE,140.52,2019-03-01T10:00:00Z,1970-01-01T00:00:00Z,140,DR1,E1\n" +
+	"T3,C1,3,P1,PAYMENT,,2019-03-01T10:00:00Z,2019-03-01T10:15:00Z,410620009,DR1,E1\n" +
+	"T4,C2,4,P1,CHARGE,12.5,2019-03-01T10:00:00Z,2019-03-15T10:00:00Z,308192,DR1,E1\n" +
+	"T5,C3,5,P2,CHARGE,2000,2020-05-01T08:00:00Z,2020-05-04T09:00:00Z,1234,DR2,E2\n" +
+	"T6,C3,6,P2,CHARGE,300,2020-05-01T08:00:00Z,2020-05-01T09:00:00Z,399208008,DR2,E2\n"
+
 // A Synthea 3.0 export: payer_transitions in whole years (START_YEAR,
 // END_YEAR, both covered), lower-case headers in another order, extra
 // columns, no payers.csv.
@@ -43,13 +51,7 @@ func TestSyntheaYearsExport(t *testing.T) {
 			"E1,2019-03-01T10:00:00Z,2019-03-01T10:15:00Z,P1,wellness,410620009,x\n" +
 			"E2,2020-05-01T08:00:00Z,2020-05-04T09:00:00Z,P2,inpatient,1234,x\n",
 		"claims.csv": "Id,PATIENTID,APPOINTMENTID,DIAGNOSIS1\nC1,P1,E1,\nC2,P1,E1,444814009\nC3,P2,E2,\n",
-		"claims_transactions.csv": "ID,CLAIMID,CHARGEID,PATIENTID,TYPE,AMOUNT,FROMDATE,TODATE,PROCEDURECODE,PROVIDERID\n" +
-			"T1,C1,1,P1,CHARGE,136.80,2019-03-01T10:00:00Z,2019-03-01T10:15:00Z,410620009,DR1\n" +
-			"T2,C1,2,P1,CHARGE,140.52,2019-03-01T10:00:00Z,1970-01-01T00:00:00Z,140,DR1\n" +
-			"T3,C1,3,P1,PAYMENT,,2019-03-01T10:00:00Z,2019-03-01T10:15:00Z,410620009,DR1\n" +
-			"T4,C2,4,P1,CHARGE,12.5,2019-03-01T10:00:00Z,2019-03-15T10:00:00Z,308192,DR1\n" +
-			"T5,C3,5,P2,CHARGE,2000,2020-05-01T08:00:00Z,2020-05-04T09:00:00Z,1234,DR2\n" +
-			"T6,C3,6,P2,CHARGE,300,2020-05-01T08:00:00Z,2020-05-01T09:00:00Z,399208008,DR2\n",
+		"claims_transactions.csv": syntheaTransactions,
 	})
 	equalLines(t, "members", r.table(t, "members.csv", "member_id", "policy_id", "coverage_start", "coverage_end", "date_of_birth"), []string{
 		"P1|M1|2015-01-01|2019-12-31|2010-06-01",
@@ -65,6 +67,27 @@ func TestSyntheaYearsExport(t *testing.T) {
 	})
 	if got := strings.Join(r.manifest.Absent, ","); got != "payers" {
 		t.Errorf("absent %q, want payers", got)
+	}
+}
+
+// Without claims.csv and encounters.csv the lines still import: no
+// diagnosis, no encounter class (every line an outpatient consultation,
+// except codes the code table knows).
+func TestSyntheaWithoutOptionalFiles(t *testing.T) {
+	r := importBuiltin(t, "synthea", map[string]string{
+		"patients.csv":            "Id,BIRTHDATE\nP1,2010-06-01\nP2,1950-01-01\n",
+		"payer_transitions.csv":   "PATIENT,MEMBERID,START_DATE,END_DATE,PAYER\nP1,M1,2015-01-01T00:00:00Z,,X\nP2,M2,2015-01-01T00:00:00Z,,X\n",
+		"claims_transactions.csv": syntheaTransactions,
+	})
+	equalLines(t, "claims", r.table(t, "claims.csv", "claim_id", "line_no", "benefit_code", "diagnosis_code", "service_end_date", "units"), []string{
+		"C1|1|OP_CONSULTATION|||",
+		"C1|2|OP_CHILD_VACCINES|||",
+		"C2|1|OP_CONSULTATION|||",
+		"C3|1|OP_CONSULTATION|||",
+		"C3|2|OP_PATHOLOGY_RADIOLOGY|||",
+	})
+	if got := strings.Join(r.manifest.Absent, ","); got != "claims,encounters,payers" {
+		t.Errorf("absent %q", got)
 	}
 }
 
