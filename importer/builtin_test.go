@@ -50,7 +50,7 @@ func TestSyntheaYearsExport(t *testing.T) {
 		"encounters.csv": "Id,START,STOP,PATIENT,ENCOUNTERCLASS,CODE,EXTRA\n" +
 			"E1,2019-03-01T10:00:00Z,2019-03-01T10:15:00Z,P1,wellness,410620009,x\n" +
 			"E2,2020-05-01T08:00:00Z,2020-05-04T09:00:00Z,P2,inpatient,1234,x\n",
-		"claims.csv": "Id,PATIENTID,APPOINTMENTID,DIAGNOSIS1\nC1,P1,E1,\nC2,P1,E1,444814009\nC3,P2,E2,\n",
+		"claims.csv":              "Id,PATIENTID,APPOINTMENTID,DIAGNOSIS1\nC1,P1,E1,\nC2,P1,E1,444814009\nC3,P2,E2,\n",
 		"claims_transactions.csv": syntheaTransactions,
 	})
 	equalLines(t, "members", r.table(t, "members.csv", "member_id", "policy_id", "coverage_start", "coverage_end", "date_of_birth"), []string{
