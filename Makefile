@@ -56,6 +56,7 @@ fuzz:
 ## golden: rewrite the golden files after an intended change (review the diff!)
 golden:
 	$(GO) test ./cmd/claimsbatch/ -run Golden -update
+	$(GO) test ./importer/ -run Golden -update
 
 clean:
 	rm -rf bin out

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"claimsbatch/importer"
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
@@ -68,7 +69,9 @@ func exitCode(err error) int {
 		errors.Is(err, readers.ErrMissingColumn),
 		errors.Is(err, readers.ErrOpen),
 		errors.Is(err, readers.ErrFormat),
-		errors.Is(err, verify.ErrNoRun):
+		errors.Is(err, verify.ErrNoRun),
+		errors.Is(err, importer.ErrProfile),
+		errors.Is(err, importer.ErrConfig):
 		return exitUsage
 	}
 	return exitFailed
@@ -99,6 +102,7 @@ published), 2 usage or configuration error.`,
 	root.AddCommand(newDiffCmd())
 	root.AddCommand(newReportCmd())
 	root.AddCommand(newX12Cmd())
+	root.AddCommand(newImportCmd(stdout, stderr))
 	return root
 }
 
