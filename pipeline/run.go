@@ -17,6 +17,7 @@ import (
 	"claimsbatch/internal/arrowmem"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
+	"claimsbatch/spill"
 	"claimsbatch/writers"
 
 	"golang.org/x/sync/errgroup"
@@ -109,14 +110,32 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
-	claimPartitions := r.claimPartitionCount()
-	r.state, err = r.loadState(claimPartitions)
+	// Everything the run spills shares one budget: within it the sets stay
+	// in memory (a run that fits writes no spill file), past it they move to
+	// files. The key partitions and the Bloom filter are sized from the
+	// inputs' sizes before anything is read.
+	estLines, estState := r.inputEstimate()
+	budget := spill.NewBudget(r.cfg.MemoryLimit / 4)
+	filter := newBloom(estLines+estState, r.cfg.MemoryLimit/16)
+	read := &readResult{asOf: claim.NoDate}
+	defer read.close()
+	if read.keys, err = spill.NewBuffered(r.spillDir, "keys", r.keyPartitionCount(estLines+estState), budget); err != nil {
+		return fail(err)
+	}
+	r.state, err = r.loadState(read.keys, filter, budget)
 	defer r.state.close()
 	if err != nil {
 		return fail(err)
 	}
 	r.ref = newReference(r.plan, members, fx, r.state.members)
 	r.state.members = nil
+	ranges := r.planMemberRanges(estLines)
+	if read.members, err = spill.NewBuffered(r.spillDir, "members", len(ranges.ends), budget); err != nil {
+		return fail(err)
+	}
+	if read.exceptions, err = spill.NewBuffered(r.spillDir, "exceptions", 1, budget); err != nil {
+		return fail(err)
+	}
 
 	exFile, exHash, err := createOutput(pub, writers.ExceptionsName+cfg.Format.Ext())
 	if err != nil {
@@ -126,12 +145,13 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
-	read, err := r.readClaims(ctx, claimPartitions)
-	defer read.close()
-	if err != nil {
+	if err := r.readClaims(ctx, read, filter, ranges); err != nil {
 		return fail(err)
 	}
-	dd, err := r.dedupe(ctx, read)
+	r.log.Info("partitioned", "key_partitions", read.keys.Len(), "member_ranges", len(ranges.ends),
+		"spilled_to_disk", read.members.OnDisk() || read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+	filter = nil
+	dd, err := r.dedupe(ctx, read, ranges, budget)
 	defer dd.close()
 	if err != nil {
 		return fail(err)
@@ -157,7 +177,7 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		if r.state.asOf != claim.NoDate && (asOf == claim.NoDate || r.state.asOf > asOf) {
 			asOf = r.state.asOf
 		}
-		outs, hs, err := r.adjudicateAndWrite(ctx, pub, runID, asOf, dd)
+		outs, hs, err := r.adjudicateAndWrite(ctx, pub, runID, asOf, read, dd, ranges, budget)
 		if err != nil {
 			return nil, err
 		}

@@ -14,7 +14,6 @@ import (
 // (it keeps every adjudicated line key of the chain) never sets the run's
 // memory.
 type stateIn struct {
-	keys    *spill.Partitions // LINE records by claim partition (step 2 reads them with the claims)
 	records *spill.Partitions // every member record (LINE included, to carry forward), in file order
 	members map[string]int32  // records per member id, until the book is built
 	asOf    claim.Date
@@ -23,18 +22,17 @@ type stateIn struct {
 
 func (s *stateIn) close() {
 	if s != nil {
-		s.keys.Close()
 		s.records.Close()
 	}
 }
 
-// loadState streams --state-in into spill files: the LINE keys go to
-// claim-hash partitions that step 2 reads with the claim partitions of the
-// same number, and every member record (LINE included, to be carried
-// forward) to one file that step 2 splits by member range. What stays in
-// memory is one count per member. It checks the version and the plan (the
-// META rows) before any record is used.
-func (r *run) loadState(claimPartitions int) (*stateIn, error) {
+// loadState streams --state-in: the LINE keys go to the key partitions (and
+// the Bloom filter) ahead of this run's lines, and every member record
+// (LINE included, to be carried forward) to one spill set that is split by
+// member range once the ranges are known. What stays in memory is one count
+// per member. It checks the version and the plan (the META rows) before any
+// record is used.
+func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Budget) (*stateIn, error) {
 	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate}
 	if r.cfg.StateIn == "" {
 		return s, nil
@@ -44,10 +42,7 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 		return s, configError(err)
 	}
 	defer sr.Close()
-	if s.keys, err = spill.New(r.spillDir, "state-keys", claimPartitions); err != nil {
-		return s, err
-	}
-	if s.records, err = spill.New(r.spillDir, "state", 1); err != nil {
+	if s.records, err = spill.NewBuffered(r.spillDir, "state", 1, budget); err != nil {
 		return s, err
 	}
 	version, planHash := "", ""
@@ -68,8 +63,10 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 			}
 			continue
 		case claim.KindLine:
-			k := claim.Line{ClaimID: rec.Key, LineNo: int32(rec.Count)}
-			if err := s.keys.WriteState(claimHash(&k, claimPartitions), &rec); err != nil {
+			h := keyHash(rec.Key, int32(rec.Count))
+			filter.testAndAdd(h)
+			k := spill.Key{ClaimID: rec.Key, LineNo: int32(rec.Count), Source: -1, Member: -1}
+			if err := keys.WriteKey(int(h%uint64(keys.Len())), &k); err != nil {
 				return s, fmt.Errorf("pipeline: spill: %w", err)
 			}
 		default:
@@ -107,9 +104,6 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 	}
 	if unknown != nil {
 		return s, unknown
-	}
-	if err := s.keys.Finish(); err != nil {
-		return s, err
 	}
 	if err := s.records.Finish(); err != nil {
 		return s, err
