@@ -121,8 +121,8 @@ type StepTrace struct {
 	// which limit.
 	Remark string
 	// Detail says what the step checked, in words, with dates, countries,
-	// ages, percentages and counts but no amounts (those are the fields
-	// below).
+	// ages, rates, percentages and counts but no amounts (those are the
+	// fields below and the accumulators').
 	Detail string
 	// Amount is the step's result: the charge (StepCharge), the eligible
 	// amount (StepDayLimits, StepExhaustedLimits), the plan's share
@@ -507,11 +507,11 @@ func (e *Engine) chargeDetail(w *lineWork) string {
 	ln := w.ln
 	switch {
 	case w.b.IsCash():
-		return fmt.Sprintf("cash benefit: %s %s per unit × %d units (billed amount ignored)", w.b.CashPerUnit[w.ci], w.span.PlanCurrency, ln.Units)
+		return fmt.Sprintf("cash benefit: %d units at the plan's amount per unit (the billed amount is ignored)", ln.Units)
 	case ln.Currency != w.span.PlanCurrency:
-		return fmt.Sprintf("billed %s %s at the %s→%s rate %s", ln.Billed, ln.Currency, ln.Currency, w.span.PlanCurrency, ln.FXRate)
+		return fmt.Sprintf("billed in %s, converted at the %s→%s rate %s", ln.Currency, ln.Currency, w.span.PlanCurrency, ln.FXRate)
 	}
-	return fmt.Sprintf("billed %s %s", ln.Billed, ln.Currency)
+	return "billed in the plan currency"
 }
 
 func eligibilityDetail(w *lineWork, ln *claim.Line, denied bool) string {
@@ -554,9 +554,9 @@ func costShareDetail(w *lineWork) string {
 	case b.Module == claim.Dental:
 		return "dental: reimbursed at " + percentText(b.Reimbursement)
 	case b.Module == claim.Outpatient:
-		return fmt.Sprintf("outpatient: deductible option %s, coinsurance %s, out-of-pocket maximum %s", span.OutpatientDeduct, percentText(span.OutpatientCoins), span.OutpatientOOPMax)
+		return "outpatient: coinsurance " + percentText(span.OutpatientCoins)
 	}
-	return fmt.Sprintf("core: deductible option %s, coinsurance %s, out-of-pocket maximum %s", span.CoreDeductible, percentText(span.CoreCoinsurance), span.CoreOOPMax)
+	return "core: coinsurance " + percentText(span.CoreCoinsurance)
 }
 
 func ageRule(b *plan.Benefit) string {
