@@ -99,6 +99,7 @@ published), 2 usage or configuration error.`,
 	root.AddCommand(newDiffCmd())
 	root.AddCommand(newReportCmd())
 	root.AddCommand(newX12Cmd())
+	root.AddCommand(newExplainCmd())
 	return root
 }
 

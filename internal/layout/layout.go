@@ -28,6 +28,7 @@ var Allowed = map[string][]string{
 	"report":            {"claim", "readers", "writers", "internal/rundir"},
 	"metrics":           {"claim"},
 	"x12":               {"claim", "readers"},
+	"explain":           {"claim", "plan", "engine", "book", "readers", "writers", "internal/rundir"},
 	"pipeline":          {"claim", "plan", "engine", "book", "readers", "writers", "spill", "internal/arrowmem"},
 	"cmd/claimsbatch":   {"*"},
 	"bench/profile":     {"*"},
