@@ -80,7 +80,10 @@ func stepOf(s engine.StepTrace) Step {
 	case engine.StepCharge, engine.StepExhaustedLimits, engine.StepAmountLimits, engine.StepAccrue:
 		st.Amount = s.Amount.String()
 	case engine.StepDayLimits:
-		st.Amount, st.Covered, st.Of = s.Amount.String(), s.Covered, s.Of
+		st.Amount = s.Amount.String()
+		if s.Outcome != engine.NotApplicable {
+			st.Covered, st.Of = s.Covered, s.Of
+		}
 	case engine.StepCostShare:
 		st.Amount, st.Deductible, st.Coinsurance = s.Amount.String(), s.Deductible.String(), s.Coinsurance.String()
 	}
