@@ -246,6 +246,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	if last < 0 {
 		return nil, fmt.Errorf("%w: the run's remittance has claim %s for this member but the claims files give no accepted line of it", ErrMismatch, opt.ClaimID)
 	}
+	iLine := column(header, "line_no")
 	_, ours, err := remittanceRows(man.RunID, results[:last+1])
 	if err != nil {
 		return nil, err
@@ -254,9 +255,20 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	for i := 0; i <= last; i++ {
 		l := tr.line(i, p, &results[i], &lines[i], claimsFiles)
 		l.Asked = lines[i].ClaimID == opt.ClaimID && (opt.LineNo == 0 || lines[i].LineNo == opt.LineNo)
-		l.Published = compare(header, ours[i], rows, iClaim, column(header, "line_no"))
+		l.Published = compare(header, ours[i], rows, iClaim, iLine)
 		rep.Matches = rep.Matches && l.Published.Matches
 		rep.Lines = append(rep.Lines, l)
+	}
+	have := map[lineKey]bool{}
+	for i := range lines {
+		have[lineKey{lines[i].ClaimID, lines[i].LineNo}] = true
+	}
+	for _, r := range rows {
+		n, _ := strconv.Atoi(r.rec[iLine])
+		if !have[lineKey{r.rec[iClaim], int32(n)}] {
+			rep.NotReproduced = append(rep.NotReproduced, PublishedRow{Row: r.row, ClaimID: r.rec[iClaim], LineNo: r.rec[iLine]})
+			rep.Matches = false
+		}
 	}
 	if !rep.Matches {
 		return rep, fmt.Errorf("%w: see the lines marked DIFFERS", ErrMismatch)

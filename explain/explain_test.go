@@ -366,6 +366,38 @@ func TestPublishedMismatch(t *testing.T) {
 	}
 }
 
+// A published row of the member that the inputs do not give is reported
+// (the run adjudicated a line explain would not accept).
+func TestPublishedRowNotReproduced(t *testing.T) {
+	run := runSample(t, pipeline.Config{})
+	rem := filepath.Join(run, "remittance.csv")
+	lines := strings.SplitAfter(string(mustRead(t, rem)), "\n")
+	extra := strings.Replace(lines[6], ",C2001,2,M201,", ",C2001,3,M201,", 1) // after C2001/2, row 6
+	if extra == lines[6] {
+		t.Fatalf("row 6 is not C2001/2: %s", lines[6])
+	}
+	edited := strings.Join(lines[:7], "") + extra + strings.Join(lines[7:], "")
+	if err := os.WriteFile(rem, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Explain(context.Background(), Options{RunDir: run, ClaimID: "C2001", LineNo: 1})
+	if !errors.Is(err, ErrMismatch) || len(rep.NotReproduced) != 1 || rep.NotReproduced[0] != (PublishedRow{Row: 7, ClaimID: "C2001", LineNo: "3"}) {
+		t.Fatalf("explain: %v, not reproduced %+v", err, rep.NotReproduced)
+	}
+	if !lineOf(t, rep, "C2001", 1).Published.Matches {
+		t.Error("C2001/1 itself still matches")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // A run under a plan file: the manifest records its path, explain reloads
 // it; gone, it is refused unless given with --plan.
 func TestPlanFile(t *testing.T) {

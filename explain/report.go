@@ -30,9 +30,21 @@ type Report struct {
 	// NotAdjudicated are the claim's rows (or the asked row) that the run
 	// turned into exceptions, from its exceptions file.
 	NotAdjudicated []Rejected `json:"not_adjudicated"`
+	// NotReproduced are the published remittance rows of the member that
+	// the re-adjudication has no line for (the run accepted a line that
+	// explain, reading the same inputs, did not): a mismatch.
+	NotReproduced []PublishedRow `json:"not_reproduced"`
 	// Matches is true when every line's remittance values equal the
-	// published remittance row's.
+	// published remittance row's, and every published row of the member is
+	// reproduced.
 	Matches bool `json:"matches_published"`
+}
+
+// PublishedRow names a row of the published remittance.
+type PublishedRow struct {
+	Row     int64  `json:"row"`
+	ClaimID string `json:"claim_id"`
+	LineNo  string `json:"line_no"`
 }
 
 // PlanInfo is the plan the run used.
@@ -163,6 +175,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	if c.NotAdjudicated == nil {
 		c.NotAdjudicated = []Rejected{}
+	}
+	if c.NotReproduced == nil {
+		c.NotReproduced = []PublishedRow{}
 	}
 	b, err := json.MarshalIndent(&c, "", "  ")
 	if err != nil {

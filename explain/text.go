@@ -46,12 +46,18 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(b, " %s\n", x.Message)
 		}
 	}
+	if len(r.NotReproduced) > 0 {
+		b.WriteString("\nNOT REPRODUCED: published remittance rows of the member that the inputs do not give:\n")
+		for _, p := range r.NotReproduced {
+			fmt.Fprintf(b, "  %s/%s  remittance row %d\n", p.ClaimID, p.LineNo, p.Row)
+		}
+	}
 	if len(r.Lines) > 0 {
 		b.WriteString("\n")
 		if r.Matches {
 			fmt.Fprintf(b, "every line above equals its published remittance row\n")
 		} else {
-			fmt.Fprintf(b, "MISMATCH: the re-adjudication differs from the published remittance (lines marked DIFFERS)\n")
+			fmt.Fprintf(b, "MISMATCH: the re-adjudication differs from the published remittance (DIFFERS, NOT REPRODUCED above)\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
