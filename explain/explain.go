@@ -122,18 +122,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	if err != nil {
 		return fail(fmt.Errorf("explain: the run's remittance: %w", err))
 	}
-	member := ""
-	switch len(pub.members) {
-	case 0:
-	case 1:
-		member = pub.members[0]
-	default:
-		var each []string
-		for _, m := range pub.members {
-			each = append(each, "line "+strings.Join(pub.lines[m], ", "))
-		}
-		return fail(fmt.Errorf("%w: claim %s has lines of %d members (%s): ask for one line with --line", ErrRefused, opt.ClaimID, len(pub.members), strings.Join(each, "; ")))
-	}
+	member := pub.member
 	var memberClaims []string
 	if exPath != "" {
 		rep.NotAdjudicated, memberClaims, err = exceptionsOf(exPath, opt.ClaimID, opt.LineNo, member)
@@ -162,7 +151,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 
 	// The member's claim ids: only lines with these can share a
 	// (claim_id, line_no) with the member's lines.
-	rows := pub.rows[member]
+	rows := pub.rows
 	iClaim := column(header, "claim_id")
 	for _, r := range rows {
 		memberClaims = append(memberClaims, r.rec[iClaim])
@@ -216,9 +205,13 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	if why, bad := bk.Invalid(idx); bad {
 		return nil, fmt.Errorf("%w: the member of claim %s has invalid coverage (%s) but the run adjudicated its lines", ErrMismatch, opt.ClaimID, why)
 	}
-	lines, err := memberLines(ctx, claimsFiles, p, book.NewPricer(p, bk, fx), member, claimIDs, stateKeys, progress)
+	lines, others, err := memberLines(ctx, claimsFiles, p, book.NewPricer(p, bk, fx), member, opt.ClaimID, claimIDs, stateKeys, progress)
 	if err != nil {
 		return nil, err
+	}
+	if len(others) > 0 && opt.LineNo == 0 {
+		return nil, fmt.Errorf("%w: claim %s has lines of more than one member (line %s of this one, %s of others): ask for one line with --line",
+			ErrRefused, opt.ClaimID, strings.Join(pub.claim, ", "), joinInts(others))
 	}
 	slices.SortFunc(lines, func(a, b claim.Line) int {
 		switch {
@@ -295,4 +288,12 @@ func compare(header, ours []string, rows []pubRow, iClaim, iLine int) Published 
 	}
 	res.Differences = append(res.Differences, Difference{Column: "(row)", Published: "(none)", Explained: ours[iClaim] + "/" + ours[iLine]})
 	return res
+}
+
+func joinInts(list []int32) string {
+	s := make([]string, len(list))
+	for i, n := range list {
+		s[i] = strconv.Itoa(int(n))
+	}
+	return strings.Join(s, ", ")
 }

@@ -312,6 +312,28 @@ func copySample(t *testing.T, dir string) (claims, members, fx string) {
 	return filepath.Join(dir, "claims.csv"), filepath.Join(dir, "members.csv"), filepath.Join(dir, "fx.csv")
 }
 
+// A claim with lines of two members is explained one line at a time.
+func TestClaimOfTwoMembers(t *testing.T) {
+	dir := t.TempDir()
+	claims, members, fx := copySample(t, dir)
+	f, err := os.OpenFile(claims, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("C2001,3,M101,2024-05-01,,2024-05-02,HOSPITAL_ACCOMMODATION,K35.8,,FR,N,,PR-HOSP1,,USD,100.00,\n")
+	f.Close()
+	run := runSample(t, pipeline.Config{Claims: []string{claims}, Members: members, FX: fx})
+	_, err = Explain(context.Background(), Options{RunDir: run, ClaimID: "C2001"})
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "claim C2001 has lines of more than one member (line 3 of this one, 1, 2 of others): ask for one line with --line") {
+		t.Errorf("a claim of two members: %v", err)
+	}
+	rep := explainOK(t, Options{RunDir: run, ClaimID: "C2001", LineNo: 3})
+	if rep.MemberID != "M101" || len(rep.Lines) != 2 || rep.Lines[1].Remittance.PlanPaid != "100.00" {
+		t.Errorf("C2001/3: member %s, %d lines", rep.MemberID, len(rep.Lines))
+	}
+	explainOK(t, Options{RunDir: run, ClaimID: "C2001", LineNo: 2})
+}
+
 // An input that changed (or went) since the run is refused, naming it.
 func TestChangedInputRefused(t *testing.T) {
 	dir := t.TempDir()

@@ -48,18 +48,20 @@ type pubRow struct {
 
 // published is what the scan of the published remittance found.
 type published struct {
-	members []string            // the members whose lines carry the asked claim (and line), in file order
-	rows    map[string][]pubRow // every remittance row of those members
-	lines   map[string][]string // per member, the asked claim's line numbers found
-	claim   []string            // every line number of the claim seen (whatever line was asked)
+	member string   // the member of the first line of the asked claim (and line); "" when none
+	rows   []pubRow // every remittance row of that member
+	claim  []string // the line numbers of the claim seen (whatever line was asked)
 }
 
 // column returns the index of name in header, or -1.
 func column(header []string, name string) int { return slices.Index(header, name) }
 
 // scanRemittance streams the published remittance, which is ordered by
-// member, and keeps the rows of each member that has a line of the claim
-// (with lineNo > 0, that line). With lineNo it stops after that member.
+// member, up to the end of the first member block with a line of the claim
+// (with lineNo > 0, that line), and keeps that block's rows. A claim with
+// lines of several members is found when the member's lines are read
+// (memberLines), so that a claim of one member costs no read past its
+// block.
 func scanRemittance(ctx context.Context, path string, header []string, claimID string, lineNo int32, progress func(string, int64)) (*published, error) {
 	cols := make([]readers.TableColumn, len(header))
 	for i, h := range header {
@@ -72,33 +74,22 @@ func scanRemittance(ctx context.Context, path string, header []string, claimID s
 	defer tr.Close()
 	iClaim, iLine, iMember := column(header, "claim_id"), column(header, "line_no"), column(header, "member_id")
 	want := strconv.Itoa(int(lineNo))
-	pub := &published{rows: map[string][]pubRow{}, lines: map[string][]string{}}
+	pub := &published{}
 	var block []pubRow
 	member, hit := "", false
-	flush := func() {
-		if hit {
-			pub.members = append(pub.members, member)
-			pub.rows[member] = block
-		}
-		block, hit = nil, false
-	}
 	name := filepath.Base(path)
 	for tr.Next() {
 		rec := tr.Record()
 		if rec[iMember] != member {
-			flush()
-			if lineNo > 0 && len(pub.members) > 0 {
-				return pub, nil // a (claim_id, line_no) is on one line only
+			if hit {
+				break
 			}
-			member = strings.Clone(rec[iMember])
+			block, member = block[:0], rec[iMember]
 		}
 		block = append(block, pubRow{row: tr.Row(), rec: slices.Clone(rec)})
 		if rec[iClaim] == claimID {
-			pub.claim = append(pub.claim, strings.Clone(rec[iLine]))
-			if lineNo == 0 || rec[iLine] == want {
-				hit = true
-				pub.lines[member] = append(pub.lines[member], rec[iLine])
-			}
+			pub.claim = append(pub.claim, rec[iLine])
+			hit = hit || lineNo == 0 || rec[iLine] == want
 		}
 		if tr.Row()%65536 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -110,7 +101,9 @@ func scanRemittance(ctx context.Context, path string, header []string, claimID s
 	if err := tr.Err(); err != nil {
 		return nil, err
 	}
-	flush()
+	if hit {
+		pub.member, pub.rows = member, block
+	}
 	return pub, nil
 }
 
@@ -186,29 +179,29 @@ func claimIDSet(ids ...[]string) map[string]bool {
 }
 
 // memberLines streams the claims files and returns the lines of member that
-// the run accepted, as it did: the reader's row checks, the book's (member,
+// the run accepted, and the line numbers of claimID's accepted lines of
+// other members. It accepts lines as the run did: the reader's row checks, the book's (member,
 // FX, which also prices the line), then DUPLICATE_LINE: a (claim_id,
 // line_no) recorded in the --state-in (stateKeys) or accepted earlier in
 // input order, from any member, is a duplicate. Lines of other members
 // matter only for that rule, and only when their claim id is one of the
 // member's (claimIDs): a line of another claim cannot share a key with the
 // member's.
-func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.Pricer, member string, claimIDs map[string]bool, stateKeys map[lineKey]bool, progress func(string, int64)) ([]claim.Line, error) {
+func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.Pricer, member, claimID string, claimIDs map[string]bool, stateKeys map[lineKey]bool, progress func(string, int64)) (kept []claim.Line, others []int32, err error) {
 	seen := map[lineKey]bool{}
 	for k := range stateKeys {
 		seen[k] = true
 	}
-	var kept []claim.Line
 	for i, f := range files {
 		cr, err := readers.OpenClaims(f.path, int32(i), p, readers.Options{})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		name := filepath.Base(f.path)
 		for cr.Next() {
 			if err := ctx.Err(); err != nil {
 				cr.Close()
-				return nil, err
+				return nil, nil, err
 			}
 			lines := cr.Lines()
 			for k := range lines {
@@ -224,8 +217,11 @@ func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.
 					continue // DUPLICATE_LINE
 				}
 				seen[key] = true
-				if l.MemberID == member {
+				switch {
+				case l.MemberID == member:
 					kept = append(kept, *l)
+				case l.ClaimID == claimID:
+					others = append(others, l.LineNo)
 				}
 			}
 			progress(name, cr.Rows())
@@ -233,8 +229,8 @@ func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.
 		err = cr.Err()
 		cr.Close()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return kept, nil
+	return kept, others, nil
 }
