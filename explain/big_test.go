@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"claimsbatch/pipeline"
@@ -71,6 +72,31 @@ func TestGeneratedRunsReproduced(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A claim fed again on the second night: its rows there are
+	// DUPLICATE_LINE against the first night's state, and explain says so.
+	tr, err := readers.OpenTable(filepath.Join(run2, "exceptions.csv"), []readers.TableColumn{{Name: "claim_id"}, {Name: "code"}, {Name: "message"}}, readers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	againClaim := ""
+	for tr.Next() {
+		if rec := tr.Record(); rec[1] == "DUPLICATE_LINE" && strings.Contains(rec[2], "earlier run") {
+			againClaim = rec[0]
+			break
+		}
+	}
+	tr.Close()
+	if againClaim == "" {
+		t.Fatal("the second night has no DUPLICATE_LINE against the state")
+	}
+	rep, err := Explain(ctx, Options{RunDir: run2, ClaimID: againClaim})
+	if err != nil || len(rep.NotAdjudicated) == 0 || rep.NotAdjudicated[0].Code != "DUPLICATE_LINE" {
+		t.Fatalf("explain %s on the second night: %v %+v", againClaim, err, rep)
+	}
+	if rep, err := Explain(ctx, Options{RunDir: run1, ClaimID: againClaim}); err != nil || len(rep.Lines) == 0 || !rep.Matches {
+		t.Fatalf("explain %s on the first night: %v", againClaim, err)
+	}
+
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, run := range []string{run1, run2} {
 		type key struct {
@@ -78,7 +104,7 @@ func TestGeneratedRunsReproduced(t *testing.T) {
 			line  int32
 		}
 		var rows []key
-		tr, err := readers.OpenTable(filepath.Join(run, "remittance.csv"), []readers.TableColumn{{Name: "claim_id"}, {Name: "line_no"}}, readers.Options{})
+		tr, err = readers.OpenTable(filepath.Join(run, "remittance.csv"), []readers.TableColumn{{Name: "claim_id"}, {Name: "line_no"}}, readers.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
