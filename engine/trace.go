@@ -11,9 +11,9 @@ import (
 // Tracer receives, line by line, what the engine decided and why: each step
 // of SPEC section 5 the line went through, then every accumulator it
 // touched. Events of one line arrive together, in step order, before the
-// next line's; ln is the line they are about (the Line the Result points at).
-// A Tracer is called on the adjudicating goroutine and must not keep the
-// events' Line pointer past the Member's next Adjudicate.
+// next line's; ln is the line they are about (a pointer into the lines given
+// to Adjudicate, as the Result's Line is). A Tracer is called on the
+// adjudicating goroutine.
 //
 // Tracing is for explaining one member (claimsbatch explain), not for runs:
 // with no tracer set, the engine pays one nil check per branch of a line.

@@ -27,7 +27,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	case r.MemberID == "":
 		fmt.Fprintf(b, "%s: not adjudicated\n", what)
 	default:
-		fmt.Fprintf(b, "%s, member %s: the member's lines in adjudication order, up to the last asked one (%d)\n", what, r.MemberID, len(r.Lines))
+		n := "1 line"
+		if len(r.Lines) != 1 {
+			n = fmt.Sprintf("%d lines", len(r.Lines))
+		}
+		fmt.Fprintf(b, "%s, member %s: the member's lines in adjudication order up to the last asked one, %s\n", what, r.MemberID, n)
 	}
 	if r.StateIn != nil {
 		fmt.Fprintf(b, "the accumulators start from the run's --state-in %s (%d records of the member)\n", r.StateIn.Path, r.StateIn.Records)
