@@ -26,7 +26,7 @@ test:
 	$(GO) test -count=1 ./...
 
 ## test-race: the tests of the packages that start goroutines, under the race detector
-RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/
+RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/ ./explain/
 test-race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
 

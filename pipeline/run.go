@@ -207,7 +207,7 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	man := &writers.Manifest{
 		RunID:         runID,
 		ToolVersion:   cfg.Version,
-		Plan:          writers.PlanRef{Name: r.plan.Name + " (" + planSource(r.plan) + ")", SHA256: r.plan.SHA256},
+		Plan:          writers.PlanRef{Name: r.plan.Name + " (" + planSource(r.plan) + ")", SHA256: r.plan.SHA256, Path: planPath(r.plan)},
 		Inputs:        ins,
 		Outputs:       outputs,
 		ControlTotals: r.totals,
@@ -254,6 +254,14 @@ func (r *run) writeExceptions(w *writers.ExceptionsWriter, read *readResult, dd 
 		return err
 	}
 	return w.Write(r.ref.fxEx)
+}
+
+// planPath is the plan file as given, "" for the built-in plan.
+func planPath(p *plan.Plan) string {
+	if p.Source == plan.DefaultName {
+		return ""
+	}
+	return p.Source
 }
 
 func planSource(p *plan.Plan) string {

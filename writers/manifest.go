@@ -31,6 +31,9 @@ type Manifest struct {
 type PlanRef struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"` // hex, of the plan file's bytes
+	// Path is the --plan file as given (relative to where the run started);
+	// empty for the built-in plan. claimsbatch explain reloads it from here.
+	Path string `json:"path,omitempty"`
 }
 
 // StateRef is the state file a run continued from.

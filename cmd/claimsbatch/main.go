@@ -103,6 +103,7 @@ published), 2 usage or configuration error.`,
 	root.AddCommand(newReportCmd())
 	root.AddCommand(newX12Cmd())
 	root.AddCommand(newImportCmd(stdout, stderr))
+	root.AddCommand(newExplainCmd())
 	return root
 }
 
