@@ -70,6 +70,11 @@ const (
 	MetaPlan    = "plan_sha256" // Detail = the plan's SHA-256
 	MetaAsOf    = "as_of"       // Scope = the as-of date
 	MetaRunID   = "run_id"      // Detail = the run id that wrote the state
+	// MetaKeysFrom: Scope = the earliest service date whose LINE keys the
+	// state keeps (written only when the plan has a filing limit, or an
+	// earlier state had one): lines served before it were pruned, and a run
+	// on this state denies them PR-29.
+	MetaKeysFrom = "keys_from"
 )
 
 // DupKey is the part of a line's duplicate-service key (SPEC step 6) that a

@@ -138,7 +138,7 @@ func (e *Engine) line(m *Member, spans []claim.Span, ln *claim.Line, r *claim.Re
 	defer m.recordService(dupEntry{date: ln.ServiceDate, billed: ln.Billed, claimID: ln.ClaimID,
 		key: claim.DupKey{Benefit: ln.BenefitCode, Provider: ln.ProviderID, Procedure: ln.ProcedureCode, Item: ln.ItemCode}})
 
-	if e.eligibility(m, &w, spans) || e.module(&w) || e.age(&w) || e.waitingPeriod(m, &w) ||
+	if e.timelyFiling(m, &w) || e.eligibility(m, &w, spans) || e.module(&w) || e.age(&w) || e.waitingPeriod(m, &w) ||
 		e.coverageArea(&w) || e.duplicateService(m, &w) || e.dayLimits(m, &w) {
 		e.deny(r, w.denial, w.denialRemark)
 		if m.tracer != nil {
@@ -183,6 +183,23 @@ func (e *Engine) charge(w *lineWork, spans []claim.Span) {
 		w.charge = w.b.CashPerUnit[w.ci] * claim.Money(ln.Units)
 	}
 	r.Charge = w.charge
+}
+
+// timelyFiling comes before step 1 (SPEC version 2 has no step for it; the
+// plan's timely_filing_days, issue 14): a line received more than the
+// plan's filing limit after its service date is denied PR-29. So is a line
+// served before the run's late-before date: the earlier runs' state no
+// longer holds the keys of lines that old (see MemberRun.LateBefore), so
+// such a line could be a repeat the run cannot recognise.
+func (e *Engine) timelyFiling(m *Member, w *lineWork) bool {
+	ln := w.ln
+	if limit := e.plan.TimelyFilingDays; limit > 0 && ln.ReceivedDate-ln.ServiceDate > claim.Date(limit) {
+		return w.deny(claim.PR29, "")
+	}
+	if ln.ServiceDate < m.lateBefore {
+		return w.deny(claim.PR29, e.remarks.lateHorizon)
+	}
+	return false
 }
 
 // eligibility is step 1: the service date must lie in a span (PR-26 before

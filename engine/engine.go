@@ -109,6 +109,8 @@ type remarks struct {
 	trip     string
 	ooaYear  string
 	origin   string
+
+	lateHorizon string
 }
 
 // New compiles the plan's limits into accumulator slots.
@@ -191,6 +193,8 @@ func New(p *plan.Plan) *Engine {
 	r.byReason[claim.OA18] = "duplicate of a service already adjudicated"
 	r.byReason[claim.PR26] = "service before coverage start"
 	r.byReason[claim.PR27] = "service after coverage ended or in a coverage gap"
+	r.byReason[claim.PR29] = "the time limit for filing has expired"
+	r.lateHorizon = "served before the duplicate-check horizon of the earlier runs' state: the time limit for filing has expired"
 	r.byReason[claim.PR96] = "outside area of cover"
 	r.byReason[claim.PR179] = "waiting period not served"
 	r.byReason[claim.PR204] = "benefit module not held"

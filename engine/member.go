@@ -18,7 +18,9 @@ type Member struct {
 	trips    []tripAcc
 	tripless tripless
 	tripSeq  int32
-	dups     []dupEntry // sorted by date
+	// lateBefore: lines served before it are denied PR-29 (MemberRun.LateBefore).
+	lateBefore claim.Date
+	dups       []dupEntry // sorted by date
 
 	ccStart []claim.Date // continuous-cover start per span, scratch
 	scratch struct {     // AdjudicateMember's, reused across members
@@ -80,7 +82,7 @@ type dupEntry struct {
 
 // NewMember returns an empty Member for this engine.
 func (e *Engine) NewMember() *Member {
-	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime)}
+	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime), lateBefore: claim.NoDate}
 }
 
 // Reset empties the Member's state, keeping its memory.

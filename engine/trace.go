@@ -34,6 +34,7 @@ type Step uint8
 // The steps, in the order line runs them.
 const (
 	StepCharge           Step = iota // the paragraph before step 1: the charge in the plan currency
+	StepTimelyFiling                 // before step 1, not in the SPEC: the plan's filing limit (PR-29)
 	StepEligibility                  // 1: a span covers the service date (PR-26, PR-27)
 	StepModule                       // 2: the benefit's module is held (PR-204)
 	StepAge                          // 3: the benefit's age rule (PR-6)
@@ -53,6 +54,7 @@ var stepInfo = [numSteps]struct {
 	name string
 }{
 	{0, "charge"},
+	{0, "timely filing"},
 	{1, "eligibility"},
 	{2, "module"},
 	{3, "age rule"},
@@ -363,6 +365,7 @@ func (e *Engine) emitAccs(m *Member, w *lineWork, at Step, refs []accRef, before
 // inline; step 8 is traced where it denies). A step added to the SPEC with
 // a reason of its own gets a row here.
 var deniedBy = [claim.NumReasons]Step{
+	claim.PR29:  StepTimelyFiling,
 	claim.PR26:  StepEligibility,
 	claim.PR27:  StepEligibility,
 	claim.PR204: StepModule,
@@ -419,9 +422,21 @@ func (e *Engine) traceSteps(m *Member, w *lineWork, denied Step) {
 		t.Step(ln, s)
 	}
 	emit(StepTrace{Step: StepCharge, Outcome: Applied, Amount: w.charge, Detail: e.chargeDetail(w)})
-	for s := StepEligibility; s <= denied && s <= StepAmountLimits; s++ {
+	for s := StepTimelyFiling; s <= denied && s <= StepAmountLimits; s++ {
 		tr := StepTrace{Step: s, Outcome: Passed}
 		switch s {
+		case StepTimelyFiling:
+			limit := e.plan.TimelyFilingDays
+			if limit == 0 && m.lateBefore == claim.NoDate {
+				continue // not a SPEC step: without a filing limit it does not exist
+			}
+			tr.Detail = fmt.Sprintf("received %d days after service", ln.ReceivedDate-ln.ServiceDate)
+			if limit > 0 {
+				tr.Detail += fmt.Sprintf("; the plan's filing limit is %d days", limit)
+			}
+			if m.lateBefore != claim.NoDate {
+				tr.Detail += fmt.Sprintf("; lines served before %s are late (the state's key horizon)", m.lateBefore)
+			}
 		case StepEligibility:
 			tr.Detail = eligibilityDetail(w, ln, s == denied)
 		case StepModule:

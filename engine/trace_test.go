@@ -236,7 +236,7 @@ func TestTraceProperties(t *testing.T) {
 	tracedM.SetTracer(rec)
 	for member := 0; member < 500; member++ {
 		spans, lines := randomMember(rng, "M"+itoa(member), 5+rng.IntN(60))
-		in := &MemberRun{ID: "M" + itoa(member), Spans: spans, Lines: lines, KeepFrom: claim.NoDate}
+		in := &MemberRun{ID: "M" + itoa(member), Spans: spans, Lines: lines, KeepFrom: claim.NoDate, KeysFrom: claim.NoDate, LateBefore: claim.NoDate}
 		r1, s1, err1 := testEngine.AdjudicateMember(plain, in, nil, nil)
 		rec.steps, rec.accs, rec.lines = rec.steps[:0], rec.accs[:0], rec.lines[:0]
 		r2, s2, err2 := testEngine.AdjudicateMember(tracedM, in, nil, nil)

@@ -163,6 +163,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	}
 	var stateRecs []claim.StateRecord
 	var stateKeys map[lineKey]bool
+	lateBefore := claim.NoDate
 	var claimsFiles []input
 	var membersPath, fxPath string
 	for _, in := range ins {
@@ -178,7 +179,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	e := engine.New(p)
 	if man.StateIn != nil {
 		path := resolve(opt.InputDir, man.StateIn.Path)
-		stateRecs, stateKeys, err = memberState(path, e, member, claimIDs)
+		stateRecs, stateKeys, lateBefore, err = memberState(path, e, member, claimIDs)
 		if err != nil {
 			return nil, fmt.Errorf("explain: the run's --state-in: %w", err)
 		}
@@ -226,7 +227,8 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	tr := newCollector(lines)
 	m := e.NewMember()
 	m.SetTracer(tr)
-	results, _, err := e.AdjudicateMember(m, &engine.MemberRun{ID: member, Spans: bk.Spans(idx, nil), Lines: lines, State: stateRecs, KeepFrom: claim.NoDate}, nil, nil)
+	results, _, err := e.AdjudicateMember(m, &engine.MemberRun{ID: member, Spans: bk.Spans(idx, nil), Lines: lines, State: stateRecs,
+		KeepFrom: claim.NoDate, KeysFrom: claim.NoDate, LateBefore: lateBefore}, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}

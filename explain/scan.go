@@ -146,10 +146,11 @@ type lineKey struct {
 // memberState streams the --state-in file: it returns the member's records
 // (those this plan knows, as the run loads them) and the line keys of the
 // earlier runs whose claim id is among claimIDs.
-func memberState(path string, e *engine.Engine, member string, claimIDs map[string]bool) (records []claim.StateRecord, keys map[lineKey]bool, err error) {
+func memberState(path string, e *engine.Engine, member string, claimIDs map[string]bool) (records []claim.StateRecord, keys map[lineKey]bool, keysFrom claim.Date, err error) {
+	keysFrom = claim.NoDate
 	sr, err := readers.OpenState(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, keysFrom, err
 	}
 	defer sr.Close()
 	keys = map[lineKey]bool{}
@@ -157,6 +158,9 @@ func memberState(path string, e *engine.Engine, member string, claimIDs map[stri
 		rec := sr.Record()
 		switch {
 		case rec.Kind == claim.KindMeta:
+			if rec.Key == claim.MetaKeysFrom {
+				keysFrom = rec.Scope
+			}
 			continue
 		case rec.Kind == claim.KindLine && claimIDs[rec.Key]:
 			keys[lineKey{rec.Key, int32(rec.Count)}] = true
@@ -165,7 +169,7 @@ func memberState(path string, e *engine.Engine, member string, claimIDs map[stri
 			records = append(records, rec)
 		}
 	}
-	return records, keys, sr.Err()
+	return records, keys, keysFrom, sr.Err()
 }
 
 func claimIDSet(ids ...[]string) map[string]bool {

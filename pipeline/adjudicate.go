@@ -58,6 +58,7 @@ type adjudicator struct {
 	ranges    *memberRanges
 	budget    *spill.Budget
 	keepFrom  claim.Date
+	keysFrom  claim.Date
 	rem       *writers.RemittanceWriter
 	st        *writers.StateWriter
 	pay       *payments
@@ -91,10 +92,11 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if r.cfg.StateKeepYears > 0 && asOf != claim.NoDate {
 		keepFrom = asOf.AddYears(-r.cfg.StateKeepYears)
 	}
-	if err := st.Write(r.metaRecords(runID, asOf)); err != nil {
+	keysFrom := r.keysFrom(asOf)
+	if err := st.Write(r.metaRecords(runID, asOf, keysFrom)); err != nil {
 		return nil, nil, err
 	}
-	a := &adjudicator{r: r, read: read, dd: dd, ranges: ranges, budget: budget, keepFrom: keepFrom, rem: rem, st: st, pay: newPayments(r.ref.book),
+	a := &adjudicator{r: r, read: read, dd: dd, ranges: ranges, budget: budget, keepFrom: keepFrom, keysFrom: keysFrom, rem: rem, st: st, pay: newPayments(r.ref.book),
 		chunkBufs: make(chan chunkBuf, 2*r.cfg.Workers+1)}
 
 	// One goroutine loads (reads, groups, sorts) the next member partition
@@ -629,7 +631,8 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 func (a *adjudicator) adjudicateChunk(m *engine.Member, spans *[]claim.Span, c *chunk) error {
 	r := a.r
 	for _, ml := range c.members {
-		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state, KeepFrom: a.keepFrom}
+		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state,
+			KeepFrom: a.keepFrom, KeysFrom: a.keysFrom, LateBefore: r.state.keysFrom}
 		if len(ml.lines) > 0 {
 			*spans = r.ref.book.Spans(ml.member, *spans)
 			in.Spans = *spans

@@ -17,7 +17,9 @@ type stateIn struct {
 	records *spill.Partitions // every member record (LINE included, to carry forward), in file order
 	members map[string]int32  // records per member id, until the book is built
 	asOf    claim.Date
-	notes   []string // for the manifest
+	// keysFrom is the state's MetaKeysFrom, NoDate when it has none.
+	keysFrom claim.Date
+	notes    []string // for the manifest
 }
 
 func (s *stateIn) close() {
@@ -33,7 +35,7 @@ func (s *stateIn) close() {
 // per member. It checks the version and the plan (the META rows) before any
 // record is used.
 func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Budget) (*stateIn, error) {
-	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate}
+	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate, keysFrom: claim.NoDate}
 	if r.cfg.StateIn == "" {
 		return s, nil
 	}
@@ -60,6 +62,8 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 				planHash = rec.Detail
 			case claim.MetaAsOf:
 				s.asOf = rec.Scope
+			case claim.MetaKeysFrom:
+				s.keysFrom = rec.Scope
 			}
 			continue
 		case claim.KindLine:
@@ -113,11 +117,27 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 }
 
 // metaRecords are the run-level rows at the top of the state output.
-func (r *run) metaRecords(runID string, asOf claim.Date) []claim.StateRecord {
-	return []claim.StateRecord{
+func (r *run) metaRecords(runID string, asOf, keysFrom claim.Date) []claim.StateRecord {
+	recs := []claim.StateRecord{
 		{Kind: claim.KindMeta, Scope: claim.NoDate, Key: claim.MetaVersion, Detail: claim.StateVersion},
 		{Kind: claim.KindMeta, Scope: claim.NoDate, Key: claim.MetaPlan, Detail: r.plan.SHA256},
 		{Kind: claim.KindMeta, Scope: asOf, Key: claim.MetaAsOf},
 		{Kind: claim.KindMeta, Scope: claim.NoDate, Key: claim.MetaRunID, Detail: runID},
 	}
+	if keysFrom != claim.NoDate {
+		recs = append(recs, claim.StateRecord{Kind: claim.KindMeta, Scope: keysFrom, Key: claim.MetaKeysFrom})
+	}
+	return recs
+}
+
+// keysFrom is the earliest service date whose line keys the state output
+// keeps: the state-in's, moved up to asOf less the plan's filing limit when
+// the plan has one (a repeat of an older line is late anyway); NoDate keeps
+// every key.
+func (r *run) keysFrom(asOf claim.Date) claim.Date {
+	from := r.state.keysFrom
+	if n := r.plan.TimelyFilingDays; n > 0 && asOf != claim.NoDate {
+		from = max(from, asOf-claim.Date(n))
+	}
+	return from
 }

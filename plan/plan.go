@@ -108,6 +108,11 @@ type Plan struct {
 
 	OriginDaysPerYear int32 // 0 = no limit
 
+	// TimelyFilingDays is the filing limit: a line received more than this
+	// many days after its service date is denied PR-29. 0 = no limit (the
+	// built-in plan: the brochure sets none).
+	TimelyFilingDays int32
+
 	Groups   []Group
 	Benefits []Benefit
 
@@ -206,8 +211,9 @@ type file struct {
 	Origin struct {
 		DaysPerYear int32 `yaml:"days_per_year"`
 	} `yaml:"country_of_origin"`
-	Groups   map[string]fileGroup `yaml:"groups"`
-	Benefits []fileBenefit        `yaml:"benefits"`
+	Groups           map[string]fileGroup `yaml:"groups"`
+	Benefits         []fileBenefit        `yaml:"benefits"`
+	TimelyFilingDays int32                `yaml:"timely_filing_days"`
 }
 
 type yamlMoney struct{ v claim.Money }
@@ -369,6 +375,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 	p.OutOfAreaDaysPerYear = nonNegative(&v, "out_of_area.days_per_year", f.OutOfArea.DaysPerYear)
 	p.TripGapDays = nonNegative(&v, "out_of_area.trip_gap_days", f.OutOfArea.TripGapDays)
 	p.OriginDaysPerYear = nonNegative(&v, "country_of_origin.days_per_year", f.Origin.DaysPerYear)
+	p.TimelyFilingDays = nonNegative(&v, "timely_filing_days", f.TimelyFilingDays)
 
 	groupIndex := map[string]int{}
 	for _, name := range sortedKeys(f.Groups) {
