@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"claimsbatch/claim"
 
@@ -38,7 +39,14 @@ func TestMain(m *testing.M) {
 	// PROCESS environment test does).
 	flag.Parse()
 	beam.Init()
-	os.Exit(m.Run())
+	restore, err := PrivateTempDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	restore()
+	os.Exit(code)
 }
 
 const toyLimit claim.Money = 1000_00
@@ -314,7 +322,10 @@ func runToy(t *testing.T, in toyInput, outDir string, shards int, fault Fault) e
 
 func runToyWith(t *testing.T, p *beam.Pipeline, lines beam.PCollection, in toyInput, outDir string, shards int, fault Fault) error {
 	t.Helper()
-	ctx := context.Background()
+	// A job whose workers cannot start hangs on Prism ("pipeline is
+	// running" forever): bound every toy run.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	shardDir := ShardDir(outDir, "toy")
 	if err := PrepareShardDir(shardDir); err != nil {
 		return err
