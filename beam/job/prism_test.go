@@ -18,13 +18,13 @@ func smallToy() toyInput {
 	}
 	return toyInput{
 		lines: []claim.Line{
-			line(1, 1, "C2", 1, "M1", "P1", "EUR", 600_00, 20010),  // 2nd of M1 by date: pays 400.00 of 600.00
-			line(0, 1, "C1", 1, "M1", "P1", "EUR", 600_00, 20005),  // 1st of M1: pays 600.00
-			line(0, 2, "C2", 1, "M1", "P2", "EUR", 1_00, 20001),    // C2/1 first in input order (file 0): kept
-			line(1, 2, "C3", 1, "M2", "P1", "USD", 100_00, 20003),  // USD 100 at 0.9 = 90.00, M2 used 950.00: pays 50.00
-			line(1, 3, "C4", 1, "M3", "P2", "EUR", 5_00, 20003),    // unknown member
-			line(0, 3, "C5", 1, "M2", "P2", "JPY", 100_00, 20003),  // no FX rate
-			line(0, 4, "C6", 2, "M2", "P2", "EUR", 20_00, 20500),   // outside M2's span: pays 0
+			line(1, 1, "C2", 1, "M1", "P1", "EUR", 600_00, 20010), // 2nd of M1 by date: pays 400.00 of 600.00
+			line(0, 1, "C1", 1, "M1", "P1", "EUR", 600_00, 20005), // 1st of M1: pays 600.00
+			line(0, 2, "C2", 1, "M1", "P2", "EUR", 1_00, 20001),   // C2/1 first in input order (file 0): kept
+			line(1, 2, "C3", 1, "M2", "P1", "USD", 100_00, 20003), // USD 100 at 0.9 = 90.00, M2 used 950.00: pays 50.00
+			line(1, 3, "C4", 1, "M3", "P2", "EUR", 5_00, 20003),   // unknown member
+			line(0, 3, "C5", 1, "M2", "P2", "JPY", 100_00, 20003), // no FX rate
+			line(0, 4, "C6", 2, "M2", "P2", "EUR", 20_00, 20500),  // outside M2's span: pays 0
 		},
 		spans:  []claim.Span{{MemberID: "M1", Start: 20000, End: claim.OpenEnd}, {MemberID: "M2", Start: 20000, End: 20100}},
 		states: []toyState{{MemberID: "M2", Used: 950_00}, {MemberID: "M9", Used: 12_34}},

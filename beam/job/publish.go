@@ -71,7 +71,7 @@ type RowSink interface {
 type Output struct {
 	Kind   string // the shards' kind, as given to WriteShards
 	Shards int
-	Name   string                            // the published file name, e.g. remittance.csv
+	Name   string                             // the published file name, e.g. remittance.csv
 	Open   func(w io.Writer) (RowSink, error) // the encoder of the file
 }
 
