@@ -69,7 +69,6 @@ var readDelay = 20 * time.Millisecond
 
 func init() {
 	register.DoFn3x1[context.Context, Split, func(claim.Line), error](&readToySplitFn{})
-	beam.RegisterType(reflect.TypeFor[claim.Line]())
 }
 
 // readToySplitFn reads the toy rows of one split, numbered as the whole

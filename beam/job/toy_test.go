@@ -96,7 +96,7 @@ type toyInput struct {
 
 func init() {
 	for _, t := range []reflect.Type{reflect.TypeFor[toyState](), reflect.TypeFor[toyFX](), reflect.TypeFor[toyResult](),
-		reflect.TypeFor[toyException](), reflect.TypeFor[toyPayment](), reflect.TypeFor[claim.Line](), reflect.TypeFor[claim.Span]()} {
+		reflect.TypeFor[toyException](), reflect.TypeFor[toyPayment]()} {
 		beam.RegisterType(t)
 	}
 	register.Function1x2[claim.Line, string, claim.Line](lineKey)
