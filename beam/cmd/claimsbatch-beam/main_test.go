@@ -12,6 +12,14 @@ import (
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	// Beam's flags are process-wide: put back what a case set.
+	t.Cleanup(func() {
+		flag.CommandLine.Visit(func(f *flag.Flag) {
+			if !strings.HasPrefix(f.Name, "test.") {
+				f.Value.Set(f.DefValue)
+			}
+		})
+	})
 	var out, errs bytes.Buffer
 	code = execute(context.Background(), args, &out, &errs)
 	return code, out.String(), errs.String()
@@ -38,6 +46,8 @@ func TestRunFlags(t *testing.T) {
 		{"bad format", append(base, "--format", "xml"), exitUsage, "xml"},
 		{"bad as-of", append(base, "--as-of", "2026-02-30"), exitUsage, "--as-of"},
 		{"bad split size", append(base, "--split-size", "lots"), exitUsage, `"lots" is not a size`},
+		{"async", append(base, "--async"), exitUsage, "--async: claimsbatch-beam publishes the outputs once the job has finished"},
+		{"negative timeout", append(base, "--job-timeout", "-1s"), exitUsage, "--job-timeout must not be negative"},
 		{"extra argument", append(base, "more.csv"), exitUsage, `unexpected argument "more.csv"`},
 		{"bare flags without --worker", []string{"--job_name", "x"}, exitUsage, "for runners starting a worker"},
 		// Everything parses; the pipeline itself is phase 2.
@@ -62,17 +72,12 @@ func TestBeamFlagsReachBeam(t *testing.T) {
 	dir := t.TempDir()
 	claims := filepath.Join(dir, "a.csv")
 	os.WriteFile(claims, []byte("claim_id\n"), 0o600)
-	t.Cleanup(func() {
-		for _, name := range []string{"runner", "endpoint", "environment_type", "async"} {
-			flag.CommandLine.Set(name, flag.CommandLine.Lookup(name).DefValue)
-		}
-	})
 	code, _, stderr := run(t, "run", "--claims", claims, "--members", "m.csv", "--out", filepath.Join(dir, "out"),
-		"--runner", "universal", "--endpoint=127.0.0.1:8099", "--environment_type", "LOOPBACK", "--async")
+		"--runner", "universal", "--endpoint=127.0.0.1:8099", "--environment_type", "LOOPBACK", "--job_name", "nightly")
 	if code != exitFailed || !strings.Contains(stderr, "not wired yet") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for name, want := range map[string]string{"runner": "universal", "endpoint": "127.0.0.1:8099", "environment_type": "LOOPBACK", "async": "true"} {
+	for name, want := range map[string]string{"runner": "universal", "endpoint": "127.0.0.1:8099", "environment_type": "LOOPBACK", "job_name": "nightly"} {
 		if got := flag.CommandLine.Lookup(name).Value.String(); got != want {
 			t.Errorf("Beam's --%s = %q, want %q", name, got, want)
 		}

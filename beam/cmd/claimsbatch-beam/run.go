@@ -35,6 +35,7 @@ type runFlags struct {
 	stateKeepYears  int
 	shards          int
 	splitSize       string
+	jobTimeout      time.Duration
 }
 
 // stringList is a repeatable flag.
@@ -58,12 +59,13 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than `N` years before the as-of date (negative: keep all)")
 	fs.IntVar(&f.shards, "shards", 0, "shard files per output written by the workers and merged at the end (0: 4 per --workers)")
 	fs.StringVar(&f.splitSize, "split-size", "64MiB", "CSV bytes per read split (Parquet splits by row group, .csv.gz not at all)")
+	fs.DurationVar(&f.jobTimeout, "job-timeout", 0, "give up (exit 1, nothing published) when the job has not finished after this `DURATION`, e.g. 6h; 0: wait as long as it takes (Prism waits forever for a worker that cannot start)")
 }
 
 // beamFlagsShown are the runner flags the help lists; Beam defines more,
 // and every one of them is accepted.
 var beamFlagsShown = []string{
-	"runner", "endpoint", "environment_type", "environment_config", "worker_binary", "job_name", "parallelism", "async",
+	"runner", "endpoint", "environment_type", "environment_config", "worker_binary", "job_name", "parallelism",
 	"project", "region", "temp_location", "staging_location", "num_workers", "max_num_workers", "worker_machine_type",
 	"sdk_container_image", "service_account_email", "subnetwork",
 }
@@ -151,6 +153,16 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, name := range []string{"async", "execute_async"} {
+		if flag.CommandLine.Lookup(name).Value.String() == "true" {
+			return usageError{fmt.Errorf("--%s: claimsbatch-beam publishes the outputs once the job has finished, so it waits for it", name)}
+		}
+	}
+	if f.jobTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.jobTimeout)
+		defer cancel()
+	}
 	beam.Init()
 	restore, err := job.PrivateTempDir()
 	if err != nil {
@@ -182,6 +194,9 @@ func (f *runFlags) config() (job.Config, error) {
 	}
 	if f.workers < 1 {
 		return cfg, usageError{fmt.Errorf("--workers must be at least 1")}
+	}
+	if f.jobTimeout < 0 {
+		return cfg, usageError{fmt.Errorf("--job-timeout must not be negative")}
 	}
 	if f.shards < 0 {
 		return cfg, usageError{fmt.Errorf("--shards must be at least 1 (or 0 for the default)")}
