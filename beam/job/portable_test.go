@@ -39,6 +39,9 @@ func startPrism(t *testing.T) string {
 	dir := t.TempDir()
 	bin := buildTool(t, dir, "github.com/apache/beam/sdks/v2/go/cmd/prism", "prism")
 	cmd := exec.Command(bin, "--job_port=0", "--serve_http=false", "--log_kind=text")
+	// Workers it starts inherit its directory, and Beam's boot program
+	// writes pipeline_options.json into the current directory.
+	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
