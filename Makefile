@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 SAMPLE   := testdata/sample
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-race bench bench-quick lint fuzz golden clean
+.PHONY: build run test test-race test-beam bench bench-quick lint fuzz golden clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
@@ -29,6 +29,11 @@ test:
 RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/ ./explain/
 test-race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
+
+## test-beam: the Apache Beam runner's module (beam/, its own go.mod; a cold
+## build downloads about 300 modules and takes minutes — CI caches them)
+test-beam:
+	$(MAKE) -C beam test GO="$(GO)"
 
 ## bench: micro-benchmarks once each, then claimsbatch vs DuckDB's sort-copy at
 ## 10 M and 30 M lines (CSV and Parquet); SIZES="..." to choose — see docs/BENCHMARKS.md
