@@ -152,7 +152,7 @@ func (r *run) readClaims(ctx context.Context, claimPartitions int) (*readResult,
 // batch, the reader's and the book's, go to the exceptions spill in row
 // order; accepted lines, priced, to the spilling goroutine.
 func (r *run) readClaimsFile(ctx context.Context, res *readResult, source int32, path string, total *int64, batches chan<- []spillItem, free chan []spillItem) error {
-	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true})
+	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true, AsOf: r.cfg.AsOf})
 	if err != nil {
 		return configError(err)
 	}

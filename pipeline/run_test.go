@@ -7,9 +7,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"claimsbatch/claim"
 	"claimsbatch/synth"
 	"claimsbatch/writers"
 )
+
+// testAsOf is the as-of date of the tests' runs: after every date the
+// generator writes (service dates to 2025-12-31, received up to 60 days
+// later).
+var testAsOf = claim.FromCivil(2026, 6, 30)
 
 // TestRunIsTheSameWhateverTheWorkersAndBudget runs one generated extract with
 // every stage's goroutines busy (several workers, a budget so small that every
@@ -31,6 +37,7 @@ func TestRunIsTheSameWhateverTheWorkersAndBudget(t *testing.T) {
 		_, err := Run(ctx, Config{
 			Claims: []string{claims}, Members: gen.MembersPath, FX: gen.FXPath, StateIn: stateIn,
 			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: 333,
+			AsOf: testAsOf,
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
