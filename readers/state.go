@@ -3,6 +3,8 @@ package readers
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"claimsbatch/claim"
 )
@@ -58,7 +60,9 @@ func ReadState(path string) (records []claim.StateRecord, err error) {
 }
 
 // StateReader streams a state file record by record, with the checks of
-// [ReadState]; the first malformed row ends the stream with its error.
+// [ReadState]; the first malformed row ends the stream with its error. A
+// META version row of a version this build does not read (claim.StateVersionsRead)
+// ends it too, with ErrFormat.
 //
 // Records of older state versions come back in the current version's form:
 // once the META version row has been read, the duplicate-service key of a
@@ -141,6 +145,11 @@ func (r *StateReader) Next() bool {
 	switch rec := &r.rec; {
 	case rec.Kind == claim.KindMeta && rec.Key == claim.MetaVersion:
 		r.version = rec.Detail
+		if !slices.Contains(claim.StateVersionsRead, r.version) {
+			r.err = fmt.Errorf("%s: row %d: state version %q: this build reads versions %s: %w",
+				r.t.path, r.t.rows, exceptionText(shorten(r.version)), strings.Join(claim.StateVersionsRead, ", "), ErrFormat)
+			return false
+		}
 	case (rec.Kind == claim.KindLine || rec.Kind == claim.KindDup) && rec.Detail != "" && (r.version == "1" || r.version == "2"):
 		rec.Detail = claim.UpgradeDupDetail(rec.Detail)
 	}

@@ -448,16 +448,16 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 	)
 	columns := []string{"run_id", "member_id", "service_date", "plan_currency", "module", "payee_type", "payee_id",
 		"billed_currency", "billed_amount", "charge", "deductible", "coinsurance", "not_covered", "plan_paid", "member_responsibility"}
-	var prevMember, prevDate string
+	var prevMember, prevDate []byte
 	return columns, func(t *tableCheck, n int64, rec []string) {
 		sums.rows = n
 		if rec[runID] != v.man.RunID {
 			t.lineProblem(n, "run_id %q, %s says %q", rec[runID], writers.ManifestName, v.man.RunID)
 		}
-		if n > 1 && cmp.Or(strings.Compare(rec[memberID], prevMember), strings.Compare(rec[serviceDate], prevDate)) < 0 {
+		if n > 1 && cmp.Or(strings.Compare(rec[memberID], string(prevMember)), strings.Compare(rec[serviceDate], string(prevDate))) < 0 {
 			t.lineProblem(n, "out of order: its (member_id, service_date) sorts before row %d's", n-1)
 		}
-		prevMember, prevDate = strings.Clone(rec[memberID]), strings.Clone(rec[serviceDate])
+		prevMember, prevDate = append(prevMember[:0], rec[memberID]...), append(prevDate[:0], rec[serviceDate]...)
 		if d, err := claim.ParseDate(rec[serviceDate]); err != nil {
 			t.lineProblem(n, "service_date is not a YYYY-MM-DD date")
 		} else {
@@ -490,18 +490,18 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 		}
 		bt.Lines++
 		bt.Billed += b
-		key := payeeKey{strings.Clone(rec[payeeType]), strings.Clone(rec[payeeID]), strings.Clone(rec[planCurrency])}
+		key := payeeKey{rec[payeeType], rec[payeeID], rec[planCurrency]}
 		ps := sums.payees[key]
 		if ps == nil {
 			ps = &payeeSums{row: n}
-			sums.payees[key] = ps
+			sums.payees[payeeKey{strings.Clone(key.payeeType), strings.Clone(key.payeeID), strings.Clone(key.currency)}] = ps
 		}
 		ps.lines++
 		ps.paid += pp
 		cur := sums.byCur[rec[planCurrency]]
 		if cur == nil {
-			cur = &writers.CurrencyTotals{PlanCurrency: rec[planCurrency]}
-			sums.byCur[rec[planCurrency]] = cur
+			cur = &writers.CurrencyTotals{PlanCurrency: strings.Clone(rec[planCurrency])}
+			sums.byCur[cur.PlanCurrency] = cur
 		}
 		cur.Lines++
 		cur.Charge += c
@@ -541,6 +541,7 @@ func (v *verifier) paymentsRow(name string) ([]string, func(*tableCheck, int64, 
 	v.payments, v.payRows, v.payName = sums, rows, name
 	var prev payeeKey
 	return []string{"payee_type", "payee_id", "plan_currency", "line_count", "plan_paid"}, func(t *tableCheck, n int64, rec []string) {
+		// Payments rows are few (one per payee): their strings are kept.
 		key := payeeKey{strings.Clone(rec[0]), strings.Clone(rec[1]), strings.Clone(rec[2])}
 		if n > 1 {
 			switch c := comparePayees(prev, key); {
@@ -607,7 +608,11 @@ func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64
 			bySource = map[string]int64{}
 			counts[strings.Clone(rec[0])] = bySource
 		}
-		bySource[strings.Clone(rec[1])]++
+		if _, ok := bySource[rec[1]]; ok {
+			bySource[rec[1]]++
+		} else {
+			bySource[strings.Clone(rec[1])] = 1
+		}
 		row, err := strconv.ParseInt(rec[2], 10, 64)
 		if err != nil || row < 1 {
 			t.lineProblem(n, "row %q is not a row number", rec[2])

@@ -257,7 +257,7 @@ func (p *Publisher) takeLock() error {
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, tempMode)
 		if err != nil {
-			return fmt.Errorf("writers: lock %s: %w", path, err)
+			return fmt.Errorf("%w: output directory %s is not writable: a run locks, stages and replaces it in %s: %w", ErrOutDir, p.dir, p.parent, err)
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			f.Close()

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +35,10 @@ type runFlags struct {
 	batchSize       int
 	memoryLimit     string
 	tmpDir          string
+	asOf            string
+	force           bool
+	signKey         string
+	maxExceptions   float64
 	quiet           bool
 	debug           bool
 }
@@ -69,6 +73,10 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per reader batch (0 = default 8192)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "directory for spill files (default: the system temp directory); they are removed at the end, also on failure or interrupt")
+	fl.StringVar(&f.asOf, "as-of", "", "the date the run adjudicates on, YYYY-MM-DD: a claim received after it is an exception, the state is pruned from it; recorded in the manifest and part of the run id (default: today's UTC date; pass it for reruns that give the same bytes)")
+	fl.BoolVar(&f.force, "force", false, "replace --out even if it holds files that no claimsbatch run published there (they are deleted)")
+	fl.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the manifest with: writes manifest.json.sig (make one with 'claimsbatch keygen')")
+	fl.Float64Var(&f.maxExceptions, "max-exception-share", 0, "fail the run, publishing nothing (exit 1), when more than this share of the claim lines read are exceptions, e.g. 0.2 (default: no limit)")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
 	if !validate {
@@ -143,12 +151,45 @@ func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 	if f.workers < 0 {
 		return cfg, usageError{fmt.Errorf("--workers must be at least 1")}
 	}
+	asOf, err := parseAsOf(f.asOf, time.Now())
+	if err != nil {
+		return cfg, err
+	}
+	if f.maxExceptions < 0 || f.maxExceptions > 1 {
+		return cfg, usageError{fmt.Errorf("--max-exception-share %g is not a share between 0 and 1 (e.g. 0.2 for 20 %%)", f.maxExceptions)}
+	}
+	var key ed25519.PrivateKey
+	if f.signKey != "" {
+		if key, err = loadPrivateKey(f.signKey); err != nil {
+			return cfg, err
+		}
+	}
 	return pipeline.Config{
-		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn,
+		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn, AsOf: asOf,
 		AllowPlanChange: f.allowPlanChange, StateKeepYears: f.stateKeepYears,
+		Force: f.force, SignKey: key, MaxExceptionShare: f.maxExceptions,
 		Plan: p, OutDir: f.out, Format: format, Workers: f.workers, BatchSize: f.batchSize,
 		RunID: f.runID, Version: version, MemoryLimit: limit, TmpDir: f.tmpDir,
 	}, nil
+}
+
+// parseAsOf is --as-of, or the UTC date of now when it is empty: the one
+// place the clock enters a run.
+func parseAsOf(flag string, now time.Time) (claim.Date, error) {
+	if flag == "" {
+		return claim.DateOf(now.UTC()), nil
+	}
+	d, err := claim.ParseDate(flag)
+	if err != nil {
+		return claim.NoDate, usageError{fmt.Errorf("--as-of %q is not a YYYY-MM-DD date", flag)}
+	}
+	if !d.InRange() {
+		return claim.NoDate, usageError{fmt.Errorf("--as-of %s is outside %s..%s", flag, claim.FirstDate, claim.LastDate)}
+	}
+	if d == 0 {
+		return claim.NoDate, usageError{fmt.Errorf("--as-of %s is not accepted: it is the zero date, which means \"not set\"", flag)}
+	}
+	return d, nil
 }
 
 // expandClaims expands glob patterns (sorted, as filepath.Glob returns them);
@@ -187,8 +228,11 @@ func printSummary(w io.Writer, s *pipeline.Summary, wall time.Duration, validate
 		fmt.Fprintf(w, "  %s  lines %d  charge %s  plan paid %s  member %s (deductible %s, coinsurance %s, not covered %s)\n",
 			c.PlanCurrency, c.Lines, c.Charge, c.PlanPaid, c.MemberResponsibility, c.Deductible, c.Coinsurance, c.NotCovered)
 	}
-	rate := float64(t.LinesRead) / wall.Seconds()
-	fmt.Fprintf(w, "  wall %s  %.0f lines/s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), rate, peakRSS(), strings.Join(s.Files, ", "))
+	speed := ""
+	if perSecond, ok := rate(t.LinesRead, wall); ok {
+		speed = fmt.Sprintf("  %d lines/s", perSecond)
+	}
+	fmt.Fprintf(w, "  wall %s%s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), speed, peakRSS(), strings.Join(s.Files, ", "))
 }
 
 func sortedCodes(m map[claim.ExceptionCode]int64) []claim.ExceptionCode {
@@ -207,25 +251,4 @@ func peakRSS() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(ru.Maxrss)/1024) // Linux reports KiB
-}
-
-// parseSize parses a byte size such as 512MiB, 2GiB, 800MB or 1048576.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		factor int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-	factor := int64(1)
-	num := strings.TrimSpace(s)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, factor = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.factor
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size such as 512MiB", s)
-	}
-	return n * factor, nil
 }
