@@ -14,7 +14,9 @@ import (
 // the kinds of its records, in one place. A StateRecord (records.go) is one
 // row; what Scope, Key, Amount, Count and Detail mean depends on its Kind.
 // The engine writes and reads the per-member accumulator kinds; the pipeline
-// writes the META and LINE rows around them.
+// writes the META and LINE rows around them; the state writer (package
+// writers) ends the file with the END trailer (KindEnd, StateDigest) and the
+// state reader (package readers) checks it.
 
 // StateVersion is the version of the state layout this build writes.
 //
