@@ -707,17 +707,7 @@ func (v *verifier) checkRemittanceTotals() {
 		v.addf("%s: service dates from %s to %s, %s service_dates says %s to %s", v.remName, rem.first, rem.last, writers.ManifestName, r.From, r.To)
 	}
 	if ct.ServiceDates != nil || ct.BilledPerCurrency != nil {
-		var billed []string
-		for c := range rem.billed {
-			billed = append(billed, c)
-		}
-		for _, b := range ct.BilledPerCurrency {
-			if rem.billed[b.Currency] == nil {
-				billed = append(billed, b.Currency)
-			}
-		}
-		slices.Sort(billed)
-		for _, c := range billed {
+		for _, c := range sortedUnion(rem.billed, ct.BilledPerCurrency, func(b writers.BilledTotals) string { return b.Currency }) {
 			got := writers.BilledTotals{Currency: c}
 			if b := rem.billed[c]; b != nil {
 				got = *b
@@ -732,17 +722,7 @@ func (v *verifier) checkRemittanceTotals() {
 			}
 		}
 	}
-	currencies := make([]string, 0, len(rem.byCur))
-	for c := range rem.byCur {
-		currencies = append(currencies, c)
-	}
-	for _, t := range ct.PerCurrency {
-		if _, ok := rem.byCur[t.PlanCurrency]; !ok {
-			currencies = append(currencies, t.PlanCurrency)
-		}
-	}
-	slices.Sort(currencies)
-	for _, c := range currencies {
+	for _, c := range sortedUnion(rem.byCur, ct.PerCurrency, func(t writers.CurrencyTotals) string { return t.PlanCurrency }) {
 		got := writers.CurrencyTotals{PlanCurrency: c}
 		if s := rem.byCur[c]; s != nil {
 			got = *s
@@ -753,6 +733,20 @@ func (v *verifier) checkRemittanceTotals() {
 		}
 		v.compareTotals(got, want)
 	}
+}
+
+// sortedUnion returns the keys of m and the names of list's items, sorted,
+// each once: the currencies (or codes) that either side of a comparison has.
+func sortedUnion[V, T any](m map[string]V, list []T, name func(T) string) []string {
+	keys := make([]string, 0, len(m)+len(list))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for _, item := range list {
+		keys = append(keys, name(item))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // checkPayments compares the payments' sums per currency with the

@@ -98,17 +98,11 @@ func (p *FilePublisher) Create(name string) (*os.File, error) {
 	for attempt := 0; ; attempt++ {
 		rand.Read(random[:])
 		temp := filepath.Join(p.dir, TempPrefix+hex.EncodeToString(random[:])+"-"+name)
-		f, err := os.OpenFile(temp, os.O_RDWR|os.O_CREATE|os.O_EXCL, tempMode)
+		f, err := createFile(temp)
 		if errors.Is(err, fs.ErrExist) && attempt < 10 {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("writers: create %s: %w", name, err)
-		}
-		// OpenFile's mode is filtered by the umask; the SPEC's mode is not.
-		if err := f.Chmod(tempMode); err != nil {
-			f.Close()
-			os.Remove(temp)
 			return nil, fmt.Errorf("writers: create %s: %w", name, err)
 		}
 		p.files = append(p.files, &pendingFile{name: name, temp: temp, f: f})

@@ -458,18 +458,29 @@ func (p *Publisher) Create(name string) (*File, error) {
 			p.subdirs = append(p.subdirs, d)
 		}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, tempMode)
+	f, err := createFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("writers: create %s: %w", name, err)
-	}
-	// OpenFile's mode is filtered by the umask; the SPEC's mode is not.
-	if err := f.Chmod(tempMode); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("writers: create %s: %w", name, err)
 	}
 	file := &File{name: name, f: f}
 	p.files = append(p.files, file)
 	return file, nil
+}
+
+// createFile creates a new file (it must not exist) with mode tempMode,
+// whatever the umask.
+func createFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, tempMode)
+	if err != nil {
+		return nil, err
+	}
+	// OpenFile's mode is filtered by the umask; the SPEC's mode is not.
+	if err := f.Chmod(tempMode); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return f, nil
 }
 
 // checkRunName accepts a clean relative path of plain names.

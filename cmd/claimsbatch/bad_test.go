@@ -737,27 +737,7 @@ func TestLogCarriesNoIDs(t *testing.T) {
 	if !strings.Contains(logs, "level=INFO") || !strings.Contains(logs, "exceptions") {
 		t.Fatalf("no logs at the default level:\n%s", logs)
 	}
-	var ids []string
-	for _, name := range []string{"claims.csv", "members.csv"} {
-		f, err := os.Open(filepath.Join(sample, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := csv.NewReader(f)
-		r.FieldsPerRecord = -1 // the sample has a short row on purpose
-		recs, err := r.ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rec := range recs[1:] {
-			if name == "members.csv" {
-				ids = append(ids, rec[0], rec[1]) // member_id, policy_id
-			} else if len(rec) > 12 {
-				ids = append(ids, rec[0], rec[2], rec[12]) // claim_id, member_id, provider_id
-			}
-		}
-	}
+	ids := sampleIDs(t)
 	for _, id := range ids {
 		if id != "" && strings.Contains(logs, id) {
 			t.Errorf("the logs name %s:\n%s", id, logs)

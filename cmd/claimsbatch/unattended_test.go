@@ -84,7 +84,8 @@ func mustParseDate(t *testing.T, s string) claim.Date {
 	return d
 }
 
-// sampleIDs are every member id and claim id of the sample's inputs.
+// sampleIDs are every member, claim, policy and provider id of the sample's
+// inputs.
 func sampleIDs(t *testing.T) []string {
 	t.Helper()
 	var ids []string
@@ -102,9 +103,9 @@ func sampleIDs(t *testing.T) []string {
 		}
 		for _, rec := range recs[1:] {
 			if name == "members.csv" {
-				ids = append(ids, rec[0])
-			} else if len(rec) > 2 {
-				ids = append(ids, rec[0], rec[2])
+				ids = append(ids, rec[0], rec[1]) // member_id, policy_id
+			} else if len(rec) > 12 {
+				ids = append(ids, rec[0], rec[2], rec[12]) // claim_id, member_id, provider_id
 			}
 		}
 	}
