@@ -355,6 +355,9 @@ func (r *run) checkConfig() error {
 		}
 	}
 	if cfg.TmpDir != "" {
+		if inside(cfg.TmpDir, cfg.OutDir) {
+			return fmt.Errorf("%w: the temporary directory %s is inside the output directory %s, which the run replaces as a whole", ErrConfig, cfg.TmpDir, cfg.OutDir)
+		}
 		st, err := os.Stat(cfg.TmpDir)
 		if err != nil {
 			return fmt.Errorf("%w: temporary directory: %w", ErrConfig, err)

@@ -890,6 +890,7 @@ func (v *verifier) checkExceptions() {
 	if inFile != total {
 		v.addf("%s: %d exceptions, the %s inputs' exceptions add up to %d", v.exName, inFile, writers.ManifestName, total)
 	}
+	v.checkExceptionsPerInput()
 	for s := range claimSources {
 		if otherSources[s] {
 			return
@@ -908,6 +909,39 @@ func (v *verifier) checkExceptions() {
 	for _, c := range codes {
 		if got, want := byCode[c], v.man.ControlTotals.ExceptionsByCode[claim.ExceptionCode(c)]; got != want {
 			v.addf("%s: %d claims rows with code %s, %s exceptions_by_code says %d", v.exName, got, c, writers.ManifestName, want)
+		}
+	}
+}
+
+// checkExceptionsPerInput compares the exceptions file's rows per source and
+// code with each input's exceptions_by_code, for the inputs whose base name
+// (the source column) no other input shares. Manifests of releases before
+// exceptions_by_code was recorded per input are skipped.
+func (v *verifier) checkExceptionsPerInput() {
+	names := map[string]int{}
+	for _, in := range v.man.Inputs {
+		names[filepath.Base(in.Path)]++
+	}
+	for _, in := range v.man.Inputs {
+		source := filepath.Base(in.Path)
+		if names[source] > 1 || in.ExceptionsByCode == nil && in.Exceptions > 0 {
+			continue
+		}
+		got := v.exceptions[source]
+		want := map[string]int64{}
+		codes := make([]string, 0, len(got)+len(in.ExceptionsByCode))
+		for c, n := range in.ExceptionsByCode {
+			want[string(c)] = n
+			codes = append(codes, string(c))
+		}
+		for c := range got {
+			codes = append(codes, c)
+		}
+		slices.Sort(codes)
+		for _, c := range slices.Compact(codes) {
+			if got[c] != want[c] {
+				v.addf("%s: %d rows of %s with code %s, %s says %d for that input", v.exName, got[c], source, c, writers.ManifestName, want[c])
+			}
 		}
 	}
 }

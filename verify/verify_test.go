@@ -196,7 +196,9 @@ func TestVerifyFindsTampering(t *testing.T) {
 			tamper: func(t *testing.T, dir string) {
 				editFile(t, dir, "exceptions.csv", replaceInRow("UNKNOWN_BENEFIT", "UNKNOWN_BENEFIT", "UNKNOWN_MEMBER"))
 			},
-			want: []string{"exceptions.csv: sha256", "exceptions.csv: 0 claims rows with code UNKNOWN_BENEFIT, manifest.json exceptions_by_code says 1"},
+			want: []string{"exceptions.csv: sha256", "exceptions.csv: 0 claims rows with code UNKNOWN_BENEFIT, manifest.json exceptions_by_code says 1",
+				"exceptions.csv: 0 rows of claims.csv with code UNKNOWN_BENEFIT, manifest.json says 1 for that input",
+				"exceptions.csv: 2 rows of claims.csv with code UNKNOWN_MEMBER, manifest.json says 1 for that input"},
 		},
 		{
 			name: "the manifest's control totals changed",

@@ -338,6 +338,12 @@ func TestOneRunPerFolder(t *testing.T) {
 		t.Errorf("--state-in inside --out: exit %d: %s", code, msg)
 	}
 
+	// Nor may the spill files live there.
+	code, msg = runCLI(t, sampleArgs(out, "--tmp-dir", out)...)
+	if code != 2 || !strings.Contains(msg, "the temporary directory "+out+" is inside the output directory") {
+		t.Errorf("--tmp-dir inside --out: exit %d: %s", code, msg)
+	}
+
 	// A second run while one holds the folder fails at once.
 	held, err := writers.NewPublisher(out, writers.PublishOptions{})
 	if err != nil {
