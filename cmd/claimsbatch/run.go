@@ -48,30 +48,45 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]",
 		Short: "Adjudicate claims and publish remittance, payments, exceptions, state and manifest",
-		Example: `  # the bundled sample
+		Example: `  # the bundled sample, as of the date it implies
   claimsbatch run --claims testdata/sample/claims.csv --members testdata/sample/members.csv \
-      --fx testdata/sample/fx.csv --out out
+      --fx testdata/sample/fx.csv --out out --as-of 2025-05-02
 
-  # a nightly run on top of yesterday's accumulators, Parquet in and out
+  # a nightly run on top of yesterday's accumulators, Parquet in and out, signed
   claimsbatch run --claims 'extracts/2026-11-27/*.parquet' --members members.parquet \
-      --fx fx.csv --state-in runs/2026-11-26/state.parquet --format parquet --out runs/2026-11-27`,
+      --fx fx.csv --state-in runs/2026-11-26/state.parquet --format parquet \
+      --as-of 2026-11-27 --sign-key /etc/claimsbatch/manifest-key.pem --out runs/2026-11-27`,
+		Long: `run adjudicates every claim line of the --claims files as of --as-of, on top
+of --state-in when given, and publishes remittance, payments, exceptions, state
+and manifest into --out.
+
+--out is replaced as a whole when the run completes (a stage beside it is
+swapped in), locked against a second run meanwhile (<out>.lock), and refused
+when it holds files no claimsbatch run published (unless --force). A failed
+run publishes nothing and leaves --out as it was.
+
+Exit codes: 0 published (exceptions may exist), 1 failed for a reason a retry
+could fix, 2 a usage, configuration or input error a person must fix.`,
 		Args: cobra.NoArgs,
 	}
 	if validate {
 		cmd.Use = "validate --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]"
 		cmd.Short = "Check every input row without adjudicating; publish exceptions and a manifest"
-		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked`
+		cmd.Long = `validate reads and checks every input row as run does (as of --as-of), without
+adjudicating, and publishes the exceptions and a manifest into --out, which it
+replaces as a whole as run does.`
+		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked --as-of 2026-11-27`
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.claims, "claims", nil, "claims file (.csv, .csv.gz or .parquet); repeat the flag or use a quoted glob such as 'in/*.csv'")
 	fl.StringVar(&f.members, "members", "", "members (coverage spans) file")
 	fl.StringVar(&f.fx, "fx", "", "FX rates file (needed only when a claim's currency differs from its member's plan currency)")
 	fl.StringVar(&f.planPath, "plan", "", "plan file (YAML); default: the built-in Close Care plan (see 'claimsbatch plan')")
-	fl.StringVar(&f.out, "out", "", "output directory (created if missing); outputs appear there only when the run completes")
+	fl.StringVar(&f.out, "out", "", "output directory (created if missing), replaced as a whole when the run completes")
 	fl.StringVar(&f.format, "format", "csv", "output format: csv or parquet")
-	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes")
+	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes and the as-of date")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per reader batch (0 = default 8192)")
-	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB, 2G = 2GiB, 800MB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "directory for spill files (default: the system temp directory); they are removed at the end, also on failure or interrupt")
 	fl.StringVar(&f.asOf, "as-of", "", "the date the run adjudicates on, YYYY-MM-DD: a claim received after it is an exception, the state is pruned from it; recorded in the manifest and part of the run id (default: today's UTC date; pass it for reruns that give the same bytes)")
 	fl.BoolVar(&f.force, "force", false, "replace --out even if it holds files that no claimsbatch run published there (they are deleted)")
@@ -83,7 +98,7 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
 		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
-		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's latest received_date (negative: keep all); adjudicated line keys are always kept")
+		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's --as-of date (negative: keep all); adjudicated line keys are always kept")
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := f.config(validate)
