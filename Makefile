@@ -11,11 +11,14 @@ FUZZTIME ?= 30s
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
 
-## run: adjudicate the bundled sample into ./out and print a one-screen summary
+## run: adjudicate the bundled sample into ./out and print a one-screen summary.
+## The as-of date is the one the sample implies (its latest received_date),
+## so the run gives the golden bytes whatever the day.
+SAMPLE_AS_OF := 2025-05-02
 run: build
 	rm -rf out
 	$(BIN) run --claims $(SAMPLE)/claims.csv --members $(SAMPLE)/members.csv \
-		--fx $(SAMPLE)/fx.csv --out out
+		--fx $(SAMPLE)/fx.csv --out out --as-of $(SAMPLE_AS_OF)
 	@echo
 	@echo "outputs in ./out:"; ls -l out
 	@echo; echo "first remittance lines:"; head -6 out/remittance.csv | cut -c1-200

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"claimsbatch/claim"
 	"claimsbatch/pipeline"
 	"claimsbatch/readers"
 	"claimsbatch/synth"
@@ -54,6 +55,8 @@ func TestGeneratedRunsReproduced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and runs 20,000 lines")
 	}
+	// After every received_date the generator writes.
+	genAsOf := claim.FromCivil(2030, 12, 31)
 	dir := t.TempDir()
 	gen, err := synth.Generate(context.Background(), synth.Config{Dir: filepath.Join(dir, "gen"), Lines: 20000, Members: 600, Seed: 13, BadShare: 0.02})
 	if err != nil {
@@ -64,11 +67,11 @@ func TestGeneratedRunsReproduced(t *testing.T) {
 	splitCSV(t, gen.ClaimsPath, night2, 11500, 20000) // 500 rows again: DUPLICATE_LINE against the state
 	run1, run2 := filepath.Join(dir, "run1"), filepath.Join(dir, "run2")
 	ctx := context.Background()
-	if _, err := pipeline.Run(ctx, pipeline.Config{Claims: []string{night1}, Members: gen.MembersPath, FX: gen.FXPath, OutDir: run1}); err != nil {
+	if _, err := pipeline.Run(ctx, pipeline.Config{Claims: []string{night1}, Members: gen.MembersPath, FX: gen.FXPath, OutDir: run1, AsOf: genAsOf}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pipeline.Run(ctx, pipeline.Config{Claims: []string{night2}, Members: gen.MembersPath, FX: gen.FXPath, OutDir: run2,
-		StateIn: filepath.Join(run1, "state.csv")}); err != nil {
+		StateIn: filepath.Join(run1, "state.csv"), AsOf: genAsOf}); err != nil {
 		t.Fatal(err)
 	}
 

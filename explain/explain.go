@@ -36,6 +36,8 @@ import (
 	"claimsbatch/writers"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/shopspring/decimal"
 )
 
 // ErrRefused is wrapped when explain cannot answer for the run as asked: an
@@ -281,7 +283,7 @@ func compare(header, ours []string, rows []pubRow, iClaim, iLine int) Published 
 		}
 		res.Row = r.row
 		for c, name := range header {
-			if name != "run_id" && r.rec[c] != ours[c] {
+			if name != "run_id" && r.rec[c] != ours[c] && !sameRate(name, r.rec[c], ours[c]) {
 				res.Differences = append(res.Differences, Difference{Column: name, Published: r.rec[c], Explained: ours[c]})
 			}
 		}
@@ -290,6 +292,18 @@ func compare(header, ours []string, rows []pubRow, iClaim, iLine int) Published 
 	}
 	res.Differences = append(res.Differences, Difference{Column: "(row)", Published: "(none)", Explained: ours[iClaim] + "/" + ours[iLine]})
 	return res
+}
+
+// sameRate reports whether two fx_rate values are the same number: a
+// Parquet remittance stores the rate as DECIMAL(38,18) ("1" reads back as
+// "1.000000000000000000"), a CSV one as written in the FX file.
+func sameRate(column, a, b string) bool {
+	if column != "fx_rate" {
+		return false
+	}
+	x, err1 := decimal.NewFromString(a)
+	y, err2 := decimal.NewFromString(b)
+	return err1 == nil && err2 == nil && x.Equal(y)
 }
 
 func joinInts(list []int32) string {

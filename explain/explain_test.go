@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"claimsbatch/claim"
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/writers"
@@ -23,6 +24,10 @@ const sample = "../testdata/sample"
 // runSample adjudicates the bundled sample into a temporary directory, the
 // inputs named as relative paths (as `make run` does), and returns the run
 // directory.
+// sampleAsOf is the bundled sample's as-of date (its latest received_date,
+// as `make run` passes it).
+var sampleAsOf = claim.FromCivil(2025, 5, 2)
+
 func runSample(t *testing.T, cfg pipeline.Config) string {
 	t.Helper()
 	if cfg.Claims == nil {
@@ -32,6 +37,9 @@ func runSample(t *testing.T, cfg pipeline.Config) string {
 		cfg.Members, cfg.FX = sample+"/members.csv", sample+"/fx.csv"
 	}
 	cfg.OutDir = filepath.Join(t.TempDir(), "run")
+	if cfg.AsOf == 0 {
+		cfg.AsOf = sampleAsOf
+	}
 	if _, err := pipeline.Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +58,7 @@ func theSample(t *testing.T) string {
 			t.Fatal(err)
 		}
 		out := filepath.Join(dir, "run")
-		if _, err := pipeline.Run(context.Background(), pipeline.Config{Claims: []string{sample + "/claims.csv"}, Members: sample + "/members.csv", FX: sample + "/fx.csv", OutDir: out}); err != nil {
+		if _, err := pipeline.Run(context.Background(), pipeline.Config{Claims: []string{sample + "/claims.csv"}, Members: sample + "/members.csv", FX: sample + "/fx.csv", OutDir: out, AsOf: sampleAsOf}); err != nil {
 			t.Fatal(err)
 		}
 		sampleRun.dir = out
@@ -287,7 +295,7 @@ func TestUnknownClaimOrLine(t *testing.T) {
 		want string
 	}{
 		{Options{RunDir: run, ClaimID: "C404"}, "claim C404 is not in run run-"},
-		{Options{RunDir: run, ClaimID: "C2001", LineNo: 7}, "claim C2001 has no line 7 in run run-4125c070161c233a0872 (its adjudicated lines: 1, 2)"},
+		{Options{RunDir: run, ClaimID: "C2001", LineNo: 7}, "claim C2001 has no line 7 in run run-22f6c7c4d7118c216c81 (its adjudicated lines: 1, 2)"},
 		{Options{RunDir: filepath.Dir(run), ClaimID: "C2001"}, "has no manifest.json"},
 	} {
 		_, err := Explain(context.Background(), tc.opt)

@@ -137,10 +137,14 @@ func displayDir(dir string) string {
 	return dir
 }
 
-// asOf returns the run's as-of date. Until the manifest records it (the
-// --as-of of SPEC version 2), it is the META as_of row at the top of the
-// run's state output; claim.NoDate when there is none.
+// asOf returns the run's as-of date: the manifest's as_of (the --as-of of
+// SPEC version 2); for a run published before the manifest recorded it, the
+// META as_of row at the top of the run's state output; claim.NoDate when
+// there is neither.
 func asOf(run *rundir.Run) (claim.Date, error) {
+	if s := run.Manifest.AsOf; s != "" {
+		return claim.ParseDate(s)
+	}
 	path, ok := run.Table(rundir.State)
 	if !ok {
 		return claim.NoDate, nil

@@ -19,7 +19,8 @@ import (
 // no logging.
 type Options struct {
 	In      string         // the extract's directory
-	Out     string         // where to publish (created if missing)
+	Out     string         // where to publish (created if missing; replaced as a whole, like a run's --out)
+	Force   bool           // replace Out even when it holds files that are not an import's
 	Format  writers.Format // of claims, members, fx and exceptions
 	Set     []Setting      // --set overrides of the profile's defaults
 	Plan    *plan.Plan     // benefit codes and member options are checked against it
@@ -70,7 +71,7 @@ func Import(ctx context.Context, p *Profile, opt Options) (*Manifest, error) {
 			}
 		}
 	}
-	pub, err := writers.NewPublisher(opt.Out)
+	pub, err := writers.NewPublisher(opt.Out, writers.PublishOptions{Force: opt.Force})
 	if err != nil {
 		return nil, err
 	}

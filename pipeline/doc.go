@@ -16,7 +16,12 @@
 //   - read (read.go): step 1 below;
 //   - dedupe (dedupe.go): step 2;
 //   - adjudicate and write (adjudicate.go): step 3, then payments;
-//   - conservation and publish (conservation.go, run.go).
+//   - guard rails (guard.go): a members file without a valid member, a
+//     --state-in that is not the one its run published, too many
+//     exceptions, stop the run before it publishes;
+//   - conservation and publish (conservation.go, run.go): the outputs are
+//     written into a stage beside Config.OutDir and swapped in as a whole
+//     (writers.Publisher), the manifest signed with Config.SignKey.
 //
 // # Memory model
 //

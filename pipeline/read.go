@@ -73,7 +73,6 @@ type readResult struct {
 	members    *spill.Partitions // accepted lines (fields only) by member range, in input order
 	keys       *spill.Partitions // their (claim_id, line_no) keys by key hash, after the state's
 	exceptions *spill.Partitions // rejected rows, in input order
-	asOf       claim.Date        // latest received_date of an accepted line
 	accepted   int64             // lines that passed the row checks (duplicates included)
 }
 
@@ -153,7 +152,7 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 // batch, the reader's and the book's, go to the exceptions spill in row
 // order; accepted lines, priced, to the spilling goroutine.
 func (r *run) readClaimsFile(ctx context.Context, res *readResult, filter *bloom, source int32, path string, total *int64, batches chan<- []spillItem, free chan []spillItem) error {
-	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true})
+	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true, AsOf: r.cfg.AsOf})
 	if err != nil {
 		return configError(err)
 	}
@@ -184,9 +183,6 @@ func (r *run) readClaimsFile(ctx context.Context, res *readResult, filter *bloom
 				it.raw, it.maybe = cr.Raw(i), true
 			}
 			pending = append(pending, it)
-			if res.asOf == claim.NoDate || l.ReceivedDate > res.asOf {
-				res.asOf = l.ReceivedDate
-			}
 		}
 		if len(pending) > 0 {
 			select {

@@ -16,6 +16,11 @@ import (
 	"claimsbatch/writers"
 )
 
+// testAsOf is the as-of date of the tests' runs: after every date the
+// generator writes (service dates to 2025-12-31, received up to 60 days
+// later).
+var testAsOf = claim.FromCivil(2026, 6, 30)
+
 // TestRunIsTheSameWhateverTheWorkersAndBudget runs one generated extract with
 // every stage's goroutines busy (several workers, a budget so small that every
 // partition is as small as it gets, a second night on the first's state) and
@@ -36,6 +41,7 @@ func TestRunIsTheSameWhateverTheWorkersAndBudget(t *testing.T) {
 		_, err := Run(ctx, Config{
 			Claims: []string{claims}, Members: gen.MembersPath, FX: gen.FXPath, StateIn: stateIn,
 			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: 333,
+			AsOf: testAsOf,
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -109,9 +115,13 @@ func TestTimelyFilingChain(t *testing.T) {
 	line := func(id, served, received string) string {
 		return id + ",1,M1," + served + "," + received + ",HOSPITAL_ACCOMMODATION,FR,EUR,100.00\n"
 	}
-	night := func(name, claims, stateIn string) (string, map[string]string) {
+	night := func(name, claims, stateIn, asOf string) (string, map[string]string) {
 		out := filepath.Join(dir, name)
-		_, err := Run(ctx, Config{Claims: []string{write(name+".csv", header+claims)}, Members: members, StateIn: stateIn, OutDir: out, Plan: p})
+		day, err := claim.ParseDate(asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(ctx, Config{Claims: []string{write(name+".csv", header+claims)}, Members: members, StateIn: stateIn, OutDir: out, Plan: p, AsOf: day})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -125,7 +135,7 @@ func TestTimelyFilingChain(t *testing.T) {
 		return out, got
 	}
 	out1, got := night("night1", line("C1", "2024-01-05", "2024-01-10")+line("C2", "2024-03-01", "2024-03-02")+
-		line("C9", "2023-10-01", "2024-01-15"), "")
+		line("C9", "2023-10-01", "2024-01-15"), "", "2024-03-02")
 	if want := map[string]string{"C1": "PAID ", "C2": "PAID ", "C9": "DENIED PR-29:100.00"}; !maps.Equal(got, want) {
 		t.Fatalf("night 1: %v, want %v", got, want)
 	}
@@ -134,7 +144,7 @@ func TestTimelyFilingChain(t *testing.T) {
 	if keys := stateLines(t, state1); !slices.Equal(keys, []string{"C1", "C2"}) || metaDate(t, state1, "keys_from") != "2024-01-02" {
 		t.Fatalf("night 1 state: keys %v, keys_from %q", keys, metaDate(t, state1, "keys_from"))
 	}
-	out2, got := night("night2", line("C2", "2024-03-01", "2024-03-02")+line("C3", "2024-05-01", "2024-05-03"), state1)
+	out2, got := night("night2", line("C2", "2024-03-01", "2024-03-02")+line("C3", "2024-05-01", "2024-05-03"), state1, "2024-05-03")
 	if want := map[string]string{"C2": "DUPLICATE_LINE", "C3": "PAID "}; !maps.Equal(got, want) {
 		t.Fatalf("night 2: %v, want %v", got, want)
 	}
@@ -145,7 +155,7 @@ func TestTimelyFilingChain(t *testing.T) {
 		t.Fatalf("night 2 state: keys %v, keys_from %q", keys, metaDate(t, state2, "keys_from"))
 	}
 	_, got = night("night3", line("C1", "2024-01-05", "2024-01-10")+line("C2", "2024-03-01", "2024-03-02")+
-		line("C3", "2024-05-01", "2024-05-03")+line("C4", "2024-06-01", "2024-06-02"), state2)
+		line("C3", "2024-05-01", "2024-05-03")+line("C4", "2024-06-01", "2024-06-02"), state2, "2024-06-02")
 	if want := map[string]string{"C1": "DENIED PR-29:100.00", "C2": "DENIED PR-29:100.00", "C3": "DUPLICATE_LINE", "C4": "PAID "}; !maps.Equal(got, want) {
 		t.Fatalf("night 3: %v, want %v", got, want)
 	}

@@ -32,8 +32,12 @@ func (s *stateIn) close() {
 // the Bloom filter) ahead of this run's lines, and every member record
 // (LINE included, to be carried forward) to one spill set that is split by
 // member range once the ranges are known. What stays in memory is one count
-// per member. It checks the version and the plan (the META rows) before any
-// record is used.
+// per member. It checks the version, the plan and the as-of date (the META
+// rows), the trailer and the signs of every value (readers.StateReader) and
+// that no accumulator holds more than the plan allows (engine.CheckBounds;
+// not after an intended plan change), before any record is used. Its errors
+// name the file, the row, the kind, scope and key, never a member or a
+// claim.
 func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Budget) (*stateIn, error) {
 	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate, keysFrom: claim.NoDate}
 	if r.cfg.StateIn == "" {
@@ -49,6 +53,7 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	}
 	version, planHash := "", ""
 	var unknown error // reported after the version and plan checks
+	var outOfBounds error
 	var records int64
 	for sr.Next() {
 		rec := sr.Record()
@@ -79,9 +84,14 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 					continue // an accumulator of the old plan that the new one does not have
 				}
 				if unknown == nil {
-					unknown = fmt.Errorf("%w: state file %s: member record %s %q is not known to this plan", ErrConfig, r.cfg.StateIn, rec.Kind, rec.Key)
+					unknown = fmt.Errorf("%w: state file %s: row %d: member record %s is not known to this plan", ErrConfig, r.cfg.StateIn, records, readers.DescribeStateRecord(&rec))
 				}
 				continue
+			}
+			if outOfBounds == nil && !r.cfg.AllowPlanChange {
+				if problem := r.engine.CheckBounds(&rec); problem != "" {
+					outOfBounds = fmt.Errorf("%w: state file %s: row %d: %s: %s: the file was edited, or written under another plan", ErrConfig, r.cfg.StateIn, records, readers.DescribeStateRecord(&rec), problem)
+				}
 			}
 		}
 		if err := s.records.WriteState(0, &rec); err != nil {
@@ -108,6 +118,13 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	}
 	if unknown != nil {
 		return s, unknown
+	}
+	if outOfBounds != nil {
+		return s, outOfBounds
+	}
+	if s.asOf != claim.NoDate && s.asOf > r.cfg.AsOf {
+		return s, fmt.Errorf("%w: state file %s was written as of %s, after this run's as-of date %s: the as-of date never moves backwards along a chain (pass --as-of %s or later)",
+			ErrConfig, r.cfg.StateIn, s.asOf, r.cfg.AsOf, s.asOf)
 	}
 	if err := s.records.Finish(); err != nil {
 		return s, err

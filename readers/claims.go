@@ -88,6 +88,7 @@ type ClaimsReader struct {
 	source     int32
 	benefits   BenefitLookup
 	keepRaw    bool
+	asOf       claim.Date // 0: no bound
 	batchSize  int
 	intern     *interner
 	lines      []claim.Line
@@ -124,6 +125,7 @@ func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options
 		source:     source,
 		benefits:   benefits,
 		keepRaw:    opt.KeepRaw,
+		asOf:       opt.AsOf,
 		batchSize:  opt.BatchSize,
 		intern:     newInterner(),
 		lines:      make([]claim.Line, 0, opt.BatchSize),
@@ -293,6 +295,13 @@ func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
 	}
 	if received == claim.NoDate {
 		received = service
+		if r.asOf != 0 && service > r.asOf {
+			return invalid("service_date", "service_date %s is after the run's as-of date %s (received_date is empty, so it is the service date)", service, r.asOf)
+		}
+	} else if received < service {
+		return invalid("received_date", "received_date %s is before service_date %s", received, service)
+	} else if r.asOf != 0 && received > r.asOf {
+		return invalid("received_date", "received_date %s is after the run's as-of date %s", received, r.asOf)
 	}
 	system, ok := claim.ParseDiagnosisSystem(f[cDiagnosisSystem])
 	if !ok {

@@ -18,6 +18,7 @@ type importFlags struct {
 	profile  string
 	in       string
 	out      string
+	force    bool
 	format   string
 	set      []string
 	planPath string
@@ -62,7 +63,8 @@ unknown profile name).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.profile, "profile", "", "profile: a built-in name ("+strings.Join(importer.BuiltinNames(), ", ")+") or a YAML file")
 	fl.StringVar(&f.in, "in", "", "directory holding the extract's files")
-	fl.StringVar(&f.out, "out", "", "output directory (created if missing); outputs appear there only when the import completes")
+	fl.StringVar(&f.out, "out", "", "output directory (created if missing); outputs appear there only when the import completes, replacing an earlier import there as a whole")
+	fl.BoolVar(&f.force, "force", false, "replace --out even when it holds files that are not an import's")
 	fl.StringVar(&f.format, "format", "csv", "output format: csv or parquet")
 	fl.StringArrayVar(&f.set, "set", nil, "override a profile default, KEY=VALUE (repeatable), e.g. residence_country=AU")
 	fl.StringVar(&f.planPath, "plan", "", "plan file the benefit codes and member options are checked against; default: the built-in Close Care plan")
@@ -98,7 +100,7 @@ unknown profile name).`,
 				return err
 			}
 		}
-		opt := importer.Options{In: f.in, Out: f.out, Format: format, Plan: pl, Version: version}
+		opt := importer.Options{In: f.in, Out: f.out, Force: f.force, Format: format, Plan: pl, Version: version}
 		for _, s := range f.set {
 			st, err := importer.ParseSetting(s)
 			if err != nil {
@@ -171,4 +173,3 @@ func printImportSummary(w io.Writer, m *importer.Manifest, dir string) {
 		fmt.Fprintf(w, "  wrote %s: %s\n", o.Name, plural(int(o.Rows), "row", "rows"))
 	}
 }
-

@@ -110,8 +110,8 @@ func TestImportExitCodes(t *testing.T) {
 		{"--set without =", []string{"import", "--profile", "synthea", "--in", synthea, "--out", dir + "/o7", "--set", "residence_country"}, 2, "want KEY=VALUE"},
 		{"bad format", []string{"import", "--profile", "synthea", "--in", synthea, "--out", dir + "/o8", "--format", "xlsx"}, 2, "unknown format"},
 		{"bad plan", []string{"import", "--profile", "synthea", "--in", synthea, "--out", dir + "/o9", "--plan", badProfile}, 2, "invalid plan"},
-		{"corrupt gzip", []string{"import", "--profile", "synthea", "--in", corrupt, "--out", dir + "/o10"}, 1, "claims_transactions.csv.gz"},
-		{"out is a file", []string{"import", "--profile", "synthea", "--in", synthea, "--out", notDir}, 1, "output directory"},
+		{"corrupt gzip", []string{"import", "--profile", "synthea", "--in", corrupt, "--out", dir + "/o10"}, 2, "claims_transactions.csv.gz"},
+		{"out is a file", []string{"import", "--profile", "synthea", "--in", synthea, "--out", notDir}, 2, "output directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, msg := runCLI(t, tc.args...)
