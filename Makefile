@@ -6,16 +6,19 @@ LDFLAGS  := -X main.version=$(VERSION)
 SAMPLE   := testdata/sample
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-race bench bench-quick lint fuzz golden clean
+.PHONY: build run test test-race test-beam bench bench-quick lint fuzz golden clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
 
-## run: adjudicate the bundled sample into ./out and print a one-screen summary
+## run: adjudicate the bundled sample into ./out and print a one-screen summary.
+## The as-of date is the one the sample implies (its latest received_date),
+## so the run gives the golden bytes whatever the day.
+SAMPLE_AS_OF := 2025-05-02
 run: build
 	rm -rf out
 	$(BIN) run --claims $(SAMPLE)/claims.csv --members $(SAMPLE)/members.csv \
-		--fx $(SAMPLE)/fx.csv --out out
+		--fx $(SAMPLE)/fx.csv --out out --as-of $(SAMPLE_AS_OF)
 	@echo
 	@echo "outputs in ./out:"; ls -l out
 	@echo; echo "first remittance lines:"; head -6 out/remittance.csv | cut -c1-200
@@ -26,9 +29,14 @@ test:
 	$(GO) test -count=1 ./...
 
 ## test-race: the tests of the packages that start goroutines, under the race detector
-RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/
+RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/ ./explain/
 test-race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
+
+## test-beam: the Apache Beam runner's module (beam/, its own go.mod; a cold
+## build downloads about 300 modules and takes minutes — CI caches them)
+test-beam:
+	$(MAKE) -C beam test GO="$(GO)"
 
 ## bench: micro-benchmarks once each, then claimsbatch vs DuckDB's sort-copy at
 ## 10 M and 30 M lines (CSV and Parquet); SIZES="..." to choose — see docs/BENCHMARKS.md
@@ -56,6 +64,7 @@ fuzz:
 ## golden: rewrite the golden files after an intended change (review the diff!)
 golden:
 	$(GO) test ./cmd/claimsbatch/ -run Golden -update
+	$(GO) test ./importer/ -run Golden -update
 
 clean:
 	rm -rf bin out

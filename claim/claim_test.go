@@ -1,6 +1,8 @@
 package claim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -180,6 +182,68 @@ func TestDupDetailRoundTrip(t *testing.T) {
 	for _, bad := range []string{"", "A B C", "A B C D E", "A %ZZ - -", "A B  -"} {
 		if _, ok := ParseDupDetail(bad); ok {
 			t.Errorf("ParseDupDetail(%q) accepted", bad)
+		}
+	}
+}
+
+// TestStateDigest pins the canonical text of the state trailer (issue 12,
+// finding 2: a state cut short or edited must not be accepted): its hash,
+// the counts per kind, and that Check names what differs without quoting a
+// record.
+func TestStateDigest(t *testing.T) {
+	recs := []StateRecord{
+		{Kind: KindMeta, Scope: NoDate, Key: MetaVersion, Detail: "4"},
+		{Kind: KindYear, MemberID: "M1", Scope: FromCivil(2024, 1, 1), Detail: "2024-12-31"},
+		{Kind: KindAcc, MemberID: "M1", Scope: FromCivil(2024, 1, 1), Key: "deductible:core", Amount: -500000},
+		{Kind: KindLine, MemberID: "M1", Scope: FromCivil(2024, 3, 1), Key: "C1", Count: 2, Amount: 1250, Detail: "B - - -"},
+	}
+	d := NewStateDigest()
+	for i := range recs {
+		d.Add(&recs[i])
+	}
+	canonical := "4:META0:0:7:version4:0.001:01:4\n" +
+		"4:YEAR2:M110:2024-01-010:4:0.001:010:2024-12-31\n" +
+		"3:ACC2:M110:2024-01-0115:deductible:core8:-5000.001:00:\n" +
+		"4:LINE2:M110:2024-03-012:C15:12.501:27:B - - -\n"
+	sum := sha256.Sum256([]byte(canonical))
+	end := d.Trailer()
+	want := StateRecord{Kind: KindEnd, Scope: NoDate, Key: "ACC=1;LINE=1;META=1;YEAR=1", Count: 4, Detail: hex.EncodeToString(sum[:])}
+	if end != want {
+		t.Fatalf("Trailer() = %+v, want %+v", end, want)
+	}
+	if err := d.Check(&end); err != nil {
+		t.Errorf("Check(own trailer) = %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(e *StateRecord)
+		msg  string
+	}{
+		{"row removed", func(e *StateRecord) { e.Count = 5 }, "the END row counts 5 rows, 4 precede it (a row was removed or added)"},
+		{"kinds", func(e *StateRecord) { e.Key = "ACC=2;LINE=0;META=1;YEAR=1" }, "the END row counts ACC=2;LINE=0;META=1;YEAR=1 per kind, the rows before it are ACC=1;LINE=1;META=1;YEAR=1"},
+		{"value edited", func(e *StateRecord) { e.Detail = "00" }, "the rows before the END row have SHA-256 " + want.Detail + ", the END row says 00 (a value was edited)"},
+	} {
+		e := want
+		tc.edit(&e)
+		if err := d.Check(&e); err == nil || err.Error() != tc.msg {
+			t.Errorf("%s: Check = %v, want %q", tc.name, err, tc.msg)
+		}
+	}
+	for v, need := range map[string]bool{"1": false, "2": false, "3": false, "4": true, "5": true, "": true} {
+		if got := StateNeedsTrailer(v); got != need {
+			t.Errorf("StateNeedsTrailer(%q) = %v, want %v", v, got, need)
+		}
+	}
+}
+
+// TestDateRange pins the bounds of SPEC section 7 (version 2).
+func TestDateRange(t *testing.T) {
+	if FirstDate != FromCivil(1900, 1, 1) || LastDate != FromCivil(2199, 12, 31) {
+		t.Fatalf("FirstDate %s, LastDate %s", FirstDate, LastDate)
+	}
+	for d, in := range map[Date]bool{FirstDate: true, LastDate: true, FirstDate - 1: false, LastDate + 1: false, FromCivil(1, 1, 1): false, FromCivil(9999, 12, 31): false} {
+		if d.InRange() != in {
+			t.Errorf("%s.InRange() = %v", d, !in)
 		}
 	}
 }

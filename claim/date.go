@@ -15,7 +15,17 @@ const (
 	NoDate Date = -1 << 31
 	// OpenEnd is the coverage_end of a span that has no end.
 	OpenEnd Date = 1<<31 - 1
+
+	// FirstDate and LastDate bound every date an input may hold (SPEC
+	// section 7, version 2): 1900-01-01 and 2199-12-31. A date outside is
+	// INVALID_VALUE: year 0001 or 9999 is a typo or a placeholder, never a
+	// service, a birth or a rate.
+	FirstDate Date = -25567
+	LastDate  Date = 84005
 )
+
+// InRange reports whether d lies within FirstDate..LastDate.
+func (d Date) InRange() bool { return FirstDate <= d && d <= LastDate }
 
 // ErrDate is returned by ParseDate for anything that is not a valid YYYY-MM-DD.
 var ErrDate = errors.New("claim: not a valid YYYY-MM-DD date")

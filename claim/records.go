@@ -2,6 +2,14 @@ package claim
 
 import "github.com/shopspring/decimal"
 
+// An FX rate has at most FXRateScale decimals and FXRateIntDigits digits
+// before the point, so that every rate fits the remittance's Parquet
+// fx_rate column, DECIMAL(38,18), exactly; the FX reader rejects others.
+const (
+	FXRateScale     = 18
+	FXRateIntDigits = 20
+)
+
 // FXRate is one row of the FX file: one unit of Currency is worth Rate units
 // of PlanCurrency from Date on (until a later row for the same pair).
 type FXRate struct {

@@ -261,6 +261,7 @@ const (
 	OA18                // duplicate service
 	PR26                // service before coverage
 	PR27                // service after coverage ended or in a gap
+	PR29                // the time limit for filing has expired (the plan's timely_filing_days)
 	PR35                // lifetime benefit maximum reached
 	PR96                // not covered: outside area of cover
 	PR119               // benefit maximum reached (amount, days or count)
@@ -269,7 +270,7 @@ const (
 	NumReasons
 )
 
-var reasonNames = [NumReasons]string{"PR-1", "PR-2", "PR-6", "OA-18", "PR-26", "PR-27", "PR-35", "PR-96", "PR-119", "PR-179", "PR-204"}
+var reasonNames = [NumReasons]string{"PR-1", "PR-2", "PR-6", "OA-18", "PR-26", "PR-27", "PR-29", "PR-35", "PR-96", "PR-119", "PR-179", "PR-204"}
 
 // String returns the code as written: "PR-119", "OA-18".
 func (r Reason) String() string {

@@ -22,9 +22,16 @@ type MemberRun struct {
 	State []claim.StateRecord
 	// KeepFrom prunes the state written: policy years that ended before it,
 	// trips last seen before it and the duplicate-service keys of lines
-	// served before it are left out (claim.NoDate keeps everything). LINE
-	// keys are always kept.
+	// served before it are left out (claim.NoDate keeps everything).
 	KeepFrom claim.Date
+	// KeysFrom prunes the LINE records of lines served before it (the plan's
+	// filing limit makes any repeat of them late); claim.NoDate keeps them.
+	KeysFrom claim.Date
+	// LateBefore denies PR-29 every line served before it: the earlier runs'
+	// state dropped the keys of lines that old, so a repeat of one could not
+	// be recognised. Set it: claim.NoDate for none (the zero value is
+	// 1970-01-01), as KeepFrom and KeysFrom.
+	LateBefore claim.Date
 }
 
 // AdjudicateMember adjudicates one member on top of its earlier state and
@@ -35,6 +42,7 @@ type MemberRun struct {
 // never the member.
 func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Result, state []claim.StateRecord) ([]claim.Result, []claim.StateRecord, error) {
 	m.Reset()
+	m.lateBefore = in.LateBefore
 	engineRecs, lineRecs, v1Dups := m.scratch.engineRecs[:0], m.scratch.lineRecs[:0], m.scratch.v1Dups[:0]
 	for _, r := range in.State {
 		if r.Kind != claim.KindLine {
@@ -52,9 +60,13 @@ func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Resu
 			d.Kind, d.Count = claim.KindDup, 0
 			engineRecs = append(engineRecs, d)
 		}
-		// Adjudicated line keys are never pruned: they are what makes a
-		// re-fed extract pay nothing twice, however old its lines. Their
-		// duplicate-service key is, with the policy years.
+		// Adjudicated line keys are what makes a re-fed extract pay nothing
+		// twice: they are kept until the filing limit makes a repeat late
+		// anyway (KeysFrom). Their duplicate-service key goes with the
+		// policy years (KeepFrom).
+		if r.Scope < in.KeysFrom {
+			continue
+		}
 		lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))
 	}
 	if len(v1Dups) > 0 {
@@ -70,6 +82,9 @@ func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Resu
 		results = e.Adjudicate(m, in.Spans, lines, results)
 		for i := range lines {
 			l := &lines[i]
+			if l.ServiceDate < in.KeysFrom {
+				continue
+			}
 			r := claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
 				Count: int64(l.LineNo), Amount: l.Billed, Detail: claim.DupDetail(l)}
 			lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))

@@ -18,7 +18,9 @@ type Member struct {
 	trips    []tripAcc
 	tripless tripless
 	tripSeq  int32
-	dups     []dupEntry // sorted by date
+	// lateBefore: lines served before it are denied PR-29 (MemberRun.LateBefore).
+	lateBefore claim.Date
+	dups       []dupEntry // sorted by date
 
 	ccStart []claim.Date // continuous-cover start per span, scratch
 	scratch struct {     // AdjudicateMember's, reused across members
@@ -28,6 +30,8 @@ type Member struct {
 		span       int
 		start, end claim.Date
 	}
+	tracer Tracer     // nil: no tracing (SetTracer)
+	trace  traceState // the tracer's scratch
 }
 
 type yearState struct {
@@ -78,7 +82,7 @@ type dupEntry struct {
 
 // NewMember returns an empty Member for this engine.
 func (e *Engine) NewMember() *Member {
-	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime)}
+	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime), lateBefore: claim.NoDate}
 }
 
 // Reset empties the Member's state, keeping its memory.
@@ -172,19 +176,20 @@ func (m *Member) trip(k tripKey) *tripAcc {
 	return &m.trips[len(m.trips)-1]
 }
 
-// isDuplicate reports whether an earlier line has the same service date,
-// benefit, provider, billed amount, procedure code and item code under
-// another claim id (an empty value matches only an empty value).
-func (m *Member) isDuplicate(ln *claim.Line) bool {
+// duplicateOf returns the index in m.dups of an earlier line with the same
+// service date, benefit, provider, billed amount, procedure code and item
+// code under another claim id (an empty value matches only an empty value),
+// or -1.
+func (m *Member) duplicateOf(ln *claim.Line) int {
 	i, _ := slices.BinarySearchFunc(m.dups, ln.ServiceDate, func(d dupEntry, t claim.Date) int { return int(d.date - t) })
 	for ; i < len(m.dups) && m.dups[i].date == ln.ServiceDate; i++ {
 		d := &m.dups[i]
 		if d.billed == ln.Billed && d.key.Benefit == ln.BenefitCode && d.key.Provider == ln.ProviderID &&
 			d.key.Procedure == ln.ProcedureCode && d.key.Item == ln.ItemCode && d.claimID != ln.ClaimID {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 func (m *Member) recordService(d dupEntry) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 // randomMember builds a member with one to three spans and n random lines in
@@ -101,8 +102,17 @@ func randomMember(rng *rand.Rand, id string, n int) ([]claim.Span, []claim.Line)
 // TestPropertiesRandom checks, over thousands of random members, that every
 // line ties out to the cent, no accumulator exceeds its limit, and cost share
 // never exceeds the member's options.
+//
+// Its plan is the built-in one with a 35-day filing limit, so that PR-29
+// (received late) is reached too: the random received dates are up to 40
+// days after service.
 func TestPropertiesRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	timely, err := plan.Parse("closecare+timely", append(plan.DefaultYAML(), "\ntimely_filing_days: 35\n"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testEngine := New(timely)
 	m := testEngine.NewMember()
 	var out []claim.Result
 	var seenCode [claim.NumReasons]int

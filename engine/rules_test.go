@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"claimsbatch/claim"
+	"claimsbatch/plan"
 )
 
 func spans(ss ...claim.Span) []claim.Span { return ss }
@@ -252,5 +255,62 @@ func TestRules(t *testing.T) {
 				check(t, tc.lines[i].ServiceDate.String()+" "+tc.lines[i].BenefitCode, rs[i], tc.want[i])
 			}
 		})
+	}
+}
+
+// TestTimelyFiling: the plan's filing limit (timely_filing_days, issue 14)
+// denies PR-29 a line received too late; a run's late-before date (the
+// state's key horizon) denies one served too long ago; the state output
+// keeps only the line keys from KeysFrom on.
+func TestTimelyFiling(t *testing.T) {
+	p, err := plan.Parse("closecare+timely", append(plan.DefaultYAML(), "\ntimely_filing_days: 90\n"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(p)
+	received := func(date string) func(*claim.Line) { return func(l *claim.Line) { l.ReceivedDate = d(date) } }
+	lines := []claim.Line{
+		mkLine("OP_CONSULTATION", "2024-01-10", "80", received("2024-04-09")),                         // 90 days: in time
+		mkLine("OP_CONSULTATION", "2024-01-11", "80", received("2024-04-11")),                         // 91 days: late
+		mkLine("HOSPITAL_ACCOMMODATION", "2024-02-01", "1000", received("2024-02-02")),                // in time
+		mkLine("HOSPITAL_ACCOMMODATION", "2024-03-01", "1000", received("2024-03-02"), provider("X")), // in time
+	}
+	slices.SortFunc(lines, func(a, b claim.Line) int {
+		if claim.Less(&a, &b) {
+			return -1
+		}
+		return 1
+	})
+	in := &MemberRun{ID: "M", Spans: spans(baseSpan()), Lines: lines, KeepFrom: claim.NoDate,
+		KeysFrom: d("2024-02-01"), LateBefore: d("2024-01-01")}
+	m := e.NewMember()
+	rs, state, err := e.AdjudicateMember(m, in, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "in time", rs[0], paid("80.00"))
+	check(t, "late", rs[1], want{notCovered: "80.00", paid: "0.00", status: "DENIED", adjustments: "PR-29:80.00"})
+	if rs[1].Remark != "the time limit for filing has expired" {
+		t.Errorf("late line's remark %q", rs[1].Remark)
+	}
+	var keys []string
+	for _, r := range state {
+		if r.Kind == claim.KindLine {
+			keys = append(keys, r.Scope.String())
+		}
+	}
+	if want := []string{"2024-02-01", "2024-03-01"}; !slices.Equal(keys, want) {
+		t.Errorf("LINE records served %v, want only those from KeysFrom on: %v", keys, want)
+	}
+
+	// A late-before date after a line's service date: the line is late.
+	in = &MemberRun{ID: "M", Spans: spans(baseSpan()), Lines: lines[2:3], KeepFrom: claim.NoDate, KeysFrom: claim.NoDate, LateBefore: d("2024-02-02")}
+	rs, _, err = e.AdjudicateMember(m, in, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "before the horizon", rs[0], want{notCovered: "1000.00", paid: "0.00", status: "DENIED", adjustments: "PR-29:1000.00"})
+	if !strings.Contains(rs[0].Remark, "duplicate-check horizon") {
+		t.Errorf("remark %q", rs[0].Remark)
 	}
 }

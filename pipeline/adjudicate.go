@@ -8,6 +8,7 @@ import (
 
 	"claimsbatch/claim"
 	"claimsbatch/engine"
+	"claimsbatch/spill"
 	"claimsbatch/writers"
 
 	"golang.org/x/sync/errgroup"
@@ -52,8 +53,12 @@ type loadedPartition struct {
 // chunks and partitions reuse.
 type adjudicator struct {
 	r         *run
+	read      *readResult
 	dd        *dedupeResult
+	ranges    *memberRanges
+	budget    *spill.Budget
 	keepFrom  claim.Date
+	keysFrom  claim.Date
 	rem       *writers.RemittanceWriter
 	st        *writers.StateWriter
 	pay       *payments
@@ -64,7 +69,8 @@ type adjudicator struct {
 // adjudicateAndWrite adjudicates every member in parallel and writes
 // remittance, payments and state in member order. It returns the outputs
 // (remittance first) with their hashers.
-func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, runID string, asOf claim.Date, dd *dedupeResult) ([]writers.Output, []*writers.HashingWriter, error) {
+func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, runID string, asOf claim.Date,
+	read *readResult, dd *dedupeResult, ranges *memberRanges, budget *spill.Budget) ([]writers.Output, []*writers.HashingWriter, error) {
 	f := r.cfg.Format
 	remFile, remHash, err := createOutput(pub, writers.RemittanceName+f.Ext())
 	if err != nil {
@@ -86,10 +92,11 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if r.cfg.StateKeepYears > 0 && asOf != claim.NoDate {
 		keepFrom = asOf.AddYears(-r.cfg.StateKeepYears)
 	}
-	if err := st.Write(r.metaRecords(runID, asOf)); err != nil {
+	keysFrom := r.keysFrom(asOf)
+	if err := st.Write(r.metaRecords(runID, asOf, keysFrom)); err != nil {
 		return nil, nil, err
 	}
-	a := &adjudicator{r: r, dd: dd, keepFrom: keepFrom, rem: rem, st: st, pay: newPayments(r.ref.book),
+	a := &adjudicator{r: r, read: read, dd: dd, ranges: ranges, budget: budget, keepFrom: keepFrom, keysFrom: keysFrom, rem: rem, st: st, pay: newPayments(r.ref.book),
 		chunkBufs: make(chan chunkBuf, 2*r.cfg.Workers+1)}
 
 	// One goroutine loads (reads, groups, sorts) the next member partition
@@ -101,23 +108,30 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(loaded)
-		lo := int32(0)
-		for q, hi := range dd.rangeEnds {
-			var buf []claim.Line
-			select {
-			case buf = <-lineBufs:
-			default:
-			}
-			lp, err := a.loadPartition(q, lo, hi, buf)
+		for q := range ranges.ends {
+			srcs, cleanup, err := a.partitionSources(q)
 			if err != nil {
 				return err
 			}
-			lo = hi
-			select {
-			case loaded <- lp:
-			case <-gctx.Done():
-				return context.Cause(gctx)
+			for _, src := range srcs {
+				var buf []claim.Line
+				select {
+				case buf = <-lineBufs:
+				default:
+				}
+				lp, err := a.loadPartition(src, buf)
+				if err != nil {
+					cleanup()
+					return err
+				}
+				select {
+				case loaded <- lp:
+				case <-gctx.Done():
+					cleanup()
+					return context.Cause(gctx)
+				}
 			}
+			cleanup()
 		}
 		return nil
 	})
@@ -172,41 +186,205 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	return outs, []*writers.HashingWriter{remHash, payHash, stHash}, nil
 }
 
-// loadPartition reads member partition q, which holds the lines of members
-// lo to hi-1, and groups them by member, in member_id order, with the
-// members that have state but no lines. It decodes into buf (its capacity;
-// nil makes one).
-func (a *adjudicator) loadPartition(q int, lo, hi int32, buf []claim.Line) (loadedPartition, error) {
-	var count int64
-	for _, parts := range a.dd.members {
-		count += parts.Count(q)
+// partSource is where a loaded partition's data is: its member records
+// (lines) and --state-in records, for members lo to hi-1, and the (source,
+// row) of the lines to skip (DUPLICATE_LINE), sorted.
+type partSource struct {
+	lines  *spill.Partitions
+	li     int
+	state  *spill.Partitions // nil without --state-in
+	si     int
+	drops  []pos
+	lo, hi int32
+}
+
+type pos struct {
+	source int32
+	row    int64
+}
+
+func (p pos) less(o pos) bool { return p.source < o.source || p.source == o.source && p.row < o.row }
+
+// partitionSources returns the sources of member range q: itself, or when
+// its lines and state records turned out bigger than a partition's budget
+// (the ranges were planned before the lines were counted), sub-ranges that
+// fit, routed through a spill set of their own. cleanup frees that set.
+func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
+	r := a.r
+	lo, hi := a.ranges.bounds(q)
+	drops, err := a.loadDrops(q)
+	if err != nil {
+		return nil, nil, err
 	}
+	whole := partSource{lines: a.read.members, li: q, state: a.dd.state, si: q, drops: drops, lo: lo, hi: hi}
+	weight := func(i int32) int64 { return int64(r.ref.lines[i]) + int64(r.ref.state[i]) }
+	var total int64
+	for i := lo; i < hi; i++ {
+		total += weight(i)
+	}
+	// Split only a range well over its budget, into at most maxSplit
+	// sub-ranges: with a tiny budget every range is over it, and splitting
+	// further than the open-file limit allows would only cost time.
+	const maxSplit = 64
+	budget := r.partitionBudget()
+	if total*bytesPerLine <= 2*budget || hi-lo == 1 {
+		return []partSource{whole}, func() {}, nil
+	}
+	parts := clampPartitions(total*bytesPerLine, budget, maxSplit)
+	ends := splitWeights(lo, hi, (total+int64(parts)-1)/int64(parts), weight)
+	sub := &memberRanges{ends: ends}
+	offset := func(m int32) int { // sub-range of member m
+		return sub.of(m)
+	}
+	lines, err := spill.NewBuffered(r.spillDir, fmt.Sprintf("split-%d", q), len(ends), a.budget)
+	if err != nil {
+		return nil, nil, err
+	}
+	var state *spill.Partitions
+	cleanup := func() {
+		lines.Close()
+		state.Close()
+	}
+	fail := func(err error) ([]partSource, func(), error) {
+		cleanup()
+		return nil, nil, err
+	}
+	dec, err := a.read.members.Open(q)
+	if err != nil {
+		return fail(err)
+	}
+	var l claim.Line
+	d := drops
+	for dec.Next() {
+		rec := dec.Rest()
+		dec.LineHead(&l)
+		if dec.Err() != nil {
+			break
+		}
+		at := pos{l.Source, l.Row}
+		for len(d) > 0 && d[0].less(at) {
+			d = d[1:]
+		}
+		if len(d) > 0 && d[0] == at {
+			continue
+		}
+		if err := lines.WriteRecord(offset(r.ref.book.Find(l.MemberID)), rec); err != nil {
+			return fail(fmt.Errorf("pipeline: spill: %w", err))
+		}
+	}
+	if err := dec.Err(); err != nil {
+		return fail(err)
+	}
+	a.read.members.Release(q)
+	if err := lines.Finish(); err != nil {
+		return fail(err)
+	}
+	if a.dd.state != nil {
+		if state, err = spill.NewBuffered(r.spillDir, fmt.Sprintf("split-state-%d", q), len(ends), a.budget); err != nil {
+			return fail(err)
+		}
+		dec, err := a.dd.state.Open(q)
+		if err != nil {
+			return fail(err)
+		}
+		var rec claim.StateRecord
+		for dec.Next() {
+			dec.StateRecord(&rec)
+			if err := state.WriteState(offset(r.ref.book.Find(rec.MemberID)), &rec); err != nil {
+				return fail(fmt.Errorf("pipeline: spill: %w", err))
+			}
+		}
+		if err := dec.Err(); err != nil {
+			return fail(err)
+		}
+		a.dd.state.Release(q)
+		if err := state.Finish(); err != nil {
+			return fail(err)
+		}
+	}
+	r.log.Debug("member range split", "range", q, "sub_ranges", len(ends), "weight", total)
+	srcs := make([]partSource, len(ends))
+	for s := range ends {
+		slo, shi := sub.bounds(s)
+		srcs[s] = partSource{lines: lines, li: s, state: state, si: s, lo: slo, hi: shi}
+	}
+	return srcs, cleanup, nil
+}
+
+// loadDrops reads the (source, row) of member range q's DUPLICATE_LINE
+// lines, sorted.
+func (a *adjudicator) loadDrops(q int) ([]pos, error) {
+	drops := a.dd.drops
+	if drops.Count(q) == 0 {
+		return nil, nil
+	}
+	dec, err := drops.Open(q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pos, 0, drops.Count(q))
+	var k spill.Key
+	for dec.Next() {
+		dec.Key(&k)
+		out = append(out, pos{k.Source, k.Row})
+	}
+	if err := dec.Err(); err != nil {
+		return nil, err
+	}
+	drops.Release(q)
+	slices.SortFunc(out, func(x, y pos) int {
+		switch {
+		case x.less(y):
+			return -1
+		case y.less(x):
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// loadPartition reads a partition's lines (skipping its drops) and groups
+// them by member, in member_id order, with the members that have state but
+// no lines. It decodes into buf (its capacity; nil makes one).
+func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPartition, error) {
+	count := src.lines.Count(src.li)
 	loaded := buf[:0]
 	if int64(cap(loaded)) < count {
 		loaded = make([]claim.Line, 0, count)
 	}
-	for _, parts := range a.dd.members {
-		dec, err := parts.Open(q)
-		if err != nil {
-			return loadedPartition{}, err
-		}
-		for dec.Next() {
-			loaded = append(loaded, claim.Line{})
-			dec.Line(&loaded[len(loaded)-1])
-		}
-		if err := dec.Err(); err != nil {
-			return loadedPartition{}, err
-		}
-		parts.Release(q)
+	dec, err := src.lines.Open(src.li)
+	if err != nil {
+		return loadedPartition{}, err
 	}
+	d := src.drops
+	for dec.Next() {
+		loaded = append(loaded, claim.Line{})
+		l := &loaded[len(loaded)-1]
+		dec.Line(l)
+		if len(d) > 0 {
+			at := pos{l.Source, l.Row}
+			for len(d) > 0 && d[0].less(at) {
+				d = d[1:]
+			}
+			if len(d) > 0 && d[0] == at {
+				loaded = loaded[:len(loaded)-1]
+			}
+		}
+	}
+	if err := dec.Err(); err != nil {
+		return loadedPartition{}, err
+	}
+	src.lines.Release(src.li)
 	// Group by member with a counting sort on the member's position in ids,
 	// then sort each member's few lines: far cheaper than comparing member
 	// ids across the whole partition. Only 4-byte indices move; the lines are
 	// permuted once at the end.
+	lo, hi := src.lo, src.hi
 	n := int(hi - lo)
 	start, owner, err := a.memberBuckets(lo, n, len(loaded), func(i int) string { return loaded[i].MemberID })
 	if err != nil {
-		return loadedPartition{}, fmt.Errorf("pipeline: member partition %d: %w", q, err)
+		return loadedPartition{}, fmt.Errorf("pipeline: member partition %d: %w", src.li, err)
 	}
 	order := make([]int32, len(loaded)) // order[target] = source
 	next := slices.Clone(start[:n])
@@ -242,7 +420,7 @@ func (a *adjudicator) loadPartition(q int, lo, hi int32, buf []claim.Line) (load
 		}
 	}
 	order = nil
-	state, stateStart, err := a.loadStatePartition(q, lo, hi)
+	state, stateStart, err := a.loadStatePartition(src)
 	if err != nil {
 		return loadedPartition{}, err
 	}
@@ -259,12 +437,11 @@ func (a *adjudicator) loadPartition(q int, lo, hi int32, buf []claim.Line) (load
 	return loadedPartition{groups: groups, lines: lines}, nil
 }
 
-// loadStatePartition reads the --state-in records of member partition q
-// (members lo to hi-1) and orders them by member, each member's in file
-// order; member k's are records[start[k]:start[k+1]]. Without --state-in it
-// returns nils.
-func (a *adjudicator) loadStatePartition(q int, lo, hi int32) (records []claim.StateRecord, start []int32, err error) {
-	parts := a.dd.state
+// loadStatePartition reads the --state-in records of a partition and
+// orders them by member, each member's in file order; member k's are
+// records[start[k]:start[k+1]]. Without --state-in it returns nils.
+func (a *adjudicator) loadStatePartition(src partSource) (records []claim.StateRecord, start []int32, err error) {
+	parts, q, lo, hi := src.state, src.si, src.lo, src.hi
 	if parts == nil {
 		return nil, nil, nil
 	}
@@ -454,7 +631,8 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 func (a *adjudicator) adjudicateChunk(m *engine.Member, spans *[]claim.Span, c *chunk) error {
 	r := a.r
 	for _, ml := range c.members {
-		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state, KeepFrom: a.keepFrom}
+		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state,
+			KeepFrom: a.keepFrom, KeysFrom: a.keysFrom, LateBefore: r.state.keysFrom}
 		if len(ml.lines) > 0 {
 			*spans = r.ref.book.Spans(ml.member, *spans)
 			in.Spans = *spans

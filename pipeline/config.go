@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"log/slog"
 
+	"claimsbatch/claim"
 	"claimsbatch/plan"
 	"claimsbatch/writers"
 )
@@ -17,6 +19,11 @@ var ErrConfig = errors.New("pipeline: configuration error")
 // unaccounted for; nothing is published.
 var ErrConservation = errors.New("pipeline: conservation check failed")
 
+// ErrExceptionShare is wrapped when more of the lines read are exceptions
+// than Config.MaxExceptionShare allows; nothing is published (exit 1: the
+// extract is suspect, a corrected one can be rerun).
+var ErrExceptionShare = errors.New("pipeline: too many exceptions")
+
 // Config is one run. The zero value of each optional field is documented.
 type Config struct {
 	Claims  []string // claims files in order (globs already expanded); at least one
@@ -24,16 +31,37 @@ type Config struct {
 	FX      string   // FX file; "" = no FX rates (a foreign-currency line is then NO_FX_RATE)
 	StateIn string   // state file of an earlier run; "" = start from nothing
 
+	// AsOf is the date the run adjudicates on (SPEC section 2, version 2):
+	// a line received after it is INVALID_VALUE, the state is pruned from it
+	// and records it, and it is part of the derived run id. Required: the
+	// zero value (1970-01-01) is a configuration error, because the pipeline
+	// never reads the clock (the command line defaults it to the run's UTC
+	// date). A --state-in whose as-of date is later is refused.
+	AsOf claim.Date
+
 	// AllowPlanChange accepts a --state-in written under another plan (an
 	// intended actuarial re-plan); the manifest records it.
 	AllowPlanChange bool
 	// StateKeepYears prunes from the state output the policy years that ended
-	// more than this many years before the run's as-of date (the latest
-	// received_date seen). 0 = 2 years; negative = keep everything.
+	// more than this many years before AsOf. 0 = 2 years; negative = keep
+	// everything.
 	StateKeepYears int
 
-	Plan   *plan.Plan     // nil = the built-in Close Care plan
-	OutDir string         // output directory (created if missing)
+	// Force lets the run replace an OutDir that holds files no claimsbatch
+	// run published (writers.PublishOptions.Force); false refuses it.
+	Force bool
+	// SignKey, when set, signs the manifest: the run publishes
+	// manifest.json.sig beside it (writers.SignManifest). nil = unsigned.
+	SignKey ed25519.PrivateKey
+	// MaxExceptionShare, when above 0, fails the run (ErrExceptionShare,
+	// nothing published) if the claims rows that became exceptions are
+	// more than this share of the rows read (0.2 = 20 %). 0 = no limit.
+	MaxExceptionShare float64
+
+	Plan *plan.Plan // nil = the built-in Close Care plan
+	// OutDir is the output directory: created if missing, replaced as a
+	// whole by the run's outputs (writers.Publisher); no input may be in it.
+	OutDir string
 	Format writers.Format // output format; the zero value is CSV
 	// Workers is the number of adjudication goroutines; 0 = GOMAXPROCS. The
 	// output is byte-identical for any value.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"claimsbatch/claim"
 	"claimsbatch/spill"
@@ -20,10 +20,9 @@ const bytesPerLine = 450
 
 // dedupeResult is what step 2 leaves for step 3.
 type dedupeResult struct {
-	members    []*spill.Partitions // deduplicated lines by member range, one set per worker
-	duplicates []*spill.Partitions // DUPLICATE_LINE rows, each in input order
+	drops      *spill.Partitions   // per member range, the (source, row) of its lines that are DUPLICATE_LINE
+	duplicates []*spill.Partitions // DUPLICATE_LINE exceptions, each in input order
 	state      *spill.Partitions   // --state-in member records by member range; nil without --state-in
-	rangeEnds  []int32             // end (exclusive member number) of each member range
 	accepted   int64               // lines that passed every check
 	active     int                 // members with lines or state
 }
@@ -32,98 +31,79 @@ func (d *dedupeResult) close() {
 	if d == nil {
 		return
 	}
-	for _, p := range d.members {
-		p.Close()
-	}
+	d.drops.Close()
 	for _, p := range d.duplicates {
 		p.Close()
 	}
 	d.state.Close()
 }
 
-// rangeOf returns the member range of member number m.
-func (d *dedupeResult) rangeOf(m int32) int {
-	q, _ := slices.BinarySearch(d.rangeEnds, m+1)
-	return q
-}
-
-// memberPartitionLimit is how many member partitions the run can hold open:
-// one file each per dedupe worker and one for the --state-in records, besides
-// the claim partitions, the state's key partitions and a margin.
+// memberPartitionLimit is how many member ranges the run can hold open: a
+// file each for the lines, the drops and the --state-in records, besides the
+// key partitions and a margin.
 func (r *run) memberPartitionLimit() int {
-	free := spill.OpenFileLimit() - 2*maxPartitions - 64
-	return max(1, min(maxMemberPartitions, free/(max(1, r.cfg.Workers)+1)))
+	free := spill.OpenFileLimit() - maxKeyPartitions - 64
+	return max(1, min(maxMemberPartitions, free/3))
 }
 
-// memberRanges splits the members (numbered in member_id order) into
-// consecutive ranges of about a budget's worth of lines and state records
-// each. It returns each range's end (exclusive) and the active members.
-func (r *run) memberRanges() (ends []int32, active int) {
+// planMemberRanges splits the members into ranges of about a partition
+// budget's worth of lines and state records each. A member's lines are not
+// known before the read, so they are estimated as the same for every member
+// (estLines in all); the state records are known. A range the guess made
+// too big is split when it is loaded (step 3), so a wrong guess costs time,
+// never memory or results.
+func (r *run) planMemberRanges(estLines int64) *memberRanges {
 	ref := r.ref
 	n := int32(ref.book.Len())
-	var total int64
-	// A member's weight is its lines and its state records: both are
-	// loaded with its partition.
-	weight := func(i int32) int64 { return int64(ref.lines[i]) + int64(ref.state[i]) }
+	perMember := float64(estLines) / float64(max(n, 1))
+	var total float64
 	for i := range n {
-		total += weight(i)
-		if ref.active(i) {
-			active++
-		}
+		total += perMember + float64(ref.state[i])
 	}
-	// A twelfth of the budget per loaded partition (one adjudicated, one
-	// loading) keeps the live heap near half of it with the results, the
-	// payments and the Parquet writers' row groups, so the garbage collector
-	// is not driven by the limit (measured: at an eighth, half the CPU went
-	// to the collector on a Parquet run).
-	budget := r.cfg.MemoryLimit - ref.bytes()
-	budget = max(budget, r.cfg.MemoryLimit/2) / 12 // two partitions may be loaded at once
-	parts := clampPartitions(total*bytesPerLine, budget, r.memberPartitionLimit())
-	per := (total + int64(parts) - 1) / int64(parts)
-	var acc int64
-	for i := range n {
-		acc += weight(i)
-		if acc >= per {
-			ends = append(ends, i+1)
-			acc = 0
-		}
-	}
-	if len(ends) == 0 || ends[len(ends)-1] != n {
-		ends = append(ends, n)
-	}
-	return ends, active
+	parts := clampPartitions(int64(total)*bytesPerLine, r.partitionBudget(), r.memberPartitionLimit())
+	per := int64(total/float64(parts)) + 1
+	weight := func(i int32) int64 { return int64(perMember+0.5) + int64(ref.state[i]) }
+	return &memberRanges{ends: splitWeights(0, n, per, weight)}
 }
 
-// dedupe is step 2. Claim partitions are independent, so workers take them
-// in turn; each worker writes its own member partition files (step 3 reads a
-// range from all of them) and its own duplicate files, and keeps its own
-// counts, added up at the end.
-func (r *run) dedupe(ctx context.Context, read *readResult) (*dedupeResult, error) {
+// partitionBudget is the memory one loaded member partition may take: a
+// twelfth of what the book leaves (one partition adjudicated, one loading,
+// with the results, the payments and the Parquet writers' row groups beside
+// them, the live heap stays near half the budget; measured: at an eighth,
+// half the CPU of a Parquet run went to the garbage collector).
+func (r *run) partitionBudget() int64 {
+	budget := r.cfg.MemoryLimit - r.ref.bytes()
+	return max(budget, r.cfg.MemoryLimit/2) / 12
+}
+
+// dedupe is step 2: the key partitions are independent, so workers take
+// them in turn. In a partition the --state-in keys come first, then this
+// run's in input order: the first copy of a (claim_id, line_no) is kept, a
+// later one becomes DUPLICATE_LINE (its raw text is in its key record: the
+// Bloom filter of step 1 flagged it) and its (source, row) joins the drops
+// of its member's range.
+func (r *run) dedupe(ctx context.Context, read *readResult, ranges *memberRanges, budget *spill.Budget) (*dedupeResult, error) {
 	res := &dedupeResult{}
-	res.rangeEnds, res.active = r.memberRanges()
-	claims := read.claims
-	n := claims.Len()
-	r.log.Info("partitioned", "mode", "spill partitions (the input's order is not relied on)",
-		"claim_partitions", n, "member_ranges", len(res.rangeEnds), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+	keys := read.keys
+	n := keys.Len()
 	var err error
-	if res.state, err = r.splitState(res); err != nil {
+	if res.drops, err = spill.NewBuffered(r.spillDir, "drops", len(ranges.ends), budget); err != nil {
 		return res, err
 	}
-	var spilled int64
-	for p := range n {
-		spilled += claims.Count(p)
+	if res.state, err = r.splitState(ranges, budget); err != nil {
+		return res, err
 	}
+	var dropsMu sync.Mutex
 	ws := make([]*dedupeWorker, min(r.cfg.Workers, n))
 	for w := range ws {
-		parts, err := spill.New(r.spillDir, fmt.Sprintf("members-w%d", w), max(1, len(res.rangeEnds)))
-		if err != nil {
-			return res, err
-		}
-		ws[w] = &dedupeWorker{r: r, res: res, claims: claims, members: parts, exceptions: make([]int64, len(r.perFile))}
-		res.members = append(res.members, parts)
+		ws[w] = &dedupeWorker{r: r, keys: keys, ranges: ranges, drops: res.drops, dropsMu: &dropsMu, budget: budget,
+			exceptions: make([]int64, len(r.perFile))}
 	}
 	var progressMu sync.Mutex
-	var done int64
+	var done, total int64
+	for p := range n {
+		total += keys.Count(p)
+	}
 	next := make(chan int)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -145,26 +125,38 @@ func (r *run) dedupe(ctx context.Context, read *readResult) (*dedupeResult, erro
 				}
 				if r.cfg.Progress != nil {
 					progressMu.Lock()
-					done += claims.Count(p)
-					r.cfg.Progress("deduplicating", done, spilled)
+					done += keys.Count(p)
+					r.cfg.Progress("deduplicating", done, total)
 					progressMu.Unlock()
 				}
 			}
-			return w.members.Finish()
+			return nil
 		})
 	}
 	err = g.Wait()
+	res.accepted = read.accepted
 	for _, w := range ws {
 		res.duplicates = append(res.duplicates, w.dups...)
-		res.accepted += w.accepted
 		for src, x := range w.exceptions {
+			res.accepted -= x
 			r.perFile[src].exceptions += x
 			for range x {
 				r.totals.AddException(claim.DuplicateLine)
 			}
 		}
 	}
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	if err := res.drops.Finish(); err != nil {
+		return res, err
+	}
+	for i := range int32(r.ref.book.Len()) {
+		if r.ref.active(i) {
+			res.active++
+		}
+	}
+	return res, nil
 }
 
 type lineKey struct {
@@ -180,92 +172,81 @@ type lineWhere struct {
 // dedupeWorker is one goroutine of step 2 and what it produced.
 type dedupeWorker struct {
 	r          *run
-	res        *dedupeResult
-	claims     *spill.Partitions
-	members    *spill.Partitions   // deduplicated lines by member range
-	dups       []*spill.Partitions // one file per claim partition that had duplicates
-	accepted   int64
-	exceptions []int64 // DUPLICATE_LINE rows per claims file
+	keys       *spill.Partitions
+	ranges     *memberRanges
+	drops      *spill.Partitions
+	dropsMu    *sync.Mutex
+	budget     *spill.Budget
+	dups       []*spill.Partitions // one set per key partition that had duplicates
+	exceptions []int64             // DUPLICATE_LINE rows per claims file
 	seen       map[lineKey]lineWhere
 }
 
-// partition deduplicates claim partition p.
+// partition deduplicates key partition p.
 func (w *dedupeWorker) partition(p int) error {
 	r := w.r
-	var stateKeys int64
-	if keys := r.state.keys; keys != nil {
-		stateKeys = keys.Count(p)
-	}
 	// One map per worker, cleared between partitions: a cleared map keeps
 	// its table, and the partitions are of a size.
 	if w.seen == nil {
-		w.seen = make(map[lineKey]lineWhere, w.claims.Count(p)+stateKeys)
+		w.seen = make(map[lineKey]lineWhere, w.keys.Count(p))
 	}
 	seen := w.seen
 	clear(seen)
-	// The keys adjudicated by earlier runs (--state-in) of this partition.
-	if stateKeys > 0 {
-		dec, err := r.state.keys.Open(p)
-		if err != nil {
-			return err
-		}
-		var rec claim.StateRecord
-		for dec.Next() {
-			dec.StateRecord(&rec)
-			seen[lineKey{strings.Clone(rec.Key), int32(rec.Count)}] = lineWhere{source: -1}
-		}
-		if err := dec.Err(); err != nil {
-			return err
-		}
-		r.state.keys.Release(p)
-	}
-	dec, err := w.claims.Open(p)
+	dec, err := w.keys.Open(p)
 	if err != nil {
 		return err
 	}
-	// A partition's records are in input order, so its duplicates are too.
+	// A partition's records are the state's keys, then this run's in input
+	// order, so its duplicates are in input order too.
 	var dups *spill.Partitions
-	var l claim.Line
+	var k spill.Key
 	for dec.Next() {
-		// The raw text, then the line's fields; of those only the head is
-		// needed here, and an accepted line's fields are copied as bytes.
-		raw := dec.Str()
-		fields := dec.Rest()
-		dec.LineHead(&l)
+		dec.Key(&k)
 		if dec.Err() != nil {
 			break
 		}
-		key := lineKey{l.ClaimID, l.LineNo}
-		if where, dup := seen[key]; dup {
-			msg := "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
-			if where.source >= 0 {
-				msg = fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d", filepath.Base(r.cfg.Claims[where.source]), where.row)
-			}
-			x := claim.Exception{Source: filepath.Base(r.cfg.Claims[l.Source]), SourceNo: l.Source, Row: l.Row,
-				ClaimID: l.ClaimID, LineNo: fmt.Sprint(l.LineNo), MemberID: l.MemberID, Code: claim.DuplicateLine, Field: "line_no", Message: msg, Raw: raw}
-			if dups == nil {
-				if dups, err = spill.New(r.spillDir, "duplicates", 1); err != nil {
-					return err
-				}
-				w.dups = append(w.dups, dups)
-			}
-			if err := dups.WriteException(0, &x); err != nil {
-				return fmt.Errorf("pipeline: spill: %w", err)
-			}
-			w.exceptions[x.SourceNo]++
+		key := lineKey{k.ClaimID, k.LineNo}
+		where, dup := seen[key]
+		if !dup {
+			// A clone, so the map does not keep the whole decoded block alive.
+			seen[lineKey{strings.Clone(k.ClaimID), k.LineNo}] = lineWhere{source: k.Source, row: k.Row}
 			continue
 		}
-		// A clone, so the map does not keep the whole decoded record alive.
-		seen[lineKey{strings.Clone(l.ClaimID), l.LineNo}] = lineWhere{source: l.Source, row: l.Row}
-		w.accepted++
-		if err := w.members.WriteRecord(w.res.rangeOf(r.ref.book.Find(l.MemberID)), fields); err != nil {
+		if k.Source < 0 {
+			continue // a key the state holds twice: the state is its own authority
+		}
+		if !k.HasRaw {
+			return fmt.Errorf("pipeline: a duplicate line of %s row %d has no raw text (the Bloom filter missed it)", filepath.Base(r.cfg.Claims[k.Source]), k.Row)
+		}
+		msg := "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
+		if where.source >= 0 {
+			msg = fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d", filepath.Base(r.cfg.Claims[where.source]), where.row)
+		}
+		x := claim.Exception{Source: filepath.Base(r.cfg.Claims[k.Source]), SourceNo: k.Source, Row: k.Row,
+			ClaimID: k.ClaimID, LineNo: fmt.Sprint(k.LineNo), MemberID: r.ref.book.ID(k.Member), Code: claim.DuplicateLine,
+			Field: "line_no", Message: msg, Raw: k.Raw}
+		if dups == nil {
+			if dups, err = spill.NewBuffered(r.spillDir, "duplicates", 1, w.budget); err != nil {
+				return err
+			}
+			w.dups = append(w.dups, dups)
+		}
+		if err := dups.WriteException(0, &x); err != nil {
+			return fmt.Errorf("pipeline: spill: %w", err)
+		}
+		w.exceptions[k.Source]++
+		atomic.AddInt32(&r.ref.lines[k.Member], -1)
+		w.dropsMu.Lock()
+		err := w.drops.WriteKey(w.ranges.of(k.Member), &spill.Key{Source: k.Source, Row: k.Row})
+		w.dropsMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("pipeline: spill: %w", err)
 		}
 	}
 	if err := dec.Err(); err != nil {
 		return err
 	}
-	w.claims.Release(p)
+	w.keys.Release(p)
 	if dups != nil {
 		return dups.Finish()
 	}
@@ -274,11 +255,11 @@ func (w *dedupeWorker) partition(p int) error {
 
 // splitState writes the --state-in member records to the partition of their
 // member's range; nil without --state-in.
-func (r *run) splitState(res *dedupeResult) (*spill.Partitions, error) {
+func (r *run) splitState(ranges *memberRanges, budget *spill.Budget) (*spill.Partitions, error) {
 	if r.state.records == nil {
 		return nil, nil
 	}
-	parts, err := spill.New(r.spillDir, "state-members", len(res.rangeEnds))
+	parts, err := spill.NewBuffered(r.spillDir, "state-members", len(ranges.ends), budget)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +270,7 @@ func (r *run) splitState(res *dedupeResult) (*spill.Partitions, error) {
 	var rec claim.StateRecord
 	for dec.Next() {
 		dec.StateRecord(&rec)
-		if err := parts.WriteState(res.rangeOf(r.ref.book.Find(rec.MemberID)), &rec); err != nil {
+		if err := parts.WriteState(ranges.of(r.ref.book.Find(rec.MemberID)), &rec); err != nil {
 			return parts, fmt.Errorf("pipeline: spill: %w", err)
 		}
 	}

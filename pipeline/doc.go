@@ -11,39 +11,55 @@
 //
 //   - reference data (inputs.go): the members file becomes the member book,
 //     the FX file the FX table; both stay in memory for the whole run;
-//   - state in (state.go): the --state-in file is streamed into spill files;
+//   - state in (state.go): the --state-in file is streamed: its line keys to
+//     the key partitions, its member records to a spill set;
 //   - read (read.go): step 1 below;
 //   - dedupe (dedupe.go): step 2;
 //   - adjudicate and write (adjudicate.go): step 3, then payments;
-//   - conservation and publish (conservation.go, run.go).
+//   - guard rails (guard.go): a members file without a valid member, a
+//     --state-in that is not the one its run published, too many
+//     exceptions, stop the run before it publishes;
+//   - conservation and publish (conservation.go, run.go): the outputs are
+//     written into a stage beside Config.OutDir and swapped in as a whole
+//     (writers.Publisher), the manifest signed with Config.SignKey.
 //
 // # Memory model
 //
-// Accepted lines never stay in memory as a whole: the run streams them into
-// spill files (package spill) in two steps, so peak memory depends on the
-// memory budget, not on the number of lines.
+// Accepted lines never stay in memory as decoded lines as a whole: the run
+// streams them, encoded, into spill sets (package spill) in one pass, so
+// peak memory depends on the memory budget, not on the number of lines. The
+// sets share a quarter of the budget: within it they stay in memory (a
+// nightly extract that fits writes no spill file at all), past it they move
+// to files in a claimsbatch-spill-* directory.
 //
-//  1. read: every claims file goes through the readers and the run-level
-//     checks (book.Pricer: member, FX); an accepted line is written with its
-//     raw text to one of the "claim" partitions, chosen by a hash of
-//     (claim_id, line_no), and a rejected row to the exceptions spill, in
-//     input order.
-//  2. dedupe: each claim partition is read back in input order, after the
-//     --state-in line keys of the same partition; the first copy of a
-//     (claim_id, line_no) is kept (its fields' bytes copied to the "member"
-//     partition of its member's range), a later one becomes DUPLICATE_LINE.
-//     A claim partition's keys are all that is in memory. The --state-in
-//     member records are split by member range too.
-//  3. adjudicate: member partitions cover consecutive member_id ranges sized
-//     from each member's lines and state records, so reading them in order
-//     gives the SPEC's output order; one partition at a time is loaded (the
-//     next while the current is adjudicated), grouped by member and
-//     adjudicated in parallel.
+//  1. read: the member book is numbered in member_id order and cut into
+//     member ranges before the first claim row is read (planMemberRanges:
+//     the state's records per member are known, the lines are estimated
+//     from the files' sizes). Every claims file goes through the readers and
+//     the run-level checks (book.Pricer: member, FX); an accepted line's
+//     fields go to the partition of its member's range, its key (claim_id,
+//     line_no, where it came from, its member) to a key partition chosen by
+//     the key's hash, after the --state-in keys; a rejected row goes to the
+//     exceptions set, in input order. A Bloom filter over the keys (about
+//     10 bits a key) flags the lines whose key may have been seen before:
+//     only their key records carry the row's raw text.
+//  2. dedupe: each key partition is read back (the state's keys, then this
+//     run's in input order); the first copy of a (claim_id, line_no) is kept,
+//     a later one becomes DUPLICATE_LINE (its raw text is in its key record)
+//     and its (source, row) joins the drops of its member's range. A key
+//     partition's keys are all that is in memory.
+//  3. adjudicate: the member ranges are loaded in order (the next while the
+//     current one is adjudicated), their drops skipped, grouped by member
+//     with a counting sort and adjudicated in parallel; reading them in order
+//     gives the SPEC's output order. A range the plan made too big for the
+//     budget (its lines were only estimated) is split into sub-ranges when it
+//     is loaded.
 //
 // What stays in memory for the whole run is sized by members, not lines:
 // the book (package book: about 150 bytes a member), the FX rates, one count
-// of lines and of state records per member, and the payees' totals. The
-// exceptions of steps 1 and 2 are merged by (file, row) at the end.
+// of lines and of state records per member, the Bloom filter, and the
+// payees' totals. The exceptions of steps 1 and 2 are merged by (file, row)
+// at the end.
 //
 // # Determinism
 //

@@ -14,37 +14,48 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// bytesPerKey is what one key costs in the dedupe map of step 2.
+// bytesPerKey is what one line key costs in the dedupe map of step 2.
 const bytesPerKey = 96
 
-// maxPartitions bounds the claim partitions (whose size only sets the
-// dedupe map's); the member partitions must each fit the budget whatever the
+// maxKeyPartitions bounds the key partitions, whose size only sets the
+// dedupe map's; the member partitions must each fit the budget whatever the
 // input size, so they may be many more: up to maxMemberPartitions, within
-// the open-file limit (each dedupe worker holds one file per partition).
+// the open-file limit.
 const (
-	maxPartitions       = 256
+	maxKeyPartitions    = 256
 	maxMemberPartitions = 4096
 )
 
-// claimPartitionCount picks the number of claim partitions from the input
-// size and the memory budget.
-func (r *run) claimPartitionCount() int {
-	var bytes int64
-	// The state's LINE keys join the claim keys in the dedupe maps.
-	for _, path := range append(slices.Clip(r.cfg.Claims), r.cfg.StateIn) {
-		if path == "" {
-			continue
+// inputEstimate guesses the number of claim lines and --state-in records
+// from the files' sizes (about 60 bytes a line of CSV, 15 of Parquet or
+// gzip), before anything is read: it sizes the key partitions, the Bloom
+// filter and the member ranges. Wrong guesses cost speed, never results.
+func (r *run) inputEstimate() (lines, stateRecords int64) {
+	size := func(path string) int64 {
+		st, err := os.Stat(path)
+		if err != nil {
+			return 0
 		}
-		if st, err := os.Stat(path); err == nil {
-			per := int64(60) // bytes per line of CSV
-			if filepath.Ext(path) == ".parquet" || filepath.Ext(path) == ".gz" {
-				per = 15
-			}
-			bytes += st.Size() / per * bytesPerKey
+		per := int64(60)
+		if ext := filepath.Ext(path); ext == ".parquet" || ext == ".gz" {
+			per = 15
 		}
+		return st.Size() / per
 	}
-	// Each worker of step 2 holds one partition's keys at a time.
-	return clampPartitions(bytes, r.cfg.MemoryLimit/int64(4*max(1, r.cfg.Workers)), maxPartitions)
+	for _, path := range r.cfg.Claims {
+		lines += size(path)
+	}
+	if r.cfg.StateIn != "" {
+		stateRecords = size(r.cfg.StateIn)
+	}
+	return lines, stateRecords
+}
+
+// keyPartitionCount picks the number of key partitions from the estimated
+// keys (this run's lines and the state's LINE records) and the memory
+// budget: each worker of step 2 holds one partition's keys at a time.
+func (r *run) keyPartitionCount(keys int64) int {
+	return clampPartitions(keys*bytesPerKey, r.cfg.MemoryLimit/int64(4*max(1, r.cfg.Workers)), maxKeyPartitions)
 }
 
 // clampPartitions returns how many partitions of at most budget bytes need
@@ -57,65 +68,52 @@ func clampPartitions(need, budget int64, most int) int {
 	return int(max(1, min(n, int64(most))))
 }
 
-// claimHash picks the claim partition of a line's (claim_id, line_no).
-func claimHash(l *claim.Line, n int) int {
-	if n == 1 {
-		return 0
-	}
-	// FNV-1a, inline: no allocation per line.
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(l.ClaimID); i++ {
-		h ^= uint64(l.ClaimID[i])
-		h *= 1099511628211
-	}
-	for v, k := uint32(l.LineNo), 0; k < 4; k++ {
-		h ^= uint64(byte(v >> (8 * k)))
-		h *= 1099511628211
-	}
-	return int(h % uint64(n))
-}
-
 // readResult is what step 1 leaves for the next steps.
 type readResult struct {
-	claims     *spill.Partitions // accepted lines with their raw text, by (claim_id, line_no)
+	members    *spill.Partitions // accepted lines (fields only) by member range, in input order
+	keys       *spill.Partitions // their (claim_id, line_no) keys by key hash, after the state's
 	exceptions *spill.Partitions // rejected rows, in input order
-	asOf       claim.Date        // latest received_date of an accepted line
+	accepted   int64             // lines that passed the row checks (duplicates included)
 }
 
 func (rr *readResult) close() {
 	if rr != nil {
-		rr.claims.Close()
+		rr.members.Close()
+		rr.keys.Close()
 		rr.exceptions.Close()
 	}
 }
 
-// spillItem is an accepted line on its way to a claim partition.
+// spillItem is an accepted line on its way to the spill sets.
 type spillItem struct {
-	line claim.Line
-	raw  string
+	line   claim.Line
+	member int32
+	hash   uint64 // keyHash of its (claim_id, line_no)
+	raw    string // only when the Bloom filter says it may be a duplicate
+	maybe  bool
 }
 
-// readClaims is step 1. Parsing, checking and pricing run on one goroutine;
-// encoding and writing the accepted lines to the claim partitions on
-// another, a batch at a time.
-func (r *run) readClaims(ctx context.Context, claimPartitions int) (*readResult, error) {
+// readClaims is step 1: every claims file in --claims order. Parsing,
+// checking, pricing and the Bloom filter run on one goroutine (in input
+// order); encoding and writing the accepted lines (by member range) and
+// their keys (by key hash) on another, a batch at a time.
+func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ranges *memberRanges) error {
 	r.perFile = make([]fileCount, len(r.cfg.Claims))
-	res := &readResult{asOf: claim.NoDate}
-	var err error
-	if res.claims, err = spill.New(r.spillDir, "claims", claimPartitions); err != nil {
-		return res, err
-	}
-	if res.exceptions, err = spill.New(r.spillDir, "exceptions", 1); err != nil {
-		return res, err
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	batches := make(chan []spillItem, 2)
 	free := make(chan []spillItem, 3)
 	g.Go(func() error {
+		keyParts := uint64(res.keys.Len())
+		var k spill.Key
 		for batch := range batches {
 			for i := range batch {
 				it := &batch[i]
-				if err := res.claims.WriteLine(claimHash(&it.line, res.claims.Len()), &it.line, it.raw); err != nil {
+				if err := res.members.WriteLineFields(ranges.of(it.member), &it.line); err != nil {
+					return fmt.Errorf("pipeline: spill: %w", err)
+				}
+				k = spill.Key{ClaimID: it.line.ClaimID, LineNo: it.line.LineNo, Source: it.line.Source, Row: it.line.Row,
+					Member: it.member, Raw: it.raw, HasRaw: it.maybe}
+				if err := res.keys.WriteKey(int(it.hash%keyParts), &k); err != nil {
 					return fmt.Errorf("pipeline: spill: %w", err)
 				}
 			}
@@ -131,28 +129,30 @@ func (r *run) readClaims(ctx context.Context, claimPartitions int) (*readResult,
 	g.Go(func() error {
 		defer close(batches)
 		for i, path := range r.cfg.Claims {
-			if err := r.readClaimsFile(gctx, res, int32(i), path, &total, batches, free); err != nil {
+			if err := r.readClaimsFile(gctx, res, filter, int32(i), path, &total, batches, free); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		return res, err
+		return err
 	}
 	r.totals.LinesRead = total
-	if err := res.claims.Finish(); err != nil {
-		return res, err
+	for _, set := range []*spill.Partitions{res.members, res.keys, res.exceptions} {
+		if err := set.Finish(); err != nil {
+			return err
+		}
 	}
-	return res, res.exceptions.Finish()
+	return nil
 }
 
 // readClaimsFile reads one claims file: the reader's row checks, then the
 // book's (member, FX) on every line the reader accepted. Rejected rows of a
 // batch, the reader's and the book's, go to the exceptions spill in row
 // order; accepted lines, priced, to the spilling goroutine.
-func (r *run) readClaimsFile(ctx context.Context, res *readResult, source int32, path string, total *int64, batches chan<- []spillItem, free chan []spillItem) error {
-	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true})
+func (r *run) readClaimsFile(ctx context.Context, res *readResult, filter *bloom, source int32, path string, total *int64, batches chan<- []spillItem, free chan []spillItem) error {
+	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true, AsOf: r.cfg.AsOf})
 	if err != nil {
 		return configError(err)
 	}
@@ -176,10 +176,13 @@ func (r *run) readClaimsFile(ctx context.Context, res *readResult, source int32,
 				continue
 			}
 			ref.lines[m]++
-			pending = append(pending, spillItem{line: *l, raw: cr.Raw(i)})
-			if res.asOf == claim.NoDate || l.ReceivedDate > res.asOf {
-				res.asOf = l.ReceivedDate
+			res.accepted++
+			h := keyHash(l.ClaimID, l.LineNo)
+			it := spillItem{line: *l, member: m, hash: h}
+			if filter.testAndAdd(h) {
+				it.raw, it.maybe = cr.Raw(i), true
 			}
+			pending = append(pending, it)
 		}
 		if len(pending) > 0 {
 			select {
@@ -228,4 +231,43 @@ func (r *run) spillExceptions(to *spill.Partitions, a, b []claim.Exception) (int
 		}
 	}
 	return n, nil
+}
+
+// memberRanges splits the book's members (numbered in member_id order) into
+// consecutive ranges, decided before the first claim row is read: reading
+// the partitions in order then gives the SPEC's output order.
+type memberRanges struct {
+	ends []int32 // end (exclusive member number) of each range
+}
+
+// of returns the range of member number m.
+func (mr *memberRanges) of(m int32) int {
+	q, _ := slices.BinarySearch(mr.ends, m+1)
+	return q
+}
+
+// bounds returns range q's first and end member numbers.
+func (mr *memberRanges) bounds(q int) (lo, hi int32) {
+	if q > 0 {
+		lo = mr.ends[q-1]
+	}
+	return lo, mr.ends[q]
+}
+
+// splitWeights cuts members lo..hi-1 into consecutive ranges of about per
+// weight each; it returns each range's end.
+func splitWeights(lo, hi int32, per int64, weight func(int32) int64) []int32 {
+	var ends []int32
+	var acc int64
+	for i := lo; i < hi; i++ {
+		acc += weight(i)
+		if acc >= per {
+			ends = append(ends, i+1)
+			acc = 0
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != hi {
+		ends = append(ends, hi)
+	}
+	return ends
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"claimsbatch/internal/arrowmem"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
+	"claimsbatch/spill"
 	"claimsbatch/writers"
 
 	"golang.org/x/sync/errgroup"
@@ -49,6 +51,9 @@ type run struct {
 	state   *stateIn
 	totals  writers.ControlTotals
 	perFile []fileCount // per claims file, in --claims order
+	// exceptionCodes counts the exceptions file's rows per input (the
+	// claims files in --claims order, then members, then FX) and code.
+	exceptionCodes []map[claim.ExceptionCode]int64
 }
 
 type fileCount struct {
@@ -91,8 +96,11 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		hg.Wait()
 		return nil, err
 	}
-	pub, err := writers.NewPublisher(cfg.OutDir)
+	pub, err := writers.NewPublisher(cfg.OutDir, writers.PublishOptions{Force: cfg.Force})
 	if err != nil {
+		if errors.Is(err, writers.ErrLocked) || errors.Is(err, writers.ErrOutDir) {
+			err = fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 		return fail(err)
 	}
 	defer pub.Abort() // after a successful Commit this does nothing
@@ -105,18 +113,39 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if err := r.checkMembers(members); err != nil {
+		return fail(err)
+	}
 	fx, err := r.loadFX()
 	if err != nil {
 		return fail(err)
 	}
-	claimPartitions := r.claimPartitionCount()
-	r.state, err = r.loadState(claimPartitions)
+	// Everything the run spills shares one budget: within it the sets stay
+	// in memory (a run that fits writes no spill file), past it they move to
+	// files. The key partitions and the Bloom filter are sized from the
+	// inputs' sizes before anything is read.
+	estLines, estState := r.inputEstimate()
+	budget := spill.NewBudget(r.cfg.MemoryLimit / 4)
+	filter := newBloom(estLines+estState, r.cfg.MemoryLimit/16)
+	read := &readResult{}
+	defer read.close()
+	if read.keys, err = spill.NewBuffered(r.spillDir, "keys", r.keyPartitionCount(estLines+estState), budget); err != nil {
+		return fail(err)
+	}
+	r.state, err = r.loadState(read.keys, filter, budget)
 	defer r.state.close()
 	if err != nil {
 		return fail(err)
 	}
 	r.ref = newReference(r.plan, members, fx, r.state.members)
 	r.state.members = nil
+	ranges := r.planMemberRanges(estLines)
+	if read.members, err = spill.NewBuffered(r.spillDir, "members", len(ranges.ends), budget); err != nil {
+		return fail(err)
+	}
+	if read.exceptions, err = spill.NewBuffered(r.spillDir, "exceptions", 1, budget); err != nil {
+		return fail(err)
+	}
 
 	exFile, exHash, err := createOutput(pub, writers.ExceptionsName+cfg.Format.Ext())
 	if err != nil {
@@ -126,12 +155,13 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
-	read, err := r.readClaims(ctx, claimPartitions)
-	defer read.close()
-	if err != nil {
+	if err := r.readClaims(ctx, read, filter, ranges); err != nil {
 		return fail(err)
 	}
-	dd, err := r.dedupe(ctx, read)
+	r.log.Info("partitioned", "key_partitions", read.keys.Len(), "member_ranges", len(ranges.ends),
+		"spilled_to_disk", read.members.OnDisk() || read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+	filter = nil
+	dd, err := r.dedupe(ctx, read, ranges, budget)
 	defer dd.close()
 	if err != nil {
 		return fail(err)
@@ -139,12 +169,20 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err := r.writeExceptions(exWriter, read, dd); err != nil {
 		return fail(err)
 	}
+	if err := r.checkExceptionShare(); err != nil {
+		return fail(err)
+	}
 	if err := hg.Wait(); err != nil {
 		return nil, fmt.Errorf("pipeline: hashing inputs: %w", err)
 	}
+	if cfg.StateIn != "" {
+		if err := r.checkStateInRun(hashes[len(cfg.Claims)+2]); err != nil {
+			return nil, err
+		}
+	}
 	runID := cfg.RunID
 	if runID == "" {
-		runID = deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate)
+		runID = deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate, cfg.AsOf)
 	}
 	if err := exWriter.Close(); err != nil {
 		return nil, err
@@ -153,11 +191,7 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	hashers := []*writers.HashingWriter{exHash}
 
 	if !validate {
-		asOf := read.asOf
-		if r.state.asOf != claim.NoDate && (asOf == claim.NoDate || r.state.asOf > asOf) {
-			asOf = r.state.asOf
-		}
-		outs, hs, err := r.adjudicateAndWrite(ctx, pub, runID, asOf, dd)
+		outs, hs, err := r.adjudicateAndWrite(ctx, pub, runID, cfg.AsOf, read, dd, ranges, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -174,20 +208,24 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	var ins []writers.Input
 	for i, path := range cfg.Claims {
 		fc := r.perFile[i]
-		ins = append(ins, writers.Input{Role: writers.RoleClaims, Path: path, SHA256: hashes[i], Rows: fc.rows, Adjudicated: fc.adjudicated, Exceptions: fc.exceptions})
+		ins = append(ins, writers.Input{Role: writers.RoleClaims, Path: path, SHA256: hashes[i], Rows: fc.rows, Adjudicated: fc.adjudicated, Exceptions: fc.exceptions,
+			ExceptionsByCode: r.exceptionCodes[i]})
 	}
 	membersIn := r.ref.membersInput
 	membersIn.SHA256 = hashes[len(cfg.Claims)]
+	membersIn.ExceptionsByCode = r.exceptionCodes[len(cfg.Claims)]
 	ins = append(ins, membersIn)
 	if cfg.FX != "" {
 		fxIn := r.ref.fxInput
 		fxIn.SHA256 = hashes[len(cfg.Claims)+1]
+		fxIn.ExceptionsByCode = r.exceptionCodes[len(cfg.Claims)+1]
 		ins = append(ins, fxIn)
 	}
 	man := &writers.Manifest{
 		RunID:         runID,
 		ToolVersion:   cfg.Version,
-		Plan:          writers.PlanRef{Name: r.plan.Name + " (" + planSource(r.plan) + ")", SHA256: r.plan.SHA256},
+		AsOf:          cfg.AsOf.String(),
+		Plan:          writers.PlanRef{Name: r.plan.Name + " (" + planSource(r.plan) + ")", SHA256: r.plan.SHA256, Path: planPath(r.plan)},
 		Inputs:        ins,
 		Outputs:       outputs,
 		ControlTotals: r.totals,
@@ -199,11 +237,7 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if cfg.StateIn != "" {
 		man.StateIn = &writers.StateRef{Path: cfg.StateIn, SHA256: hashes[len(cfg.Claims)+2]}
 	}
-	mf, err := pub.Create(writers.ManifestName)
-	if err != nil {
-		return nil, err
-	}
-	if err := writers.WriteManifest(mf, man); err != nil {
+	if err := r.writeManifest(pub, man); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -217,23 +251,87 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		files = append(files, o.Name)
 	}
 	files = append(files, writers.ManifestName)
+	if cfg.SignKey != nil {
+		files = append(files, writers.SignatureName)
+	}
 	r.log.Info("run published", "run_id", runID, "dir", cfg.OutDir,
 		"lines_read", r.totals.LinesRead, "adjudicated", r.totals.LinesAdjudicated, "exceptions", r.totals.Exceptions)
 	return &Summary{RunID: runID, OutDir: cfg.OutDir, Files: files, ControlTotals: r.totals}, nil
 }
 
+// writeManifest writes manifest.json and, with a signing key, its
+// signature.
+func (r *run) writeManifest(pub *writers.Publisher, man *writers.Manifest) error {
+	var buf bytes.Buffer
+	if err := writers.WriteManifest(&buf, man); err != nil {
+		return err
+	}
+	mf, err := pub.Create(writers.ManifestName)
+	if err != nil {
+		return err
+	}
+	if _, err := mf.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("pipeline: manifest: %w", err)
+	}
+	if r.cfg.SignKey == nil {
+		return nil
+	}
+	sf, err := pub.Create(writers.SignatureName)
+	if err != nil {
+		return err
+	}
+	if _, err := sf.Write(writers.SignManifest(r.cfg.SignKey, buf.Bytes())); err != nil {
+		return fmt.Errorf("pipeline: manifest signature: %w", err)
+	}
+	return nil
+}
+
 // writeExceptions writes the exceptions file: the claims rows' (steps 1 and
-// 2, merged by file and row), then the members file's and the FX file's.
+// 2, merged by file and row), then the members file's and the FX file's,
+// and counts them per input and code for the manifest.
 func (r *run) writeExceptions(w *writers.ExceptionsWriter, read *readResult, dd *dedupeResult) error {
-	if err := mergeExceptions(read, dd, w.Write); err != nil {
+	n := len(r.cfg.Claims)
+	r.exceptionCodes = make([]map[claim.ExceptionCode]int64, n+2)
+	count := func(input int, ex []claim.Exception) {
+		if len(ex) > 0 && r.exceptionCodes[input] == nil {
+			r.exceptionCodes[input] = map[claim.ExceptionCode]int64{}
+		}
+		for i := range ex {
+			r.exceptionCodes[input][ex[i].Code]++
+		}
+	}
+	err := mergeExceptions(read, dd, func(ex []claim.Exception) error {
+		for i := 0; i < len(ex); {
+			j := i + 1
+			for j < len(ex) && ex[j].SourceNo == ex[i].SourceNo {
+				j++
+			}
+			if src := int(ex[i].SourceNo); src >= 0 && src < n {
+				count(src, ex[i:j])
+			}
+			i = j
+		}
+		return w.Write(ex)
+	})
+	if err != nil {
 		return err
 	}
 	// The members' and FX files' exceptions follow the claims files'. They
 	// are not claim lines, so they stay out of the lines-read identity.
+	count(n, r.ref.memberEx)
 	if err := w.Write(r.ref.memberEx); err != nil {
 		return err
 	}
+	count(n+1, r.ref.fxEx)
 	return w.Write(r.ref.fxEx)
+}
+
+// planPath is the plan file as given, "" for the built-in plan.
+func planPath(p *plan.Plan) string {
+	if p.Source == plan.DefaultName {
+		return ""
+	}
+	return p.Source
 }
 
 func planSource(p *plan.Plan) string {
@@ -256,6 +354,15 @@ func (r *run) checkConfig() error {
 	if cfg.OutDir == "" {
 		return fmt.Errorf("%w: no output directory given", ErrConfig)
 	}
+	if cfg.AsOf == 0 {
+		return fmt.Errorf("%w: no as-of date (Config.AsOf)", ErrConfig)
+	}
+	if !cfg.AsOf.InRange() {
+		return fmt.Errorf("%w: as-of date %s is outside %s..%s", ErrConfig, cfg.AsOf, claim.FirstDate, claim.LastDate)
+	}
+	if cfg.MaxExceptionShare < 0 || cfg.MaxExceptionShare > 1 {
+		return fmt.Errorf("%w: the maximum exception share %g is not between 0 and 1", ErrConfig, cfg.MaxExceptionShare)
+	}
 	for _, p := range append(append([]string{}, cfg.Claims...), cfg.Members, cfg.FX, cfg.StateIn) {
 		if p == "" {
 			continue
@@ -266,6 +373,25 @@ func (r *run) checkConfig() error {
 		}
 		if st.IsDir() {
 			return fmt.Errorf("%w: %s is a directory, not a file", ErrConfig, p)
+		}
+		if inside(p, cfg.OutDir) {
+			what := "input"
+			if p == cfg.StateIn {
+				what = "--state-in"
+			}
+			return fmt.Errorf("%w: %s %s is inside the output directory %s, which the run replaces as a whole: copy it elsewhere or choose another --out", ErrConfig, what, p, cfg.OutDir)
+		}
+	}
+	if cfg.TmpDir != "" {
+		if inside(cfg.TmpDir, cfg.OutDir) {
+			return fmt.Errorf("%w: the temporary directory %s is inside the output directory %s, which the run replaces as a whole", ErrConfig, cfg.TmpDir, cfg.OutDir)
+		}
+		st, err := os.Stat(cfg.TmpDir)
+		if err != nil {
+			return fmt.Errorf("%w: temporary directory: %w", ErrConfig, err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("%w: temporary directory %s is not a directory", ErrConfig, cfg.TmpDir)
 		}
 	}
 	if cfg.Workers <= 0 {
@@ -281,9 +407,10 @@ func (r *run) checkConfig() error {
 }
 
 // configError marks the readers' file-level errors that the user must fix
-// (a missing column, an unreadable file) as configuration errors.
+// (a missing column, an unreadable, undecodable or corrupt file) as
+// configuration errors.
 func configError(err error) error {
-	if errors.Is(err, readers.ErrMissingColumn) || errors.Is(err, readers.ErrOpen) || errors.Is(err, readers.ErrFormat) {
+	if errors.Is(err, readers.ErrMissingColumn) || errors.Is(err, readers.ErrOpen) || errors.Is(err, readers.ErrFormat) || errors.Is(err, readers.ErrCorrupt) {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return err
@@ -303,18 +430,20 @@ func hashFile(path string) (string, error) {
 }
 
 // deriveRunID hashes what determines the outputs: the plan, every input's
-// role (its position: claims files, members, FX, state) and content, and the
-// kind of run. Paths are left out so the same data moved elsewhere gets the
+// role (its position: claims files, members, FX, state) and content, the
+// kind of run and the as-of date. Paths are left out so the same data moved elsewhere gets the
 // same id.
-func deriveRunID(planHash string, hashes []string, f writers.Format, validate bool) string {
+func deriveRunID(planHash string, hashes []string, f writers.Format, validate bool, asOf claim.Date) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "claimsbatch run v1\nplan %s\nformat %s\nvalidate %v\n", planHash, f, validate)
+	fmt.Fprintf(h, "claimsbatch run v2\nplan %s\nformat %s\nvalidate %v\nas_of %s\n", planHash, f, validate, asOf)
 	for i := range hashes {
 		fmt.Fprintf(h, "input %d %s\n", i, hashes[i])
 	}
 	return "run-" + hex.EncodeToString(h.Sum(nil))[:20]
 }
 
+// createOutput creates an output of the run; the Publisher syncs and
+// closes it at the commit.
 func createOutput(pub *writers.Publisher, name string) (io.Writer, *writers.HashingWriter, error) {
 	f, err := pub.Create(name)
 	if err != nil {

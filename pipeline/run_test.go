@@ -3,13 +3,23 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"claimsbatch/claim"
+	"claimsbatch/plan"
 	"claimsbatch/synth"
 	"claimsbatch/writers"
 )
+
+// testAsOf is the as-of date of the tests' runs: after every date the
+// generator writes (service dates to 2025-12-31, received up to 60 days
+// later).
+var testAsOf = claim.FromCivil(2026, 6, 30)
 
 // TestRunIsTheSameWhateverTheWorkersAndBudget runs one generated extract with
 // every stage's goroutines busy (several workers, a budget so small that every
@@ -31,6 +41,7 @@ func TestRunIsTheSameWhateverTheWorkersAndBudget(t *testing.T) {
 		_, err := Run(ctx, Config{
 			Claims: []string{claims}, Members: gen.MembersPath, FX: gen.FXPath, StateIn: stateIn,
 			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: 333,
+			AsOf: testAsOf,
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -77,4 +88,118 @@ func sameFiles(t *testing.T, a, b string) {
 			t.Errorf("%s differs between %s and %s", e.Name(), a, b)
 		}
 	}
+}
+
+// TestTimelyFilingChain: with a filing limit (timely_filing_days: 60), a
+// night's state keeps only the line keys served from its as-of less 60 days
+// on (META keys_from); a later night denies PR-29 a line served before
+// that, so an old line fed again is never paid twice, while a repeat still
+// within the kept keys is a DUPLICATE_LINE.
+func TestTimelyFilingChain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p, err := plan.Parse("closecare+timely", append(plan.DefaultYAML(), "\ntimely_filing_days: 60\n"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	members := write("members.csv", "member_id,policy_id,coverage_start,date_of_birth,residence_country,origin_country,plan_currency,modules\n"+
+		"M1,P1,2023-01-01,1980-01-01,FR,FR,EUR,core\n")
+	const header = "claim_id,line_no,member_id,service_date,received_date,benefit_code,country,currency,billed_amount\n"
+	line := func(id, served, received string) string {
+		return id + ",1,M1," + served + "," + received + ",HOSPITAL_ACCOMMODATION,FR,EUR,100.00\n"
+	}
+	night := func(name, claims, stateIn, asOf string) (string, map[string]string) {
+		out := filepath.Join(dir, name)
+		day, err := claim.ParseDate(asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(ctx, Config{Claims: []string{write(name+".csv", header+claims)}, Members: members, StateIn: stateIn, OutDir: out, Plan: p, AsOf: day})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := map[string]string{}
+		for _, row := range readTable(t, filepath.Join(out, "remittance.csv")) {
+			got[row["claim_id"]] = row["status"] + " " + row["adjustments"]
+		}
+		for _, row := range readTable(t, filepath.Join(out, "exceptions.csv")) {
+			got[row["claim_id"]] = row["code"]
+		}
+		return out, got
+	}
+	out1, got := night("night1", line("C1", "2024-01-05", "2024-01-10")+line("C2", "2024-03-01", "2024-03-02")+
+		line("C9", "2023-10-01", "2024-01-15"), "", "2024-03-02")
+	if want := map[string]string{"C1": "PAID ", "C2": "PAID ", "C9": "DENIED PR-29:100.00"}; !maps.Equal(got, want) {
+		t.Fatalf("night 1: %v, want %v", got, want)
+	}
+	// As of 2024-03-02 the keys served from 2024-01-02 on are kept.
+	state1 := filepath.Join(out1, "state.csv")
+	if keys := stateLines(t, state1); !slices.Equal(keys, []string{"C1", "C2"}) || metaDate(t, state1, "keys_from") != "2024-01-02" {
+		t.Fatalf("night 1 state: keys %v, keys_from %q", keys, metaDate(t, state1, "keys_from"))
+	}
+	out2, got := night("night2", line("C2", "2024-03-01", "2024-03-02")+line("C3", "2024-05-01", "2024-05-03"), state1, "2024-05-03")
+	if want := map[string]string{"C2": "DUPLICATE_LINE", "C3": "PAID "}; !maps.Equal(got, want) {
+		t.Fatalf("night 2: %v, want %v", got, want)
+	}
+	// As of 2024-05-03 only keys served from 2024-03-04 on are kept: C1's
+	// and C2's go.
+	state2 := filepath.Join(out2, "state.csv")
+	if keys := stateLines(t, state2); !slices.Equal(keys, []string{"C3"}) || metaDate(t, state2, "keys_from") != "2024-03-04" {
+		t.Fatalf("night 2 state: keys %v, keys_from %q", keys, metaDate(t, state2, "keys_from"))
+	}
+	_, got = night("night3", line("C1", "2024-01-05", "2024-01-10")+line("C2", "2024-03-01", "2024-03-02")+
+		line("C3", "2024-05-01", "2024-05-03")+line("C4", "2024-06-01", "2024-06-02"), state2, "2024-06-02")
+	if want := map[string]string{"C1": "DENIED PR-29:100.00", "C2": "DENIED PR-29:100.00", "C3": "DUPLICATE_LINE", "C4": "PAID "}; !maps.Equal(got, want) {
+		t.Fatalf("night 3: %v, want %v", got, want)
+	}
+}
+
+func readTable(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]string
+	for _, rec := range records[1:] {
+		row := map[string]string{}
+		for i, name := range records[0] {
+			row[name] = rec[i]
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// stateLines returns the claim ids of a state file's LINE records.
+func stateLines(t *testing.T, path string) []string {
+	var ids []string
+	for _, row := range readTable(t, path) {
+		if row["kind"] == claim.KindLine {
+			ids = append(ids, row["key"])
+		}
+	}
+	return ids
+}
+
+// metaDate returns the scope of a state file's META row named key.
+func metaDate(t *testing.T, path, key string) string {
+	for _, row := range readTable(t, path) {
+		if row["kind"] == claim.KindMeta && row["key"] == key {
+			return row["scope"]
+		}
+	}
+	return ""
 }

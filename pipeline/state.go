@@ -14,28 +14,32 @@ import (
 // (it keeps every adjudicated line key of the chain) never sets the run's
 // memory.
 type stateIn struct {
-	keys    *spill.Partitions // LINE records by claim partition (step 2 reads them with the claims)
 	records *spill.Partitions // every member record (LINE included, to carry forward), in file order
 	members map[string]int32  // records per member id, until the book is built
 	asOf    claim.Date
-	notes   []string // for the manifest
+	// keysFrom is the state's MetaKeysFrom, NoDate when it has none.
+	keysFrom claim.Date
+	notes    []string // for the manifest
 }
 
 func (s *stateIn) close() {
 	if s != nil {
-		s.keys.Close()
 		s.records.Close()
 	}
 }
 
-// loadState streams --state-in into spill files: the LINE keys go to
-// claim-hash partitions that step 2 reads with the claim partitions of the
-// same number, and every member record (LINE included, to be carried
-// forward) to one file that step 2 splits by member range. What stays in
-// memory is one count per member. It checks the version and the plan (the
-// META rows) before any record is used.
-func (r *run) loadState(claimPartitions int) (*stateIn, error) {
-	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate}
+// loadState streams --state-in: the LINE keys go to the key partitions (and
+// the Bloom filter) ahead of this run's lines, and every member record
+// (LINE included, to be carried forward) to one spill set that is split by
+// member range once the ranges are known. What stays in memory is one count
+// per member. It checks the version, the plan and the as-of date (the META
+// rows), the trailer and the signs of every value (readers.StateReader) and
+// that no accumulator holds more than the plan allows (engine.CheckBounds;
+// not after an intended plan change), before any record is used. Its errors
+// name the file, the row, the kind, scope and key, never a member or a
+// claim.
+func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Budget) (*stateIn, error) {
+	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate, keysFrom: claim.NoDate}
 	if r.cfg.StateIn == "" {
 		return s, nil
 	}
@@ -44,14 +48,12 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 		return s, configError(err)
 	}
 	defer sr.Close()
-	if s.keys, err = spill.New(r.spillDir, "state-keys", claimPartitions); err != nil {
-		return s, err
-	}
-	if s.records, err = spill.New(r.spillDir, "state", 1); err != nil {
+	if s.records, err = spill.NewBuffered(r.spillDir, "state", 1, budget); err != nil {
 		return s, err
 	}
 	version, planHash := "", ""
 	var unknown error // reported after the version and plan checks
+	var outOfBounds error
 	var records int64
 	for sr.Next() {
 		rec := sr.Record()
@@ -65,11 +67,15 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 				planHash = rec.Detail
 			case claim.MetaAsOf:
 				s.asOf = rec.Scope
+			case claim.MetaKeysFrom:
+				s.keysFrom = rec.Scope
 			}
 			continue
 		case claim.KindLine:
-			k := claim.Line{ClaimID: rec.Key, LineNo: int32(rec.Count)}
-			if err := s.keys.WriteState(claimHash(&k, claimPartitions), &rec); err != nil {
+			h := keyHash(rec.Key, int32(rec.Count))
+			filter.testAndAdd(h)
+			k := spill.Key{ClaimID: rec.Key, LineNo: int32(rec.Count), Source: -1, Member: -1}
+			if err := keys.WriteKey(int(h%uint64(keys.Len())), &k); err != nil {
 				return s, fmt.Errorf("pipeline: spill: %w", err)
 			}
 		default:
@@ -78,9 +84,14 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 					continue // an accumulator of the old plan that the new one does not have
 				}
 				if unknown == nil {
-					unknown = fmt.Errorf("%w: state file %s: member record %s %q is not known to this plan", ErrConfig, r.cfg.StateIn, rec.Kind, rec.Key)
+					unknown = fmt.Errorf("%w: state file %s: row %d: member record %s is not known to this plan", ErrConfig, r.cfg.StateIn, records, readers.DescribeStateRecord(&rec))
 				}
 				continue
+			}
+			if outOfBounds == nil && !r.cfg.AllowPlanChange {
+				if problem := r.engine.CheckBounds(&rec); problem != "" {
+					outOfBounds = fmt.Errorf("%w: state file %s: row %d: %s: %s: the file was edited, or written under another plan", ErrConfig, r.cfg.StateIn, records, readers.DescribeStateRecord(&rec), problem)
+				}
 			}
 		}
 		if err := s.records.WriteState(0, &rec); err != nil {
@@ -108,8 +119,12 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 	if unknown != nil {
 		return s, unknown
 	}
-	if err := s.keys.Finish(); err != nil {
-		return s, err
+	if outOfBounds != nil {
+		return s, outOfBounds
+	}
+	if s.asOf != claim.NoDate && s.asOf > r.cfg.AsOf {
+		return s, fmt.Errorf("%w: state file %s was written as of %s, after this run's as-of date %s: the as-of date never moves backwards along a chain (pass --as-of %s or later)",
+			ErrConfig, r.cfg.StateIn, s.asOf, r.cfg.AsOf, s.asOf)
 	}
 	if err := s.records.Finish(); err != nil {
 		return s, err
@@ -119,11 +134,27 @@ func (r *run) loadState(claimPartitions int) (*stateIn, error) {
 }
 
 // metaRecords are the run-level rows at the top of the state output.
-func (r *run) metaRecords(runID string, asOf claim.Date) []claim.StateRecord {
-	return []claim.StateRecord{
+func (r *run) metaRecords(runID string, asOf, keysFrom claim.Date) []claim.StateRecord {
+	recs := []claim.StateRecord{
 		{Kind: claim.KindMeta, Scope: claim.NoDate, Key: claim.MetaVersion, Detail: claim.StateVersion},
 		{Kind: claim.KindMeta, Scope: claim.NoDate, Key: claim.MetaPlan, Detail: r.plan.SHA256},
 		{Kind: claim.KindMeta, Scope: asOf, Key: claim.MetaAsOf},
 		{Kind: claim.KindMeta, Scope: claim.NoDate, Key: claim.MetaRunID, Detail: runID},
 	}
+	if keysFrom != claim.NoDate {
+		recs = append(recs, claim.StateRecord{Kind: claim.KindMeta, Scope: keysFrom, Key: claim.MetaKeysFrom})
+	}
+	return recs
+}
+
+// keysFrom is the earliest service date whose line keys the state output
+// keeps: the state-in's, moved up to asOf less the plan's filing limit when
+// the plan has one (a repeat of an older line is late anyway); NoDate keeps
+// every key.
+func (r *run) keysFrom(asOf claim.Date) claim.Date {
+	from := r.state.keysFrom
+	if n := r.plan.TimelyFilingDays; n > 0 && asOf != claim.NoDate {
+		from = max(from, asOf-claim.Date(n))
+	}
+	return from
 }

@@ -2,9 +2,10 @@
 // benefits, groups and the plan-wide limits of SPEC section 6.
 //
 // A plan is data: a YAML file (closecare.yaml, embedded in the binary, is the
-// default). Load validates every value and fails with a message naming the
-// file, the key and the problem, so an actuary who edits a copy learns at once
-// what is wrong. The loaded Plan is read-only and safe to share between
+// default). Load validates every value and fails with every problem at once
+// (a ValidationError), each naming the file's line, the key and what is
+// wrong in the words of the file, never of the Go types behind it, so an
+// actuary who edits a copy learns at once everything to fix. The loaded Plan is read-only and safe to share between
 // goroutines; amounts are held per currency in claim.Money, indexed by the
 // position of the currency in Plan.Currencies, so the engine never looks a
 // currency up by name in its hot path.
@@ -19,8 +20,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,6 +110,11 @@ type Plan struct {
 	TripGapDays          int32
 
 	OriginDaysPerYear int32 // 0 = no limit
+
+	// TimelyFilingDays is the filing limit: a line received more than this
+	// many days after its service date is denied PR-29. 0 = no limit (the
+	// built-in plan: the brochure sets none).
+	TimelyFilingDays int32
 
 	Groups   []Group
 	Benefits []Benefit
@@ -206,19 +214,30 @@ type file struct {
 	Origin struct {
 		DaysPerYear int32 `yaml:"days_per_year"`
 	} `yaml:"country_of_origin"`
-	Groups   map[string]fileGroup `yaml:"groups"`
-	Benefits []fileBenefit        `yaml:"benefits"`
+	Groups           map[string]fileGroup `yaml:"groups"`
+	Benefits         []fileBenefit        `yaml:"benefits"`
+	TimelyFilingDays int32                `yaml:"timely_filing_days"`
 }
 
 type yamlMoney struct{ v claim.Money }
 
+// UnmarshalYAML reads an amount from its text. Its errors are
+// yaml.TypeErrors, which the decoder collects, so that one bad amount does
+// not hide the file's other problems.
 func (m *yamlMoney) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected an amount", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected an amount, found %s", n.Line, nodeKind(n))}}
 	}
 	v, err := claim.ParseMoney(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: amount %q: %w", n.Line, n.Value, err)
+		why := "is not a decimal amount"
+		switch {
+		case errors.Is(err, claim.ErrMoneyPrecision):
+			why = "has more than 2 decimals"
+		case errors.Is(err, claim.ErrMoneyRange):
+			why = "is too large"
+		}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: amount %q %s", n.Line, n.Value, why)}}
 	}
 	m.v = v
 	return nil
@@ -233,11 +252,11 @@ var maxPercent = decimal.NewFromInt(1_000_000)
 
 func (p *yamlPercent) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a percentage", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a percentage, found %s", n.Line, nodeKind(n))}}
 	}
 	d, err := decimal.NewFromString(n.Value)
 	if err != nil || d.Exponent() < -2 && !d.Equal(d.Round(2)) {
-		return fmt.Errorf("line %d: percentage %q is not a number with at most 2 decimals", n.Line, n.Value)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: percentage %q is not a number with at most 2 decimals", n.Line, n.Value)}}
 	}
 	if d.Abs().GreaterThan(maxPercent) {
 		// IntPart would wrap past int64 (184467440737095517 would read as
@@ -250,16 +269,33 @@ func (p *yamlPercent) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // Parse validates a plan from its YAML bytes; name is used in messages.
+// Every problem is reported at once, with its line (a ValidationError); a
+// file that is not YAML at all reports its first syntax error.
 func Parse(name string, data []byte) (*Plan, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ValidationError{File: name, Problems: []Problem{syntaxProblem(err)}}
+	}
+	v := validator{file: name, root: &root}
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			if errors.Is(err, io.EOF) {
+				return nil, &ValidationError{File: name, Problems: []Problem{{Line: 1, Message: "the file is empty"}}}
+			}
+			return nil, &ValidationError{File: name, Problems: []Problem{syntaxProblem(err)}}
+		}
+		// The decoder went on past each of these: the rest is validated
+		// too, with what did decode.
+		for _, msg := range te.Errors {
+			v.typeProblem(msg)
+		}
 	}
 	sum := sha256.Sum256(data)
 	p := &Plan{Name: f.Name, Source: name, SHA256: hex.EncodeToString(sum[:]), byCode: map[string]claim.BenefitID{}}
-	v := validator{file: name}
 	if f.Name == "" {
 		v.failf("name", "is missing")
 	}
@@ -369,6 +405,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 	p.OutOfAreaDaysPerYear = nonNegative(&v, "out_of_area.days_per_year", f.OutOfArea.DaysPerYear)
 	p.TripGapDays = nonNegative(&v, "out_of_area.trip_gap_days", f.OutOfArea.TripGapDays)
 	p.OriginDaysPerYear = nonNegative(&v, "country_of_origin.days_per_year", f.Origin.DaysPerYear)
+	p.TimelyFilingDays = nonNegative(&v, "timely_filing_days", f.TimelyFilingDays)
 
 	groupIndex := map[string]int{}
 	for _, name := range sortedKeys(f.Groups) {
@@ -500,16 +537,28 @@ func sortedKeys[V any](m map[string]V) []string {
 // validator collects every problem so that one run of Load reports them all.
 type validator struct {
 	file     string
-	problems []string
+	root     *yaml.Node // the document, to find each key's line
+	problems []Problem
 }
 
 func (v *validator) failf(key, format string, args ...any) {
-	v.problems = append(v.problems, key+": "+fmt.Sprintf(format, args...))
+	v.problems = append(v.problems, Problem{Line: lineOf(v.root, key), Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) err() error {
 	if len(v.problems) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s: %s", ErrInvalid, v.file, strings.Join(v.problems, "; "))
+	// A value that did not decode (a type problem, without a key) is
+	// missing to the checks after it: what they say about the same line
+	// follows from it and would only add noise.
+	typed := map[int]bool{}
+	for _, p := range v.problems {
+		if p.Key == "" && p.Line > 0 {
+			typed[p.Line] = true
+		}
+	}
+	problems := slices.DeleteFunc(v.problems, func(p Problem) bool { return p.Key != "" && typed[p.Line] })
+	slices.SortStableFunc(problems, func(a, b Problem) int { return a.Line - b.Line })
+	return &ValidationError{File: v.file, Problems: problems}
 }

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing currency", "    limit: {USD: 5000, EUR: 3700, GBP: 3325}", "    limit: {USD: 5000, EUR: 3700}", "benefits[4] (KIDNEY_DIALYSIS).limit: missing currency GBP"},
 		{"negative limit", "    limit: {USD: 5000, EUR: 3700, GBP: 3325}", "    limit: {USD: -5, EUR: 3700, GBP: 3325}", "benefits[4] (KIDNEY_DIALYSIS).limit.USD: negative amount -5.00"},
 		{"undefined group", "    group: SCREENING\n    min_age: 18\n  - code: OP_SCREEN_PROSTATE", "    group: SCREENS\n    min_age: 18\n  - code: OP_SCREEN_PROSTATE", `.group: group "SCREENS" is not defined under groups`},
-		{"unknown key", "    days: 60", "    dayz: 60", "field dayz not found"},
+		{"unknown key", "    days: 60", "    dayz: 60", `line 70: unknown key "dayz"`},
 		{"three decimals", "annual_maximum: {USD: 750,", "annual_maximum: {USD: 750.001,", "more than 2 decimals"},
 		{"duplicate code", "  - code: INTENSIVE_CARE", "  - code: HOSPITAL_ACCOMMODATION", "HOSPITAL_ACCOMMODATION is defined twice"},
 	}
@@ -74,5 +76,62 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("error = %v, want it to name the file and contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestParseListsEveryProblem covers issue 12, finding 7 ("plan --check lists
+// every problem at once with its YAML line, never a Go type name"): type
+// errors, unknown keys, bad amounts and validation problems of one file,
+// all at once, in line order.
+func TestParseListsEveryProblem(t *testing.T) {
+	text := string(DefaultYAML())
+	for _, edit := range [][2]string{
+		{"    limit: {USD: 5000, EUR: 3700, GBP: 3325}", "    limit: {USD: -5, EUR: 3700, GBP: 3325}"},
+		{"    days: 60", "    dayz: 60"},
+		{"  - code: KIDNEY_DIALYSIS\n    module: core", "  - code: KIDNEY_DIALYSIS\n    module: vision"},
+		{"annual_maximum: {USD: 750,", "annual_maximum: {USD: 750.001,"},
+		{"days_per_trip: 21", "days_per_trip: three weeks"},
+		{"coinsurance_options: [0, 10, 20, 30]", "coinsurance_options: {a: 1}"},
+	} {
+		if !strings.Contains(text, edit[0]) {
+			t.Fatalf("fixture text %q not in plan", edit[0])
+		}
+		text = strings.Replace(text, edit[0], edit[1], 1)
+	}
+	_, err := Parse("altered.yaml", []byte(text))
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want a ValidationError", err)
+	}
+	lines := func(needle string) int {
+		for i, l := range strings.Split(text, "\n") {
+			if strings.Contains(l, needle) {
+				return i + 1
+			}
+		}
+		t.Fatalf("%q not in the file", needle)
+		return 0
+	}
+	want := []Problem{
+		{Line: lines("coinsurance_options: {a: 1}"), Message: "expected a list, found a mapping (key: value lines)"},
+		{Line: lines("days_per_trip: three weeks"), Message: `expected a whole number, found "three weeks"`},
+		{Line: lines("dayz: 60"), Message: `unknown key "dayz" (a typo? 'claimsbatch plan' prints every key)`},
+		{Line: lines("module: vision"), Key: "benefits[4] (KIDNEY_DIALYSIS).module", Message: `unknown module "vision"`},
+		{Line: lines("limit: {USD: -5,"), Key: "benefits[4] (KIDNEY_DIALYSIS).limit.USD", Message: "negative amount -5.00"},
+		{Line: lines("annual_maximum: {USD: 750.001,"), Message: `amount "750.001" has more than 2 decimals`},
+	}
+	slices.SortStableFunc(want, func(a, b Problem) int { return a.Line - b.Line })
+	if !reflect.DeepEqual(ve.Problems, want) {
+		t.Errorf("problems\n got %+v\nwant %+v", ve.Problems, want)
+	}
+	for _, goName := range []string{"plan.", "int32", "yamlMoney", "map[", "[]"} {
+		if strings.Contains(err.Error(), goName) {
+			t.Errorf("the message names a Go type (%s):\n%v", goName, err)
+		}
+	}
+	// Not YAML at all: the first syntax error, with its line.
+	_, err = Parse("broken.yaml", []byte("name: x\ncurrencies: [USD\n"))
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Line == 0 || !strings.HasPrefix(ve.Problems[0].Message, "not valid YAML: ") {
+		t.Errorf("syntax error: %v", err)
 	}
 }

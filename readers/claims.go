@@ -269,6 +269,7 @@ type rowParser struct {
 	t        *table
 	source   int32
 	benefits BenefitLookup
+	asOf     claim.Date // 0: no bound
 	intern   *interner
 	// detachWide makes parse copy a line's strings out of a wide record (see
 	// detach): for Next, whose lines may be kept. NextBatch's lines live
@@ -361,6 +362,13 @@ func (r *rowParser) parse(rec []string, line *claim.Line) rowCheck {
 	}
 	if received == claim.NoDate {
 		received = service
+		if r.asOf != 0 && service > r.asOf {
+			return invalid("service_date", "service_date %s is after the run's as-of date %s (received_date is empty, so it is the service date)", service, r.asOf)
+		}
+	} else if received < service {
+		return invalid("received_date", "received_date %s is before service_date %s", received, service)
+	} else if r.asOf != 0 && received > r.asOf {
+		return invalid("received_date", "received_date %s is after the run's as-of date %s", received, r.asOf)
 	}
 	system, ok := claim.ParseDiagnosisSystem(f[cDiagnosisSystem])
 	if !ok {

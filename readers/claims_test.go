@@ -362,9 +362,9 @@ func TestClaimsOpenErrors(t *testing.T) {
 		sentinel error
 		text     string // the error must contain this
 	}{
-		{"missing column", "c.csv", "claim_id,line_no,member_id,service_date,benefit_code,country,currency\n", ErrMissingColumn, "c.csv: column billed_amount: readers: missing required column"},
-		{"column name case", "c.csv", "claim_id,line_no,Member_ID,service_date,benefit_code,country,currency,billed_amount\n", ErrMissingColumn, "column member_id"},
-		{"missing column gz", "c.csv.gz", gz.String(), ErrMissingColumn, "column service_date"},
+		{"missing column", "c.csv", "claim_id,line_no,member_id,service_date,benefit_code,country,currency\n", ErrMissingColumn, "c.csv: missing required column billed_amount"},
+		{"column name case", "c.csv", "claim_id,line_no,Member_ID,service_date,benefit_code,country,currency,billed_amount\n", ErrMissingColumn, `missing required column member_id (did you mean "Member_ID"?)`},
+		{"missing column gz", "c.csv.gz", gz.String(), ErrMissingColumn, "missing required columns service_date, benefit_code"},
 		{"empty file", "c.csv", "", ErrMissingColumn, "no header row"},
 		{"duplicate column", "c.csv", "claim_id,line_no,member_id,service_date,benefit_code,country,currency,billed_amount,claim_id\n", ErrFormat, "column claim_id appears twice"},
 		{"bad extension", "c.txt", "claim_id\n", ErrFormat, "extension"},
@@ -599,5 +599,58 @@ func TestDiagnosisSystems(t *testing.T) {
 		if len(res.lines) != 1 || res.lines[0].Condition != tc.condition {
 			t.Errorf("%s %q: lines %+v exceptions %+v, want condition %q", tc.system, tc.code, res.lines, res.exceptions, tc.condition)
 		}
+	}
+}
+
+// TestClaimsDates covers issue 12, finding 7 ("service dates in 9999,
+// received before service, year 0001: all accepted") and the as-of date of
+// finding 1 (a line received on 2099-01-01 moved the state's as-of date):
+// every date within 1900-01-01..2199-12-31, received_date on or after
+// service_date and on or before the run's as-of date (Options.AsOf).
+func TestClaimsDates(t *testing.T) {
+	asOf := mustDate(t, "2025-05-02")
+	tests := []struct {
+		name    string
+		changes map[string]string
+		field   string
+		message string // "" = accepted
+	}{
+		{"service in 9999", map[string]string{"service_date": "9999-01-01", "received_date": "2025-01-01"}, "service_date", "service_date 9999-01-01 is outside 1900-01-01..2199-12-31"},
+		{"service in year 1", map[string]string{"service_date": "0001-01-01"}, "service_date", "service_date 0001-01-01 is outside 1900-01-01..2199-12-31"},
+		{"end in 9999", map[string]string{"service_end_date": "9999-12-31"}, "service_end_date", "service_end_date 9999-12-31 is outside 1900-01-01..2199-12-31"},
+		{"received in 1899", map[string]string{"received_date": "1899-12-31"}, "received_date", "received_date 1899-12-31 is outside 1900-01-01..2199-12-31"},
+		{"received before service", map[string]string{"service_date": "2024-01-05", "received_date": "2024-01-04"}, "received_date", "received_date 2024-01-04 is before service_date 2024-01-05"},
+		{"received after as-of", map[string]string{"received_date": "2099-01-01"}, "received_date", "received_date 2099-01-01 is after the run's as-of date 2025-05-02"},
+		{"served after as-of, not received", map[string]string{"service_date": "2025-05-03"}, "service_date", "service_date 2025-05-03 is after the run's as-of date 2025-05-02 (received_date is empty, so it is the service date)"},
+		{"received on the as-of date", map[string]string{"received_date": "2025-05-02"}, "", ""},
+		{"received on the service date", map[string]string{"received_date": "2024-01-05"}, "", ""},
+		{"first and last dates", map[string]string{"service_date": "1900-01-01", "service_end_date": "2199-12-31", "received_date": "2025-05-02"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line := csvRow(tt.changes)
+			res, err := readClaims(t, writeFile(t, "claims.csv", csvFile(line)), Options{AsOf: asOf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.message == "" {
+				if len(res.lines) != 1 {
+					t.Fatalf("rejected: %+v", res.exceptions)
+				}
+				return
+			}
+			if len(res.exceptions) != 1 {
+				t.Fatalf("got %d lines, %d exceptions; want 1 exception", len(res.lines), len(res.exceptions))
+			}
+			if x := res.exceptions[0]; x.Code != claim.InvalidValue || x.Field != tt.field || x.Message != tt.message {
+				t.Errorf("got %s %s %q; want INVALID_VALUE %s %q", x.Code, x.Field, x.Message, tt.field, tt.message)
+			}
+		})
+	}
+	// Without an as-of date (the zero Options), only the range and the
+	// order of the dates are checked.
+	res, err := readClaims(t, writeFile(t, "claims.csv", csvFile(csvRow(map[string]string{"received_date": "2099-01-01"}))), Options{})
+	if err != nil || len(res.lines) != 1 {
+		t.Errorf("no as-of date: %d lines, %v", len(res.lines), err)
 	}
 }

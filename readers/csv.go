@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -42,6 +43,10 @@ func newCSVSource(in io.ReadCloser, gz bool, size int64, opt Options) (*csvSourc
 	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
 		br.Discard(len(utf8BOM))
 	}
+	if b, _ := br.Peek(2); len(b) == 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
+		s.close()
+		return nil, nil, fmt.Errorf("the file starts with a UTF-16 byte order mark (%X): claimsbatch reads UTF-8 CSV; convert it first (e.g. iconv -f UTF-16 -t UTF-8): %w", b, ErrFormat)
+	}
 	s.track = &tracker{src: br, maxHeld: int64(opt.MaxRowBytes)}
 	s.r = csv.NewReader(s.track)
 	s.r.FieldsPerRecord = -1 // a wrong field count is a bad row, not a failure
@@ -67,7 +72,11 @@ func newCSVSource(in io.ReadCloser, gz bool, size int64, opt Options) (*csvSourc
 		header = make([]string, len(rec))
 		for i, name := range rec {
 			if !utf8.ValidString(name) {
-				err = fmt.Errorf("header: column %d is not valid UTF-8: %w", i+1, ErrCorrupt)
+				err = fmt.Errorf("header: column %d is not valid UTF-8: claimsbatch reads UTF-8 CSV; convert the file first (e.g. iconv -f LATIN1 -t UTF-8): %w", i+1, ErrFormat)
+				break
+			}
+			if strings.IndexByte(name, 0) >= 0 {
+				err = fmt.Errorf("header: column %d holds NUL bytes: the file looks UTF-16 encoded; claimsbatch reads UTF-8 CSV; convert it first (e.g. iconv -f UTF-16LE -t UTF-8): %w", i+1, ErrFormat)
 				break
 			}
 			header[i] = trimSpace(name)

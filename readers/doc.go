@@ -28,11 +28,17 @@
 // A bad row is data: it becomes a claim.Exception (PARSE_ERROR,
 // MISSING_FIELD, INVALID_VALUE, UNKNOWN_BENEFIT, checked in that order as
 // SPEC section 7 asks; the first failure is the row's code) and reading goes
-// on. Every field is trimmed of surrounding ASCII spaces and tabs before it
+// on. Every date of every file lies within claim.FirstDate..claim.LastDate
+// (1900-01-01..2199-12-31); a claim's received_date is on or after its
+// service_date and, when [Options].AsOf is set, on or before the run's as-of
+// date (a line without received_date counts as received on its service
+// date). Every field is trimmed of surrounding ASCII spaces and tabs before it
 // is checked. An error is returned only when the file as a whole cannot be
-// read: it cannot be opened ([ErrOpen]), it lacks a required column
-// ([ErrMissingColumn]), its format or a column type is not supported
-// ([ErrFormat]), or it is broken (a corrupt gzip stream or Parquet page, a
+// read: it cannot be opened ([ErrOpen]), it lacks required columns
+// ([ErrMissingColumn]: a [MissingColumnsError] lists every one, with the
+// header name each most likely is and a hint when the header looks separated
+// by ';', a tab or '|'), its format, encoding (UTF-16, a header that is not
+// UTF-8) or a column type is not supported ([ErrFormat]), or it is broken (a corrupt gzip stream or Parquet page, a
 // row longer than Options.MaxRowBytes, a quote that never closes, a
 // decompression bomb: [ErrCorrupt]). Errors name the file and, where there
 // is one, the row and column.
@@ -73,7 +79,11 @@
 //
 // [ClaimsReader] and [StateReader] stream: claims files are the big inputs,
 // and a state file keeps every adjudicated line key of a chain of runs, so
-// both are read in batches and never held whole.
+// both are read in batches and never held whole. The state reader also
+// checks the state's END trailer (claim.StateDigest) as it goes, and that no
+// amount or count is negative: a state cut short or edited fails with
+// [ErrCorrupt], naming the row and, for a plan accumulator, its kind, scope
+// and key, never the member.
 //
 // A claims file is also read on all cores ([Options].Workers goroutines).
 // A CSV file is read (and decompressed) by one goroutine in blocks of
@@ -90,10 +100,11 @@
 // exception its text would give. [ClaimsReader.NextBatch] returns the
 // batches in file order, for the caller to process concurrently; each holds
 // its buffers until released. In flight at a time: about three blocks (CSV)
-// or row groups' batches (Parquet) per worker. [ReadMembers] and [ReadFX]
-// load their whole file on purpose: members and FX rates are dimension
-// tables the pipeline needs in full before the first claim can be
-// adjudicated. [ReadState] is the whole-file form of [StateReader], for
+// or row groups' batches (Parquet) per worker.
+//
+// [ReadMembers] and [ReadFX] load their whole file on purpose: members and
+// FX rates are dimension tables the pipeline needs in full before the first
+// claim can be adjudicated. [ReadState] is the whole-file form of [StateReader], for
 // tools and tests. [OpenTable] reads chosen columns of any CSV or Parquet
 // table as text, for the tools that read a run's outputs back (verify, diff).
 //

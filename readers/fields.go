@@ -306,7 +306,9 @@ func invalid(name, format string, args ...any) rowCheck {
 	return rowCheck{code: claim.InvalidValue, field: name, message: fmt.Sprintf(format, args...)}
 }
 
-// dateCheck parses a required or optional date field; empty gives claim.NoDate.
+// dateCheck parses a required or optional date field; empty gives
+// claim.NoDate. A date outside claim.FirstDate..claim.LastDate is invalid
+// (SPEC section 7, version 2).
 func dateCheck(name, s string) (claim.Date, rowCheck) {
 	if s == "" {
 		return claim.NoDate, rowCheck{}
@@ -314,6 +316,9 @@ func dateCheck(name, s string) (claim.Date, rowCheck) {
 	d, err := parseDate(s)
 	if err != nil {
 		return 0, invalid(name, "%s %s is not a valid YYYY-MM-DD date", name, shorten(s))
+	}
+	if !d.InRange() {
+		return 0, invalid(name, "%s %s is outside %s..%s", name, s, claim.FirstDate, claim.LastDate)
 	}
 	return d, rowCheck{}
 }

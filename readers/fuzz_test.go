@@ -211,7 +211,7 @@ func FuzzStateCSV(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r := &StateReader{t: tbl}
+		r := newStateReader(tbl)
 		defer r.Close()
 		for r.Next() {
 			if rec := r.Record(); rec.Kind == "" {

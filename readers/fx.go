@@ -29,8 +29,10 @@ var fxColumns = [numFXColumns]column{
 // A good row becomes an FXRate whose Text is the rate as written (trimmed;
 // for a Parquet DECIMAL its plain decimal form with the column's scale, for a
 // Parquet double the shortest decimal that reads back as the same double).
-// A bad row (a missing field, a bad date or currency code, a rate that is
-// not a decimal or not > 0) becomes an exception with SourceNo 0.
+// A bad row (a missing field, a bad date or one outside 1900-01-01 to
+// 2199-12-31, a bad currency code, a rate that is not a decimal, not > 0, or
+// with more than claim.FXRateScale decimals or claim.FXRateIntDigits digits
+// before the point) becomes an exception with SourceNo 0.
 // err wraps ErrOpen, ErrFormat, ErrMissingColumn or ErrCorrupt.
 func ReadFX(path string) (rates []claim.FXRate, exceptions []claim.Exception, rows int64, err error) {
 	t, err := openTable(path, fxColumns[:], Options{})
@@ -45,6 +47,9 @@ func readFX(t *table) (rates []claim.FXRate, exceptions []claim.Exception, rows 
 		return parseFX(t, in, rec, rate)
 	})
 }
+
+// maxRate is the first rate too large for the fx_rate column.
+var maxRate = decimal.New(1, claim.FXRateIntDigits)
 
 func parseFX(t *table, in *interner, rec []string, rate *claim.FXRate) rowCheck {
 	var f [numFXColumns]string
@@ -74,6 +79,12 @@ func parseFX(t *table, in *interner, rec []string, rate *claim.FXRate) rowCheck 
 	}
 	if value.Sign() <= 0 {
 		return invalid("rate", "rate %s is not greater than 0", shorten(f[fxRate]))
+	}
+	if !value.Equal(value.Truncate(claim.FXRateScale)) {
+		return invalid("rate", "rate %s has more than %d decimals", shorten(f[fxRate]), claim.FXRateScale)
+	}
+	if value.GreaterThanOrEqual(maxRate) {
+		return invalid("rate", "rate %s has more than %d digits before the decimal point", shorten(f[fxRate]), claim.FXRateIntDigits)
 	}
 	*rate = claim.FXRate{Date: date, Currency: currency, PlanCurrency: plan, Rate: value, Text: f[fxRate], Row: t.rows}
 	return rowCheck{}

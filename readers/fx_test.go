@@ -26,6 +26,12 @@ func TestFX(t *testing.T) {
 		{"plan_currency bad", "2024-01-01,USD,E,0.9", "plan_currency", claim.InvalidValue, "plan_currency E is not 3 ASCII letters"},
 		{"rate text", "2024-01-01,USD,EUR,abc", "rate", claim.InvalidValue, "rate abc is not a decimal number"},
 		{"rate zero", "2024-01-01,USD,EUR,0.000", "rate", claim.InvalidValue, "rate 0.000 is not greater than 0"},
+		// Issue 12, finding 7: dates outside 1900-01-01..2199-12-31; finding
+		// 9: a rate must fit the remittance's fx_rate DECIMAL(38,18).
+		{"date in 9999", "9999-01-01,USD,EUR,0.9", "date", claim.InvalidValue, "date 9999-01-01 is outside 1900-01-01..2199-12-31"},
+		{"date in year 1", "0001-01-01,USD,EUR,0.9", "date", claim.InvalidValue, "date 0001-01-01 is outside 1900-01-01..2199-12-31"},
+		{"rate 19 decimals", "2024-01-01,USD,EUR,0.9123456789012345678", "rate", claim.InvalidValue, "rate 0.9123456789012345678 has more than 18 decimals"},
+		{"rate too large", "2024-01-01,USD,EUR,100000000000000000000", "rate", claim.InvalidValue, "rate 100000000000000000000 has more than 20 digits before the decimal point"},
 		{"rate negative", "2024-01-01,USD,EUR,-1.2", "rate", claim.InvalidValue, "rate -1.2 is not greater than 0"},
 	}
 	for _, tt := range tests {

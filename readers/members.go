@@ -137,6 +137,9 @@ func parseMember(t *table, in *interner, rec []string, span *claim.RawSpan) rowC
 	}
 	end, check := dateCheck("coverage_end", f[mCoverageEnd])
 	if check.code != "" {
+		if d, err := claim.ParseDate(f[mCoverageEnd]); err == nil && d > claim.LastDate {
+			check.message += " (leave coverage_end empty for a span with no end)"
+		}
 		return check
 	}
 	if end == claim.NoDate {

@@ -105,6 +105,10 @@ func TestMembersExceptions(t *testing.T) {
 		{"coverage_start bad", map[string]string{"coverage_start": "2023-02-29"}, claim.InvalidValue, "coverage_start", "coverage_start 2023-02-29 is not a valid YYYY-MM-DD date"},
 		{"coverage_end bad", map[string]string{"coverage_end": "open"}, claim.InvalidValue, "coverage_end", "coverage_end open is not a valid YYYY-MM-DD date"},
 		{"coverage_end before start", map[string]string{"coverage_end": "2023-02-28"}, claim.InvalidValue, "coverage_end", "coverage_end 2023-02-28 is before coverage_start 2023-03-01"},
+		// Issue 12, finding 7: dates outside 1900-01-01..2199-12-31.
+		{"coverage_start in year 1", map[string]string{"coverage_start": "0001-01-01"}, claim.InvalidValue, "coverage_start", "coverage_start 0001-01-01 is outside 1900-01-01..2199-12-31"},
+		{"coverage_end 9999", map[string]string{"coverage_end": "9999-12-31"}, claim.InvalidValue, "coverage_end", "coverage_end 9999-12-31 is outside 1900-01-01..2199-12-31 (leave coverage_end empty for a span with no end)"},
+		{"date_of_birth in 1800", map[string]string{"date_of_birth": "1850-06-15"}, claim.InvalidValue, "date_of_birth", "date_of_birth 1850-06-15 is outside 1900-01-01..2199-12-31"},
 		{"date_of_birth bad", map[string]string{"date_of_birth": "15/06/1980"}, claim.InvalidValue, "date_of_birth", "date_of_birth 15/06/1980 is not a valid YYYY-MM-DD date"},
 		{"residence bad", map[string]string{"residence_country": "FRA"}, claim.InvalidValue, "residence_country", "residence_country FRA is not 2 ASCII letters"},
 		{"origin bad", map[string]string{"origin_country": "G"}, claim.InvalidValue, "origin_country", "origin_country G is not 2 ASCII letters"},
@@ -146,7 +150,7 @@ func TestMembersExceptions(t *testing.T) {
 
 func TestMembersFileErrors(t *testing.T) {
 	_, _, _, err := ReadMembers(writeFile(t, "members.csv", []byte("member_id,policy_id\n")))
-	if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "members.csv: column coverage_start") {
+	if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "members.csv: missing required columns coverage_start, date_of_birth, residence_country, origin_country, plan_currency, modules") {
 		t.Errorf("err = %v", err)
 	}
 	_, _, _, err = ReadMembers(t.TempDir() + "/nope.parquet")

@@ -630,7 +630,7 @@ func TestParquetUnsupported(t *testing.T) {
 	t.Run("missing column", func(t *testing.T) {
 		data := writeArrow(t, []arrowColumn{{"claim_id", arrow.BinaryTypes.String}}, []map[string]string{{"claim_id": "C1"}}, 10)
 		_, err := readClaims(t, writeFile(t, "c.parquet", data), Options{})
-		if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "c.parquet: column line_no") {
+		if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "c.parquet: missing required columns line_no, member_id,") {
 			t.Errorf("err = %v", err)
 		}
 	})

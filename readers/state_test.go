@@ -2,7 +2,9 @@ package readers
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,12 +20,12 @@ func TestState(t *testing.T) {
 		"META,,,run,0.00,0,abc123\n" +
 		"YEAR,M1,2024-03-01,deductible,375.00,2,\n" +
 		"DATES,M1,2024-03-01,OUT_OF_AREA,0.00,3,\"2024-04-01 2024-04-02,2024-04-03\"\n" +
-		"LINE,M2,, C1 ,-12.50,,\n"
+		"LINE,M2,, C1 ,12.50,,\n"
 	want := []claim.StateRecord{
 		{Kind: "META", Scope: claim.NoDate, Key: "run", Detail: "abc123"},
 		{Kind: "YEAR", MemberID: "M1", Scope: mustDate(t, "2024-03-01"), Key: "deductible", Amount: 37500, Count: 2},
 		{Kind: "DATES", MemberID: "M1", Scope: mustDate(t, "2024-03-01"), Key: "OUT_OF_AREA", Count: 3, Detail: "2024-04-01 2024-04-02,2024-04-03"},
-		{Kind: "LINE", MemberID: "M2", Scope: claim.NoDate, Key: " C1 ", Amount: -1250},
+		{Kind: "LINE", MemberID: "M2", Scope: claim.NoDate, Key: " C1 ", Amount: 1250},
 	}
 	got, err := ReadState(writeFile(t, "state.csv", []byte(data)))
 	if err != nil {
@@ -40,7 +42,7 @@ func TestState(t *testing.T) {
 		{"kind": "META", "key": "run", "amount": "0", "count": "0", "detail": "abc123"},
 		{"kind": "YEAR", "member_id": "M1", "scope": "2024-03-01", "key": "deductible", "amount": "375", "count": "2"},
 		{"kind": "DATES", "member_id": "M1", "scope": "2024-03-01", "key": "OUT_OF_AREA", "amount": "0", "count": "3", "detail": "2024-04-01 2024-04-02,2024-04-03"},
-		{"kind": "LINE", "member_id": "M2", "key": " C1 ", "amount": "-12.5"},
+		{"kind": "LINE", "member_id": "M2", "key": " C1 ", "amount": "12.5"},
 	}
 	got, err = ReadState(writeFile(t, "state.parquet", writeArrow(t, cols, rows, 3)))
 	if err != nil {
@@ -58,11 +60,11 @@ func TestStateErrors(t *testing.T) {
 		sentinel error
 		text     string
 	}{
-		{"missing column", "kind,member_id,scope,key,amount,count\n", ErrMissingColumn, "state.csv: column detail"},
+		{"missing column", "kind,member_id,scope,key,amount,count\n", ErrMissingColumn, "state.csv: missing required column detail"},
 		{"empty kind", stateHeader + "YEAR,M1,,k,0,0,\n,M1,,k,0,0,\n", ErrCorrupt, "state.csv: row 2: column kind: kind is empty"},
-		{"bad scope", stateHeader + "YEAR,M1,2024-02-30,k,0,0,\n", ErrCorrupt, "state.csv: row 1: column scope: 2024-02-30 is not a valid YYYY-MM-DD date"},
-		{"bad amount", stateHeader + "YEAR,M1,,k,1.234,0,\n", ErrCorrupt, "state.csv: row 1: column amount: amount 1.234 has more than 2 decimals"},
-		{"bad count", stateHeader + "YEAR,M1,,k,1,x,\n", ErrCorrupt, "state.csv: row 1: column count: count x is not an integer"},
+		{"bad scope", stateHeader + "YEAR,M1,2024-02-30,k,0,0,\n", ErrCorrupt, "state.csv: row 1: column scope: not a valid YYYY-MM-DD date"},
+		{"bad amount", stateHeader + "YEAR,M1,,k,1.234,0,\n", ErrCorrupt, "state.csv: row 1: column amount: not a decimal amount with at most 2 decimals"},
+		{"bad count", stateHeader + "YEAR,M1,,k,1,x,\n", ErrCorrupt, "state.csv: row 1: column count: not an integer"},
 		{"field count", stateHeader + "YEAR,M1,,k,1,1\n", ErrCorrupt, "state.csv: row 1: record has 6 fields, the header has 7"},
 		{"bad quoting", stateHeader + "YEAR,M1,,k,1,1,\"x\n", ErrCorrupt, "state.csv: row 1: column detail: parse error"},
 	}
@@ -73,5 +75,86 @@ func TestStateErrors(t *testing.T) {
 				t.Errorf("err = %v; want %v containing %q", err, tt.sentinel, tt.text)
 			}
 		})
+	}
+}
+
+// v4State is a small version 4 state, its END row computed by
+// claim.StateDigest.
+func v4State(t *testing.T, rows ...string) string {
+	t.Helper()
+	tbl, err := openMem("state.csv", []byte(stateHeader+strings.Join(rows, "")), stateColumns[:], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := claim.NewStateDigest()
+	for {
+		rec, _, err := tbl.next()
+		if err != nil {
+			break
+		}
+		r, err := parseState(tbl, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Add(&r)
+	}
+	end := d.Trailer()
+	return stateHeader + strings.Join(rows, "") + fmt.Sprintf("END,,,%s,0.00,%d,%s\n", end.Key, end.Count, end.Detail)
+}
+
+// TestStateTrailer covers issue 12, finding 2 ("a state file cut at a row
+// boundary is accepted: 50,310 lines are paid a second time; accumulators
+// edited to -5000 are accepted"): a version 4 state must end with its END
+// row, every row must be what the END row counts and hashes, and no amount
+// or count may be negative. Messages name the file, row, kind, scope and
+// key, never the member or the claim.
+func TestStateTrailer(t *testing.T) {
+	rows := []string{
+		"META,,,version,0.00,0,4\n",
+		"META,,2025-05-02,as_of,0.00,0,\n",
+		"YEAR,M77,2024-01-01,,0.00,0,2024-12-31\n",
+		"ACC,M77,2024-01-01,deductible:core,375.00,0,\n",
+		"LINE,M77,2024-03-01,C9931,100.00,1,HOSPITAL_ACCOMMODATION - - -\n",
+		"LINE,M77,2024-03-02,C9932,50.00,1,HOSPITAL_ACCOMMODATION - - -\n",
+	}
+	good := v4State(t, rows...)
+	recs, err := ReadState(writeFile(t, "state.csv", []byte(good)))
+	if err != nil || len(recs) != len(rows) {
+		t.Fatalf("good state: %d records, %v; want %d, nil", len(recs), err, len(rows))
+	}
+	lines := strings.SplitAfter(good, "\n")
+	tests := []struct {
+		name, data, text string
+	}{
+		{"cut at a row boundary", strings.Join(lines[:len(lines)-3], ""),
+			"state.csv: ends after row 5 without the END row that ends a version 4 state: the file was cut short or edited"},
+		{"a row removed", strings.Join(slices.Delete(slices.Clone(lines), 5, 6), ""),
+			"state.csv: row 6: the END row counts 6 rows, 5 precede it (a row was removed or added): the file was edited or cut"},
+		{"an amount edited", strings.Replace(good, "375.00", "1100.00", 1),
+			"state.csv: row 7: the rows before the END row have SHA-256 "},
+		{"a row after the END row", good + rows[4],
+			"state.csv: row 8: a row follows the END row, which must be the last"},
+		{"a negative accumulator", v4State(t, rows[0], rows[2], "ACC,M77,2024-01-01,deductible:core,-5000.00,0,\n"),
+			"state.csv: row 3: column amount: ACC 2024-01-01 deductible:core: amount -5000.00 is negative"},
+		{"a negative line number", v4State(t, rows[0], "LINE,M77,2024-03-01,C9931,100.00,-1,\n"),
+			"state.csv: row 2: column count: LINE: count -1 is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadState(writeFile(t, "state.csv", []byte(tt.data)))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("err = %v; want ErrCorrupt containing %q", err, tt.text)
+			}
+			for _, id := range []string{"M77", "C9931", "C9932"} {
+				if strings.Contains(err.Error(), id) {
+					t.Errorf("the message names %s: %v", id, err)
+				}
+			}
+		})
+	}
+	// Versions 1 to 3 had no trailer and still read.
+	v3 := stateHeader + "META,,,version,0.00,0,3\n" + rows[2]
+	if recs, err := ReadState(writeFile(t, "state.csv", []byte(v3))); err != nil || len(recs) != 2 {
+		t.Errorf("version 3 without END: %d records, %v", len(recs), err)
 	}
 }

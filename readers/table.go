@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"claimsbatch/claim"
 )
 
 // Options tunes the claims reader. The zero value is ready to use.
@@ -37,6 +39,11 @@ type Options struct {
 	// Batch.Reject): for CSV it is a slice of the batch's input, for Parquet
 	// it is built when asked.
 	KeepRaw bool
+	// AsOf is the run's as-of date (SPEC section 2, version 2): a claim line
+	// received after it (or, without a received_date, served after it) is
+	// INVALID_VALUE. The zero value (1970-01-01, never a run's as-of date)
+	// means no bound, for tools that check rows outside a run.
+	AsOf claim.Date
 }
 
 func (o Options) withDefaults() Options {
@@ -194,9 +201,11 @@ func newTable(path string, in inputFile, f format, spec []column, opt Options) (
 	return t, nil
 }
 
-// resolveColumns finds each column of spec in header.
+// resolveColumns finds each column of spec in header. Missing required
+// columns are reported all at once (MissingColumnsError).
 func resolveColumns(header []string, spec []column) ([]int, error) {
 	idx := make([]int, len(spec))
+	var missing []string
 	for i, c := range spec {
 		idx[i] = -1
 		for j, name := range header {
@@ -209,8 +218,11 @@ func resolveColumns(header []string, spec []column) ([]int, error) {
 			idx[i] = j
 		}
 		if idx[i] < 0 && c.required {
-			return nil, fmt.Errorf("column %s: %w", c.name, ErrMissingColumn)
+			missing = append(missing, c.name)
 		}
+	}
+	if len(missing) > 0 {
+		return nil, missingColumns(header, spec, missing)
 	}
 	return idx, nil
 }

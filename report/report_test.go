@@ -149,7 +149,7 @@ func TestSampleFigures(t *testing.T) {
 		`<td class="mono">claims.csv</td><td class="num">10</td>`,
 		`<td class="mono">members.csv</td><td class="num">2</td><td class="codes"><span>INVALID_MEMBER 1</span><span>INVALID_VALUE 1</span></td>`,
 		`id="turnaround-not-measured"`,
-		`<title>Claims run run-4125c070161c233a0872</title>`,
+		`<title>Claims run run-22f6c7c4d7118c216c81</title>`,
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %s", s)

@@ -33,6 +33,18 @@ func boolByte(b bool) byte {
 // frame writes the record as uvarint(len) + bytes.
 func (e *encoder) frame(w *bufio.Writer) error { return writeFrame(w, e.buf) }
 
+// frameLen is the length of record b framed.
+func frameLen(n int) int {
+	var hdr [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(hdr[:], uint64(n)) + n
+}
+
+// appendFrame appends record b framed to dst.
+func appendFrame(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
 // writeFrame writes record b as uvarint(len) + bytes.
 func writeFrame(w *bufio.Writer, b []byte) error {
 	var hdr [binary.MaxVarintLen64]byte
@@ -268,4 +280,45 @@ func (d *Decoder) StateRecord(r *claim.StateRecord) {
 	r.Amount = claim.Money(d.int())
 	r.Count = d.int()
 	r.Detail = d.Str()
+}
+
+// Key is a line-key record: an accepted line's (claim_id, line_no), where
+// it came from (Source -1 is an earlier run's state), its member's number
+// in the run's book, and its raw text when the line may be a duplicate
+// (Raw is then needed for a DUPLICATE_LINE exception).
+type Key struct {
+	ClaimID string
+	LineNo  int32
+	Source  int32
+	Row     int64
+	Member  int32
+	Raw     string
+	HasRaw  bool
+}
+
+func (e *encoder) key(k *Key) {
+	e.reset()
+	e.str(k.ClaimID)
+	e.int(int64(k.LineNo))
+	e.int(int64(k.Source))
+	e.int(k.Row)
+	e.int(int64(k.Member))
+	e.bool(k.HasRaw)
+	if k.HasRaw {
+		e.str(k.Raw)
+	}
+}
+
+// Key decodes a line-key record.
+func (d *Decoder) Key(k *Key) {
+	k.ClaimID = d.Str()
+	k.LineNo = int32(d.int())
+	k.Source = int32(d.int())
+	k.Row = d.int()
+	k.Member = int32(d.int())
+	k.HasRaw = d.bool()
+	k.Raw = ""
+	if k.HasRaw {
+		k.Raw = d.Str()
+	}
 }

@@ -1,85 +1,189 @@
-// Package spill keeps what does not fit the memory budget on disk: sets of
-// partition files of framed records (claim lines with their raw text,
-// exceptions, state records) written once, sequentially per file, and read
-// back one partition at a time, each file removed once read. The codec
-// (codec.go) is private to one run — written and read by the same binary —
-// so it carries no version.
+// Package spill keeps what may not fit the memory budget: sets of partitions
+// of framed records (claim lines, line keys, exceptions, state records)
+// written once, sequentially per partition, and read back one partition at a
+// time, each released once read. A set keeps its records in memory while a
+// shared Budget allows, and moves them to files in the run's temporary
+// directory when it does not: a run whose data fits writes no file at all.
+// The codec (codec.go) is private to one run — written and read by the same
+// binary — so it carries no version.
 //
 // It may import only claim.
 package spill
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"claimsbatch/claim"
 )
 
-// Partitions is a set of spill files in the run's temporary directory,
-// written once (sequentially per file) and then read back one at a time.
-// Each file is removed as soon as it has been read.
+// Budget is the memory that buffered sets may hold between them. The zero
+// value (and nil) allows nothing: sets write to files from the start.
+type Budget struct {
+	left atomic.Int64
+}
+
+// NewBudget returns a budget of n bytes.
+func NewBudget(n int64) *Budget {
+	b := &Budget{}
+	b.left.Store(n)
+	return b
+}
+
+// take reserves n bytes; false (and nothing reserved) when they are not left.
+func (b *Budget) take(n int64) bool {
+	if b == nil {
+		return false
+	}
+	if b.left.Add(-n) < 0 {
+		b.left.Add(n)
+		return false
+	}
+	return true
+}
+
+func (b *Budget) give(n int64) {
+	if b != nil && n > 0 {
+		b.left.Add(n)
+	}
+}
+
+// Partitions is a set of n partitions. A set is written by one goroutine at
+// a time; once Finish has run, partitions may be opened and released from
+// any goroutine, each by one at a time.
 type Partitions struct {
 	name   string
+	dir    string
+	budget *Budget
+	held   int64    // bytes of mem reserved from the budget
+	mem    [][]byte // per partition, while the set is in memory
 	files  []*os.File
 	bufs   []*bufio.Writer
 	counts []int64
 	enc    encoder
+	onDisk bool
 }
 
 // Len returns the number of partitions in the set.
-func (p *Partitions) Len() int { return len(p.files) }
+func (p *Partitions) Len() int { return len(p.counts) }
 
 // Count returns the number of records written to partition i.
 func (p *Partitions) Count(i int) int64 { return p.counts[i] }
 
+// OnDisk reports whether the set has moved to files.
+func (p *Partitions) OnDisk() bool { return p.onDisk }
+
 // New creates a set of n partition files named after name in dir.
 func New(dir, name string, n int) (*Partitions, error) {
-	p := &Partitions{name: name, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n), counts: make([]int64, n)}
+	return NewBuffered(dir, name, n, nil)
+}
+
+// NewBuffered creates a set of n partitions that stays in memory while
+// budget allows and moves to files named after name in dir when it does not.
+func NewBuffered(dir, name string, n int, budget *Budget) (*Partitions, error) {
+	p := &Partitions{name: name, dir: dir, budget: budget, mem: make([][]byte, n), counts: make([]int64, n)}
+	if budget == nil {
+		if err := p.toDisk(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// toDisk moves the set to files: one per partition, its buffered records
+// first.
+func (p *Partitions) toDisk() error {
+	n := len(p.counts)
+	p.files, p.bufs = make([]*os.File, n), make([]*bufio.Writer, n)
 	// About 16 MiB of write buffers per set, 4 to 64 KiB per file.
-	size := min(max((16<<20)/n, 4<<10), 64<<10)
+	size := min(max((16<<20)/max(n, 1), 4<<10), 64<<10)
 	for i := range p.files {
-		f, err := os.CreateTemp(dir, fmt.Sprintf("%s-%03d-*", name, i))
+		f, err := os.CreateTemp(p.dir, fmt.Sprintf("%s-%03d-*", p.name, i))
 		if err != nil {
 			p.Close()
-			return nil, fmt.Errorf("spill: file: %w", err)
+			return fmt.Errorf("spill: file: %w", err)
 		}
 		p.files[i] = f
 		p.bufs[i] = bufio.NewWriterSize(f, size)
+		if _, err := p.bufs[i].Write(p.mem[i]); err != nil {
+			return fmt.Errorf("spill: file %s: %w", f.Name(), err)
+		}
+		p.mem[i] = nil
 	}
-	return p, nil
+	p.budget.give(p.held)
+	p.held = 0
+	p.onDisk = true
+	return nil
+}
+
+// writeFrame appends record b, framed, to partition i.
+func (p *Partitions) writeFrame(i int, b []byte) error {
+	p.counts[i]++
+	if p.onDisk {
+		return writeFrame(p.bufs[i], b)
+	}
+	m := p.mem[i]
+	need := frameLen(len(b))
+	if cap(m)-len(m) < need {
+		// Grow by doubling; the growth is what the budget is charged.
+		grow := max(need, cap(m), 256)
+		if !p.budget.take(int64(grow)) {
+			if err := p.toDisk(); err != nil {
+				return err
+			}
+			return writeFrame(p.bufs[i], b)
+		}
+		p.held += int64(grow)
+		m = append(make([]byte, 0, cap(m)+grow), m...)
+	}
+	p.mem[i] = appendFrame(m, b)
+	return nil
 }
 
 // WriteLine appends a claim-partition record (the raw text, then the line)
 // to partition i.
 func (p *Partitions) WriteLine(i int, l *claim.Line, raw string) error {
 	p.enc.line(l, raw)
-	p.counts[i]++
-	return p.enc.frame(p.bufs[i])
+	return p.writeFrame(i, p.enc.buf)
+}
+
+// WriteLineFields appends a member-partition record (the line's fields,
+// without raw text; Decoder.Line reads it) to partition i.
+func (p *Partitions) WriteLineFields(i int, l *claim.Line) error {
+	p.enc.reset()
+	p.enc.lineFields(l)
+	return p.writeFrame(i, p.enc.buf)
 }
 
 // WriteRecord writes b, an encoded record, as it is.
 func (p *Partitions) WriteRecord(i int, b []byte) error {
-	p.counts[i]++
-	return writeFrame(p.bufs[i], b)
+	return p.writeFrame(i, b)
 }
 
 // WriteState appends a state record to partition i.
 func (p *Partitions) WriteState(i int, r *claim.StateRecord) error {
 	p.enc.stateRecord(r)
-	p.counts[i]++
-	return p.enc.frame(p.bufs[i])
+	return p.writeFrame(i, p.enc.buf)
 }
 
 // WriteException appends an exception to partition i.
 func (p *Partitions) WriteException(i int, x *claim.Exception) error {
 	p.enc.exception(x)
-	p.counts[i]++
-	return p.enc.frame(p.bufs[i])
+	return p.writeFrame(i, p.enc.buf)
 }
 
-// Finish flushes every file; after it only open and close are valid.
+// WriteKey appends a line-key record to partition i.
+func (p *Partitions) WriteKey(i int, k *Key) error {
+	p.enc.key(k)
+	return p.writeFrame(i, p.enc.buf)
+}
+
+// Finish flushes every file; after it only Open, Release and Close are
+// valid.
 func (p *Partitions) Finish() error {
 	for i, b := range p.bufs {
 		if err := b.Flush(); err != nil {
@@ -90,16 +194,25 @@ func (p *Partitions) Finish() error {
 	return nil
 }
 
-// Open returns a Decoder over partition i from its start.
+// Open returns a decoder over partition i from its start.
 func (p *Partitions) Open(i int) (*Decoder, error) {
+	if !p.onDisk {
+		return NewDecoder(bytes.NewReader(p.mem[i])), nil
+	}
 	if _, err := p.files[i].Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spill: file: %w", err)
 	}
 	return NewDecoder(p.files[i]), nil
 }
 
-// Release removes partition i's file.
+// Release frees partition i: its memory, or its file.
 func (p *Partitions) Release(i int) {
+	if !p.onDisk {
+		// The budget is given back when the whole set is closed: partitions
+		// released early only lower the set's footprint.
+		p.mem[i] = nil
+		return
+	}
 	if f := p.files[i]; f != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -107,14 +220,21 @@ func (p *Partitions) Release(i int) {
 	}
 }
 
-// Close removes every file of the set; nil is fine.
+// Close frees every partition of the set; nil is fine.
 func (p *Partitions) Close() {
 	if p == nil {
 		return
 	}
 	for i := range p.files {
-		p.Release(i)
+		if f := p.files[i]; f != nil {
+			f.Close()
+			os.Remove(f.Name())
+			p.files[i] = nil
+		}
 	}
+	clear(p.mem)
+	p.budget.give(p.held)
+	p.held = 0
 }
 
 // exceptionStream reads exceptions back from one partition in written order.
@@ -140,7 +260,7 @@ func (s *exceptionStream) advance() error {
 func MergeExceptions(parts []*Partitions, emit func([]claim.Exception) error) error {
 	var streams []*exceptionStream
 	for _, p := range parts {
-		for i := range p.files {
+		for i := range p.counts {
 			if p.counts[i] == 0 {
 				continue
 			}

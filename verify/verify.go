@@ -2,9 +2,16 @@
 // the files are the ones the run wrote, and their numbers tie out (see
 // Verify). It reads the outputs with package readers, as any user's tool
 // would, and may import only claim, readers and writers.
+//
+// Its problems name files, rows, columns, codes and currencies, never a
+// member id, a claim id or a payee id: a verify report goes into logs and
+// tickets.
 package verify
 
 import (
+	"bytes"
+	"cmp"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,25 +39,44 @@ var ErrNoRun = errors.New("verify: not a published run")
 // throughout gives a readable report instead of millions of lines.
 const maxLineProblems = 20
 
+// Options tune Verify. The zero value checks everything but a signature.
+type Options struct {
+	// Key is the public key the manifest must be signed with: when set, a
+	// missing signature file (writers.SignatureName), one made with another
+	// key, or one that does not match the manifest's bytes is a problem.
+	// nil: a signature, if any, is not checked.
+	Key ed25519.PublicKey
+}
+
 // Verify rechecks a published run directory against its manifest.json, so
 // that a nightly job (or an auditor) can tell that the files in dir are the
 // ones the run wrote and that their numbers tie out. It checks:
 //
+//   - with Options.Key, the manifest's signature;
 //   - every output the manifest lists exists, and its SHA-256 and row count
 //     (CSV: records minus the header; Parquet: the footer's row count) are
-//     the manifest's;
+//     the manifest's; nothing else is in dir (a file no manifest lists is
+//     not part of the run: a leftover of another, or something added);
 //   - the manifest's control totals hold (writers.ControlTotals.Check) and
 //     agree with its per-input counts;
 //   - remittance: on every line charge = plan_paid + deductible + coinsurance
 //   - not_covered and member_responsibility = deductible + coinsurance +
-//     not_covered, run_id is the manifest's, and the per-currency sums (lines,
-//     charge, plan_paid, deductible, coinsurance, not_covered,
-//     member_responsibility, plan_paid per module) are the manifest's;
-//   - payments: per currency, plan_paid adds up to the remittance's plan_paid
-//     and line_count to its lines;
-//   - exceptions: the rows match the manifest's exception counts (in total
-//     per input, and per code for the claims files' rows);
-//   - state: its META rows name the manifest's run id and plan.
+//     not_covered, run_id is the manifest's; the rows are in order of
+//     member_id, then service_date (the file has no received_date, the
+//     next key of the order); the per-currency sums (lines, charge,
+//     plan_paid, deductible, coinsurance, not_covered, member_responsibility,
+//     plan_paid per module and per payee type), the billed amounts per
+//     billed currency and the service dates' range are the manifest's;
+//   - payments: sorted by payee type, payee id and currency, one row each;
+//     every row's line_count and plan_paid are those of the payee's lines in
+//     the remittance, and every payee of the remittance has its row;
+//   - exceptions: in input order (the manifest's inputs, then rows), and the
+//     rows match the manifest's exception counts (in total per input, per
+//     code for the claims files' rows and per input where source names are
+//     unique);
+//   - state: its META rows name the manifest's run id and plan, and it
+//     passes the state reader's checks: its END trailer (counts and SHA-256
+//     of every row), no negative value.
 //
 // Outputs are read as CSV or Parquet by extension, streaming. problems lists
 // every mismatch, each naming its file (at most maxLineProblems per-row
@@ -58,7 +85,7 @@ const maxLineProblems = 20
 // directory, no manifest.json in it or one that cannot be opened; it wraps
 // ErrNoRun. A manifest that does not decode is a problem, not an error: the
 // directory does not hold what a run published.
-func Verify(dir string) (problems []string, err error) {
+func Verify(dir string, opt Options) (problems []string, err error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoRun, err)
@@ -66,25 +93,84 @@ func Verify(dir string) (problems []string, err error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%w: %s is not a directory", ErrNoRun, dir)
 	}
-	mf, err := os.Open(filepath.Join(dir, writers.ManifestName))
+	raw, err := os.ReadFile(filepath.Join(dir, writers.ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has no %s (a failed or killed run publishes none)", ErrNoRun, dir, writers.ManifestName)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoRun, err)
 	}
-	man, err := writers.ReadManifest(mf)
-	mf.Close()
-	if err != nil {
-		return []string{fmt.Sprintf("%s: not a valid manifest: %v", writers.ManifestName, err)}, nil
+	v := &verifier{dir: dir, unreadable: map[string]bool{}}
+	if opt.Key != nil {
+		v.checkSignature(opt.Key, raw)
 	}
-	v := &verifier{dir: dir, man: man, unreadable: map[string]bool{}}
+	man, err := writers.ReadManifest(bytes.NewReader(raw))
+	if err != nil {
+		v.addf("%s: not a valid manifest: %v", writers.ManifestName, err)
+		return v.problems, nil
+	}
+	v.man = man
 	v.checkManifest()
+	v.checkListed()
 	for _, o := range man.Outputs {
 		v.checkOutput(o)
 	}
 	v.crossCheck()
 	return v.problems, nil
+}
+
+// checkSignature checks the manifest's detached signature with key.
+func (v *verifier) checkSignature(key ed25519.PublicKey, manifest []byte) {
+	sig, err := os.ReadFile(filepath.Join(v.dir, writers.SignatureName))
+	if errors.Is(err, fs.ErrNotExist) {
+		v.addf("%s: missing: the run is not signed", writers.SignatureName)
+		return
+	}
+	if err != nil {
+		v.addf("%s: %v", writers.SignatureName, err)
+		return
+	}
+	if err := writers.VerifyManifest(key, manifest, sig); err != nil {
+		v.addf("%s: %v", writers.SignatureName, err)
+	}
+}
+
+// checkListed reports what dir holds beyond the manifest, its signature
+// and the outputs the manifest lists: files of another run (an earlier run
+// of another format, say) or added later are not part of this one.
+func (v *verifier) checkListed() {
+	listed := map[string]bool{writers.ManifestName: true, writers.SignatureName: true}
+	dirs := map[string]bool{}
+	for _, o := range v.man.Outputs {
+		name := filepath.ToSlash(o.Name)
+		listed[name] = true
+		for d := path.Dir(name); d != "."; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	root := v.dir
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			v.addf("%s: %v", rel, err)
+			return nil
+		}
+		if d.IsDir() {
+			if dirs[rel] {
+				return nil
+			}
+			v.addf("%s/: not listed in %s: not part of this run", rel, writers.ManifestName)
+			return fs.SkipDir
+		}
+		if !listed[rel] {
+			v.addf("%s: not listed in %s: not part of this run", rel, writers.ManifestName)
+		}
+		return nil
+	})
 }
 
 type verifier struct {
@@ -96,6 +182,7 @@ type verifier struct {
 	remittance *currencySums               // nil when the manifest lists no remittance
 	remName    string                      // its file name
 	payments   map[string]*paymentSums     // per plan currency; nil when no payments file
+	payRows    map[payeeKey]*payeeSums     // per payee and plan currency, from the payments file
 	payName    string                      // its file name
 	exceptions map[string]map[string]int64 // per source, per code; nil when no exceptions file
 	exName     string
@@ -106,13 +193,30 @@ type verifier struct {
 
 // currencySums are the remittance's totals, recomputed line by line.
 type currencySums struct {
-	rows  int64
-	byCur map[string]*writers.CurrencyTotals
+	rows   int64
+	byCur  map[string]*writers.CurrencyTotals
+	billed map[string]*writers.BilledTotals // per billed currency
+	first  claim.Date                       // service dates' range; claim.NoDate until a line is read
+	last   claim.Date
+	payees map[payeeKey]*payeeSums
 }
 
 type paymentSums struct {
 	lines int64
 	paid  claim.Money
+}
+
+// payeeKey is a payments row's key; its text stays inside verify.
+type payeeKey struct {
+	payeeType, payeeID, currency string
+}
+
+// payeeSums is one payee's lines and plan_paid, and the first row (from 1)
+// that names the payee in the file they come from.
+type payeeSums struct {
+	lines int64
+	paid  claim.Money
+	row   int64
 }
 
 func (v *verifier) addf(format string, args ...any) {
@@ -164,11 +268,11 @@ func outputKind(name string) string {
 
 // checkOutput checks one output's bytes, row count and content.
 func (v *verifier) checkOutput(o writers.Output) {
-	if o.Name == "" || o.Name != filepath.Base(o.Name) || o.Name == "." || o.Name == ".." || o.Name == writers.ManifestName {
-		v.addf("%s: output name %q is not a plain file name of an output", writers.ManifestName, o.Name)
+	if !validOutputName(o.Name) {
+		v.addf("%s: output name %q is not a relative path of an output", writers.ManifestName, o.Name)
 		return
 	}
-	path := filepath.Join(v.dir, o.Name)
+	path := filepath.Join(v.dir, filepath.FromSlash(o.Name))
 	kind := outputKind(o.Name)
 	t := &tableCheck{v: v, name: o.Name}
 	switch kind {
@@ -202,6 +306,24 @@ func (v *verifier) checkOutput(o writers.Output) {
 	if t.lineProblems > maxLineProblems {
 		v.addf("%s: %d more row-level mismatches (the first %d are listed)", o.Name, t.lineProblems-maxLineProblems, maxLineProblems)
 	}
+	if kind == writers.StateName && err == nil {
+		v.checkState(o.Name)
+	}
+}
+
+// validOutputName accepts a clean relative path below the run directory
+// ("remittance.csv", "835/P1.835"), other than the manifest and its
+// signature.
+func validOutputName(name string) bool {
+	if name == "" || name == writers.ManifestName || name == writers.SignatureName || strings.ContainsAny(name, "\\\x00") {
+		return false
+	}
+	for part := range strings.SplitSeq(name, "/") {
+		if part == "" || part == "." || part == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // tableCheck reads one output table: it hashes the bytes, counts the rows
@@ -304,14 +426,19 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 		v.addf("%s: lists a second remittance output %s", writers.ManifestName, name)
 		return nil, nil
 	}
-	sums := &currencySums{byCur: map[string]*writers.CurrencyTotals{}}
+	sums := &currencySums{byCur: map[string]*writers.CurrencyTotals{}, billed: map[string]*writers.BilledTotals{},
+		first: claim.NoDate, last: claim.NoDate, payees: map[payeeKey]*payeeSums{}}
 	v.remittance, v.remName = sums, name
 	const (
 		runID = iota
-		claimID
-		lineNo
+		memberID
+		serviceDate
 		planCurrency
 		module
+		payeeType
+		payeeID
+		billedCurrency
+		billedAmount
 		charge
 		deductible
 		coinsurance
@@ -319,33 +446,62 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 		planPaid
 		memberResp
 	)
-	columns := []string{"run_id", "claim_id", "line_no", "plan_currency", "module",
-		"charge", "deductible", "coinsurance", "not_covered", "plan_paid", "member_responsibility"}
+	columns := []string{"run_id", "member_id", "service_date", "plan_currency", "module", "payee_type", "payee_id",
+		"billed_currency", "billed_amount", "charge", "deductible", "coinsurance", "not_covered", "plan_paid", "member_responsibility"}
+	var prevMember, prevDate []byte
 	return columns, func(t *tableCheck, n int64, rec []string) {
 		sums.rows = n
 		if rec[runID] != v.man.RunID {
 			t.lineProblem(n, "run_id %q, %s says %q", rec[runID], writers.ManifestName, v.man.RunID)
 		}
-		var amounts [6]claim.Money
+		if n > 1 && cmp.Or(strings.Compare(rec[memberID], string(prevMember)), strings.Compare(rec[serviceDate], string(prevDate))) < 0 {
+			t.lineProblem(n, "out of order: its (member_id, service_date) sorts before row %d's", n-1)
+		}
+		prevMember, prevDate = append(prevMember[:0], rec[memberID]...), append(prevDate[:0], rec[serviceDate]...)
+		if d, err := claim.ParseDate(rec[serviceDate]); err != nil {
+			t.lineProblem(n, "service_date is not a YYYY-MM-DD date")
+		} else {
+			if sums.first == claim.NoDate || d < sums.first {
+				sums.first = d
+			}
+			if sums.last == claim.NoDate || d > sums.last {
+				sums.last = d
+			}
+		}
+		var amounts [7]claim.Money
 		for i := range amounts {
-			m, ok := t.money(n, columns[charge+i], rec[charge+i])
+			m, ok := t.money(n, columns[billedAmount+i], rec[billedAmount+i])
 			if !ok {
 				return
 			}
 			amounts[i] = m
 		}
-		c, d, co, nc, pp, mr := amounts[0], amounts[1], amounts[2], amounts[3], amounts[4], amounts[5]
-		line := fmt.Sprintf("(claim %s line %s)", rec[claimID], rec[lineNo])
+		b, c, d, co, nc, pp, mr := amounts[0], amounts[1], amounts[2], amounts[3], amounts[4], amounts[5], amounts[6]
 		if sum := pp + d + co + nc; c != sum {
-			t.lineProblem(n, "%s charge %s != plan_paid + deductible + coinsurance + not_covered = %s", line, c, sum)
+			t.lineProblem(n, "charge %s != plan_paid + deductible + coinsurance + not_covered = %s", c, sum)
 		}
 		if sum := d + co + nc; mr != sum {
-			t.lineProblem(n, "%s member_responsibility %s != deductible + coinsurance + not_covered = %s", line, mr, sum)
+			t.lineProblem(n, "member_responsibility %s != deductible + coinsurance + not_covered = %s", mr, sum)
 		}
+		bt := sums.billed[rec[billedCurrency]]
+		if bt == nil {
+			bt = &writers.BilledTotals{Currency: strings.Clone(rec[billedCurrency])}
+			sums.billed[bt.Currency] = bt
+		}
+		bt.Lines++
+		bt.Billed += b
+		key := payeeKey{rec[payeeType], rec[payeeID], rec[planCurrency]}
+		ps := sums.payees[key]
+		if ps == nil {
+			ps = &payeeSums{row: n}
+			sums.payees[payeeKey{strings.Clone(key.payeeType), strings.Clone(key.payeeID), strings.Clone(key.currency)}] = ps
+		}
+		ps.lines++
+		ps.paid += pp
 		cur := sums.byCur[rec[planCurrency]]
 		if cur == nil {
-			cur = &writers.CurrencyTotals{PlanCurrency: rec[planCurrency]}
-			sums.byCur[rec[planCurrency]] = cur
+			cur = &writers.CurrencyTotals{PlanCurrency: strings.Clone(rec[planCurrency])}
+			sums.byCur[cur.PlanCurrency] = cur
 		}
 		cur.Lines++
 		cur.Charge += c
@@ -362,7 +518,15 @@ func (v *verifier) remittanceRow(name string) ([]string, func(*tableCheck, int64
 		case claim.Dental.String():
 			cur.PaidByModule.Dental += pp
 		default:
-			t.lineProblem(n, "%s module %q is not core, outpatient or dental", line, rec[module])
+			t.lineProblem(n, "module %q is not core, outpatient or dental", rec[module])
+		}
+		switch rec[payeeType] {
+		case claim.PayeeProvider.String():
+			cur.PaidByPayee.Provider += pp
+		case claim.PayeeMember.String():
+			cur.PaidByPayee.Member += pp
+		default:
+			t.lineProblem(n, "payee_type %q is not provider or member", rec[payeeType])
 		}
 	}
 }
@@ -373,25 +537,56 @@ func (v *verifier) paymentsRow(name string) ([]string, func(*tableCheck, int64, 
 		return nil, nil
 	}
 	sums := map[string]*paymentSums{}
-	v.payments, v.payName = sums, name
-	return []string{"plan_currency", "line_count", "plan_paid"}, func(t *tableCheck, n int64, rec []string) {
-		lines, err := strconv.ParseInt(rec[1], 10, 64)
+	rows := map[payeeKey]*payeeSums{}
+	v.payments, v.payRows, v.payName = sums, rows, name
+	var prev payeeKey
+	return []string{"payee_type", "payee_id", "plan_currency", "line_count", "plan_paid"}, func(t *tableCheck, n int64, rec []string) {
+		// Payments rows are few (one per payee): their strings are kept.
+		key := payeeKey{strings.Clone(rec[0]), strings.Clone(rec[1]), strings.Clone(rec[2])}
+		if n > 1 {
+			switch c := comparePayees(prev, key); {
+			case c == 0:
+				t.lineProblem(n, "the same payee and plan currency as row %d", n-1)
+			case c > 0:
+				t.lineProblem(n, "out of order: its (payee_type, payee_id, plan_currency) sorts before row %d's", n-1)
+			}
+		}
+		prev = key
+		lines, err := strconv.ParseInt(rec[3], 10, 64)
 		if err != nil {
-			t.lineProblem(n, "line_count %q is not an integer", rec[1])
+			t.lineProblem(n, "line_count %q is not an integer", rec[3])
 			return
 		}
-		paid, ok := t.money(n, "plan_paid", rec[2])
+		paid, ok := t.money(n, "plan_paid", rec[4])
 		if !ok {
 			return
 		}
-		s := sums[rec[0]]
+		s := sums[key.currency]
 		if s == nil {
 			s = &paymentSums{}
-			sums[rec[0]] = s
+			sums[key.currency] = s
 		}
 		s.lines += lines
 		s.paid += paid
+		if rows[key] == nil {
+			rows[key] = &payeeSums{lines: lines, paid: paid, row: n}
+		}
 	}
+}
+
+// comparePayees orders payments rows as the run writes them: providers
+// before members, then by payee id and plan currency (byte order).
+func comparePayees(a, b payeeKey) int {
+	rank := func(t string) int {
+		switch t {
+		case claim.PayeeProvider.String():
+			return 1
+		case claim.PayeeMember.String():
+			return 2
+		}
+		return 3
+	}
+	return cmp.Or(cmp.Compare(rank(a.payeeType), rank(b.payeeType)), strings.Compare(a.payeeID, b.payeeID), strings.Compare(a.currency, b.currency))
 }
 
 func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64, []string)) {
@@ -401,13 +596,63 @@ func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64
 	}
 	counts := map[string]map[string]int64{}
 	v.exceptions, v.exName = counts, name
-	return []string{"source", "code"}, func(t *tableCheck, n int64, rec []string) {
+	// The order: the manifest's inputs in turn, each one's rows ascending.
+	var sources []string
+	for _, in := range v.man.Inputs {
+		sources = append(sources, filepath.Base(in.Path))
+	}
+	at, prevRow := 0, int64(0)
+	return []string{"source", "code", "row"}, func(t *tableCheck, n int64, rec []string) {
 		bySource := counts[rec[0]]
 		if bySource == nil {
 			bySource = map[string]int64{}
-			counts[rec[0]] = bySource
+			counts[strings.Clone(rec[0])] = bySource
 		}
-		bySource[rec[1]]++
+		if _, ok := bySource[rec[1]]; ok {
+			bySource[rec[1]]++
+		} else {
+			bySource[strings.Clone(rec[1])] = 1
+		}
+		row, err := strconv.ParseInt(rec[2], 10, 64)
+		if err != nil || row < 1 {
+			t.lineProblem(n, "row %q is not a row number", rec[2])
+			return
+		}
+		if at < len(sources) && rec[0] == sources[at] {
+			if row < prevRow {
+				t.lineProblem(n, "out of order: row %d of %s comes after its row %d", row, rec[0], prevRow)
+			}
+			prevRow = row
+			return
+		}
+		next := slices.Index(sources[min(at+1, len(sources)):], rec[0])
+		if next < 0 {
+			if slices.Contains(sources, rec[0]) {
+				t.lineProblem(n, "out of order: a row of %s after the rows of a later input", rec[0])
+			} else {
+				t.lineProblem(n, "source %q is not an input in %s", rec[0], writers.ManifestName)
+			}
+			return
+		}
+		at += 1 + next
+		prevRow = row
+	}
+}
+
+// checkState reads the state file with the state reader, which checks its
+// trailer and values.
+func (v *verifier) checkState(name string) {
+	path := filepath.Join(v.dir, name)
+	r, err := readers.OpenState(path)
+	if err != nil {
+		v.addf("%s: %v", name, withoutPath(path, err))
+		return
+	}
+	defer r.Close()
+	for r.Next() {
+	}
+	if err := r.Err(); err != nil {
+		v.addf("%s: %v", name, withoutPath(path, err))
 	}
 }
 
@@ -443,6 +688,7 @@ func (v *verifier) crossCheck() {
 	}
 	if remOK && v.payments != nil && !v.unreadable[writers.PaymentsName] {
 		v.checkPayments()
+		v.checkPayees()
 	}
 	if v.exceptions != nil && !v.unreadable[writers.ExceptionsName] {
 		v.checkExceptions()
@@ -450,22 +696,33 @@ func (v *verifier) crossCheck() {
 }
 
 // checkRemittanceTotals compares the remittance's sums with the manifest.
+// The service dates and billed totals are checked when the manifest has
+// them (releases before they were recorded wrote none).
 func (v *verifier) checkRemittanceTotals() {
 	ct, rem := &v.man.ControlTotals, v.remittance
 	if rem.rows != ct.LinesAdjudicated {
 		v.addf("%s: %d lines, %s control_totals say %d adjudicated", v.remName, rem.rows, writers.ManifestName, ct.LinesAdjudicated)
 	}
-	currencies := make([]string, 0, len(rem.byCur))
-	for c := range rem.byCur {
-		currencies = append(currencies, c)
+	if r := ct.ServiceDates; r != nil && (r.From != rem.first || r.To != rem.last) {
+		v.addf("%s: service dates from %s to %s, %s service_dates says %s to %s", v.remName, rem.first, rem.last, writers.ManifestName, r.From, r.To)
 	}
-	for _, t := range ct.PerCurrency {
-		if _, ok := rem.byCur[t.PlanCurrency]; !ok {
-			currencies = append(currencies, t.PlanCurrency)
+	if ct.ServiceDates != nil || ct.BilledPerCurrency != nil {
+		for _, c := range sortedUnion(rem.billed, ct.BilledPerCurrency, func(b writers.BilledTotals) string { return b.Currency }) {
+			got := writers.BilledTotals{Currency: c}
+			if b := rem.billed[c]; b != nil {
+				got = *b
+			}
+			want := writers.BilledTotals{Currency: c}
+			if i := slices.IndexFunc(ct.BilledPerCurrency, func(b writers.BilledTotals) bool { return b.Currency == c }); i >= 0 {
+				want = ct.BilledPerCurrency[i]
+			}
+			if got.Lines != want.Lines || got.Billed != want.Billed {
+				v.addf("%s: billed in %s: %d lines, %s; %s billed_per_currency says %d lines, %s",
+					v.remName, c, got.Lines, got.Billed, writers.ManifestName, want.Lines, want.Billed)
+			}
 		}
 	}
-	slices.Sort(currencies)
-	for _, c := range currencies {
+	for _, c := range sortedUnion(rem.byCur, ct.PerCurrency, func(t writers.CurrencyTotals) string { return t.PlanCurrency }) {
 		got := writers.CurrencyTotals{PlanCurrency: c}
 		if s := rem.byCur[c]; s != nil {
 			got = *s
@@ -476,6 +733,20 @@ func (v *verifier) checkRemittanceTotals() {
 		}
 		v.compareTotals(got, want)
 	}
+}
+
+// sortedUnion returns the keys of m and the names of list's items, sorted,
+// each once: the currencies (or codes) that either side of a comparison has.
+func sortedUnion[V, T any](m map[string]V, list []T, name func(T) string) []string {
+	keys := make([]string, 0, len(m)+len(list))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for _, item := range list {
+		keys = append(keys, name(item))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // checkPayments compares the payments' sums per currency with the
@@ -509,10 +780,64 @@ func (v *verifier) checkPayments() {
 	}
 }
 
+// checkPayees compares the payments file with the remittance payee by
+// payee: each row's line_count and plan_paid with the payee's lines, and
+// every payee of the remittance with its row. Problems name rows, never a
+// payee (a member's payee id is the member id).
+func (v *verifier) checkPayees() {
+	rem := v.remittance.payees
+	var problems []string
+	add := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	for key, p := range v.payRows {
+		r := rem[key]
+		switch {
+		case r == nil:
+			add("%s row %d: a payee with no line in %s", v.payName, p.row, v.remName)
+		case r.lines != p.lines || r.paid != p.paid:
+			add("%s row %d: line_count %d, plan_paid %s; the payee's lines in %s (from row %d) are %d, plan_paid %s",
+				v.payName, p.row, p.lines, p.paid, v.remName, r.row, r.lines, r.paid)
+		}
+	}
+	for key, r := range rem {
+		if v.payRows[key] == nil {
+			add("%s row %d: its payee (%s, plan currency %s) has no row in %s", v.remName, r.row, key.payeeType, key.currency, v.payName)
+		}
+	}
+	// Map order is random: sort by file, then row number.
+	slices.SortFunc(problems, func(a, b string) int {
+		fa, ra := splitRow(a)
+		fb, rb := splitRow(b)
+		return cmp.Or(strings.Compare(fa, fb), cmp.Compare(ra, rb), strings.Compare(a, b))
+	})
+	if len(problems) > maxLineProblems {
+		n := len(problems) - maxLineProblems
+		problems = append(problems[:maxLineProblems], fmt.Sprintf("%s: %d more payee mismatches (the first %d are listed)", v.payName, n, maxLineProblems))
+	}
+	v.problems = append(v.problems, problems...)
+}
+
+// splitRow splits "file row N: ..." into the file and N.
+func splitRow(problem string) (string, int64) {
+	file, rest, _ := strings.Cut(problem, " row ")
+	num, _, _ := strings.Cut(rest, ":")
+	n, _ := strconv.ParseInt(num, 10, 64)
+	return file, n
+}
+
 // compareTotals reports each total of one currency that differs between the
 // remittance (got) and the manifest (want).
 func (v *verifier) compareTotals(got, want writers.CurrencyTotals) {
 	c := got.PlanCurrency
+	if want.PaidByPayee != (writers.PayeeTotals{}) || want.PlanPaid == 0 {
+		if got.PaidByPayee.Provider != want.PaidByPayee.Provider {
+			v.addf("%s: %s plan_paid to providers adds up to %s, %s per_currency says %s", v.remName, c, got.PaidByPayee.Provider, writers.ManifestName, want.PaidByPayee.Provider)
+		}
+		if got.PaidByPayee.Member != want.PaidByPayee.Member {
+			v.addf("%s: %s plan_paid to members adds up to %s, %s per_currency says %s", v.remName, c, got.PaidByPayee.Member, writers.ManifestName, want.PaidByPayee.Member)
+		}
+	}
 	if got.Lines != want.Lines {
 		v.addf("%s: %s has %d lines, %s per_currency says %d", v.remName, c, got.Lines, writers.ManifestName, want.Lines)
 	}
@@ -565,6 +890,7 @@ func (v *verifier) checkExceptions() {
 	if inFile != total {
 		v.addf("%s: %d exceptions, the %s inputs' exceptions add up to %d", v.exName, inFile, writers.ManifestName, total)
 	}
+	v.checkExceptionsPerInput()
 	for s := range claimSources {
 		if otherSources[s] {
 			return
@@ -583,6 +909,39 @@ func (v *verifier) checkExceptions() {
 	for _, c := range codes {
 		if got, want := byCode[c], v.man.ControlTotals.ExceptionsByCode[claim.ExceptionCode(c)]; got != want {
 			v.addf("%s: %d claims rows with code %s, %s exceptions_by_code says %d", v.exName, got, c, writers.ManifestName, want)
+		}
+	}
+}
+
+// checkExceptionsPerInput compares the exceptions file's rows per source and
+// code with each input's exceptions_by_code, for the inputs whose base name
+// (the source column) no other input shares. Manifests of releases before
+// exceptions_by_code was recorded per input are skipped.
+func (v *verifier) checkExceptionsPerInput() {
+	names := map[string]int{}
+	for _, in := range v.man.Inputs {
+		names[filepath.Base(in.Path)]++
+	}
+	for _, in := range v.man.Inputs {
+		source := filepath.Base(in.Path)
+		if names[source] > 1 || in.ExceptionsByCode == nil && in.Exceptions > 0 {
+			continue
+		}
+		got := v.exceptions[source]
+		want := map[string]int64{}
+		codes := make([]string, 0, len(got)+len(in.ExceptionsByCode))
+		for c, n := range in.ExceptionsByCode {
+			want[string(c)] = n
+			codes = append(codes, string(c))
+		}
+		for c := range got {
+			codes = append(codes, c)
+		}
+		slices.Sort(codes)
+		for _, c := range slices.Compact(codes) {
+			if got[c] != want[c] {
+				v.addf("%s: %d rows of %s with code %s, %s says %d for that input", v.exName, got[c], source, c, writers.ManifestName, want[c])
+			}
 		}
 	}
 }

@@ -3,14 +3,17 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"claimsbatch/claim"
 	"claimsbatch/pipeline"
 	"claimsbatch/writers"
 )
@@ -27,6 +30,7 @@ func publishSample(t *testing.T, format writers.Format, validate bool) string {
 		FX:      verifySample + "/fx.csv",
 		OutDir:  out,
 		Format:  format,
+		AsOf:    claim.FromCivil(2025, 5, 2),
 	}
 	var err error
 	if validate {
@@ -122,7 +126,7 @@ func TestVerifyPublishedRuns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := publishSample(t, tc.format, tc.validate)
-			problems, err := Verify(dir)
+			problems, err := Verify(dir, Options{})
 			if err != nil || len(problems) > 0 {
 				t.Fatalf("Verify of a published run: %v\n%s", err, strings.Join(problems, "\n"))
 			}
@@ -150,7 +154,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 			},
 			want: []string{
 				"remittance.csv: sha256",
-				"(claim C1002 line 1) charge 5000.00 != plan_paid + deductible + coinsurance + not_covered = 5100.00",
+				"remittance.csv row 2: charge 5000.00 != plan_paid + deductible + coinsurance + not_covered = 5100.00",
 				"remittance.csv: USD plan_paid adds up to",
 				"payments.csv: USD plan_paid adds up to",
 			},
@@ -192,7 +196,9 @@ func TestVerifyFindsTampering(t *testing.T) {
 			tamper: func(t *testing.T, dir string) {
 				editFile(t, dir, "exceptions.csv", replaceInRow("UNKNOWN_BENEFIT", "UNKNOWN_BENEFIT", "UNKNOWN_MEMBER"))
 			},
-			want: []string{"exceptions.csv: sha256", "exceptions.csv: 0 claims rows with code UNKNOWN_BENEFIT, manifest.json exceptions_by_code says 1"},
+			want: []string{"exceptions.csv: sha256", "exceptions.csv: 0 claims rows with code UNKNOWN_BENEFIT, manifest.json exceptions_by_code says 1",
+				"exceptions.csv: 0 rows of claims.csv with code UNKNOWN_BENEFIT, manifest.json says 1 for that input",
+				"exceptions.csv: 2 rows of claims.csv with code UNKNOWN_MEMBER, manifest.json says 1 for that input"},
 		},
 		{
 			name: "the manifest's control totals changed",
@@ -215,6 +221,77 @@ func TestVerifyFindsTampering(t *testing.T) {
 				rehash(t, dir, "state.csv")
 			},
 			want: []string{`state.csv row 4: META run_id "run-0`},
+		},
+		// Issue 12, finding 2: a state edited and rehashed in the manifest
+		// still fails its own trailer.
+		{
+			name: "a state accumulator edited, the manifest's hash with it",
+			tamper: func(t *testing.T, dir string) {
+				editFile(t, dir, "state.csv", func(b []byte) []byte {
+					return bytes.Replace(b, []byte("deductible:core,375.00"), []byte("deductible:core,300.00"), 1)
+				})
+				rehash(t, dir, "state.csv")
+			},
+			want: []string{"state.csv: row 129: the rows before the END row have SHA-256"},
+		},
+		// Issue 12, finding 3: files no manifest lists, rows out of order,
+		// payments that add up per currency but not per payee.
+		{
+			name:   "a file of another run beside the outputs",
+			format: writers.Parquet,
+			tamper: func(t *testing.T, dir string) {
+				os.WriteFile(filepath.Join(dir, "state.csv"), []byte("kind\n"), 0o640)
+				os.MkdirAll(filepath.Join(dir, "old", "x"), 0o750)
+			},
+			want: []string{"state.csv: not listed in manifest.json: not part of this run", "old/: not listed in manifest.json: not part of this run"},
+		},
+		{
+			name: "remittance rows swapped",
+			tamper: func(t *testing.T, dir string) {
+				editFile(t, dir, "remittance.csv", func(b []byte) []byte {
+					lines := strings.SplitAfter(string(b), "\n")
+					lines[1], lines[2] = lines[2], lines[1]
+					return []byte(strings.Join(lines, ""))
+				})
+				rehash(t, dir, "remittance.csv")
+			},
+			want: []string{"remittance.csv row 2: out of order: its (member_id, service_date) sorts before row 1's"},
+		},
+		{
+			name: "payments moved between two payees",
+			tamper: func(t *testing.T, dir string) {
+				editFile(t, dir, "payments.csv", func(b []byte) []byte {
+					b = bytes.Replace(b, []byte("PR-SG7,USD,2,2000.00"), []byte("PR-SG7,USD,2,2100.00"), 1)
+					return bytes.Replace(b, []byte("PR-SG9,USD,2,3000.00"), []byte("PR-SG9,USD,2,2900.00"), 1)
+				})
+				rehash(t, dir, "payments.csv")
+			},
+			want: []string{"payments.csv row 17: line_count 2, plan_paid 2100.00; the payee's lines in remittance.csv (from row ",
+				"payments.csv row 18: line_count 2, plan_paid 2900.00; the payee's lines"},
+		},
+		{
+			name: "payments rows swapped",
+			tamper: func(t *testing.T, dir string) {
+				editFile(t, dir, "payments.csv", func(b []byte) []byte {
+					lines := strings.SplitAfter(string(b), "\n")
+					lines[1], lines[2] = lines[2], lines[1]
+					return []byte(strings.Join(lines, ""))
+				})
+				rehash(t, dir, "payments.csv")
+			},
+			want: []string{"payments.csv row 2: out of order"},
+		},
+		{
+			name: "exceptions rows swapped",
+			tamper: func(t *testing.T, dir string) {
+				editFile(t, dir, "exceptions.csv", func(b []byte) []byte {
+					lines := strings.SplitAfter(string(b), "\n")
+					lines[1], lines[2] = lines[2], lines[1]
+					return []byte(strings.Join(lines, ""))
+				})
+				rehash(t, dir, "exceptions.csv")
+			},
+			want: []string{"exceptions.csv row 2: out of order: row 10 of claims.csv comes after its row 44"},
 		},
 		{
 			name: "the manifest garbled",
@@ -243,7 +320,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := publishSample(t, tc.format, false)
 			tc.tamper(t, dir)
-			problems, err := Verify(dir)
+			problems, err := Verify(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,6 +328,12 @@ func TestVerifyFindsTampering(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(all, w) {
 					t.Errorf("no problem says %q; got:\n%s", w, all)
+				}
+			}
+			// Issue 12, finding 8: no member, claim or payee id in a problem.
+			for _, id := range []string{"C1002", "M101", "M102", "M202", "PR-SG7", "PR-SG9"} {
+				if strings.Contains(all, id) {
+					t.Errorf("a problem names %s:\n%s", id, all)
 				}
 			}
 		})
@@ -264,9 +347,61 @@ func TestVerifyErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{filepath.Join(empty, "missing"), file, empty} {
-		problems, err := Verify(dir)
+		problems, err := Verify(dir, Options{})
 		if !errors.Is(err, ErrNoRun) || problems != nil {
 			t.Errorf("Verify(%s) = %q, %v; want an error wrapping ErrNoRun", dir, problems, err)
 		}
+	}
+}
+
+// TestVerifySignature covers issue 12, finding 4: with --key, verify
+// checks the manifest's signature; an edited manifest no longer passes,
+// nor a run signed with another key or not signed at all.
+func TestVerifySignature(t *testing.T) {
+	privPEM, pubPEM, err := writers.GenerateKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := writers.ParsePrivateKey(privPEM)
+	pub, _ := writers.ParsePublicKey(pubPEM)
+	_, otherPEM, _ := writers.GenerateKeys()
+	other, _ := writers.ParsePublicKey(otherPEM)
+	signed := func(t *testing.T) string {
+		out := t.TempDir()
+		_, err := pipeline.Run(context.Background(), pipeline.Config{
+			Claims: []string{verifySample + "/claims.csv"}, Members: verifySample + "/members.csv", FX: verifySample + "/fx.csv",
+			OutDir: out, AsOf: claim.FromCivil(2025, 5, 2), SignKey: priv,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	dir := signed(t)
+	for _, key := range []ed25519.PublicKey{nil, pub} {
+		if problems, err := Verify(dir, Options{Key: key}); err != nil || len(problems) > 0 {
+			t.Fatalf("a signed run: %v %q", err, problems)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		key    ed25519.PublicKey
+		tamper func(dir string)
+		want   string
+	}{
+		{"the manifest edited", pub, func(dir string) {
+			editManifest(t, dir, func(m *writers.Manifest) { m.Notes = append(m.Notes, "approved") })
+		}, "manifest.json.sig: writers: manifest signature does not verify: manifest.json was changed after it was signed"},
+		{"another key", other, func(string) {}, "manifest.json.sig: writers: manifest signature does not verify: signed with key " + writers.KeyID(pub)},
+		{"no signature", pub, func(dir string) { os.Remove(filepath.Join(dir, writers.SignatureName)) }, "manifest.json.sig: missing: the run is not signed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := signed(t)
+			tc.tamper(dir)
+			problems, err := Verify(dir, Options{Key: tc.key})
+			if err != nil || !slices.ContainsFunc(problems, func(p string) bool { return strings.HasPrefix(p, tc.want) }) {
+				t.Errorf("problems %q, %v; want one starting %q", problems, err, tc.want)
+			}
+		})
 	}
 }

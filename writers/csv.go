@@ -69,6 +69,9 @@ func (e *csvEncoder) money(m claim.Money) {
 	e.row = m.AppendTo(e.row)
 }
 
+// rate writes a decimal as its text, as written in the input.
+func (e *csvEncoder) rate(s string) { e.str(s) }
+
 func (e *csvEncoder) integer(n int64) {
 	e.sep()
 	e.row = strconv.AppendInt(e.row, n, 10)

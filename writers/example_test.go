@@ -20,11 +20,11 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	p, err := writers.NewPublisher(filepath.Join(dir, "out"))
+	p, err := writers.NewPublisher(filepath.Join(dir, "out"), writers.PublishOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer p.Abort() // removes the temporary files unless Commit ran
+	defer p.Abort() // removes the staged files unless Commit ran
 
 	format := writers.CSV
 	name := "payments" + format.Ext()

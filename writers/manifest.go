@@ -17,8 +17,11 @@ import (
 // order is the order of the struct fields; amounts are JSON strings with
 // exactly two decimals ("123.45"), never floats.
 type Manifest struct {
-	RunID         string        `json:"run_id"`
-	ToolVersion   string        `json:"tool_version"`
+	RunID       string `json:"run_id"`
+	ToolVersion string `json:"tool_version"`
+	// AsOf is the date the run adjudicated on (YYYY-MM-DD, its --as-of);
+	// empty in manifests of releases before it was recorded.
+	AsOf          string        `json:"as_of,omitempty"`
 	Plan          PlanRef       `json:"plan"`
 	StateIn       *StateRef     `json:"state_in,omitempty"` // nil when the run had no --state-in
 	Inputs        []Input       `json:"inputs"`
@@ -31,6 +34,9 @@ type Manifest struct {
 type PlanRef struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"` // hex, of the plan file's bytes
+	// Path is the --plan file as given (relative to where the run started);
+	// empty for the built-in plan. claimsbatch explain reloads it from here.
+	Path string `json:"path,omitempty"`
 }
 
 // StateRef is the state file a run continued from.
@@ -50,14 +56,16 @@ const (
 // path as given, the SHA-256 of its bytes, its number of data records and
 // how they were accounted for: for a claims file Rows = Adjudicated +
 // Exceptions; members and FX rows are not adjudicated, so Adjudicated is 0
-// there and left out of the JSON.
+// there and left out of the JSON. ExceptionsByCode splits Exceptions by
+// code (written with sorted keys; left out when there are none).
 type Input struct {
-	Role        string `json:"role"`
-	Path        string `json:"path"`
-	SHA256      string `json:"sha256"`
-	Rows        int64  `json:"rows"`
-	Adjudicated int64  `json:"adjudicated,omitempty"`
-	Exceptions  int64  `json:"exceptions"` // rows written to the exceptions table
+	Role             string                        `json:"role"`
+	Path             string                        `json:"path"`
+	SHA256           string                        `json:"sha256"`
+	Rows             int64                         `json:"rows"`
+	Adjudicated      int64                         `json:"adjudicated,omitempty"`
+	Exceptions       int64                         `json:"exceptions"` // rows written to the exceptions table
+	ExceptionsByCode map[claim.ExceptionCode]int64 `json:"exceptions_by_code,omitempty"`
 }
 
 // Output is one published output file other than the manifest.
@@ -74,12 +82,77 @@ type ControlTotals struct {
 	LinesAdjudicated int64                         `json:"lines_adjudicated"`
 	Exceptions       int64                         `json:"exceptions"`
 	ExceptionsByCode map[claim.ExceptionCode]int64 `json:"exceptions_by_code"` // written with sorted keys
-	PerCurrency      []CurrencyTotals              `json:"per_currency"`       // sorted by PlanCurrency
+	// ServiceDates is the range of the adjudicated lines' service dates;
+	// nil (left out) when no line was adjudicated.
+	ServiceDates *DateRange `json:"service_dates,omitempty"`
+	// BilledPerCurrency is what the adjudicated lines billed, per billed
+	// currency (the remittance's billed_currency and billed_amount), sorted
+	// by currency.
+	BilledPerCurrency []BilledTotals   `json:"billed_per_currency,omitempty"`
+	PerCurrency       []CurrencyTotals `json:"per_currency"` // sorted by PlanCurrency
+}
+
+// DateRange is a range of dates, both ends included.
+type DateRange struct {
+	From, To claim.Date
+}
+
+type dateRangeJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// MarshalJSON writes {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}.
+func (r DateRange) MarshalJSON() ([]byte, error) {
+	return json.Marshal(dateRangeJSON{r.From.String(), r.To.String()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *DateRange) UnmarshalJSON(data []byte) error {
+	var j dateRangeJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	from, err1 := claim.ParseDate(j.From)
+	to, err2 := claim.ParseDate(j.To)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("writers: date range %s: want YYYY-MM-DD dates", data)
+	}
+	*r = DateRange{from, to}
+	return nil
+}
+
+// BilledTotals are the adjudicated lines of one billed currency.
+type BilledTotals struct {
+	Currency string
+	Lines    int64
+	Billed   claim.Money
+}
+
+type billedTotalsJSON struct {
+	Currency string     `json:"billed_currency"`
+	Lines    int64      `json:"lines"`
+	Billed   jsonAmount `json:"billed_amount"`
+}
+
+// MarshalJSON writes the amount as a string.
+func (b BilledTotals) MarshalJSON() ([]byte, error) {
+	return json.Marshal(billedTotalsJSON{b.Currency, b.Lines, jsonAmount(b.Billed)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (b *BilledTotals) UnmarshalJSON(data []byte) error {
+	var j billedTotalsJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*b = BilledTotals{j.Currency, j.Lines, claim.Money(j.Billed)}
+	return nil
 }
 
 // CurrencyTotals are the totals of the adjudicated lines of one plan
 // currency. Charge = PlanPaid + Deductible + Coinsurance + NotCovered, and
-// PaidByModule adds up to PlanPaid.
+// PaidByModule and PaidByPayee each add up to PlanPaid.
 type CurrencyTotals struct {
 	PlanCurrency         string
 	Lines                int64
@@ -90,6 +163,14 @@ type CurrencyTotals struct {
 	NotCovered           claim.Money
 	MemberResponsibility claim.Money
 	PaidByModule         ModuleTotals
+	PaidByPayee          PayeeTotals
+}
+
+// PayeeTotals is the plan's payment per payee type: to providers, and to
+// members (reimbursements).
+type PayeeTotals struct {
+	Provider claim.Money
+	Member   claim.Money
 }
 
 // ModuleTotals is the plan's payment per module.
@@ -99,10 +180,25 @@ type ModuleTotals struct {
 	Dental     claim.Money
 }
 
-// AddResult adds one adjudicated line to the totals: LinesAdjudicated and
-// the line's plan currency.
+// AddResult adds one adjudicated line to the totals: LinesAdjudicated, the
+// service dates, the line's billed currency and its plan currency.
 func (c *ControlTotals) AddResult(r *claim.Result) {
 	c.LinesAdjudicated++
+	if d := r.Line.ServiceDate; c.ServiceDates == nil {
+		c.ServiceDates = &DateRange{d, d}
+	} else {
+		c.ServiceDates.From = min(c.ServiceDates.From, d)
+		c.ServiceDates.To = max(c.ServiceDates.To, d)
+	}
+	billed := r.Line.Currency
+	j := sort.Search(len(c.BilledPerCurrency), func(i int) bool { return c.BilledPerCurrency[i].Currency >= billed })
+	if j == len(c.BilledPerCurrency) || c.BilledPerCurrency[j].Currency != billed {
+		c.BilledPerCurrency = append(c.BilledPerCurrency, BilledTotals{})
+		copy(c.BilledPerCurrency[j+1:], c.BilledPerCurrency[j:])
+		c.BilledPerCurrency[j] = BilledTotals{Currency: strings.Clone(billed)}
+	}
+	c.BilledPerCurrency[j].Lines++
+	c.BilledPerCurrency[j].Billed += r.Line.Billed
 	cur := r.Line.PlanCurrency
 	i := sort.Search(len(c.PerCurrency), func(i int) bool { return c.PerCurrency[i].PlanCurrency >= cur })
 	if i == len(c.PerCurrency) || c.PerCurrency[i].PlanCurrency != cur {
@@ -125,6 +221,11 @@ func (c *ControlTotals) AddResult(r *claim.Result) {
 		t.PaidByModule.Outpatient += r.PlanPaid
 	case claim.Dental:
 		t.PaidByModule.Dental += r.PlanPaid
+	}
+	if r.Line.Payee == claim.PayeeProvider {
+		t.PaidByPayee.Provider += r.PlanPaid
+	} else {
+		t.PaidByPayee.Member += r.PlanPaid
 	}
 }
 
@@ -167,6 +268,9 @@ func (c *ControlTotals) Check() error {
 		if sum := m.Core + m.Outpatient + m.Dental; t.PlanPaid != sum {
 			return fmt.Errorf("writers: control totals %s: plan_paid %v != paid by module %v", t.PlanCurrency, t.PlanPaid, sum)
 		}
+		if p := t.PaidByPayee; p.Provider+p.Member != t.PlanPaid && p != (PayeeTotals{}) {
+			return fmt.Errorf("writers: control totals %s: plan_paid %v != paid to providers %v + members %v", t.PlanCurrency, t.PlanPaid, p.Provider, p.Member)
+		}
 	}
 	return nil
 }
@@ -207,6 +311,11 @@ type (
 		NotCovered           jsonAmount       `json:"not_covered"`
 		MemberResponsibility jsonAmount       `json:"member_responsibility"`
 		PaidByModule         moduleTotalsJSON `json:"paid_by_module"`
+		PaidByPayee          *payeeTotalsJSON `json:"paid_by_payee_type,omitempty"`
+	}
+	payeeTotalsJSON struct {
+		Provider jsonAmount `json:"provider"`
+		Member   jsonAmount `json:"member"`
 	}
 	moduleTotalsJSON struct {
 		Core       jsonAmount `json:"core"`
@@ -231,6 +340,10 @@ func (t CurrencyTotals) MarshalJSON() ([]byte, error) {
 			Outpatient: jsonAmount(t.PaidByModule.Outpatient),
 			Dental:     jsonAmount(t.PaidByModule.Dental),
 		},
+		PaidByPayee: &payeeTotalsJSON{
+			Provider: jsonAmount(t.PaidByPayee.Provider),
+			Member:   jsonAmount(t.PaidByPayee.Member),
+		},
 	})
 }
 
@@ -254,6 +367,9 @@ func (t *CurrencyTotals) UnmarshalJSON(data []byte) error {
 			Outpatient: claim.Money(j.PaidByModule.Outpatient),
 			Dental:     claim.Money(j.PaidByModule.Dental),
 		},
+	}
+	if p := j.PaidByPayee; p != nil {
+		t.PaidByPayee = PayeeTotals{Provider: claim.Money(p.Provider), Member: claim.Money(p.Member)}
 	}
 	return nil
 }

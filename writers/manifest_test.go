@@ -13,10 +13,12 @@ func sampleManifest() *Manifest {
 	m := &Manifest{
 		RunID:       sampleRunID,
 		ToolVersion: "claimsbatch 0.1.0",
+		AsOf:        "2024-06-30",
 		Plan:        PlanRef{Name: "Close Care", SHA256: strings.Repeat("ab", 32)},
 		StateIn:     &StateRef{Path: "prev/state.csv", SHA256: strings.Repeat("cd", 32)},
 		Inputs: []Input{
-			{Role: RoleClaims, Path: "in/claims.csv", SHA256: strings.Repeat("01", 32), Rows: 6, Adjudicated: 4, Exceptions: 2},
+			{Role: RoleClaims, Path: "in/claims.csv", SHA256: strings.Repeat("01", 32), Rows: 6, Adjudicated: 4, Exceptions: 2,
+				ExceptionsByCode: map[claim.ExceptionCode]int64{claim.InvalidValue: 1, claim.DuplicateLine: 1}},
 			{Role: RoleMembers, Path: "in/members.csv", SHA256: strings.Repeat("02", 32), Rows: 5, Exceptions: 1},
 			{Role: RoleFX, Path: "in/fx.csv", SHA256: strings.Repeat("03", 32), Rows: 2},
 		},
@@ -67,13 +69,22 @@ func TestControlTotals(t *testing.T) {
 	want := []CurrencyTotals{
 		{PlanCurrency: "EUR", Lines: 2, Charge: money("600.05"), PlanPaid: money("50.05"), Deductible: money("375.00"),
 			Coinsurance: money("165.00"), NotCovered: money("10.00"), MemberResponsibility: money("550.00"),
-			PaidByModule: ModuleTotals{Outpatient: money("50.05")}},
+			PaidByModule: ModuleTotals{Outpatient: money("50.05")}, PaidByPayee: PayeeTotals{Provider: money("50.00"), Member: money("0.05")}},
 		{PlanCurrency: "GBP", Lines: 2, Charge: money("1234646.89"), PlanPaid: money("1234530.39"),
 			Coinsurance: money("37.50"), NotCovered: money("79.00"), MemberResponsibility: money("116.50"),
-			PaidByModule: ModuleTotals{Dental: money("1234530.39")}},
+			PaidByModule: ModuleTotals{Dental: money("1234530.39")}, PaidByPayee: PayeeTotals{Provider: money("1234530.39")}},
 	}
 	if !reflect.DeepEqual(c.PerCurrency, want) {
 		t.Errorf("per currency:\ngot  %+v\nwant %+v", c.PerCurrency, want)
+	}
+	// Issue 12, finding 9: the service dates and what was billed per
+	// billed currency.
+	if want := (&DateRange{date("2023-12-31"), date("2024-05-01")}); !reflect.DeepEqual(c.ServiceDates, want) {
+		t.Errorf("service dates %+v, want %+v", c.ServiceDates, want)
+	}
+	wantBilled := []BilledTotals{{"EUR", 2, money("600.05")}, {"GBP", 1, money("1234567.89")}, {"USD", 1, money("100.00")}}
+	if !reflect.DeepEqual(c.BilledPerCurrency, wantBilled) {
+		t.Errorf("billed %+v, want %+v", c.BilledPerCurrency, wantBilled)
 	}
 	if c.LinesAdjudicated != 4 || c.Exceptions != 1 || c.ExceptionsByCode[claim.ParseError] != 1 {
 		t.Errorf("counts %+v", c)
@@ -92,6 +103,7 @@ func TestControlTotals(t *testing.T) {
 		{"charge", func(c *ControlTotals) { c.PerCurrency[1].Charge++ }, "GBP: charge 1234646.90 != plan_paid + deductible + coinsurance + not_covered 1234646.89"},
 		{"member", func(c *ControlTotals) { c.PerCurrency[0].MemberResponsibility-- }, "EUR: member_responsibility 549.99 != deductible + coinsurance + not_covered 550.00"},
 		{"module", func(c *ControlTotals) { c.PerCurrency[0].PaidByModule.Core++ }, "EUR: plan_paid 50.05 != paid by module 50.06"},
+		{"payee", func(c *ControlTotals) { c.PerCurrency[0].PaidByPayee.Member++ }, "EUR: plan_paid 50.05 != paid to providers 50.00 + members 0.06"},
 	}
 	for _, tt := range broken {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/shopspring/decimal"
 
 	"claimsbatch/claim"
 	"claimsbatch/internal/arrowmem"
@@ -43,12 +44,20 @@ const (
 // (WithStoreDecimalAsInteger); the unscaled value is claim.Money's cents.
 var (
 	amountType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
+	// rateType holds every FX rate the FX reader accepts exactly: up to
+	// claim.FXRateIntDigits digits before the point and claim.FXRateScale
+	// after. A fixed scale, rather than one picked from the run's FX file,
+	// keeps the column's type the same in every run, so that a year of
+	// nightly files reads as one table.
+	rateType = &arrow.Decimal128Type{Precision: claim.FXRateIntDigits + claim.FXRateScale, Scale: claim.FXRateScale}
 
 	textColumn   = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String} }
 	dateColumn   = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Date32} }
 	amountColumn = func(name string) arrow.Field { return arrow.Field{Name: name, Type: amountType} }
 	int64Column  = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64} }
-	int32Column  = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int32} }
+	// rateColumn is an FX rate, null when there is none (a cash benefit).
+	rateColumn  = func(name string) arrow.Field { return arrow.Field{Name: name, Type: rateType, Nullable: true} }
+	int32Column = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int32} }
 	// optionalDateColumn is a date that may be absent (claim.NoDate), null
 	// in Parquet.
 	optionalDateColumn = func(name string) arrow.Field {
@@ -87,8 +96,9 @@ type parquetEncoder struct {
 	col       int
 	pending   int // rows in the builders, not yet written
 	groupRows int
-	dataLen   []int // per column, the text bytes of the last full row group
-	err       error // first bad value of the current row
+	dataLen   []int                     // per column, the text bytes of the last full row group
+	err       error                     // first bad value of the current row
+	rates     map[string]decimal128.Num // rate text → value: a run has few distinct rates
 }
 
 func newParquetEncoder(w io.Writer, schema *arrow.Schema) (*parquetEncoder, error) {
@@ -157,6 +167,31 @@ func (e *parquetEncoder) money(m claim.Money) {
 		m = 0
 	}
 	b.(*array.Decimal128Builder).Append(decimal128.FromI64(int64(m)))
+}
+
+func (e *parquetEncoder) rate(s string) {
+	b, f := e.next()
+	db := b.(*array.Decimal128Builder)
+	if s == "" {
+		db.AppendNull()
+		return
+	}
+	v, ok := e.rates[s]
+	if !ok {
+		d, err := decimal.NewFromString(s)
+		shifted := d.Shift(claim.FXRateScale)
+		if err != nil || !shifted.Equal(shifted.Truncate(0)) || d.Abs().GreaterThanOrEqual(decimal.New(1, claim.FXRateIntDigits)) {
+			e.fail(f, "rate %q does not fit DECIMAL(%d,%d)", s, rateType.Precision, rateType.Scale)
+			db.AppendNull()
+			return
+		}
+		v = decimal128.FromBigInt(shifted.BigInt())
+		if e.rates == nil || len(e.rates) >= 4096 {
+			e.rates = make(map[string]decimal128.Num)
+		}
+		e.rates[strings.Clone(s)] = v
+	}
+	db.Append(v)
 }
 
 func (e *parquetEncoder) integer(n int64) {

@@ -2,6 +2,7 @@ package writers
 
 import (
 	"claimsbatch/claim"
+	"strconv"
 )
 
 // The sample rows of the tests: a few hand-built rows per table that reach
@@ -150,4 +151,15 @@ var stateRecords = [][]string{
 	{"YEAR", "M001", "2024-01-01", "core.deductible", "375.00", "2", ""},
 	{"LIMIT", "M001", "2024-01-01", "OP_GP", "-0.05", "0", ""},
 	{"DATES", "M002", "", "IP_ROOM", "0.00", "0", "2023-12-30,2023-12-31"},
+	stateTrailer(),
+}
+
+// stateTrailer is the END row the state writer appends to sampleState.
+func stateTrailer() []string {
+	d := claim.NewStateDigest()
+	for _, r := range sampleState() {
+		d.Add(&r)
+	}
+	end := d.Trailer()
+	return []string{end.Kind, "", "", end.Key, "0.00", strconv.FormatInt(end.Count, 10), end.Detail}
 }

@@ -18,6 +18,9 @@ type encoder interface {
 	strBytes(b []byte) // text the table built in a scratch buffer
 	date(d claim.Date)
 	money(m claim.Money)
+	// rate is an FX rate as written (claim.FXRate.Text), "" for none: the
+	// text in CSV, DECIMAL(38,18) in Parquet.
+	rate(s string)
 	integer(n int64)
 	// endRow finishes the row; its error is the first bad value of the row
 	// or a failure to write.

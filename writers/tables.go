@@ -1,6 +1,7 @@
 package writers
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,7 +27,7 @@ var (
 		textColumn("billed_currency"),
 		amountColumn("billed_amount"),
 		textColumn("plan_currency"),
-		textColumn("fx_rate"),
+		rateColumn("fx_rate"),
 		amountColumn("charge"),
 		amountColumn("deductible"),
 		amountColumn("coinsurance"),
@@ -108,7 +109,7 @@ func (w *RemittanceWriter) emit(e encoder, r *claim.Result) {
 	e.str(l.Currency)
 	e.money(l.Billed)
 	e.str(l.PlanCurrency)
-	e.str(l.FXRate)
+	e.rate(l.FXRate)
 	e.money(r.Charge)
 	e.money(r.Deductible)
 	e.money(r.Coinsurance)
@@ -207,8 +208,12 @@ func (w *ExceptionsWriter) Close() error { return w.t.close() }
 // Rows returns the number of rows written so far, for the manifest.
 func (w *ExceptionsWriter) Rows() int64 { return w.t.rows }
 
-// StateWriter writes the state table.
-type StateWriter struct{ t *table[claim.StateRecord] }
+// StateWriter writes the state table and, at Close, its trailer: the END
+// row of claim.StateDigest over every record written (state version 4).
+type StateWriter struct {
+	t      *table[claim.StateRecord]
+	digest *claim.StateDigest
+}
 
 // NewStateWriter returns a writer of the state table to w in format f.
 func NewStateWriter(w io.Writer, f Format) (*StateWriter, error) {
@@ -216,7 +221,7 @@ func NewStateWriter(w io.Writer, f Format) (*StateWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &StateWriter{t: t}, nil
+	return &StateWriter{t: t, digest: claim.NewStateDigest()}, nil
 }
 
 func emitState(e encoder, s *claim.StateRecord) {
@@ -229,12 +234,31 @@ func emitState(e encoder, s *claim.StateRecord) {
 	e.str(s.Detail)
 }
 
-// Write writes one row per record, in the order given.
-func (w *StateWriter) Write(recs []claim.StateRecord) error { return w.t.write(recs) }
+// Write writes one row per record, in the order given. A record of kind
+// claim.KindEnd is refused: the writer writes the one trailer itself.
+func (w *StateWriter) Write(recs []claim.StateRecord) error {
+	for i := range recs {
+		if recs[i].Kind == claim.KindEnd {
+			return fmt.Errorf("writers: state: a record of kind %s is the writer's own trailer", claim.KindEnd)
+		}
+		w.digest.Add(&recs[i])
+	}
+	return w.t.write(recs)
+}
 
-// Close flushes the table and returns the first error of the stream. It
-// does not close the underlying io.Writer.
-func (w *StateWriter) Close() error { return w.t.close() }
+// Close writes the END row, flushes the table and returns the first error
+// of the stream. It does not close the underlying io.Writer.
+func (w *StateWriter) Close() error {
+	if w.t.err == nil && !w.t.closed {
+		end := w.digest.Trailer()
+		if err := w.t.write([]claim.StateRecord{end}); err != nil {
+			w.t.close()
+			return err
+		}
+	}
+	return w.t.close()
+}
 
-// Rows returns the number of rows written so far, for the manifest.
+// Rows returns the number of rows written so far, for the manifest; after
+// Close it counts the END row too.
 func (w *StateWriter) Rows() int64 { return w.t.rows }

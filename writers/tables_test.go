@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/shopspring/decimal"
 	xparquet "github.com/xitongsys/parquet-go/parquet"
 	xreader "github.com/xitongsys/parquet-go/reader"
 	xsource "github.com/xitongsys/parquet-go/source"
@@ -232,7 +234,7 @@ var parquetSchemas = map[string][]string{
 		"billed_currency BYTE_ARRAY String required",
 		"billed_amount INT64 Decimal(precision=18, scale=2) required",
 		"plan_currency BYTE_ARRAY String required",
-		"fx_rate BYTE_ARRAY String required",
+		"fx_rate FIXED_LEN_BYTE_ARRAY Decimal(precision=38, scale=18) optional",
 		"charge INT64 Decimal(precision=18, scale=2) required",
 		"deductible INT64 Decimal(precision=18, scale=2) required",
 		"coinsurance INT64 Decimal(precision=18, scale=2) required",
@@ -297,6 +299,15 @@ func expectedParquet(t *testing.T, schema *arrow.Schema, records [][]string) [][
 					row[i] = int32(d)
 				}
 			case arrow.DECIMAL128:
+				if f.Type.(*arrow.Decimal128Type).Scale == claim.FXRateScale {
+					// An FX rate: compared as its normalised decimal text.
+					if s == "" {
+						row[i] = nil
+					} else {
+						row[i] = decimal.RequireFromString(s).String()
+					}
+					continue
+				}
 				m, err := claim.ParseMoney(s)
 				if err != nil {
 					t.Fatal(err)
@@ -382,6 +393,9 @@ func arrowValue(t *testing.T, a arrow.Array, i int) any {
 	case *array.Date32:
 		return int32(a.Value(i))
 	case *array.Decimal128:
+		if dt := a.DataType().(*arrow.Decimal128Type); dt.Precision == 38 && dt.Scale == 18 {
+			return decimal.NewFromBigInt(a.Value(i).BigInt(), -18).String()
+		}
 		if dt := a.DataType().(*arrow.Decimal128Type); dt.Precision != 18 || dt.Scale != 2 {
 			t.Fatalf("arrow type %s, want decimal(18, 2)", dt)
 		}
@@ -450,6 +464,13 @@ func readWithXitongsys(t *testing.T, data []byte, schema *arrow.Schema) [][]any 
 				t.Errorf("column %s: %v, want DATE INT32", f.Name, el)
 			}
 		case arrow.DECIMAL128:
+			if f.Type.(*arrow.Decimal128Type).Scale == claim.FXRateScale {
+				if el.GetType() != xparquet.Type_FIXED_LEN_BYTE_ARRAY || lt == nil || !lt.IsSetDECIMAL() ||
+					lt.DECIMAL.Precision != 38 || lt.DECIMAL.Scale != 18 || el.GetConvertedType() != xparquet.ConvertedType_DECIMAL {
+					t.Errorf("column %s: %v, want DECIMAL(38,18) FIXED_LEN_BYTE_ARRAY", f.Name, el)
+				}
+				break
+			}
 			if el.GetType() != xparquet.Type_INT64 || lt == nil || !lt.IsSetDECIMAL() ||
 				lt.DECIMAL.Precision != 18 || lt.DECIMAL.Scale != 2 ||
 				el.GetConvertedType() != xparquet.ConvertedType_DECIMAL || el.GetPrecision() != 18 || el.GetScale() != 2 {
@@ -480,6 +501,14 @@ func readWithXitongsys(t *testing.T, data []byte, schema *arrow.Schema) [][]any 
 			t.Fatalf("column %d: %d values, want %d", c, len(values), n)
 		}
 		for r, v := range values {
+			if b, ok := v.(string); ok && elems[c].GetType() == xparquet.Type_FIXED_LEN_BYTE_ARRAY {
+				// A big-endian two's complement DECIMAL(38,18).
+				n := new(big.Int).SetBytes([]byte(b))
+				if len(b) > 0 && b[0]&0x80 != 0 {
+					n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+				}
+				v = decimal.NewFromBigInt(n, -18).String()
+			}
 			rows[r][c] = v
 		}
 	}

@@ -21,7 +21,8 @@ func TestParquetRemittance(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	_, err := pipeline.Run(context.Background(), pipeline.Config{
 		Claims: []string{sample + "/claims.csv"}, Members: sample + "/members.csv", FX: sample + "/fx.csv",
-		OutDir: out, Format: writers.Parquet, RunID: "run-4125c070161c233a0872", TmpDir: t.TempDir(),
+		OutDir: out, Format: writers.Parquet, RunID: "run-22f6c7c4d7118c216c81", TmpDir: t.TempDir(),
+		AsOf: claim.FromCivil(2025, 5, 2),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"claimsbatch/claim"
+	"claimsbatch/writers"
 )
 
 // Hostile and broken input through the command line: every file of
@@ -125,18 +126,18 @@ func badCases() []badCase {
 			exceptions: claimsOnly("claims_trailing_delimiter_rows.csv 1 PARSE_ERROR ", "claims_trailing_delimiter_rows.csv 3 PARSE_ERROR ")},
 
 		// CSV claims, file level.
-		{name: "unbalanced quote", file: "claims_unbalanced_quote.csv", exit: 1,
+		{name: "unbalanced quote", file: "claims_unbalanced_quote.csv", exit: 2,
 			messages: []string{"row 2: column benefit_code: the quoted field opened on line 3, column 37 never closes: the file ends inside it on line 5"}},
-		{name: "Latin-1 header", file: "claims_latin1_header.csv", exit: 1, messages: []string{"header: column 18 is not valid UTF-8"}},
+		{name: "Latin-1 header", file: "claims_latin1_header.csv", exit: 2, messages: []string{"header: column 18 is not valid UTF-8: claimsbatch reads UTF-8 CSV; convert the file first"}},
 		{name: "empty file", file: "claims_empty.csv", exit: 2, messages: []string{"no header row"}},
 		{name: "duplicate header", file: "claims_duplicate_header.csv", exit: 2, messages: []string{"column member_id appears twice"}},
-		{name: "missing column", file: "claims_missing_column.csv", exit: 2, messages: []string{"column billed_amount: readers: missing required column"}},
+		{name: "missing column", file: "claims_missing_column.csv", exit: 2, messages: []string{"missing required column billed_amount"}},
 		{name: "wrong extension", file: "claims_wrong_extension.txt", exit: 2, messages: []string{"extension is not .csv, .csv.gz or .parquet"}},
 
 		// .csv.gz
-		{name: "corrupt gzip", file: "claims_corrupt.csv.gz", exit: 1, messages: []string{"row 43: readers: corrupt file: flate: corrupt input"}},
-		{name: "truncated gzip", file: "claims_truncated.csv.gz", exit: 1, messages: []string{"row 85: readers: corrupt file: unexpected EOF"}},
-		{name: "not gzip", file: "claims_not_gzip.csv.gz", exit: 1, messages: []string{"not a gzip stream"}},
+		{name: "corrupt gzip", file: "claims_corrupt.csv.gz", exit: 2, messages: []string{"row 43: corrupt file: flate: corrupt input"}},
+		{name: "truncated gzip", file: "claims_truncated.csv.gz", exit: 2, messages: []string{"row 85: corrupt file: unexpected EOF"}},
+		{name: "not gzip", file: "claims_not_gzip.csv.gz", exit: 2, messages: []string{"not a gzip stream"}},
 
 		// Parquet
 		{name: "Parquet nulls in required columns", file: "claims_nulls.parquet", rows: 5, lines: 1,
@@ -147,9 +148,9 @@ func badCases() []badCase {
 				"claims_nulls.parquet 5 MISSING_FIELD line_no")},
 		{name: "Parquet BOOLEAN amount", file: "claims_bool_amount.parquet", exit: 2,
 			messages: []string{"column billed_amount: Parquet type bool is not accepted for an amount"}},
-		{name: "Parquet truncated", file: "claims_truncated.parquet", exit: 1, messages: []string{"not a readable Parquet file"}},
-		{name: "Parquet wrong magic", file: "claims_bad_magic.parquet", exit: 1, messages: []string{"not a readable Parquet file"}},
-		{name: "Parquet corrupt page", file: "claims_corrupt_page.parquet", exit: 1, messages: []string{"row 1: ", "readers: corrupt file"}},
+		{name: "Parquet truncated", file: "claims_truncated.parquet", exit: 2, messages: []string{"not a readable Parquet file"}},
+		{name: "Parquet wrong magic", file: "claims_bad_magic.parquet", exit: 2, messages: []string{"not a readable Parquet file"}},
+		{name: "Parquet corrupt page", file: "claims_corrupt_page.parquet", exit: 2, messages: []string{"row 1: ", "corrupt file"}},
 
 		// members (with the sample claims and FX rates)
 		{name: "members overlapping spans", file: "members_overlap.csv", role: "members", rows: 52, lines: 40,
@@ -181,7 +182,7 @@ func badCases() []badCase {
 					"members_invalid.csv 13 INVALID_MEMBER coverage_start",
 				})},
 		{name: "members missing column", file: "members_missing_column.csv", role: "members", exit: 2,
-			messages: []string{"column plan_currency: readers: missing required column"}},
+			messages: []string{"missing required column plan_currency"}},
 
 		// FX (with the sample claims and members)
 		{name: "FX zero, negative and non-numeric rates", file: "fx_bad_rates.csv", role: "fx", rows: 52, lines: 42,
@@ -212,17 +213,17 @@ func limitCases() []badCase {
 		{name: "field of 2 MiB", gen: genField2MiB, rows: 3, lines: 2,
 			exceptions: claimsOnly("claims_field_2mib.csv 2 PARSE_ERROR provider_id"),
 			messages:   []string{"field is 2097152 bytes long, more than the limit of 1048576"}},
-		{name: "field of 10 MB", gen: genField10MB, exit: 1,
+		{name: "field of 10 MB", gen: genField10MB, exit: 2,
 			messages: []string{"row 2: record longer than 4194304 bytes"}},
-		{name: "row of 5 MiB", gen: genRow5MiB, exit: 1,
+		{name: "row of 5 MiB", gen: genRow5MiB, exit: 2,
 			messages: []string{"row 2: record longer than 4194304 bytes"}},
 		{name: "10000 columns", gen: gen10000Columns, rows: 3, lines: 2,
 			exceptions: claimsOnly("claims_10000_columns.csv 3 PARSE_ERROR "), messages: []string{"record has 17 fields, the header has 10000"}},
-		{name: "gzip bomb", gen: genGzipBomb, exit: 1,
+		{name: "gzip bomb", gen: genGzipBomb, exit: 2,
 			messages: []string{"decompressed more than 67108864 bytes from a file of", "a decompression bomb?"}},
-		{name: "Parquet bomb, dictionary", gen: genParquetBombDict, exit: 1,
+		{name: "Parquet bomb, dictionary", gen: genParquetBombDict, exit: 2,
 			messages: []string{"row 1: decoded more than 67108864 bytes from a file of", "a decompression bomb?"}},
-		{name: "Parquet bomb, plain pages", gen: genParquetBombPlain, exit: 1,
+		{name: "Parquet bomb, plain pages", gen: genParquetBombPlain, exit: 2,
 			messages: []string{"row 1: decoded more than 67108864 bytes from a file of", "a decompression bomb?"}},
 	}
 }
@@ -271,7 +272,7 @@ func runBadCases(t *testing.T, cases []badCase) {
 			}
 			args[role] = path
 			out := filepath.Join(t.TempDir(), "out")
-			code, stderr := runCLI(t, "run", "--claims", args["claims"], "--members", args["members"], "--fx", args["fx"], "--out", out, "--quiet")
+			code, stderr := runCLI(t, "run", "--claims", args["claims"], "--members", args["members"], "--fx", args["fx"], "--out", out, "--quiet", "--as-of", sampleAsOf)
 			if code != c.exit {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, c.exit, stderr)
 			}
@@ -326,6 +327,17 @@ func badNothingPublished(t *testing.T, dir string) {
 	}
 	for _, e := range entries {
 		t.Errorf("%s left in the output directory of a failed run", e.Name())
+	}
+	// Nor beside it: no stage, no previous run aside, no lock.
+	base := filepath.Base(dir)
+	siblings, err := os.ReadDir(filepath.Dir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range siblings {
+		if n := e.Name(); strings.HasPrefix(n, writers.TempPrefix+base+"-") || strings.HasPrefix(n, ".claimsbatch-old-"+base+"-") || n == base+writers.LockSuffix {
+			t.Errorf("%s left beside the output directory of a failed run", n)
+		}
 	}
 }
 
@@ -725,27 +737,7 @@ func TestLogCarriesNoIDs(t *testing.T) {
 	if !strings.Contains(logs, "level=INFO") || !strings.Contains(logs, "exceptions") {
 		t.Fatalf("no logs at the default level:\n%s", logs)
 	}
-	var ids []string
-	for _, name := range []string{"claims.csv", "members.csv"} {
-		f, err := os.Open(filepath.Join(sample, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := csv.NewReader(f)
-		r.FieldsPerRecord = -1 // the sample has a short row on purpose
-		recs, err := r.ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rec := range recs[1:] {
-			if name == "members.csv" {
-				ids = append(ids, rec[0], rec[1]) // member_id, policy_id
-			} else if len(rec) > 12 {
-				ids = append(ids, rec[0], rec[2], rec[12]) // claim_id, member_id, provider_id
-			}
-		}
-	}
+	ids := sampleIDs(t)
 	for _, id := range ids {
 		if id != "" && strings.Contains(logs, id) {
 			t.Errorf("the logs name %s:\n%s", id, logs)
@@ -757,26 +749,27 @@ func TestLogCarriesNoIDs(t *testing.T) {
 	}
 }
 
-// TestBadOutputUnwritable: an output directory the run cannot write to fails
-// the run (exit 1) before any work, naming the directory.
+// TestBadOutputUnwritable: an output directory the run cannot write to (a
+// run writes beside --out, in its parent, and replaces it there) fails the
+// run before any work, naming the directory: exit 2, a person must fix it.
 func TestBadOutputUnwritable(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	if err := os.Mkdir(out, 0o750); err != nil {
+	parent := filepath.Join(t.TempDir(), "runs")
+	if err := os.Mkdir(parent, 0o750); err != nil {
 		t.Fatal(err)
 	}
+	out := filepath.Join(parent, "out")
 	if os.Geteuid() == 0 {
 		// Permissions do not stop root: mount a read-only file system there.
-		badMountTmpfs(t, out, "ro,size=64k")
+		badMountTmpfs(t, parent, "ro,size=64k")
 	} else {
-		if err := os.Chmod(out, 0o500); err != nil {
+		if err := os.Chmod(parent, 0o500); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Chmod(out, 0o750) })
+		t.Cleanup(func() { os.Chmod(parent, 0o750) })
 	}
 	code, stderr := runCLI(t, sampleArgs(out)...)
-	if code != 1 {
-		t.Fatalf("exit %d, want 1: %s", code, stderr)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, stderr)
 	}
 	for _, want := range []string{"output directory " + out + " is not writable"} {
 		if !strings.Contains(stderr, want) {
@@ -793,11 +786,12 @@ func TestBadOutputDiskFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a 16 KiB tmpfs as a full disk")
 	}
-	out := filepath.Join(t.TempDir(), "out")
-	if err := os.Mkdir(out, 0o750); err != nil {
+	parent := filepath.Join(t.TempDir(), "runs")
+	if err := os.Mkdir(parent, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	badMountTmpfs(t, out, "size=16k") // the sample's outputs are about 25 KB
+	out := filepath.Join(parent, "out")
+	badMountTmpfs(t, parent, "size=16k") // the sample's outputs are about 25 KB
 	code, stderr := runCLI(t, sampleArgs(out)...)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1: %s", code, stderr)
@@ -808,7 +802,7 @@ func TestBadOutputDiskFull(t *testing.T) {
 	badNothingPublished(t, out)
 	// The space is free again: a run with room publishes.
 	var st syscall.Statfs_t
-	if err := syscall.Statfs(out, &st); err != nil {
+	if err := syscall.Statfs(parent, &st); err != nil {
 		t.Fatal(err)
 	}
 	if used := (st.Blocks - st.Bfree) * uint64(st.Bsize); used != 0 {

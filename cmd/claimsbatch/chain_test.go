@@ -160,14 +160,15 @@ func remittanceRows(t *testing.T, path string) map[string]string {
 	return out
 }
 
-// stateRows reads a state CSV without its META rows (and without its LINE
-// rows unless withLines), each row as one string, in file order.
+// stateRows reads a state CSV without its META rows and its END trailer
+// (which hashes the META rows: the run id), and without its LINE rows unless
+// withLines, each row as one string, in file order.
 func stateRows(t *testing.T, path string, withLines bool) []string {
 	t.Helper()
 	_, rows := readCSVTable(t, path)
 	var out []string
 	for _, r := range rows {
-		if r[0] == "META" || (r[0] == "LINE" && !withLines) {
+		if r[0] == "META" || r[0] == "END" || (r[0] == "LINE" && !withLines) {
 			continue
 		}
 		out = append(out, strings.Join(r, ","))
@@ -232,14 +233,37 @@ func compareSequences(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// latestReceived returns the latest received_date (or, where it is empty,
+// service_date) of the claims CSV files: the as-of date of a night that
+// runs them.
+func latestReceived(t *testing.T, paths ...string) string {
+	t.Helper()
+	latest := ""
+	for _, path := range paths {
+		header, rows := readCSVTable(t, path)
+		received, service := slices.Index(header, "received_date"), slices.Index(header, "service_date")
+		for _, r := range rows {
+			d := r[received]
+			if d == "" {
+				d = r[service]
+			}
+			latest = max(latest, d)
+		}
+	}
+	return latest
+}
+
 // runChain runs the days in order, each on the previous day's state, and
-// returns each day's output directory.
+// returns each day's output directory. Each night's as-of date is the
+// latest date received so far, as a nightly job run the day after its
+// extract would have it.
 func runChain(t *testing.T, in genInputs, days []string, dir string) []string {
 	t.Helper()
 	var outs []string
 	for i, day := range days {
 		out := filepath.Join(dir, fmt.Sprintf("day%d", i+1))
-		args := []string{"run", "--claims", day, "--members", in.members, "--fx", in.fx, "--out", out, "--quiet"}
+		asOf := latestReceived(t, days[:i+1]...)
+		args := []string{"run", "--claims", day, "--members", in.members, "--fx", in.fx, "--out", out, "--quiet", "--as-of", asOf}
 		if i > 0 {
 			args = append(args, "--state-in", filepath.Join(outs[i-1], "state.csv"))
 		}
@@ -268,7 +292,7 @@ func TestChainEqualsOneRun(t *testing.T) {
 	outs := runChain(t, in, days, dir)
 
 	single := filepath.Join(dir, "single")
-	args := []string{"run", "--members", in.members, "--fx", in.fx, "--out", single, "--quiet"}
+	args := []string{"run", "--members", in.members, "--fx", in.fx, "--out", single, "--quiet", "--as-of", latestReceived(t, days...)}
 	for _, day := range days {
 		args = append(args, "--claims", day)
 	}
@@ -289,7 +313,7 @@ func TestChainEqualsOneRun(t *testing.T) {
 	// The state must matter, or this test proves nothing: the last day run
 	// on its own pays differently.
 	alone := filepath.Join(dir, "alone")
-	runExit0(t, "run", "--claims", days[len(days)-1], "--members", in.members, "--fx", in.fx, "--out", alone, "--quiet")
+	runExit0(t, "run", "--claims", days[len(days)-1], "--members", in.members, "--fx", in.fx, "--out", alone, "--quiet", "--as-of", latestReceived(t, days...))
 	lastRem := remittanceRows(t, filepath.Join(outs[len(outs)-1], "remittance.csv"))
 	differ := 0
 	for k, row := range remittanceRows(t, filepath.Join(alone, "remittance.csv")) {

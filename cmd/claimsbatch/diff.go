@@ -78,11 +78,11 @@ func runDiff(ctx context.Context, dirA, dirB, outDir string) (*diff.Summary, err
 		return nil, fmt.Errorf("RUN_B: %w", err)
 	}
 	var (
-		pub *writers.Publisher
+		pub *writers.FilePublisher
 		csv *diff.CSVWriter
 	)
 	if outDir != "" {
-		if pub, err = writers.NewPublisher(outDir); err != nil {
+		if pub, err = writers.NewFilePublisher(outDir); err != nil {
 			return nil, err
 		}
 		defer pub.Abort()

@@ -115,9 +115,9 @@ func TestDiffTrouble(t *testing.T) {
 		msg  string
 	}{
 		{"one run", []string{"diff", run}, "diff takes two run directories"},
-		{"missing dir", []string{"diff", run, filepath.Join(dir, "nope")}, "RUN_B: rundir: not a published run"},
+		{"missing dir", []string{"diff", run, filepath.Join(dir, "nope")}, "RUN_B: not a published run"},
 		{"no manifest", []string{"diff", noManifest, run}, "has no manifest.json"},
-		{"remittance missing", []string{"diff", run, noRemittance}, "run B: readers: cannot open file"},
+		{"remittance missing", []string{"diff", run, noRemittance}, "run B: cannot open file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,8 +52,13 @@ func runOK(t *testing.T, args ...string) {
 
 // inputArgs is a run on the given claims, members and fx files.
 func inputArgs(claims, members, fx, out string, extra ...string) []string {
-	return append([]string{"run", "--claims", claims, "--members", members, "--fx", fx, "--out", out, "--quiet"}, extra...)
+	return append([]string{"run", "--claims", claims, "--members", members, "--fx", fx, "--out", out, "--quiet", "--as-of", synthAsOf}, extra...)
 }
+
+// synthAsOf is the as-of date of the runs on generated data: after every
+// date the generator writes (service dates to 2025-12-31, received up to 60
+// days later).
+const synthAsOf = "2026-06-30"
 
 // sameBytes reports the first difference between the files name in dirs
 // want and got.
@@ -561,7 +566,7 @@ func TestExitCodes(t *testing.T) {
 				}
 				return []string{"run", "--claims", path, "--members", sample + "/members.csv", "--fx", sample + "/fx.csv", "--out", out}
 			},
-			wantCode: 1,
+			wantCode: 2,
 			wantMsg:  []string{"{dir}/claims.csv.gz"},
 		},
 		{
@@ -573,7 +578,7 @@ func TestExitCodes(t *testing.T) {
 				}
 				return []string{"run", "--claims", path, "--members", sample + "/members.csv", "--fx", sample + "/fx.csv", "--out", out}
 			},
-			wantCode: 1,
+			wantCode: 2,
 			wantMsg:  []string{"{dir}/claims.csv.gz"},
 		},
 		{
@@ -587,7 +592,7 @@ func TestExitCodes(t *testing.T) {
 				}
 				return []string{"run", "--claims", path, "--members", sample + "/members.csv", "--fx", sample + "/fx.csv", "--out", out}
 			},
-			wantCode: 1,
+			wantCode: 2,
 			wantMsg:  []string{"{dir}/claims.csv.gz"},
 		},
 		{
@@ -599,7 +604,7 @@ func TestExitCodes(t *testing.T) {
 				}
 				return []string{"run", "--claims", path, "--members", sample + "/members.csv", "--fx", sample + "/fx.csv", "--out", out}
 			},
-			wantCode: 1,
+			wantCode: 2,
 			wantMsg:  []string{"{dir}/claims.parquet"},
 		},
 		{
@@ -610,8 +615,67 @@ func TestExitCodes(t *testing.T) {
 				}
 				return sampleArgs(filepath.Join(dir, "blocker", "out"))
 			},
-			wantCode: 1,
+			wantCode: 2,
 			wantMsg:  []string{"{dir}/blocker"},
+		},
+		// Issue 12, finding 5: every usage, configuration or unreadable-input
+		// error exits 2, so that a scheduler pages a person instead of
+		// retrying; and no failure leaves an --out folder behind.
+		{
+			name:     "unknown command",
+			setup:    func(t *testing.T, dir, out string) []string { return []string{"frobnicate", "--out", out} },
+			wantCode: 2,
+			wantMsg:  []string{`unknown command "frobnicate" for "claimsbatch"`},
+		},
+		{
+			name:     "stray argument",
+			setup:    func(t *testing.T, dir, out string) []string { return sampleArgs(out, "claims.csv") },
+			wantCode: 2,
+			wantMsg:  []string{`unknown command "claims.csv" for "claimsbatch run"`},
+		},
+		{
+			name:     "stray argument to verify",
+			setup:    func(t *testing.T, dir, out string) []string { return []string{"verify", dir, "again"} },
+			wantCode: 2,
+			wantMsg:  []string{"verify takes one DIR"},
+		},
+		{
+			name: "plan --check of a missing file",
+			setup: func(t *testing.T, dir, out string) []string {
+				return []string{"plan", "--check", filepath.Join(dir, "nope.yaml")}
+			},
+			wantCode: 2,
+			wantMsg:  []string{"{dir}/nope.yaml: no such file or directory"},
+		},
+		{
+			name: "missing --tmp-dir",
+			setup: func(t *testing.T, dir, out string) []string {
+				return sampleArgs(out, "--tmp-dir", filepath.Join(dir, "nope"))
+			},
+			wantCode: 2,
+			wantMsg:  []string{"temporary directory: stat {dir}/nope: no such file or directory"},
+		},
+		{
+			name: "UTF-16 claims file",
+			setup: func(t *testing.T, dir, out string) []string {
+				utf16 := []byte{0xFF, 0xFE}
+				for _, c := range sampleClaims {
+					utf16 = append(utf16, c, 0)
+				}
+				path := filepath.Join(dir, "claims.csv")
+				if err := os.WriteFile(path, utf16, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return []string{"run", "--claims", path, "--members", sample + "/members.csv", "--fx", sample + "/fx.csv", "--out", out, "--as-of", sampleAsOf}
+			},
+			wantCode: 2,
+			wantMsg:  []string{"{dir}/claims.csv: the file starts with a UTF-16 byte order mark (FFFE): claimsbatch reads UTF-8 CSV"},
+		},
+		{
+			name:     "--memory-limit that overflows",
+			setup:    func(t *testing.T, dir, out string) []string { return sampleArgs(out, "--memory-limit", "8388608TiB") },
+			wantCode: 2,
+			wantMsg:  []string{`--memory-limit: "8388608TiB" is too large`},
 		},
 	}
 	for _, tc := range tests {
@@ -636,6 +700,9 @@ func TestExitCodes(t *testing.T) {
 			}
 			checkNothingPublished(t, out)
 			checkNothingPublished(t, dir)
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("the failed run left %s behind (%v)", out, err)
+			}
 		})
 	}
 }

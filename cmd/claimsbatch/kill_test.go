@@ -65,28 +65,22 @@ func startBackground(t *testing.T, bin string, args ...string) *bgRun {
 	return p
 }
 
-// waitForTemp waits until the run has created a temporary file in dir, i.e.
-// it has started writing; it fails the test if the process exits first.
-func (p *bgRun) waitForTemp(t *testing.T, dir string) {
-	t.Helper()
-	p.waitForTemps(t, dir, 1)
-}
-
-// waitForTemps waits until the run has n temporary files in dir: the
-// exceptions file is created before the claims are read, the remittance
-// when the adjudication starts.
-func (p *bgRun) waitForTemps(t *testing.T, dir string, n int) {
+// waitForStage waits until the run has n files in its stage beside out,
+// i.e. it has started writing (the exceptions file is created before the
+// claims are read, the remittance when the adjudication starts); it fails
+// the test if the process exits first.
+func (p *bgRun) waitForStage(t *testing.T, out string, n int) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
-		if tempFiles(t, dir) >= n {
+		if stageFiles(t, out) >= n {
 			return
 		}
 		select {
 		case <-p.done:
 			t.Fatalf("the run exited (%v) before it wrote anything: %s", p.err, p.stderr.String())
 		case <-deadline:
-			t.Fatal("the run wrote no temporary file within 30s")
+			t.Fatal("the run wrote no file within 30s")
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
@@ -126,36 +120,45 @@ func dirEntries(t *testing.T, dir string) []string {
 	return names
 }
 
-func tempFiles(t *testing.T, dir string) int {
+// isStage reports whether name is a stage of the run into out.
+func isStage(out, name string) bool {
+	return strings.HasPrefix(name, writers.TempPrefix+filepath.Base(out)+"-")
+}
+
+// stageFiles counts the files in the stages of runs into out.
+func stageFiles(t *testing.T, out string) int {
 	n := 0
-	for _, name := range dirEntries(t, dir) {
-		if strings.HasPrefix(name, writers.TempPrefix) {
-			n++
+	for _, name := range dirEntries(t, filepath.Dir(out)) {
+		if isStage(out, name) {
+			entries, _ := os.ReadDir(filepath.Join(filepath.Dir(out), name))
+			n += len(entries)
 		}
 	}
 	return n
 }
 
-// checkOnly fails the test if dir holds a file other than keep and (when
-// debris is allowed) temporary files: above all, no final-named output.
-func checkOnly(t *testing.T, dir, keep string, debris bool) {
+// checkBeside fails the test if out's parent holds anything but out itself
+// (when published is set) and, when debris is allowed, a killed run's stage
+// and lock file.
+func checkBeside(t *testing.T, out string, published, debris bool) {
 	t.Helper()
-	for _, name := range dirEntries(t, dir) {
+	base := filepath.Base(out)
+	for _, name := range dirEntries(t, filepath.Dir(out)) {
 		switch {
-		case name == keep:
-		case debris && strings.HasPrefix(name, writers.TempPrefix):
+		case name == base && published:
+		case debris && (isStage(out, name) || name == base+writers.LockSuffix):
 		default:
-			t.Errorf("%s: %s is there", dir, name)
+			t.Errorf("%s: %s is there", filepath.Dir(out), name)
 		}
 	}
 }
 
 // TestKilledRunPublishesNothing kills `claimsbatch run` at several points of
-// a run over 1.5 million lines: nothing with a final name may appear, only
-// temporary files. A rerun in the same directory then completes, leaves an
-// unrelated file alone, verifies, and gives the same bytes as a run in a
-// fresh directory. SIGINT and SIGTERM end a run with exit 1 and leave not
-// even temporary files, in --out or in --tmp-dir.
+// a run over 1.5 million lines into a folder that holds a published run:
+// that run stays published, byte for byte, and beside it there is only the
+// killed run's stage. A rerun then completes, clears the debris, verifies,
+// and gives the same bytes as a run in a fresh directory. SIGINT and SIGTERM
+// end a run with exit 1 and leave nothing, beside --out or in --tmp-dir.
 func TestKilledRunPublishesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and adjudicates 1.5 million lines")
@@ -168,31 +171,37 @@ func TestKilledRunPublishesNothing(t *testing.T) {
 	// Spill files go to a directory of the test's own, so that a killed
 	// run's are removed with it and an interrupted run's can be looked for.
 	spill := t.TempDir()
-	run := func(out string) []string {
-		return []string{"run", "--claims", res.ClaimsPath, "--members", res.MembersPath, "--fx", res.FXPath,
-			"--out", out, "--tmp-dir", spill, "--quiet"}
+	run := func(out string, extra ...string) []string {
+		return append([]string{"run", "--claims", res.ClaimsPath, "--members", res.MembersPath, "--fx", res.FXPath,
+			"--out", out, "--tmp-dir", spill, "--quiet", "--as-of", synthAsOf}, extra...)
 	}
-	const note = "operator-notes.txt" // not the run's: no run may touch it
-	noteText := []byte("left here by a person\n")
-	newOut := func(name string) string {
-		out := filepath.Join(t.TempDir(), name)
-		if err := os.Mkdir(out, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(out, note), noteText, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	newOut := func(name string) string { return filepath.Join(t.TempDir(), name) }
 
+	// A published run of the sample, which the killed runs must leave as it is.
 	killed := newOut("killed")
+	runExit0(t, sampleArgs(killed)...)
+	before := map[string][]byte{}
+	for _, name := range dirEntries(t, killed) {
+		before[name], _ = os.ReadFile(filepath.Join(killed, name))
+	}
 	for _, delay := range []time.Duration{0, 200 * time.Millisecond, time.Second, 2 * time.Second} {
 		p := startBackground(t, bin, run(killed)...)
-		p.waitForTemp(t, killed)
+		p.waitForStage(t, killed, 1)
 		p.signal(t, syscall.SIGKILL, delay)
-		checkOnly(t, killed, note, true)
-		t.Logf("SIGKILL %v after the first write: %d temporary files left in --out, %d entries in --tmp-dir",
-			delay, tempFiles(t, killed), len(dirEntries(t, spill)))
+		checkBeside(t, killed, true, true)
+		for name, data := range before {
+			if got, err := os.ReadFile(filepath.Join(killed, name)); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("SIGKILL %v: the published %s changed (%v)", delay, name, err)
+			}
+		}
+		if got := dirEntries(t, killed); len(got) != len(before) {
+			t.Errorf("SIGKILL %v: the published run holds %v", delay, got)
+		}
+		t.Logf("SIGKILL %v after the first write: %d files left in the stage, %d entries in --tmp-dir",
+			delay, stageFiles(t, killed), len(dirEntries(t, spill)))
+	}
+	if msg, err := exec.Command(bin, "verify", killed).CombinedOutput(); err != nil {
+		t.Errorf("verify of the run the killed ones left: %v: %s", err, msg)
 	}
 	// A SIGKILL cannot be cleaned up after; an interrupt can.
 	for _, name := range dirEntries(t, spill) {
@@ -203,7 +212,7 @@ func TestKilledRunPublishesNothing(t *testing.T) {
 
 	for _, tc := range []struct {
 		sig   syscall.Signal
-		temps int // temporary files to wait for: 1 = reading, 2 = adjudicating
+		files int // stage files to wait for: 1 = reading, 2 = adjudicating
 		delay time.Duration
 	}{
 		{syscall.SIGINT, 1, 200 * time.Millisecond},  // reading the claims
@@ -211,27 +220,27 @@ func TestKilledRunPublishesNothing(t *testing.T) {
 	} {
 		out := newOut("interrupted")
 		p := startBackground(t, bin, run(out)...)
-		p.waitForTemps(t, out, tc.temps)
+		p.waitForStage(t, out, tc.files)
 		p.signal(t, tc.sig, tc.delay)
 		var exit *exec.ExitError
 		if !errors.As(p.err, &exit) || exit.ExitCode() != 1 {
 			t.Errorf("%v after %v: %v, want exit status 1; stderr: %s", tc.sig, tc.delay, p.err, p.stderr.String())
 		}
-		checkOnly(t, out, note, false)
-		checkOnly(t, spill, "", false)
+		checkBeside(t, out, false, false)
+		if got := dirEntries(t, spill); len(got) != 0 {
+			t.Errorf("--tmp-dir holds %v after an interrupt", got)
+		}
 	}
 
 	// Rerun to completion where the killed runs left their debris, and in a
-	// fresh directory: same bytes.
+	// fresh directory: same bytes, and nothing else beside either.
 	fresh := newOut("fresh")
 	for _, out := range []string{killed, fresh} {
 		cmd := exec.Command(bin, run(out)...)
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("rerun in %s: %v: %s", out, err, msg)
 		}
-		if got, err := os.ReadFile(filepath.Join(out, note)); err != nil || !bytes.Equal(got, noteText) {
-			t.Errorf("%s: the run changed or removed %s (%v)", out, note, err)
-		}
+		checkBeside(t, out, true, false)
 		if msg, err := exec.Command(bin, "verify", out).CombinedOutput(); err != nil {
 			t.Errorf("verify %s: %v: %s", out, err, msg)
 		}

@@ -1,8 +1,9 @@
 // Command claimsbatch adjudicates health-insurance claim lines in batch: see
 // `claimsbatch --help` and the README.
 //
-// Exit codes: 0 the run completed (exceptions may exist), 1 the run failed and
-// nothing was published, 2 a usage or configuration error.
+// Exit codes: 0 the run completed (exceptions may exist), 1 the run failed
+// for a reason a retry could fix and nothing was published, 2 a usage,
+// configuration or unreadable-input error that a person must fix.
 package main
 
 import (
@@ -10,15 +11,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 
+	"claimsbatch/importer"
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
 	"claimsbatch/verify"
+	"claimsbatch/writers"
 
 	"github.com/spf13/cobra"
 )
@@ -48,30 +53,84 @@ func main() {
 // directly.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
+	// Whatever fails before a command's own work starts (an unknown
+	// command, a stray argument, a bad flag) is a usage error.
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "claimsbatch:", err)
+	if !started {
+		err = usageError{err}
+	}
+	fmt.Fprintln(stderr, "claimsbatch:", userMessage(err))
 	return exitCode(err)
 }
 
+// exitCode is the exit code of a command's error: 2 when a person must fix
+// something (the command line, a configuration, an input that cannot be
+// read or is corrupt, an output directory that cannot take the run), 1 when
+// a retry could succeed (a full disk, an I/O error, an interrupt) or the run
+// stopped itself (a failed conservation check, too many exceptions).
 func exitCode(err error) int {
 	var ue usageError
 	switch {
 	case err == nil:
 		return exitOK
+	case transient(err):
+		return exitFailed
 	case errors.As(err, &ue),
 		errors.Is(err, pipeline.ErrConfig),
 		errors.Is(err, plan.ErrInvalid),
 		errors.Is(err, readers.ErrMissingColumn),
 		errors.Is(err, readers.ErrOpen),
 		errors.Is(err, readers.ErrFormat),
-		errors.Is(err, verify.ErrNoRun):
+		errors.Is(err, readers.ErrCorrupt),
+		errors.Is(err, writers.ErrLocked),
+		errors.Is(err, writers.ErrOutDir),
+		errors.Is(err, writers.ErrKey),
+		errors.Is(err, verify.ErrNoRun),
+		errors.Is(err, importer.ErrProfile),
+		errors.Is(err, importer.ErrConfig),
+		errors.Is(err, fs.ErrNotExist),
+		errors.Is(err, fs.ErrPermission):
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// transient reports whether err comes from a condition that may pass: the
+// system running out of space or memory, an I/O error, an interrupt.
+func transient(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.ENOMEM, syscall.EAGAIN, syscall.EINTR, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// packagePrefix matches the "pipeline: ", "readers: " ... that the
+// packages' errors start with, wherever a wrapped error puts them.
+var packagePrefix = regexp.MustCompile(`(^|: |\n)(claim|plan|engine|book|readers|writers|spill|pipeline|verify|synth|x12|diff|report|metrics|rundir|arrowmem): `)
+
+// userMessage is an error's message without the package prefixes: the
+// packages name themselves so that a programmer can find where an error
+// comes from; a user needs what went wrong and where in their files. The
+// error chain itself is unchanged (errors.Is still finds the sentinels).
+func userMessage(err error) string { return withoutPackagePrefixes(err.Error()) }
+
+// withoutPackagePrefixes drops the package prefixes from a message.
+func withoutPackagePrefixes(msg string) string {
+	for {
+		next := packagePrefix.ReplaceAllString(msg, "$1")
+		if next == msg {
+			return msg
+		}
+		msg = next
+	}
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -83,8 +142,9 @@ and a benefit plan (the built-in Close Care plan by default), adjudicates each
 member's lines in date order, and writes remittance, payments, exceptions, state
 and a manifest with control totals.
 
-Exit codes: 0 run complete (exceptions may exist), 1 run failed (nothing
-published), 2 usage or configuration error.`,
+Exit codes: 0 run complete (exceptions may exist), 1 run failed for a reason a
+retry could fix (nothing published), 2 usage, configuration or unreadable-input
+error: a person must fix something.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
@@ -96,9 +156,12 @@ published), 2 usage or configuration error.`,
 	})
 	root.AddCommand(newRunCmd(stderr, false), newRunCmd(stderr, true), newGenerateCmd(stderr), newPlanCmd(stdout))
 	root.AddCommand(newVerifyCmd())
+	root.AddCommand(newKeygenCmd(stdout))
 	root.AddCommand(newDiffCmd())
 	root.AddCommand(newReportCmd())
 	root.AddCommand(newX12Cmd())
+	root.AddCommand(newImportCmd(stdout, stderr))
+	root.AddCommand(newExplainCmd())
 	return root
 }
 

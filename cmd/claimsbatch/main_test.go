@@ -26,9 +26,13 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 	return code, stderr.String() + stdout.String()
 }
 
+// sampleAsOf is the as-of date the sample implies: its latest
+// received_date. The golden outputs are made with it.
+const sampleAsOf = "2025-05-02"
+
 func sampleArgs(out string, extra ...string) []string {
 	return append([]string{"run", "--claims", sample + "/claims.csv", "--members", sample + "/members.csv",
-		"--fx", sample + "/fx.csv", "--out", out, "--quiet"}, extra...)
+		"--fx", sample + "/fx.csv", "--out", out, "--quiet", "--as-of", sampleAsOf}, extra...)
 }
 
 // TestGoldenSample runs the bundled sample end to end and compares every

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/shopspring/decimal"
 	xparquet "github.com/xitongsys/parquet-go/parquet"
 	xreader "github.com/xitongsys/parquet-go/reader"
 	xsource "github.com/xitongsys/parquet-go/source"
@@ -175,6 +176,7 @@ const (
 	colString = "UTF8"
 	colDate   = "DATE"
 	colAmount = "DECIMAL(18,2)"
+	colRate   = "DECIMAL(38,18)" // fx_rate, nullable (issue 12, finding 9)
 	colInt    = "integer"
 )
 
@@ -191,6 +193,9 @@ func checkColumnType(t *testing.T, el *xparquet.SchemaElement, want string) {
 	case colAmount:
 		ok = conv(xparquet.ConvertedType_DECIMAL) && el.GetPrecision() == 18 && el.GetScale() == 2 &&
 			lt != nil && lt.IsSetDECIMAL() && lt.DECIMAL.Precision == 18 && lt.DECIMAL.Scale == 2
+	case colRate:
+		ok = el.GetType() == xparquet.Type_FIXED_LEN_BYTE_ARRAY && conv(xparquet.ConvertedType_DECIMAL) && el.GetPrecision() == 38 && el.GetScale() == 18 &&
+			lt != nil && lt.IsSetDECIMAL() && el.GetRepetitionType() == xparquet.FieldRepetitionType_OPTIONAL
 	case colInt:
 		ok = (el.GetType() == xparquet.Type_INT32 || el.GetType() == xparquet.Type_INT64) &&
 			!conv(xparquet.ConvertedType_DATE) && !conv(xparquet.ConvertedType_DECIMAL) && (lt == nil || !lt.IsSetDATE() && !lt.IsSetDECIMAL())
@@ -220,6 +225,7 @@ func TestParquetOutput(t *testing.T) {
 			"line_no": colInt, "policy_year_start": colDate, "service_date": colDate,
 			"billed_amount": colAmount, "charge": colAmount, "deductible": colAmount, "coinsurance": colAmount,
 			"not_covered": colAmount, "plan_paid": colAmount, "member_responsibility": colAmount,
+			"fx_rate": colRate,
 		}},
 		{"payments", map[string]string{"line_count": colInt, "plan_paid": colAmount}},
 		{"exceptions", map[string]string{"row": colInt}},
@@ -241,6 +247,15 @@ func TestParquetOutput(t *testing.T) {
 			}
 			if len(got.rows) != len(want)-1 || len(got.rows) == 0 {
 				t.Fatalf("%d rows, the CSV has %d", len(got.rows), len(want)-1)
+			}
+			// The CSV writes a rate as the FX file does ("1.0523", "1"); the
+			// Parquet DECIMAL(38,18) holds the same number.
+			if c := slices.Index(got.columns, "fx_rate"); c >= 0 {
+				for i, row := range got.rows {
+					if a, b := row[c], want[i+1][c]; a != "" && b != "" && decimal.RequireFromString(a).Equal(decimal.RequireFromString(b)) {
+						row[c] = b
+					}
+				}
 			}
 			for i, row := range got.rows {
 				if !slices.Equal(row, want[i+1]) {

@@ -68,7 +68,7 @@ func buildReport(w io.Writer, dir string) error {
 
 // publishFile writes data to path through a temporary file in its directory.
 func publishFile(path string, data []byte) error {
-	pub, err := writers.NewPublisher(filepath.Dir(path))
+	pub, err := writers.NewFilePublisher(filepath.Dir(path))
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +35,10 @@ type runFlags struct {
 	batchSize       int
 	memoryLimit     string
 	tmpDir          string
+	asOf            string
+	force           bool
+	signKey         string
+	maxExceptions   float64
 	quiet           bool
 	debug           bool
 }
@@ -44,38 +48,57 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]",
 		Short: "Adjudicate claims and publish remittance, payments, exceptions, state and manifest",
-		Example: `  # the bundled sample
+		Example: `  # the bundled sample, as of the date it implies
   claimsbatch run --claims testdata/sample/claims.csv --members testdata/sample/members.csv \
-      --fx testdata/sample/fx.csv --out out
+      --fx testdata/sample/fx.csv --out out --as-of 2025-05-02
 
-  # a nightly run on top of yesterday's accumulators, Parquet in and out
+  # a nightly run on top of yesterday's accumulators, Parquet in and out, signed
   claimsbatch run --claims 'extracts/2026-11-27/*.parquet' --members members.parquet \
-      --fx fx.csv --state-in runs/2026-11-26/state.parquet --format parquet --out runs/2026-11-27`,
+      --fx fx.csv --state-in runs/2026-11-26/state.parquet --format parquet \
+      --as-of 2026-11-27 --sign-key /etc/claimsbatch/manifest-key.pem --out runs/2026-11-27`,
+		Long: `run adjudicates every claim line of the --claims files as of --as-of, on top
+of --state-in when given, and publishes remittance, payments, exceptions, state
+and manifest into --out.
+
+--out is replaced as a whole when the run completes (a stage beside it is
+swapped in), locked against a second run meanwhile (<out>.lock), and refused
+when it holds files no claimsbatch run published (unless --force). A failed
+run publishes nothing and leaves --out as it was.
+
+Exit codes: 0 published (exceptions may exist), 1 failed for a reason a retry
+could fix, 2 a usage, configuration or input error a person must fix.`,
 		Args: cobra.NoArgs,
 	}
 	if validate {
 		cmd.Use = "validate --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]"
 		cmd.Short = "Check every input row without adjudicating; publish exceptions and a manifest"
-		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked`
+		cmd.Long = `validate reads and checks every input row as run does (as of --as-of), without
+adjudicating, and publishes the exceptions and a manifest into --out, which it
+replaces as a whole as run does.`
+		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked --as-of 2026-11-27`
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.claims, "claims", nil, "claims file (.csv, .csv.gz or .parquet); repeat the flag or use a quoted glob such as 'in/*.csv'")
 	fl.StringVar(&f.members, "members", "", "members (coverage spans) file")
 	fl.StringVar(&f.fx, "fx", "", "FX rates file (needed only when a claim's currency differs from its member's plan currency)")
 	fl.StringVar(&f.planPath, "plan", "", "plan file (YAML); default: the built-in Close Care plan (see 'claimsbatch plan')")
-	fl.StringVar(&f.out, "out", "", "output directory (created if missing); outputs appear there only when the run completes")
+	fl.StringVar(&f.out, "out", "", "output directory (created if missing), replaced as a whole when the run completes")
 	fl.StringVar(&f.format, "format", "csv", "output format: csv or parquet")
-	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes")
+	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes and the as-of date")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per reader batch (0 = default 8192)")
-	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB, 2G = 2GiB, 800MB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "directory for spill files (default: the system temp directory); they are removed at the end, also on failure or interrupt")
+	fl.StringVar(&f.asOf, "as-of", "", "the date the run adjudicates on, YYYY-MM-DD: a claim received after it is an exception, the state is pruned from it; recorded in the manifest and part of the run id (default: today's UTC date; pass it for reruns that give the same bytes)")
+	fl.BoolVar(&f.force, "force", false, "replace --out even if it holds files that no claimsbatch run published there (they are deleted)")
+	fl.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the manifest with: writes manifest.json.sig (make one with 'claimsbatch keygen')")
+	fl.Float64Var(&f.maxExceptions, "max-exception-share", 0, "fail the run, publishing nothing (exit 1), when more than this share of the claim lines read are exceptions, e.g. 0.2 (default: no limit)")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
 	if !validate {
 		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
 		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
-		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's latest received_date (negative: keep all); adjudicated line keys are always kept")
+		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's --as-of date (negative: keep all); adjudicated line keys are always kept")
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := f.config(validate)
@@ -143,12 +166,45 @@ func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 	if f.workers < 0 {
 		return cfg, usageError{fmt.Errorf("--workers must be at least 1")}
 	}
+	asOf, err := parseAsOf(f.asOf, time.Now())
+	if err != nil {
+		return cfg, err
+	}
+	if f.maxExceptions < 0 || f.maxExceptions > 1 {
+		return cfg, usageError{fmt.Errorf("--max-exception-share %g is not a share between 0 and 1 (e.g. 0.2 for 20 %%)", f.maxExceptions)}
+	}
+	var key ed25519.PrivateKey
+	if f.signKey != "" {
+		if key, err = loadPrivateKey(f.signKey); err != nil {
+			return cfg, err
+		}
+	}
 	return pipeline.Config{
-		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn,
+		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn, AsOf: asOf,
 		AllowPlanChange: f.allowPlanChange, StateKeepYears: f.stateKeepYears,
+		Force: f.force, SignKey: key, MaxExceptionShare: f.maxExceptions,
 		Plan: p, OutDir: f.out, Format: format, Workers: f.workers, BatchSize: f.batchSize,
 		RunID: f.runID, Version: version, MemoryLimit: limit, TmpDir: f.tmpDir,
 	}, nil
+}
+
+// parseAsOf is --as-of, or the UTC date of now when it is empty: the one
+// place the clock enters a run.
+func parseAsOf(flag string, now time.Time) (claim.Date, error) {
+	if flag == "" {
+		return claim.DateOf(now.UTC()), nil
+	}
+	d, err := claim.ParseDate(flag)
+	if err != nil {
+		return claim.NoDate, usageError{fmt.Errorf("--as-of %q is not a YYYY-MM-DD date", flag)}
+	}
+	if !d.InRange() {
+		return claim.NoDate, usageError{fmt.Errorf("--as-of %s is outside %s..%s", flag, claim.FirstDate, claim.LastDate)}
+	}
+	if d == 0 {
+		return claim.NoDate, usageError{fmt.Errorf("--as-of %s is not accepted: it is the zero date, which means \"not set\"", flag)}
+	}
+	return d, nil
 }
 
 // expandClaims expands glob patterns (sorted, as filepath.Glob returns them);
@@ -187,8 +243,11 @@ func printSummary(w io.Writer, s *pipeline.Summary, wall time.Duration, validate
 		fmt.Fprintf(w, "  %s  lines %d  charge %s  plan paid %s  member %s (deductible %s, coinsurance %s, not covered %s)\n",
 			c.PlanCurrency, c.Lines, c.Charge, c.PlanPaid, c.MemberResponsibility, c.Deductible, c.Coinsurance, c.NotCovered)
 	}
-	rate := float64(t.LinesRead) / wall.Seconds()
-	fmt.Fprintf(w, "  wall %s  %.0f lines/s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), rate, peakRSS(), strings.Join(s.Files, ", "))
+	speed := ""
+	if perSecond, ok := rate(t.LinesRead, wall); ok {
+		speed = fmt.Sprintf("  %d lines/s", perSecond)
+	}
+	fmt.Fprintf(w, "  wall %s%s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), speed, peakRSS(), strings.Join(s.Files, ", "))
 }
 
 func sortedCodes(m map[claim.ExceptionCode]int64) []claim.ExceptionCode {
@@ -207,25 +266,4 @@ func peakRSS() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(ru.Maxrss)/1024) // Linux reports KiB
-}
-
-// parseSize parses a byte size such as 512MiB, 2GiB, 800MB or 1048576.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		factor int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-	factor := int64(1)
-	num := strings.TrimSpace(s)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, factor = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.factor
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size such as 512MiB", s)
-	}
-	return n * factor, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"claimsbatch/claim"
+	"claimsbatch/internal/rundir"
 	"claimsbatch/readers"
 	"claimsbatch/writers"
 	"claimsbatch/x12"
@@ -317,13 +318,21 @@ func findOutput(runDir, base string) (string, error) {
 	return "", usageError{fmt.Errorf("%s has no %s.csv or %s.parquet: not a published run", runDir, base, base)}
 }
 
-// runAsOf is the --as-of date, else the as_of META record of the run's state
-// file.
+// runAsOf is the --as-of date, else the as_of of the run's manifest, else
+// (a run of a release that did not record it there) the as_of META record
+// of its state file.
 func runAsOf(runDir, flag string) (claim.Date, error) {
 	if flag != "" {
 		d, err := claim.ParseDate(flag)
 		if err != nil {
 			return claim.NoDate, usageError{fmt.Errorf("--as-of %q is not a YYYY-MM-DD date", flag)}
+		}
+		return d, nil
+	}
+	if run, err := rundir.Open(runDir); err == nil && run.Manifest.AsOf != "" {
+		d, err := claim.ParseDate(run.Manifest.AsOf)
+		if err != nil {
+			return claim.NoDate, fmt.Errorf("%s: as_of %q is not a date", filepath.Join(runDir, writers.ManifestName), run.Manifest.AsOf)
 		}
 		return d, nil
 	}

@@ -133,7 +133,7 @@ func TestX12GenerateFailures(t *testing.T) {
 				"claimsbatch: the 835s do not tie out to " + filepath.Join(run, "payments.csv") + ": 1 mismatch; nothing published\n"},
 		{"not a run", []string{t.TempDir()}, 2, "has no remittance.csv or remittance.parquet: not a published run\n"},
 		{"bad configuration", []string{filepath.Join(sample, "golden"), "--x12-config", badConfig}, 2,
-			"claimsbatch: x12: invalid configuration: " + badConfig + ":\n  interchange.usage: \"Q\" is not one of P, T\n  payer.name: is missing\n"},
+			"claimsbatch: invalid configuration: " + badConfig + ":\n  interchange.usage: \"Q\" is not one of P, T\n  payer.name: is missing\n"},
 		{"bad date", []string{filepath.Join(sample, "golden"), "--as-of", "2025-13-01"}, 2, "claimsbatch: --as-of \"2025-13-01\" is not a YYYY-MM-DD date\n"},
 	}
 	for _, tc := range tests {

@@ -28,7 +28,10 @@ var Allowed = map[string][]string{
 	"report":            {"claim", "readers", "writers", "internal/rundir"},
 	"metrics":           {"claim"},
 	"x12":               {"claim", "readers"},
+	"importer":          {"claim", "plan", "readers", "writers"},
+	"explain":           {"claim", "plan", "engine", "book", "readers", "writers", "internal/rundir"},
 	"pipeline":          {"claim", "plan", "engine", "book", "readers", "writers", "spill", "internal/arrowmem"},
 	"cmd/claimsbatch":   {"*"},
 	"bench/profile":     {"*"},
+	"bench/chain":       {"*"},
 }

@@ -1,0 +1,24 @@
+// Package job runs claimsbatch's adjudication as an Apache Beam pipeline: the
+// runner choice (in-process Prism, a portable job server, Dataflow), the
+// splits the input files are read in, the shard files the workers write under
+// deterministic names, and the final step in the launcher process that merges
+// the shards in key order and publishes the outputs atomically.
+//
+// Everything a pipeline sends between stages must be encodable by Beam: a
+// struct with exported fields of simple types (strings, integers and named
+// integer types such as claim.Money and claim.Date, bools, slices, nested
+// structs). claim.Line and claim.Span qualify as they are; claim.Result does
+// not (its Adjustments field is a fixed-size array, which Beam's schema coder
+// refuses), so results travel as flat structs.
+//
+// Determinism does not come from the runner: bundles, their order and their
+// retries differ from run to run. It comes from keys. Every element that
+// reaches an output carries a sort key (see AppendString, AppendInt); the
+// shard it lands in is a hash of its group key (ShardOf); a shard is written
+// whole, sorted, under a name that depends only on its number, so a retried
+// or duplicated bundle rewrites the same bytes; and only the launcher's
+// final merge (MergeShards) makes anything visible in the output directory.
+//
+// It imports claim and writers of the main module and Beam's SDK; nothing of
+// the main module imports it.
+package job

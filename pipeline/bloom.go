@@ -1,0 +1,70 @@
+package pipeline
+
+import "math/bits"
+
+// bloom is a blocked Bloom filter of line keys: it tells the read stage
+// which lines may repeat an earlier key (of this run, in input order, or of
+// the --state-in file), so that only those keep their raw text for a
+// DUPLICATE_LINE exception. It never answers "new" for a key it was given
+// (no false negatives); a false "maybe" only keeps a raw text for nothing.
+// A key's probes all fall in one 512-bit block (one cache line), so a test
+// costs one cache miss instead of one per probe (measured: 5 probes over a
+// plain filter took 2 % of a run's CPU). About 12 bits a key give about 1 %
+// false answers.
+type bloom struct {
+	blocks [][8]uint64
+	mask   uint64 // len(blocks) - 1; the count is a power of two
+}
+
+const bloomProbes = 6
+
+// newBloom sizes a filter for about n keys, at most maxBytes.
+func newBloom(n, maxBytes int64) *bloom {
+	want := max(n*12/512, 16) // blocks: about 12 bits a key
+	want = min(want, max(maxBytes/64, 16))
+	size := uint64(1) << (64 - bits.LeadingZeros64(uint64(want)-1)) // next power of two
+	return &bloom{blocks: make([][8]uint64, size), mask: size - 1}
+}
+
+// testAndAdd adds a key's hash and reports whether it may have been added
+// before.
+func (b *bloom) testAndAdd(h uint64) (seen bool) {
+	blk := &b.blocks[h&b.mask]
+	seen = true
+	// The probes come from the hash's upper bits, 9 bits each (a bit of the
+	// block), the block from its lower bits.
+	for i, x := 0, h>>10|h<<54; i < bloomProbes; i, x = i+1, x>>9 {
+		p := x & 511
+		w, bit := p>>6, uint64(1)<<(p&63)
+		if blk[w]&bit == 0 {
+			seen = false
+			blk[w] |= bit
+		}
+	}
+	return seen
+}
+
+// bytes is the filter's memory.
+func (b *bloom) bytes() int64 { return int64(len(b.blocks)) * 64 }
+
+// keyHash hashes a line key (claim_id, line_no): FNV-1a, inline, with a
+// final mix so that the low bits (the key partition) and the Bloom probes
+// are independent enough.
+func keyHash(claimID string, lineNo int32) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(claimID); i++ {
+		h ^= uint64(claimID[i])
+		h *= 1099511628211
+	}
+	for v, k := uint32(lineNo), 0; k < 4; k++ {
+		h ^= uint64(byte(v >> (8 * k)))
+		h *= 1099511628211
+	}
+	// splitmix64's finaliser.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
