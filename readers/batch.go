@@ -61,9 +61,10 @@ type origin struct {
 }
 
 // Raw returns the row of accepted line i as read, as an exception would
-// hold it (see Exception.Raw). For CSV it is a piece of the batch's input,
-// valid until Release; for Parquet it is built from the row's values on
-// each call.
+// hold it (see Exception.Raw). For CSV it is a piece of the batch's input;
+// for Parquet it is built from the row's values when asked, or beforehand
+// by the parsing goroutines with Options.KeepRaw. Either way it is valid
+// until Release. A batch's methods are for one goroutine at a time.
 func (b *Batch) Raw(i int) string {
 	o := &b.origins[i]
 	switch {

@@ -58,17 +58,18 @@ func TestBatchAPI(t *testing.T) {
 	const n = 5000
 	csvData, pqData := batchFixture(t, n)
 	for _, f := range []struct {
-		name string
-		data []byte
-	}{{"claims.csv", csvData}, {"claims.parquet", pqData}} {
-		t.Run(f.name, func(t *testing.T) {
+		name    string
+		data    []byte
+		keepRaw bool // raw text made by the parsing goroutines
+	}{{"claims.csv", csvData, false}, {"claims.parquet", pqData, false}, {"claims.parquet", pqData, true}} {
+		t.Run(fmt.Sprintf("%s keepRaw=%v", f.name, f.keepRaw), func(t *testing.T) {
 			want, err := readClaimsSeq(f.name, f.data, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			useCSVBlock(t, 4096) // many chunks
 			path := writeFile(t, f.name, f.data)
-			r, err := OpenClaims(path, 3, plan, Options{BatchSize: 333, Workers: 3})
+			r, err := OpenClaims(path, 3, plan, Options{BatchSize: 333, Workers: 3, KeepRaw: f.keepRaw})
 			if err != nil {
 				t.Fatal(err)
 			}

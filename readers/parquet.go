@@ -324,14 +324,14 @@ func (s *parquetSource) close() error {
 	return err
 }
 
+// csvSpecial marks the bytes that make encoding/csv quote a field.
+var csvSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
+
 // appendCSVField appends f quoted as encoding/csv would write it.
 func appendCSVField(b []byte, f string) []byte {
 	needs := f != "" && (f[0] == ' ' || f[0] == '\t')
 	for i := 0; i < len(f) && !needs; i++ {
-		switch f[i] {
-		case ',', '"', '\r', '\n':
-			needs = true
-		}
+		needs = csvSpecial[f[i]]
 	}
 	if !needs {
 		return append(b, f...)

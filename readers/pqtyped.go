@@ -158,6 +158,11 @@ type pqRows struct {
 	cols  []pqValues
 	bad   []bool // a string is not valid UTF-8 or too long: check the text
 	arena []byte // the bytes of the strings
+	// With Options.KeepRaw, the raw text of each accepted row, made by the
+	// parsing goroutine (in rawArena) rather than by Raw on the caller's.
+	rawOf    []string
+	rawArena []byte
+	cell     []byte
 }
 
 type pqValues struct {
@@ -208,8 +213,11 @@ func (rows *pqRows) release(r *ClaimsReader) {
 		}
 		clear(v.cell)
 	}
+	clear(rows.rawOf)
+	rows.rawOf = rows.rawOf[:0]
+	rows.rawArena = rows.rawArena[:0]
 	if r.legacy {
-		rows.arena = nil
+		rows.arena, rows.rawArena = nil, nil
 	}
 	rows.in = nil
 	pqRowsPool.Put(rows)
@@ -324,6 +332,7 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, out chan
 // checkRows checks the rows of b, which follow row done of the group.
 func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 	in, rows, rp := r.pq, b.pq, &w.p
+	keepRaw := r.opt.KeepRaw
 	rec := resize(w.pq.rec, len(in.cols))
 	w.pq.rec = rec
 	clear(rec)
@@ -345,6 +354,9 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 			if rp.parse(rec, &b.Lines[len(b.Lines)-1]).code == "" {
 				b.NumRows++
 				b.origins = append(b.origins, originOf(i))
+				if keepRaw {
+					rows.keepRaw(i)
+				}
 				continue
 			}
 			b.Lines = b.Lines[:len(b.Lines)-1]
@@ -374,6 +386,9 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 		}
 		if b.add(rp, rec, p, rows.raw(i)) {
 			b.origins = append(b.origins, originOf(i))
+			if keepRaw {
+				rows.keepRaw(i)
+			}
 		}
 	}
 	clear(rec)
@@ -402,8 +417,32 @@ func (rows *pqRows) appendText(b []byte, j, i int) []byte {
 // path's raw text: the used columns as the row checks read them, the others
 // in Arrow's text form.
 func (rows *pqRows) raw(i int) string {
-	var b []byte
-	var cell []byte
+	if i < len(rows.rawOf) && rows.rawOf[i] != "" {
+		return rows.rawOf[i]
+	}
+	return string(rows.appendRaw(nil, i))
+}
+
+// keepRaw makes row i's raw text in the rows' own memory, for raw.
+func (rows *pqRows) keepRaw(i int) {
+	if len(rows.rawOf) != rows.n {
+		rows.rawOf = resize(rows.rawOf, rows.n)
+		clear(rows.rawOf)
+	}
+	start := len(rows.rawArena)
+	rows.rawArena = rows.appendRaw(rows.rawArena, i)
+	if start == 0 && cap(rows.rawArena) < rows.n*len(rows.rawArena) {
+		// Room for the batch's rows at once, rather than copies as it grows.
+		grown := make([]byte, len(rows.rawArena), rows.n*len(rows.rawArena)*5/4)
+		copy(grown, rows.rawArena)
+		rows.rawArena = grown
+	}
+	rows.rawOf[i] = bytesString(rows.rawArena[start:])
+}
+
+// appendRaw appends row i's raw text to b.
+func (rows *pqRows) appendRaw(b []byte, i int) []byte {
+	cell := rows.cell[:0]
 	for j := range rows.cols {
 		if j > 0 {
 			b = append(b, ',')
@@ -419,7 +458,8 @@ func (rows *pqRows) raw(i int) string {
 			b = appendCSVField(b, a.ValueStr(k))
 		}
 	}
-	return string(b)
+	rows.cell = cell
+	return b
 }
 
 // array returns the Arrow array holding row i of an Arrow-read column and
