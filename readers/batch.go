@@ -178,24 +178,42 @@ func (r *ClaimsReader) newBatch(firstRow int64) *Batch {
 // from a unit's start by the goroutine that parses it (it cannot know how
 // many rows the units before it hold) and made absolute by NextBatch.
 //
-// What is in flight is bounded: Workers units run, up to Workers more wait
-// in file order for NextBatch, and a unit holds at most two batches not yet
-// delivered (one queued, one being filled): about 3×Workers batches beyond
-// those the caller holds, plus, for CSV, as many 512 KiB blocks.
+// What is in flight is bounded: Workers units run and up to Workers more
+// wait in file order for NextBatch. The units ahead of the one NextBatch is
+// on share lookaheadRows rows of batches (slots, taken before a batch is
+// queued and given back when NextBatch returns it); the unit NextBatch is
+// on needs none (it could wait for nothing but itself), so the slots never
+// hold it up. Beyond the batches the caller holds: about lookaheadRows
+// rows plus two batches, and for CSV Workers+2 blocks of 512 KiB.
 //
 // A unit's failure (a broken file) travels the same way, after the
 // unit's good batches: the run must see every row before the failure and
 // none after, whichever goroutine failed first. That is why failures do
 // not go through the errgroup, whose first error would win.
 type unit struct {
-	out chan unitItem
+	out     chan unitItem
+	current chan struct{} // closed when NextBatch starts on the unit
 }
 
 type unitItem struct {
-	b   *Batch
-	row int64 // of a failure: the row, counted from the unit's start
-	err error // a failure of the read
+	b    *Batch
+	slot bool  // the batch holds a look-ahead slot
+	row  int64 // of a failure: the row, counted from the unit's start
+	err  error // a failure of the read
 }
+
+func (r *ClaimsReader) newUnit() *unit {
+	return &unit{out: make(chan unitItem, cap(r.slots)+1), current: make(chan struct{})}
+}
+
+// lookaheadRows is about how many rows the units ahead of NextBatch may
+// hold in batches, all together: a Parquet row group of the usual size
+// (64 Ki rows: claimsbatch generate, arrow-go's default is larger). With
+// less, a goroutine on the next row group would wait for the current one
+// to be read to the end and the two would hardly overlap; the cost is
+// memory, about 0.8 KB a row for Parquet (the lines and the row's values,
+// kept for raw text) and 0.3 KB for CSV.
+const lookaheadRows = 64 << 10
 
 // worker is the state of one parsing goroutine, reused across units.
 type worker struct {
@@ -222,6 +240,7 @@ func (r *ClaimsReader) start() {
 	g, ctx := errgroup.WithContext(ctx)
 	r.cancel, r.group = cancel, g
 	r.order = make(chan *unit, r.workers)
+	r.slots = make(chan struct{}, max(2, lookaheadRows/r.opt.BatchSize))
 	g.Go(func() error {
 		work, ctx := errgroup.WithContext(ctx)
 		work.SetLimit(r.workers)
@@ -245,8 +264,8 @@ func (r *ClaimsReader) start() {
 // dispatch queues a unit: in file order for NextBatch, and to a parsing
 // goroutine (waiting for one to be free). run sends the unit's batches with
 // send.
-func (r *ClaimsReader) dispatch(ctx context.Context, work *errgroup.Group, run func(ctx context.Context, w *worker, out chan<- unitItem)) error {
-	u := &unit{out: make(chan unitItem, 1)}
+func (r *ClaimsReader) dispatch(ctx context.Context, work *errgroup.Group, run func(ctx context.Context, w *worker, u *unit)) error {
+	u := r.newUnit()
 	select {
 	case r.order <- u:
 	case <-ctx.Done():
@@ -256,7 +275,7 @@ func (r *ClaimsReader) dispatch(ctx context.Context, work *errgroup.Group, run f
 		defer close(u.out)
 		w := <-r.states
 		defer func() { r.states <- w }()
-		run(ctx, w, u.out)
+		run(ctx, w, u)
 		return ctx.Err()
 	})
 	return nil
@@ -265,7 +284,7 @@ func (r *ClaimsReader) dispatch(ctx context.Context, work *errgroup.Group, run f
 // fail queues a unit that only reports a failure at its first row: the
 // producer's own (an I/O error, a record that never ends).
 func (r *ClaimsReader) fail(ctx context.Context, err error) error {
-	u := &unit{out: make(chan unitItem, 1)}
+	u := r.newUnit()
 	u.out <- unitItem{row: 1, err: err}
 	close(u.out)
 	select {
@@ -277,9 +296,23 @@ func (r *ClaimsReader) fail(ctx context.Context, err error) error {
 }
 
 // send hands a unit's item to NextBatch; false when the reader is stopping.
-func send(ctx context.Context, out chan<- unitItem, it unitItem) bool {
+// A batch of a unit ahead of NextBatch's first takes a look-ahead slot.
+func (r *ClaimsReader) send(ctx context.Context, u *unit, it unitItem) bool {
+	if it.b != nil {
+		select {
+		case <-u.current:
+		default:
+			select {
+			case r.slots <- struct{}{}:
+				it.slot = true
+			case <-u.current:
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
 	select {
-	case out <- it:
+	case u.out <- it:
 		return true
 	case <-ctx.Done():
 		return false
@@ -305,11 +338,15 @@ func (r *ClaimsReader) NextBatch() (*Batch, error) {
 				return nil, io.EOF
 			}
 			r.cur, r.curBase = u, r.rows
+			close(u.current)
 		}
 		it, ok := <-r.cur.out
 		if !ok {
 			r.cur = nil
 			continue
+		}
+		if it.slot {
+			<-r.slots
 		}
 		if it.err != nil {
 			err := fmt.Errorf("%s: row %d: %w", r.t.path, r.curBase+it.row, it.err)

@@ -130,16 +130,17 @@ func TestBatchAPI(t *testing.T) {
 func TestBatchesConcurrently(t *testing.T) {
 	csvData, pqData := batchFixture(t, 20000)
 	for _, f := range []struct {
-		name string
-		data []byte
-	}{{"claims.csv", csvData}, {"claims.parquet", pqData}} {
-		t.Run(f.name, func(t *testing.T) {
+		name      string
+		data      []byte
+		batchSize int // 32 Ki: two look-ahead slots for many units
+	}{{"claims.csv", csvData, 500}, {"claims.parquet", pqData, 500}, {"claims.csv", csvData, 32 << 10}, {"claims.parquet", pqData, 32 << 10}} {
+		t.Run(fmt.Sprintf("%s batch %d", f.name, f.batchSize), func(t *testing.T) {
 			want, err := readClaimsSeq(f.name, f.data, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			useCSVBlock(t, 8192)
-			r, err := OpenClaims(writeFile(t, f.name, f.data), 3, plan, Options{BatchSize: 500})
+			r, err := OpenClaims(writeFile(t, f.name, f.data), 3, plan, Options{BatchSize: f.batchSize, Workers: 3})
 			if err != nil {
 				t.Fatal(err)
 			}

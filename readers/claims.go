@@ -118,10 +118,11 @@ type ClaimsReader struct {
 	legacy  bool // used through Next: lines may be kept, buffers are not reused
 	cancel  context.CancelFunc
 	group   *errgroup.Group
-	order   chan *unit // the units of work in file order
-	cur     *unit      // the unit whose batches are being delivered
-	curBase int64      // rows delivered before cur
-	rows    int64      // rows delivered
+	order   chan *unit    // the units of work in file order
+	slots   chan struct{} // look-ahead slots of the batches of units ahead
+	cur     *unit         // the unit whose batches are being delivered
+	curBase int64         // rows delivered before cur
+	rows    int64         // rows delivered
 	seq     int64
 	err     error // sticky: the failure, io.EOF at the end, errClosed
 	stopped bool

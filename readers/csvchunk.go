@@ -183,7 +183,7 @@ func (p *csvParser) quoted(i, end int, nl bool) ([]string, *csv.ParseError) {
 
 // parseChunk parses, checks and sends the rows of chunk c, in batches of
 // at most Options.BatchSize rows, numbered from the chunk's start.
-func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, out chan<- unitItem) {
+func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, u *unit) {
 	c.refs.Add(1)
 	defer c.release()
 	in := r.csv
@@ -205,9 +205,9 @@ func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, out 
 		body := skipBlankLines(text)
 		if len(body) > in.maxRow {
 			if b.NumRows > 0 {
-				send(ctx, out, unitItem{b: b})
+				r.send(ctx, u, unitItem{b: b})
 			}
-			send(ctx, out, unitItem{row: rel, err: inputFailure(errRowTooLong, in.maxRow)})
+			r.send(ctx, u, unitItem{row: rel, err: inputFailure(errRowTooLong, in.maxRow)})
 			return
 		}
 		var prob problem
@@ -216,9 +216,9 @@ func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, out 
 			if perr.Err == csv.ErrQuote {
 				if err := unclosedQuote(body, perr, in.header); err != nil {
 					if b.NumRows > 0 {
-						send(ctx, out, unitItem{b: b})
+						r.send(ctx, u, unitItem{b: b})
 					}
-					send(ctx, out, unitItem{row: rel, err: err})
+					r.send(ctx, u, unitItem{row: rel, err: err})
 					return
 				}
 			}
@@ -237,14 +237,14 @@ func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, out 
 			b.origins = append(b.origins, origin{lineNo: rp.t.field(fields, cLineNo), start: s, end: s + int32(len(raw))})
 		}
 		if b.NumRows == r.opt.BatchSize {
-			if !send(ctx, out, unitItem{b: b}) {
+			if !r.send(ctx, u, unitItem{b: b}) {
 				return
 			}
 			b = r.newChunkBatch(c, rel+1, p.pos)
 		}
 	}
 	if b.NumRows > 0 {
-		send(ctx, out, unitItem{b: b})
+		r.send(ctx, u, unitItem{b: b})
 	} else {
 		b.Release()
 	}

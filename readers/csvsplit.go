@@ -70,8 +70,8 @@ func (r *ClaimsReader) produceCSV(ctx context.Context, work *errgroup.Group) err
 		c := &chunk{r: r, buf: buf, data: data, lineBase: lineBase, offset: offset, final: final}
 		lineBase += bytes.Count(data, []byte{'\n'})
 		offset += int64(len(data))
-		return r.dispatch(ctx, work, func(ctx context.Context, w *worker, out chan<- unitItem) {
-			r.parseChunk(ctx, w, c, out)
+		return r.dispatch(ctx, work, func(ctx context.Context, w *worker, u *unit) {
+			r.parseChunk(ctx, w, c, u)
 		})
 	}
 	buf := append(r.getBlock(len(in.ahead)), in.ahead...)

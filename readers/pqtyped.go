@@ -238,8 +238,8 @@ type pqWorker struct {
 // producePQ queues a unit per row group.
 func (r *ClaimsReader) producePQ(ctx context.Context, work *errgroup.Group) error {
 	for g := range r.pq.groupRows {
-		if err := r.dispatch(ctx, work, func(ctx context.Context, w *worker, out chan<- unitItem) {
-			r.readGroup(ctx, w, g, out)
+		if err := r.dispatch(ctx, work, func(ctx context.Context, w *worker, u *unit) {
+			r.readGroup(ctx, w, g, u)
 		}); err != nil {
 			return err
 		}
@@ -269,7 +269,7 @@ func (g *pqGroup) close() {
 // readGroup reads, checks and sends the rows of row group g in batches of
 // at most Options.BatchSize rows, numbered from the group's start. A broken
 // file is a failure at the first row of the batch being read.
-func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, out chan<- unitItem) {
+func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, u *unit) {
 	in := r.pq
 	if w.pq == nil {
 		w.pq = new(pqWorker)
@@ -282,7 +282,7 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, out chan
 		// boundary of the third-party code a panic is a broken file
 		// (see newParquetSource).
 		if p := recover(); p != nil {
-			send(ctx, out, unitItem{row: done + 1, err: decoderPanic("Parquet decoder", p)})
+			r.send(ctx, u, unitItem{row: done + 1, err: decoderPanic("Parquet decoder", p)})
 		}
 		grp.close()
 	}()
@@ -292,7 +292,7 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, out chan
 		} else {
 			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		send(ctx, out, unitItem{row: done + 1, err: err})
+		r.send(ctx, u, unitItem{row: done + 1, err: err})
 	}
 	rgr := in.pf.RowGroup(g)
 	for j, c := range in.cols {
@@ -322,7 +322,7 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, out chan
 			}
 		}
 		r.checkRows(w, b, done)
-		if !send(ctx, out, unitItem{b: b}) {
+		if !r.send(ctx, u, unitItem{b: b}) {
 			return
 		}
 		done += int64(n)

@@ -49,7 +49,8 @@ func typedModes(t testing.TB, data []byte, opt Options) map[string]pqMode {
 func compareTyped(t *testing.T, data []byte, opt Options) claimsResult {
 	t.Helper()
 	want, wantErr := readClaimsSeq("claims.parquet", data, opt)
-	for _, o := range []Options{opt, {BatchSize: 1, Workers: 2}, {BatchSize: 7, Workers: 3}, {BatchSize: 1000, Workers: 1}} {
+	// (BatchSize 1<<20 leaves two look-ahead slots.)
+	for _, o := range []Options{opt, {BatchSize: 1, Workers: 2}, {BatchSize: 7, Workers: 3}, {BatchSize: 1000, Workers: 1}, {BatchSize: 1 << 20, Workers: 3}} {
 		if o.MaxFieldBytes == 0 {
 			o.MaxFieldBytes = opt.MaxFieldBytes
 		}

@@ -8,7 +8,7 @@ import (
 // parseTable reads the whole file as one unit, row by row through the
 // table's source, on one goroutine: the sequential text path, for a Parquet
 // file the typed reader does not take (see newPQInput).
-func (r *ClaimsReader) parseTable(ctx context.Context, w *worker, out chan<- unitItem) {
+func (r *ClaimsReader) parseTable(ctx context.Context, w *worker, u *unit) {
 	t := r.t
 	rp := &w.p
 	b := r.newBatch(1)
@@ -19,10 +19,10 @@ func (r *ClaimsReader) parseTable(ctx context.Context, w *worker, out chan<- uni
 			break
 		}
 		if err != nil {
-			if b.NumRows > 0 && !send(ctx, out, unitItem{b: b}) {
+			if b.NumRows > 0 && !r.send(ctx, u, unitItem{b: b}) {
 				return
 			}
-			send(ctx, out, unitItem{row: rel + 1, err: err})
+			r.send(ctx, u, unitItem{row: rel + 1, err: err})
 			return
 		}
 		rel++
@@ -35,14 +35,14 @@ func (r *ClaimsReader) parseTable(ctx context.Context, w *worker, out chan<- uni
 			b.text = append(b.text, raw)
 		}
 		if b.NumRows == r.opt.BatchSize {
-			if !send(ctx, out, unitItem{b: b}) {
+			if !r.send(ctx, u, unitItem{b: b}) {
 				return
 			}
 			b = r.newBatch(rel + 1)
 		}
 	}
 	if b.NumRows > 0 {
-		send(ctx, out, unitItem{b: b})
+		r.send(ctx, u, unitItem{b: b})
 	} else {
 		b.Release()
 	}
