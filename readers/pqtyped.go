@@ -3,8 +3,10 @@ package readers
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -162,15 +164,43 @@ type pqRows struct {
 	// parsing goroutine (in rawArena) rather than by Raw on the caller's.
 	rawOf    []string
 	rawArena []byte
-	cell     []byte
+	scratch  []byte
 }
 
 type pqValues struct {
-	cell []string
-	num  []int64        // the typed value of a token cell
+	cell []pqCell       // per row: what the row checks read, in the arena
+	num  []int64        // a numeric column's: the typed value of a token cell
 	arr  *arrow.Chunked // pqUnused: the column, for raw text
 	src  []arrow.Array  // arr's chunks, with the row each starts at
 	at   []int
+}
+
+// pqCell is a row's value of a column: where it lies in the batch's arena
+// (n 0: null or empty). Offsets rather than a string: half the size, no
+// pointer for the collector, and valid however often the arena grows.
+type pqCell struct{ off, n uint32 }
+
+// cellString returns row i's value of v as a string in the arena.
+func (rows *pqRows) cellString(v *pqValues, i int) string {
+	c := v.cell[i]
+	if c.n == 0 {
+		return ""
+	}
+	return unsafe.String(&rows.arena[c.off], int(c.n))
+}
+
+// cellFrom returns the cell of arena[start:].
+func (rows *pqRows) cellFrom(start int) pqCell {
+	return pqCell{uint32(start), uint32(len(rows.arena) - start)}
+}
+
+// numeric reports whether a column's cells may be tokens.
+func (c *pqColumn) numeric() bool {
+	switch c.mode {
+	case pqInt32, pqInt64, pqDate, pqDec32, pqDec64, pqDecFLBA:
+		return true
+	}
+	return false
 }
 
 func (r *ClaimsReader) newPQRows(g, first, n int) *pqRows {
@@ -187,9 +217,11 @@ func (r *ClaimsReader) newPQRows(g, first, n int) *pqRows {
 	rows.arena = rows.arena[:0]
 	for j := range rows.cols {
 		v := &rows.cols[j]
-		if r.pq.cols[j].kind != 0 {
+		if c := &r.pq.cols[j]; c.kind != 0 {
 			v.cell = resize(v.cell, n)
-			v.num = resize(v.num, n)
+			if c.numeric() {
+				v.num = resize(v.num, n)
+			}
 		}
 	}
 	return rows
@@ -211,7 +243,6 @@ func (rows *pqRows) release(r *ClaimsReader) {
 			v.arr.Release()
 			v.arr, v.src, v.at = nil, v.src[:0], v.at[:0]
 		}
-		clear(v.cell)
 	}
 	clear(rows.rawOf)
 	rows.rawOf = rows.rawOf[:0]
@@ -347,7 +378,7 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 		rp.t.rows = done + int64(i) + 1
 		if !rows.bad[i] {
 			for _, j := range in.used {
-				rec[j] = rows.cols[j].cell[i]
+				rec[j] = rows.cellString(&rows.cols[j], i)
 			}
 			rp.t.recordBytes = 0 // no detach: the strings are the batch's
 			b.Lines = append(b.Lines, claim.Line{})
@@ -370,7 +401,7 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 		for _, j := range in.used {
 			start := len(text)
 			text = rows.appendText(text, j, i)
-			rec[j] = rows.cols[j].cell[i]
+			rec[j] = rows.cellString(&rows.cols[j], i)
 			if _, ok := typedValue(rec[j]); ok {
 				at := len(rows.arena)
 				rows.arena = append(rows.arena, text[start:]...)
@@ -398,7 +429,7 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 // (parquetSource.next): "" for null.
 func (rows *pqRows) appendText(b []byte, j, i int) []byte {
 	v := &rows.cols[j]
-	s := v.cell[i]
+	s := rows.cellString(v, i)
 	if _, ok := typedValue(s); !ok {
 		return append(b, s...)
 	}
@@ -442,7 +473,7 @@ func (rows *pqRows) keepRaw(i int) {
 
 // appendRaw appends row i's raw text to b.
 func (rows *pqRows) appendRaw(b []byte, i int) []byte {
-	cell := rows.cell[:0]
+	cell := rows.scratch[:0]
 	for j := range rows.cols {
 		if j > 0 {
 			b = append(b, ',')
@@ -458,7 +489,7 @@ func (rows *pqRows) appendRaw(b []byte, i int) []byte {
 			b = appendCSVField(b, a.ValueStr(k))
 		}
 	}
-	rows.cell = cell
+	rows.scratch = cell
 	return b
 }
 
@@ -475,6 +506,17 @@ func (v *pqValues) array(i int) (arrow.Array, int) {
 
 // read reads the batch's rows of column j.
 func (w *pqWorker) read(grp *pqGroup, j int, rows *pqRows) error {
+	if err := w.readColumn(grp, j, rows); err != nil {
+		return err
+	}
+	if len(rows.arena) > math.MaxUint32 {
+		return fmt.Errorf("a batch of %d rows holds more than 4 GiB of text", rows.n)
+	}
+	return nil
+}
+
+// readColumn reads the batch's rows of column j into its cells.
+func (w *pqWorker) readColumn(grp *pqGroup, j int, rows *pqRows) error {
 	c := &rows.in.cols[j]
 	v := &rows.cols[j]
 	n := rows.n
@@ -501,7 +543,7 @@ func (w *pqWorker) read(grp *pqGroup, j int, rows *pqRows) error {
 		i := 0
 		for _, a := range ch.Chunks() {
 			for k := range a.Len() {
-				v.cell[i] = ""
+				v.cell[i] = pqCell{}
 				if !a.IsNull(k) {
 					start := len(rows.arena)
 					rows.arena = appendValue(rows.arena, a, k, c.kind)
@@ -524,11 +566,13 @@ func (w *pqWorker) read(grp *pqGroup, j int, rows *pqRows) error {
 		}
 		vals := w.bools[:k]
 		w.spread(c, n, func(i, at int) {
+			start := len(rows.arena)
 			if vals[at] {
-				v.cell[i] = "Y"
+				rows.arena = append(rows.arena, 'Y')
 			} else {
-				v.cell[i] = "N"
+				rows.arena = append(rows.arena, 'N')
 			}
+			v.cell[i] = rows.cellFrom(start)
 		}, v)
 		return nil
 	case pqInt32, pqDate, pqDec32:
@@ -570,7 +614,7 @@ func (w *pqWorker) spread(c *pqColumn, n int, set func(i, at int), v *pqValues) 
 	at := 0
 	for i, d := range w.defs[:n] {
 		if d < c.maxDef {
-			v.cell[i] = ""
+			v.cell[i] = pqCell{}
 			continue
 		}
 		set(i, at)
@@ -638,7 +682,7 @@ func (rows *pqRows) setNum(c *pqColumn, v *pqValues, i int, n int64) {
 		}
 		start := len(rows.arena)
 		rows.arena = strconv.AppendInt(rows.arena, n, 10)
-		v.cell[i] = bytesString(rows.arena[start:])
+		v.cell[i] = rows.cellFrom(start)
 		return
 	case pqDec32, pqDec64, pqDecFLBA:
 		if cents, ok := moneyCents(n, c.scale); ok && c.kind == kindMoney {
@@ -647,7 +691,7 @@ func (rows *pqRows) setNum(c *pqColumn, v *pqValues, i int, n int64) {
 		}
 		start := len(rows.arena)
 		rows.arena = appendScaled(rows.arena, strconv.AppendInt(nil, n, 10), c.scale)
-		v.cell[i] = bytesString(rows.arena[start:])
+		v.cell[i] = rows.cellFrom(start)
 		return
 	}
 	switch {
@@ -660,24 +704,24 @@ func (rows *pqRows) setNum(c *pqColumn, v *pqValues, i int, n int64) {
 	}
 	start := len(rows.arena)
 	rows.arena = strconv.AppendInt(rows.arena, n, 10)
-	v.cell[i] = bytesString(rows.arena[start:])
+	v.cell[i] = rows.cellFrom(start)
 }
 
-// token appends the token of n to the arena and returns it.
-func (rows *pqRows) token(n int64) string {
+// token appends the token of n to the arena and returns its cell.
+func (rows *pqRows) token(n int64) pqCell {
 	start := len(rows.arena)
 	rows.arena = appendTyped(rows.arena, n)
-	return bytesString(rows.arena[start:])
+	return rows.cellFrom(start)
 }
 
-// str returns arena[start:] as row i's string, marking the row for the text
+// str returns arena[start:] as row i's cell, marking the row for the text
 // path when the string is not valid UTF-8 or longer than maxField.
-func (rows *pqRows) str(start, i, maxField int) string {
+func (rows *pqRows) str(start, i, maxField int) pqCell {
 	s := rows.arena[start:]
 	if len(s) > maxField || !utf8.Valid(s) {
 		rows.bad[i] = true
 	}
-	return bytesString(s)
+	return rows.cellFrom(start)
 }
 
 // moneyCents returns the cents of the decimal unscaled×10^-scale when its
@@ -740,7 +784,6 @@ func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v
 			size += len(b)
 		}
 		if cap(rows.arena)-len(rows.arena) < size {
-			// Cells made so far keep the old arena.
 			grown := make([]byte, len(rows.arena), 2*cap(rows.arena)+size)
 			copy(grown, rows.arena)
 			rows.arena = grown
@@ -753,16 +796,16 @@ func (w *pqWorker) readBytes(cr *file.ByteArrayColumnChunkReader, c *pqColumn, v
 		at := 0
 		for i := first; i < first+n; i++ {
 			if c.maxDef > 0 && defs[i] < c.maxDef {
-				v.cell[i] = ""
+				v.cell[i] = pqCell{}
 				continue
 			}
 			b := rows.arena[start : start+len(vals[at])]
+			v.cell[i] = pqCell{uint32(start), uint32(len(b))}
 			start += len(vals[at])
 			at++
 			if len(b) > rows.in.maxField || check && !utf8.Valid(b) {
 				rows.bad[i] = true
 			}
-			v.cell[i] = bytesString(b)
 		}
 	})
 }
@@ -776,7 +819,7 @@ func (w *pqWorker) readFLBA(cr *file.FixedLenByteArrayColumnChunkReader, c *pqCo
 		at := 0
 		for i := first; i < first+n; i++ {
 			if c.maxDef > 0 && defs[i] < c.maxDef {
-				v.cell[i] = ""
+				v.cell[i] = pqCell{}
 				continue
 			}
 			num, small := flbaDecimal(vals[at])
@@ -789,7 +832,7 @@ func (w *pqWorker) readFLBA(cr *file.FixedLenByteArrayColumnChunkReader, c *pqCo
 			v.num[i] = 0
 			start := len(rows.arena)
 			rows.arena = appendDecimal128(rows.arena, num, c.scale)
-			v.cell[i] = bytesString(rows.arena[start:])
+			v.cell[i] = rows.cellFrom(start)
 		}
 	})
 }
