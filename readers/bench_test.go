@@ -67,7 +67,13 @@ func BenchmarkReadClaimsCSVGzip(b *testing.B) {
 }
 
 func BenchmarkReadClaimsParquet(b *testing.B) {
-	data := benchRows(benchN)
+	benchmarkClaims(b, "claims.parquet", benchParquet(b, benchRows(benchN)))
+}
+
+// benchParquet writes the rows of a benchRows CSV as typed Parquet: dates
+// DATE, amounts DECIMAL(18,2), integers INT32, the flag BOOLEAN, the rest
+// strings (dictionary encoded), 64 Ki rows a row group.
+func benchParquet(b *testing.B, data []byte) []byte {
 	res, err := readClaimsMem("claims.csv", data, Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -97,5 +103,5 @@ func BenchmarkReadClaimsParquet(b *testing.B) {
 		}
 		cols = append(cols, arrowColumn{c.name, typ})
 	}
-	benchmarkClaims(b, "claims.parquet", writeArrow(b, cols, rows, 64<<10))
+	return writeArrow(b, cols, rows, 64<<10)
 }

@@ -1,16 +1,22 @@
 package readers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
+
+	"golang.org/x/sync/errgroup"
 
 	"claimsbatch/claim"
 )
 
 // BenefitLookup resolves a benefit_code against the plan: its id, and
-// whether a line of it needs an item_code.
+// whether a line of it needs an item_code. ClaimsReader calls it from its
+// parsing goroutines at once: it must be safe for concurrent use (a
+// *plan.Plan, which only reads a map, is).
 type BenefitLookup interface {
 	Lookup(code string) (id claim.BenefitID, needsItemCode bool, ok bool)
 }
@@ -71,31 +77,58 @@ var diagnosisForm = [...]string{
 	claim.OtherSystem: "a code of at most 64 printable characters without spaces",
 }
 
-// ClaimsReader streams the claim lines of one claims file in batches:
+// ClaimsReader streams the claim lines of one claims file in batches. The
+// rows are parsed and checked on Options.Workers goroutines and delivered in
+// file order:
 //
 //	r, err := readers.OpenClaims(path, source, plan, readers.Options{})
 //	...
 //	defer r.Close()
+//	for {
+//		b, err := r.NextBatch()
+//		if err == io.EOF {
+//			break
+//		}
+//		if err != nil { ... }
+//		use(b.Lines, b.Exceptions)
+//		b.Release()
+//	}
+//
+// The batches may be processed concurrently and released in any order. The
+// older iterator, one batch at a time whose lines may be kept, works too:
+//
 //	for r.Next() {
 //		use(r.Lines(), r.Exceptions())
 //	}
 //	if err := r.Err(); err != nil { ... }
 //
 // Every data row of the file ends up exactly once either in Lines or in
-// Exceptions, in file order within each.
+// Exceptions, in file order within each. A reader is used from one
+// goroutine at a time (its batches from any).
 type ClaimsReader struct {
-	t          *table
-	source     int32
-	benefits   BenefitLookup
-	keepRaw    bool
-	asOf       claim.Date // 0: no bound
-	batchSize  int
-	intern     *interner
-	lines      []claim.Line
-	origins    []origin // per accepted line: what an exception about it needs
-	exceptions []claim.Exception
-	err        error
-	done       bool
+	t        *table
+	source   int32
+	benefits BenefitLookup
+	opt      Options // with defaults
+	workers  int
+	csv      *csvInput // the data rows of a CSV file
+	pq       *pqInput  // the typed columns of a Parquet file
+
+	started bool
+	legacy  bool // used through Next: lines may be kept, buffers are not reused
+	cancel  context.CancelFunc
+	group   *errgroup.Group
+	order   chan *unit // the units of work in file order
+	cur     *unit      // the unit whose batches are being delivered
+	curBase int64      // rows delivered before cur
+	rows    int64      // rows delivered
+	seq     int64
+	err     error // sticky: the failure, io.EOF at the end, errClosed
+	stopped bool
+
+	states chan *worker // one per goroutine that parses
+
+	batch *Batch // Next's current batch
 }
 
 // OpenClaims opens a claims file (.csv, .csv.gz or .parquet) and reads its
@@ -110,90 +143,79 @@ func OpenClaims(path string, source int32, benefits BenefitLookup, opt Options) 
 	if err != nil {
 		return nil, err
 	}
-	// A claims row's strings live until its line is spilled or its
-	// exception written, a batch later at most: they may share arena blocks.
-	if ps, ok := t.src.(*parquetSource); ok {
-		ps.useArena()
-	}
 	return newClaimsReader(t, source, benefits, opt), nil
 }
 
+// newClaimsReader reads the rows of t, whose header the table has read: a
+// CSV file's rows go to the parallel CSV parser, a Parquet file's columns
+// to the typed column readers.
 func newClaimsReader(t *table, source int32, benefits BenefitLookup, opt Options) *ClaimsReader {
 	opt = opt.withDefaults()
-	return &ClaimsReader{
-		t:          t,
-		source:     source,
-		benefits:   benefits,
-		keepRaw:    opt.KeepRaw,
-		asOf:       opt.AsOf,
-		batchSize:  opt.BatchSize,
-		intern:     newInterner(),
-		lines:      make([]claim.Line, 0, opt.BatchSize),
-		origins:    make([]origin, 0, opt.BatchSize),
-		exceptions: make([]claim.Exception, 0, 64),
+	r := &ClaimsReader{
+		t:        t,
+		source:   source,
+		benefits: benefits,
+		opt:      opt,
+		workers:  opt.Workers,
 	}
+	switch src := t.src.(type) {
+	case *csvSource:
+		r.csv = src.rest()
+	case *parquetSource:
+		if r.pq = newPQInput(src, t, opt); r.pq == nil {
+			// The text path (parseTable): a row's strings live as long as
+			// its batch or its line, so they may share arena blocks.
+			src.useArena()
+		}
+	}
+	r.states = make(chan *worker, r.workers)
+	for range r.workers {
+		r.states <- r.newWorker()
+	}
+	return r
 }
 
-// Next reads the next batch of up to Options.BatchSize rows. It returns false
-// at the end of the file or on an error (see Err). The slices of the previous
-// batch are reused.
+// errClosed is what a closed reader returns.
+var errClosed = errors.New("readers: ClaimsReader is closed")
+
+// Next reads the next batch of up to Options.BatchSize rows, for
+// Lines, Exceptions, Raw and Reject. It returns false at the end of the file
+// or on an error (see Err). The previous batch is released: its slices are
+// reused, but the Line values, strings included, may be kept.
 func (r *ClaimsReader) Next() bool {
-	r.lines = r.lines[:0]
-	clear(r.origins)
-	r.origins = r.origins[:0]
-	r.exceptions = r.exceptions[:0]
-	if r.done || r.err != nil {
+	if !r.started {
+		r.legacy = true
+	}
+	if r.batch != nil {
+		r.batch.Release()
+		r.batch = nil
+	}
+	b, err := r.NextBatch()
+	if err != nil {
 		return false
 	}
-	for n := 0; n < r.batchSize; n++ {
-		rec, p, err := r.t.next()
-		if err == io.EOF {
-			r.done = true
-			break
-		}
-		if err != nil {
-			r.err = err
-			r.lines = r.lines[:0]
-			r.exceptions = r.exceptions[:0]
-			return false
-		}
-		r.lines = append(r.lines, claim.Line{})
-		line := &r.lines[len(r.lines)-1]
-		var check rowCheck
-		if p.message != "" {
-			check = rowCheck{code: claim.ParseError, field: r.t.columnName(p.field), message: p.message}
-		} else {
-			check = r.parse(rec, line)
-		}
-		if check.code != "" {
-			r.lines = r.lines[:len(r.lines)-1]
-			r.reject(rec, p, check)
-			continue
-		}
-		o := origin{lineNo: r.t.field(rec, cLineNo)}
-		if r.keepRaw {
-			o.raw = r.t.raw()
-		}
-		r.origins = append(r.origins, o)
-	}
-	return len(r.lines)+len(r.exceptions) > 0
+	r.batch = b
+	return true
 }
 
 // Lines returns the accepted rows of the current batch, in row order. The
 // slice is reused by Next; the Line values, strings included, may be kept.
-func (r *ClaimsReader) Lines() []claim.Line { return r.lines }
-
-// origin is what the reader keeps of an accepted line's row for an exception
-// raised on it later.
-type origin struct {
-	raw    string // the row as read (Options.KeepRaw)
-	lineNo string // line_no as written
+func (r *ClaimsReader) Lines() []claim.Line {
+	if r.batch == nil {
+		return nil
+	}
+	return r.batch.Lines
 }
 
 // Raw returns the row of accepted line i of the current batch as read (see
 // Exception.Raw), when Options.KeepRaw is set; "" otherwise. The string may
 // be kept.
-func (r *ClaimsReader) Raw(i int) string { return r.origins[i].raw }
+func (r *ClaimsReader) Raw(i int) string {
+	if !r.opt.KeepRaw {
+		return ""
+	}
+	return r.batch.Raw(i)
+}
 
 // Reject returns the exception a caller raises on accepted line i of the
 // current batch (a run-level check the line failed), filled in as the reader
@@ -201,38 +223,65 @@ func (r *ClaimsReader) Raw(i int) string { return r.origins[i].raw }
 // raw text (with Options.KeepRaw). The caller decides where it goes in the
 // exceptions' order (by Row).
 func (r *ClaimsReader) Reject(i int, code claim.ExceptionCode, field, message string) claim.Exception {
-	l := &r.lines[i]
-	return claim.Exception{
-		Source:   r.t.name,
-		SourceNo: r.source,
-		Row:      l.Row,
-		ClaimID:  exceptionText(l.ClaimID),
-		LineNo:   exceptionText(r.origins[i].lineNo),
-		MemberID: exceptionText(l.MemberID),
-		Code:     code,
-		Field:    field,
-		Message:  message,
-		Raw:      r.origins[i].raw,
-	}
+	e := r.batch.reject(i, code, field, message, r.opt.KeepRaw)
+	return e
 }
 
 // Exceptions returns the rejected rows of the current batch, with the same
 // ownership as Lines.
-func (r *ClaimsReader) Exceptions() []claim.Exception { return r.exceptions }
+func (r *ClaimsReader) Exceptions() []claim.Exception {
+	if r.batch == nil {
+		return nil
+	}
+	return r.batch.Exceptions
+}
 
-// Err returns the error that stopped Next, or nil at a clean end of file.
-func (r *ClaimsReader) Err() error { return r.err }
+// Err returns the error that stopped Next or NextBatch, or nil at a clean
+// end of file.
+func (r *ClaimsReader) Err() error {
+	if r.err == io.EOF || r.err == errClosed {
+		return nil
+	}
+	return r.err
+}
 
-// Rows returns the number of data records read so far, good and bad.
-func (r *ClaimsReader) Rows() int64 { return r.t.rows }
+// Rows returns the number of data records delivered so far, good and bad.
+func (r *ClaimsReader) Rows() int64 { return r.rows }
 
-// Close releases the file. It may be called more than once.
-func (r *ClaimsReader) Close() error { return r.t.close() }
+// Close stops the reader's goroutines and releases the file. Batches already
+// returned stay valid until released. Close may be called more than once.
+func (r *ClaimsReader) Close() error {
+	if r.batch != nil {
+		r.batch.Release()
+		r.batch = nil
+	}
+	r.stop()
+	if r.err == nil {
+		r.err = errClosed
+	}
+	return r.t.close()
+}
 
-// reject records the current row as an exception. The identifiers come from
-// the row where they could be read: not from a record whose field count is
-// wrong (they may be shifted), nor from fields after a quoting error.
-func (r *ClaimsReader) reject(rec []string, p problem, check rowCheck) {
+// rowParser checks claims rows. Each goroutine that parses has its own: t is
+// its copy of the file's table (the column map shared, the row counters its
+// own) and the interner is not safe for concurrent use.
+type rowParser struct {
+	t        *table
+	source   int32
+	benefits BenefitLookup
+	intern   *interner
+	asOf     claim.Date // Options.AsOf; 0: no bound
+	// detachWide makes parse copy a line's strings out of a wide record (see
+	// detach): for Next, whose lines may be kept. NextBatch's lines live
+	// until Release and point into the batch's buffers.
+	detachWide bool
+}
+
+// reject returns the exception of the row the parser is on. The identifiers
+// come from the row where they could be read: not from a record whose field
+// count is wrong (they may be shifted), nor from fields after a quoting
+// error. Its strings are its own (rec may point into a reused buffer).
+func (r *rowParser) reject(rec []string, p problem, check rowCheck, raw string) claim.Exception {
 	e := claim.Exception{
 		Source:   r.t.name,
 		SourceNo: r.source,
@@ -240,19 +289,37 @@ func (r *ClaimsReader) reject(rec []string, p problem, check rowCheck) {
 		Code:     check.code,
 		Field:    check.field,
 		Message:  check.message,
-		Raw:      r.t.raw(),
+		Raw:      ownText(raw),
 	}
 	if p.message == "" || p.field >= 0 {
-		e.ClaimID = exceptionText(r.t.field(rec, cClaimID))
-		e.LineNo = exceptionText(r.t.field(rec, cLineNo))
-		e.MemberID = exceptionText(r.t.field(rec, cMemberID))
+		e.ClaimID = ownText(r.t.field(rec, cClaimID))
+		e.LineNo = ownText(r.t.field(rec, cLineNo))
+		e.MemberID = ownText(r.t.field(rec, cMemberID))
 	}
-	r.exceptions = append(r.exceptions, e)
+	return e
+}
+
+// ownText is exceptionText(s) in memory of its own.
+func ownText(s string) string {
+	t := exceptionText(s)
+	if len(t) > 0 && unsafe.StringData(t) == unsafe.StringData(s) {
+		return strings.Clone(t)
+	}
+	return t
+}
+
+// checkRecord checks a well-formed record (problem p is zero) and fills
+// line, or returns the problem's PARSE_ERROR.
+func (r *rowParser) checkRecord(rec []string, p problem, line *claim.Line) rowCheck {
+	if p.message != "" {
+		return rowCheck{code: claim.ParseError, field: r.t.columnName(p.field), message: p.message}
+	}
+	return r.parse(rec, line)
 }
 
 // parse checks one well-formed record and fills line. It returns the first
 // failed check in SPEC section 7 order, or the zero rowCheck.
-func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
+func (r *rowParser) parse(rec []string, line *claim.Line) rowCheck {
 	t := r.t
 	var f [numClaimColumns]string
 	for c := range f {
@@ -392,7 +459,10 @@ func (r *ClaimsReader) parse(rec []string, line *claim.Line) rowCheck {
 // much larger than they are. The line's strings are substrings of the record
 // (one allocation per row); in a wide extract with many columns the reader
 // does not use, that would make every kept line hold the whole row.
-func (r *ClaimsReader) detach(line *claim.Line) {
+func (r *rowParser) detach(line *claim.Line) {
+	if !r.detachWide {
+		return
+	}
 	kept := len(line.ClaimID) + len(line.MemberID) + len(line.Diagnosis) + len(line.ProcedureCode) + len(line.ItemCode) + len(line.TripID) + len(line.ProviderID)
 	if r.t.recordBytes <= 2*kept+128 {
 		return

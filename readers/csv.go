@@ -94,9 +94,14 @@ const utf8BOM = "\uFEFF"
 
 // failure classifies an error from below the CSV parser: an oversized row or a
 // broken input (corrupt gzip stream, I/O error).
-func (s *csvSource) failure(err error) error {
+func (s *csvSource) failure(err error) error { return inputFailure(err, int(s.track.maxHeld)) }
+
+// inputFailure classifies an error from below a CSV parser: an oversized row
+// (longer than maxRow bytes) or a broken input (corrupt gzip stream, I/O
+// error).
+func inputFailure(err error, maxRow int) error {
 	if errors.Is(err, errRowTooLong) {
-		return fmt.Errorf("record longer than %d bytes, the limit of one row (a quote that never closes?): %w", s.track.maxHeld, ErrCorrupt)
+		return fmt.Errorf("record longer than %d bytes, the limit of one row (a quote that never closes?): %w", maxRow, ErrCorrupt)
 	}
 	if e, ok := asExpansion(err); ok {
 		return fmt.Errorf("%w: %w", e, ErrCorrupt)
@@ -152,7 +157,12 @@ func (s *csvSource) next() ([]string, problem, error) {
 // (Options.MaxRowBytes). So it fails the read wherever it is, as a row that
 // never ends.
 func (s *csvSource) unclosedQuote(pe *csv.ParseError) error {
-	text := skipBlankLines(s.track.text(s.start, s.r.InputOffset()))
+	return unclosedQuote(skipBlankLines(s.track.text(s.start, s.r.InputOffset())), pe, s.header)
+}
+
+// unclosedQuote is csvSource.unclosedQuote for record text (blank lines
+// before it dropped) that ended in pe, in a file with header.
+func unclosedQuote(text []byte, pe *csv.ParseError, header []string) error {
 	field, at, open := openQuote(text)
 	if !open {
 		return nil
@@ -169,8 +179,8 @@ func (s *csvSource) unclosedQuote(pe *csv.ParseError) error {
 		}
 	}
 	where := fmt.Sprintf("field %d", field+1)
-	if field < len(s.header) {
-		where = "column " + s.header[field]
+	if field < len(header) {
+		where = "column " + header[field]
 	}
 	return fmt.Errorf("%s: the quoted field opened on line %d, column %d never closes: the file ends inside it on line %d (an unbalanced quote made the lines after it part of one row that never ends): %w",
 		where, line, col, pe.StartLine+bytes.Count(trimLineEnd(text), []byte{'\n'}), ErrCorrupt)
@@ -230,14 +240,18 @@ func skipBlankLines(b []byte) []byte {
 
 func (s *csvSource) raw() string {
 	// encoding/csv skips blank lines before a record; they are not part of it.
-	b := skipBlankLines(s.track.text(s.start, s.r.InputOffset()))
+	return string(recordRaw(skipBlankLines(s.track.text(s.start, s.r.InputOffset()))))
+}
+
+// recordRaw returns a record's text without its line end.
+func recordRaw(b []byte) []byte {
 	switch {
 	case len(b) > 1 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n':
 		b = b[:len(b)-2]
 	case len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r'):
 		b = b[:len(b)-1]
 	}
-	return string(b)
+	return b
 }
 
 func (s *csvSource) close() error {

@@ -59,7 +59,9 @@
 // file counts the bytes it decompresses to, a Parquet file every byte the
 // decoder allocates for it (decompressed pages and decoded columns). Past
 // that the read fails with ErrCorrupt ("decompressed more than N bytes from a
-// file of M bytes ... a decompression bomb?"). Real extracts stay far below:
+// file of M bytes ... a decompression bomb?"). (Row groups decoded at the
+// same time share a Parquet file's budget: with several workers the row
+// that failure names can vary by a few row groups from run to run.) Real extracts stay far below:
 // a claims CSV gzips about 4 to 1, and a dictionary-encoded, compressed
 // Parquet claims file decodes to 12 to 20 times its size. The package also
 // replaces arrow-go's zstd and snappy page decoders, process-wide, with ones
@@ -81,7 +83,24 @@
 // checks the state's END trailer (claim.StateDigest) as it goes, and that no
 // amount or count is negative: a state cut short or edited fails with
 // [ErrCorrupt], naming the row and, for a plan accumulator, its kind, scope
-// and key, never the member. [ReadMembers] and [ReadFX]
+// and key, never the member.
+//
+// A claims file is also read on all cores ([Options].Workers goroutines).
+// A CSV file is read (and decompressed) by one goroutine in blocks of
+// 512 KiB cut at record ends; the blocks are parsed and checked in
+// parallel, with the rules of encoding/csv (the same records, PARSE_ERROR
+// messages and line numbers, raw text and failures as a sequential read).
+// A Parquet file is read row group by row group, in parallel: the columns of
+// the common types (strings, DATE, DECIMAL as INT32, INT64 or
+// FIXED_LEN_BYTE_ARRAY, INT32, INT64, BOOLEAN) with arrow-go's typed
+// column readers straight into the values the row checks take, without
+// text; other types, and columns the reader does not use, through Arrow
+// as text. Both go through the same row checks, and a row that fails them
+// is checked again from its text, so a Parquet row gives the line and the
+// exception its text would give. [ClaimsReader.NextBatch] returns the
+// batches in file order, for the caller to process concurrently; each holds
+// its buffers until released. In flight at a time: about three blocks (CSV)
+// or row groups' batches (Parquet) per worker. [ReadMembers] and [ReadFX]
 // load their whole file on purpose: members and FX rates are dimension
 // tables the pipeline needs in full before the first claim can be
 // adjudicated. [ReadState] is the whole-file form of [StateReader], for

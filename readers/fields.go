@@ -20,8 +20,12 @@ func trimSpace(s string) string {
 	return s
 }
 
-// parseInt parses an optionally signed decimal integer of at most 18 digits.
+// parseInt parses an optionally signed decimal integer of at most 18 digits
+// (or reads an integer token, see typedValue).
 func parseInt(s string) (int64, bool) {
+	if v, ok := typedValue(s); ok {
+		return v, true
+	}
 	neg := false
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'
@@ -309,7 +313,7 @@ func dateCheck(name, s string) (claim.Date, rowCheck) {
 	if s == "" {
 		return claim.NoDate, rowCheck{}
 	}
-	d, err := claim.ParseDate(s)
+	d, err := parseDate(s)
 	if err != nil {
 		return 0, invalid(name, "%s %s is not a valid YYYY-MM-DD date", name, shorten(s))
 	}
@@ -336,7 +340,7 @@ func amountCheck(name, s string) (claim.Money, rowCheck) {
 	if s == "" {
 		return -1, rowCheck{}
 	}
-	m, err := claim.ParseMoney(s)
+	m, err := parseMoney(s)
 	if err != nil {
 		return 0, rowCheck{code: claim.InvalidValue, field: name, message: moneyProblem(name, s, err)}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -23,7 +24,13 @@ import (
 // into one string, which the row's fields slice: one allocation per row.
 type parquetSource struct {
 	in     io.Closer
-	rr     pqarrow.RecordReader
+	pf     *file.Reader
+	fr     *pqarrow.FileReader
+	leaves []int // per file column: its Parquet leaf column
+	fields []int // per file column: its field in fr.Manifest
+	types  []arrow.DataType
+	rr     pqarrow.RecordReader // made by the first next
+	rrErr  error
 	kinds  []kind // per file column: the kind the reader uses it as, 0 = unused
 	names  []string
 	batch  arrow.RecordBatch // current batch; nil before the first
@@ -91,10 +98,8 @@ func newParquetSource(in inputFile, size int64, spec []column, opt Options) (src
 		return nil, nil, fmt.Errorf("reading the Parquet schema: %w: %w", ErrCorrupt, err)
 	}
 
-	s := &parquetSource{in: in}
-	var leaves []int
-	var types []arrow.DataType
-	for _, f := range fr.Manifest.Fields {
+	s := &parquetSource{in: in, pf: pf, fr: fr}
+	for i, f := range fr.Manifest.Fields {
 		if !f.IsLeaf() {
 			for _, c := range spec {
 				if c.name == f.Field.Name {
@@ -103,9 +108,10 @@ func newParquetSource(in inputFile, size int64, spec []column, opt Options) (src
 			}
 			continue
 		}
-		leaves = append(leaves, f.ColIndex)
+		s.leaves = append(s.leaves, f.ColIndex)
+		s.fields = append(s.fields, i)
 		s.names = append(s.names, f.Field.Name)
-		types = append(types, f.Field.Type)
+		s.types = append(s.types, f.Field.Type)
 	}
 	idx, err := resolveColumns(s.names, spec)
 	if err != nil {
@@ -117,16 +123,13 @@ func newParquetSource(in inputFile, size int64, spec []column, opt Options) (src
 		if j < 0 {
 			continue
 		}
-		if !accepts(types[j], c.kind) {
-			return nil, nil, fmt.Errorf("column %s: Parquet type %s is not accepted for %s: %w", c.name, types[j], c.kind, ErrFormat)
+		if !accepts(s.types[j], c.kind) {
+			return nil, nil, fmt.Errorf("column %s: Parquet type %s is not accepted for %s: %w", c.name, s.types[j], c.kind, ErrFormat)
 		}
 		s.kinds[j] = c.kind
 	}
-	if len(leaves) == 0 {
+	if len(s.leaves) == 0 {
 		return nil, nil, fmt.Errorf("no columns: %w", ErrMissingColumn)
-	}
-	if s.rr, err = fr.GetRecordReader(context.Background(), leaves, nil); err != nil {
-		return nil, nil, fmt.Errorf("opening the Parquet columns: %w: %w", ErrCorrupt, err)
 	}
 	s.rec = make([]string, len(s.names))
 	s.ends = make([]int, len(s.names))
@@ -235,6 +238,16 @@ func (s *parquetSource) next() (rec []string, p problem, err error) {
 			err = decoderPanic("Parquet decoder", r)
 		}
 	}()
+	if s.rr == nil && s.rrErr == nil {
+		// Made here, not at the open: it reads the first row group's
+		// column chunks, which the typed claims reader reads its own way.
+		if s.rr, s.rrErr = s.fr.GetRecordReader(context.Background(), s.leaves, nil); s.rrErr != nil {
+			s.rrErr = fmt.Errorf("opening the Parquet columns: %w: %w", ErrCorrupt, s.rrErr)
+		}
+	}
+	if s.rrErr != nil {
+		return nil, problem{}, s.rrErr
+	}
 	for s.batch == nil || s.row >= int(s.batch.NumRows()) {
 		if !s.rr.Next() {
 			s.batch = nil
@@ -303,7 +316,9 @@ func (s *parquetSource) close() error {
 	if s.in == nil {
 		return nil
 	}
-	s.rr.Release()
+	if s.rr != nil {
+		s.rr.Release()
+	}
 	err := s.in.Close()
 	s.in = nil
 	return err
@@ -394,19 +409,23 @@ func appendValue(b []byte, a arrow.Array, i int, k kind) []byte {
 	case *array.Decimal64:
 		return appendScaled(b, strconv.AppendInt(nil, int64(a.Value(i)), 10), a.DataType().(arrow.DecimalType).GetScale())
 	case *array.Decimal128:
-		v := a.Value(i)
-		var digits []byte
-		if hi, lo := v.HighBits(), v.LowBits(); (hi == 0 && lo < 1<<63) || (hi == -1 && lo >= 1<<63) {
-			digits = strconv.AppendInt(b[len(b):], int64(lo), 10)
-		} else {
-			digits = v.BigInt().Append(b[len(b):], 10)
-		}
-		return appendScaled(b, digits, a.DataType().(arrow.DecimalType).GetScale())
+		return appendDecimal128(b, a.Value(i), a.DataType().(arrow.DecimalType).GetScale())
 	case *array.Decimal256:
 		return appendScaled(b, a.Value(i).BigInt().Append(nil, 10), a.DataType().(arrow.DecimalType).GetScale())
 	}
 	// accepts and appendValue list the same types; anything else is a bug.
 	panic(fmt.Sprintf("readers: no text form for %s", a.DataType()))
+}
+
+// appendDecimal128 appends the text of a DECIMAL value.
+func appendDecimal128(b []byte, v decimal128.Num, scale int32) []byte {
+	var digits []byte
+	if hi, lo := v.HighBits(), v.LowBits(); (hi == 0 && lo < 1<<63) || (hi == -1 && lo >= 1<<63) {
+		digits = strconv.AppendInt(b[len(b):], int64(lo), 10)
+	} else {
+		digits = v.BigInt().Append(b[len(b):], 10)
+	}
+	return appendScaled(b, digits, scale)
 }
 
 // appendScaled appends the unscaled integer digits (with an optional '-')

@@ -13,9 +13,12 @@ import (
 
 // Options tunes the claims reader. The zero value is ready to use.
 type Options struct {
-	// BatchSize is the number of data rows (accepted plus rejected) one call
-	// of ClaimsReader.Next reads; 0 means 8192.
+	// BatchSize is the most data rows (accepted plus rejected) in one batch
+	// of ClaimsReader; 0 means 8192.
 	BatchSize int
+	// Workers is the number of goroutines that parse and check a claims
+	// file's rows; 0 means one per core (GOMAXPROCS).
+	Workers int
 	// MaxFieldBytes bounds one field; a longer field makes its row a
 	// PARSE_ERROR. 0 means 1 MiB.
 	MaxFieldBytes int
@@ -29,10 +32,12 @@ type Options struct {
 	// size, or 64 MiB for a smaller file. Past that the read fails with
 	// ErrCorrupt (a decompression bomb). 0 means 100.
 	MaxExpansion int
-	// KeepRaw makes ClaimsReader keep the raw text of every accepted line of
-	// a batch (ClaimsReader.Raw), for a caller that may turn an accepted line
-	// into an exception later (the pipeline's row checks, DUPLICATE_LINE).
-	// It costs one string per line.
+	// KeepRaw makes ClaimsReader.Raw and ClaimsReader.Reject (the Next
+	// iterator's) give the raw text of accepted lines, for a caller that may
+	// turn an accepted line into an exception later (the pipeline's row
+	// checks, DUPLICATE_LINE). A Batch always gives it (Batch.Raw,
+	// Batch.Reject): for CSV it is a slice of the batch's input, for Parquet
+	// it is built when asked.
 	KeepRaw bool
 	// AsOf is the run's as-of date (SPEC section 2, version 2): a claim line
 	// received after it (or, without a received_date, served after it) is
@@ -54,6 +59,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxExpansion <= 0 {
 		o.MaxExpansion = defaultMaxExpansion
 	}
+	o.Workers = workersOf(o.Workers)
 	return o
 }
 
@@ -235,14 +241,20 @@ func (t *table) next() ([]string, problem, error) {
 	if p.message != "" {
 		return rec, p, nil
 	}
+	return rec, t.sizeProblem(rec), nil
+}
+
+// sizeProblem returns the problem of a well-formed record with an oversized
+// field, and sets recordBytes.
+func (t *table) sizeProblem(rec []string) problem {
 	t.recordBytes = 0
 	for i, s := range rec {
 		t.recordBytes += len(s)
 		if len(s) > t.maxField {
-			return rec, problem{field: i, message: fmt.Sprintf("field is %d bytes long, more than the limit of %d", len(s), t.maxField)}, nil
+			return problem{field: i, message: fmt.Sprintf("field is %d bytes long, more than the limit of %d", len(s), t.maxField)}
 		}
 	}
-	return rec, problem{}, nil
+	return problem{}
 }
 
 // invalidUTF8 returns the problem of a record that is not valid UTF-8,
