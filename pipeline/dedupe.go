@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -208,8 +207,9 @@ func (w *dedupeWorker) partition(p int) error {
 		key := lineKey{k.ClaimID, k.LineNo}
 		where, dup := seen[key]
 		if !dup {
-			// A clone, so the map does not keep the whole decoded block alive.
-			seen[lineKey{strings.Clone(k.ClaimID), k.LineNo}] = lineWhere{source: k.Source, row: k.Row}
+			// The key's text stays in the decoder's blocks, which live as
+			// long as this partition's map (cleared for the next one).
+			seen[key] = lineWhere{source: k.Source, row: k.Row}
 			continue
 		}
 		if k.Source < 0 {
