@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"claimsbatch/claim"
+	"claimsbatch/internal/arrowmem"
 )
 
 // The writers' micro-benchmarks. One op is a batch of benchBatch rows, as
@@ -146,7 +147,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 // cpuTime returns the process's user + system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
+func cpuTime(b testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
@@ -157,6 +158,7 @@ func cpuTime(b *testing.B) time.Duration {
 // benchmarkTable writes the rows in batches of benchBatch over and over with
 // a writer made by open, closes it and reports the per-row figures.
 func benchmarkTable[T any](b *testing.B, all []T, open func(io.Writer) (rowWriter[T], error), rows func() int64) {
+	arrowmem.Install() // as a run does
 	var out countingWriter
 	w, err := open(&out)
 	if err != nil {
@@ -184,10 +186,22 @@ func benchmarkTable[T any](b *testing.B, all []T, open func(io.Writer) (rowWrite
 	b.ReportMetric(float64(out.n)/n, "bytes/row")
 }
 
+// The benchmarks' formats: CSV, Parquet, and oldParquet, the Parquet
+// encoder before the typed column writers (refparquet_test.go), for the
+// comparison in docs/BENCHMARKS.md.
+const oldParquet Format = -1
+
 func benchmarkRemittance(b *testing.B, f Format) {
 	var w *RemittanceWriter
 	benchmarkTable(b, benchResults(benchRows), func(out io.Writer) (rowWriter[claim.Result], error) {
 		var err error
+		if f == oldParquet {
+			w, err = NewRemittanceWriter(io.Discard, CSV, "run-20240601-01")
+			if err == nil {
+				err = useRefEncoder(w.t, out)
+			}
+			return w, err
+		}
 		w, err = NewRemittanceWriter(out, f, "run-20240601-01")
 		return w, err
 	}, func() int64 { return w.Rows() })
@@ -197,6 +211,13 @@ func benchmarkState(b *testing.B, f Format) {
 	var w *StateWriter
 	benchmarkTable(b, benchState(benchRows), func(out io.Writer) (rowWriter[claim.StateRecord], error) {
 		var err error
+		if f == oldParquet {
+			w, err = NewStateWriter(io.Discard, CSV)
+			if err == nil {
+				err = useRefEncoder(w.t, out)
+			}
+			return w, err
+		}
 		w, err = NewStateWriter(out, f)
 		return w, err
 	}, func() int64 { return w.Rows() })
@@ -206,6 +227,13 @@ func benchmarkPayments(b *testing.B, f Format) {
 	var w *PaymentsWriter
 	benchmarkTable(b, benchPayments(benchRows), func(out io.Writer) (rowWriter[PaymentRow], error) {
 		var err error
+		if f == oldParquet {
+			w, err = NewPaymentsWriter(io.Discard, CSV)
+			if err == nil {
+				err = useRefEncoder(w.t, out)
+			}
+			return w, err
+		}
 		w, err = NewPaymentsWriter(out, f)
 		return w, err
 	}, func() int64 { return w.Rows() })
@@ -215,6 +243,13 @@ func benchmarkExceptions(b *testing.B, f Format) {
 	var w *ExceptionsWriter
 	benchmarkTable(b, benchExceptions(benchRows), func(out io.Writer) (rowWriter[claim.Exception], error) {
 		var err error
+		if f == oldParquet {
+			w, err = NewExceptionsWriter(io.Discard, CSV)
+			if err == nil {
+				err = useRefEncoder(w.t, out)
+			}
+			return w, err
+		}
 		w, err = NewExceptionsWriter(out, f)
 		return w, err
 	}, func() int64 { return w.Rows() })
@@ -232,6 +267,12 @@ func BenchmarkPaymentsCSV(b *testing.B)       { benchmarkPayments(b, CSV) }
 func BenchmarkPaymentsParquet(b *testing.B)   { benchmarkPayments(b, Parquet) }
 func BenchmarkExceptionsCSV(b *testing.B)     { benchmarkExceptions(b, CSV) }
 func BenchmarkExceptionsParquet(b *testing.B) { benchmarkExceptions(b, Parquet) }
+
+// The old Parquet encoder on the same rows.
+func BenchmarkRemittanceOldParquet(b *testing.B) { benchmarkRemittance(b, oldParquet) }
+func BenchmarkStateOldParquet(b *testing.B)      { benchmarkState(b, oldParquet) }
+func BenchmarkPaymentsOldParquet(b *testing.B)   { benchmarkPayments(b, oldParquet) }
+func BenchmarkExceptionsOldParquet(b *testing.B) { benchmarkExceptions(b, oldParquet) }
 
 func TestRemittanceCSVAllocs(t *testing.T) {
 	results := benchResults(benchBatch)

@@ -8,8 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"claimsbatch/claim"
 )
 
@@ -27,10 +25,10 @@ type csvEncoder struct {
 	col int
 }
 
-func newCSVEncoder(w io.Writer, schema *arrow.Schema) *csvEncoder {
+func newCSVEncoder(w io.Writer, schema []colSpec) *csvEncoder {
 	e := &csvEncoder{bw: bufio.NewWriterSize(w, csvBufferSize), row: make([]byte, 0, 512)}
-	for _, f := range schema.Fields() {
-		e.str(f.Name)
+	for _, f := range schema {
+		e.str(f.name)
 	}
 	// An error here is kept by the bufio.Writer and returned by the next
 	// write or flush.
