@@ -17,6 +17,7 @@
 // field quoted only when it holds a comma, a double quote, \r or \n, starts
 // with a space (any Unicode space), or is exactly `\.`. Amounts have exactly
 // two decimals, dates are YYYY-MM-DD, and an absent date is an empty field.
+// Rows are formatted into one reused buffer and written in blocks of 256 KiB.
 //
 // Parquet is written with arrow-go's Parquet column writers: each row's
 // values are appended to typed column buffers (text as bytes and offsets,
