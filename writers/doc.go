@@ -36,7 +36,7 @@
 // the bytes as read. The code columns (run id, benefit code, module,
 // currencies, status, kind ...) are dictionary-encoded in each row group
 // where at most half the rows hold distinct values, the rest plain; pages
-// are zstd-compressed (level 1). No timestamps or random values go into the
+// are snappy-compressed (the codec is chosen in parquet.go). No timestamps or random values go into the
 // file metadata.
 //
 // # Publishing
