@@ -285,3 +285,35 @@ func TestRemittanceCSVAllocs(t *testing.T) {
 		t.Errorf("%v allocations per batch of %d rows, want 0", allocs, len(results))
 	}
 }
+
+// TestParquetAllocs: the Parquet writers allocate per page and per row
+// group (inside arrow-go's column writers), never per row.
+func TestParquetAllocs(t *testing.T) {
+	arrowmem.Install()
+	results := benchResults(benchRows)
+	w, err := NewRemittanceWriter(io.Discard, Parquet, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	batch := func() {
+		if err := w.Write(results[next : next+benchBatch]); err != nil {
+			t.Fatal(err)
+		}
+		if next += benchBatch; next == len(results) {
+			next = 0
+		}
+	}
+	for range 2 * rowGroupRows / benchBatch { // the first row groups size the buffers
+		batch()
+	}
+	// Over four row groups, on average per batch of 1024 rows.
+	allocs := testing.AllocsPerRun(4*rowGroupRows/benchBatch, batch)
+	if allocs >= benchBatch/4 {
+		t.Errorf("%v allocations per batch of %d rows: some are per row", allocs, benchBatch)
+	}
+	t.Logf("%v allocations per batch of %d rows", allocs, benchBatch)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

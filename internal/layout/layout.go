@@ -31,4 +31,5 @@ var Allowed = map[string][]string{
 	"pipeline":          {"claim", "plan", "engine", "book", "readers", "writers", "spill", "internal/arrowmem"},
 	"cmd/claimsbatch":   {"*"},
 	"bench/profile":     {"*"},
+	"bench/compare":     {"readers"},
 }
