@@ -42,7 +42,7 @@ const (
 	// the memory and keeps the int32 offsets far from overflowing. The cut
 	// depends only on the rows, so the bytes still do not depend on the
 	// batching.
-	maxGroupText = 256 << 20
+	maxGroupText = 16 << 20
 
 	// byteArrayChunk is how many text values are handed to the column
 	// writer at a time: the views into a column's bytes are built in a
