@@ -50,9 +50,10 @@ const (
 	byteArrayChunk = 4096
 )
 
-// The compression of every column: snappy, chosen by measurement (docs/
-// BENCHMARKS.md, "Parquet codec": the remittance and state of a 2 M-line
-// run written with each codec, TestParquetCodecs). Against zstd level 1,
+// The compression of every column: snappy, chosen by measurement
+// (docs/BENCHMARKS.md, "Parquet codec": the remittance and state of a
+// 2 M-line run written with each codec by TestParquetCodecs). Against zstd
+// level 1,
 // the old writers' codec, snappy costs the remittance 22 % and the state
 // 24 % less CPU (912 against 1169 ns a row; 284 against 374) for files
 // about half as large again (81 MiB against 52; 55 against 37). The
@@ -62,8 +63,9 @@ const (
 // reader decodes it, and the readers' decompression-bomb bound covers it.
 // LZ4_RAW was 8 % faster still at the same size, but older readers
 // (xitongsys/parquet-go, which the tests read with; Spark before 3.2) do not
-// know it, and uncompressed files are five times larger. Tests and the
-// codec measurement may change these variables; the product never does.
+// know it, and uncompressed files are three times larger than snappy's.
+// Tests and the codec measurement may change these variables; the product
+// never does.
 var (
 	parquetCodec      = compress.Codecs.Snappy
 	parquetCodecLevel = compress.DefaultCompressionLevel

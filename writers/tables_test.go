@@ -755,3 +755,47 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("NewPaymentsWriter(Format(7)) error = %v, want ErrUnknownFormat", err)
 	}
 }
+
+// TestParquetRowGroupCutAtTextLimit: a row group is cut early when a text
+// column holds maxGroupText bytes, so rows with long raw text do not pile
+// up 32 Ki at a time; the cut depends on the rows only.
+func TestParquetRowGroupCutAtTextLimit(t *testing.T) {
+	ex := benchExceptions(40)
+	for i := range ex {
+		ex[i].Raw = strings.Repeat(string(rune('a'+i%26)), 1<<20) // 1 MiB each
+	}
+	var first []byte
+	for _, chunk := range []int{1, 7, 40} {
+		var buf bytes.Buffer
+		w, err := NewExceptionsWriter(&buf, Parquet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeChunks(w, ex, chunk); err != nil {
+			t.Fatal(err)
+		}
+		pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []int64
+		for g := 0; g < pf.NumRowGroups(); g++ {
+			rows = append(rows, pf.MetaData().RowGroup(g).NumRows())
+		}
+		pf.Close()
+		if want := []int64{16, 16, 8}; !reflect.DeepEqual(rows, want) {
+			t.Errorf("batches of %d: row groups of %v rows, want %v", chunk, rows, want)
+		}
+		if first == nil {
+			first = buf.Bytes()
+		} else if !bytes.Equal(first, buf.Bytes()) {
+			t.Errorf("batches of %d: the bytes differ from those in batches of 1", chunk)
+		}
+	}
+	got := readWithXitongsys(t, first, exceptionsSchema)
+	for i, row := range got {
+		if row[8] != ex[i].Raw {
+			t.Fatalf("row %d: raw of %d bytes, want %d", i+1, len(row[8].(string)), len(ex[i].Raw))
+		}
+	}
+}
