@@ -53,9 +53,8 @@ const (
 // The compression of every column: snappy, chosen by measurement
 // (docs/BENCHMARKS.md, "Parquet codec": the remittance and state of a
 // 2 M-line run written with each codec by TestParquetCodecs). Against zstd
-// level 1,
-// the old writers' codec, snappy costs the remittance 22 % and the state
-// 24 % less CPU (912 against 1169 ns a row; 284 against 374) for files
+// level 1, the old writers' codec, snappy costs the remittance 22 % and the
+// state 24 % less CPU (912 against 1169 ns a row; 284 against 374) for files
 // about half as large again (81 MiB against 52; 55 against 37). The
 // writers run beside the adjudication on the run's few cores, and an
 // output file is written once and read a few times, so CPU wins; snappy is
