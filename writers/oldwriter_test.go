@@ -207,7 +207,7 @@ func readTable(t *testing.T, path string, data []byte, specs []colSpec) [][]stri
 
 func TestParquetSameAsOldWriter(t *testing.T) {
 	n := 200_000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 20_000
 	}
 	results := benchResults(n)
