@@ -34,4 +34,5 @@ var Allowed = map[string][]string{
 	"cmd/claimsbatch":   {"*"},
 	"bench/profile":     {"*"},
 	"bench/chain":       {"*"},
+	"bench/compare":     {"readers"},
 }
