@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -193,14 +194,7 @@ func TestRunX12Generated(t *testing.T) {
 			claims[[2]string{r["claim_id"], r["member_id"]}] = true
 		}
 	}
-	currencies := slices.Sorted(func(yield func(string) bool) {
-		for c := range want {
-			if !yield(c) {
-				return
-			}
-		}
-	})
-	for _, c := range currencies {
+	for _, c := range slices.Sorted(maps.Keys(want)) {
 		if paid[c] != want[c] {
 			t.Errorf("%s: the 835s pay %s, the payments file's provider rows %s", c, paid[c], want[c])
 		}
@@ -225,7 +219,7 @@ func TestMetricsFile(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	runOK(t, sampleArgs(out, "--metrics-file", prom)...)
 	first := readMetrics(t, prom)
-	for name, v := range map[string]string{
+	wantMetrics(t, "after the run", first, map[string]string{
 		"claimsbatch_last_run_lines_read":                         "52",
 		"claimsbatch_last_run_lines_adjudicated":                  "42",
 		"claimsbatch_last_run_exit_code":                          "0",
@@ -242,11 +236,7 @@ func TestMetricsFile(t *testing.T) {
 		`claimsbatch_last_run_plan_paid{currency="USD"}`:          "51387.5",
 		`claimsbatch_runs_total{result="success"}`:                "1",
 		`claimsbatch_runs_total{result="failure"}`:                "0",
-	} {
-		if first[name] != v {
-			t.Errorf("after the run %s = %q, want %q", name, first[name], v)
-		}
-	}
+	})
 	success := first["claimsbatch_last_success_timestamp_seconds"]
 	if success == "" || success != first["claimsbatch_last_run_timestamp_seconds"] || first["claimsbatch_last_run_duration_seconds"] == "0" || first["claimsbatch_last_run_peak_rss_bytes"] == "0" {
 		t.Errorf("after the run: %v", first)
@@ -261,18 +251,14 @@ func TestMetricsFile(t *testing.T) {
 		t.Errorf("the failed run published: as_of %s", m.AsOf)
 	}
 	failed := readMetrics(t, prom)
-	for name, v := range map[string]string{
+	wantMetrics(t, "after the failed run", failed, map[string]string{
 		"claimsbatch_last_run_exit_code":                 "1",
 		"claimsbatch_last_run_lines_read":                "0",
 		`claimsbatch_last_run_plan_paid{currency="USD"}`: "",
 		"claimsbatch_last_success_timestamp_seconds":     success,
 		`claimsbatch_runs_total{result="success"}`:       "1",
 		`claimsbatch_runs_total{result="failure"}`:       "1",
-	} {
-		if failed[name] != v {
-			t.Errorf("after the failed run %s = %q, want %q", name, failed[name], v)
-		}
-	}
+	})
 	if failed["claimsbatch_last_run_timestamp_seconds"] == success {
 		t.Error("the failed run did not record when it ended")
 	}
@@ -281,18 +267,14 @@ func TestMetricsFile(t *testing.T) {
 	val[0] = "validate"
 	runOK(t, val...)
 	checked := readMetrics(t, prom)
-	for name, v := range map[string]string{
+	wantMetrics(t, "after validate", checked, map[string]string{
 		"claimsbatch_last_run_exit_code":                     "0",
 		"claimsbatch_last_run_lines_read":                    "52",
 		"claimsbatch_last_run_lines_adjudicated":             "42",
 		`claimsbatch_last_run_exceptions{code="NO_FX_RATE"}`: "1",
 		`claimsbatch_runs_total{result="success"}`:           "2",
 		`claimsbatch_runs_total{result="failure"}`:           "1",
-	} {
-		if checked[name] != v {
-			t.Errorf("after validate %s = %q, want %q", name, checked[name], v)
-		}
-	}
+	})
 
 	args := sampleArgs(filepath.Join(dir, "never"), "--metrics-file", prom)
 	args[4] = filepath.Join(dir, "missing-members.csv") // --members
@@ -306,5 +288,16 @@ func TestMetricsFile(t *testing.T) {
 	}
 	if entries := dirNames(t, filepath.Dir(prom)); !slices.Equal(entries, []string{"claimsbatch.prom"}) {
 		t.Errorf("the collector's directory holds %v", entries)
+	}
+}
+
+// wantMetrics checks samples (readMetrics) against want; "" wants a sample
+// absent.
+func wantMetrics(t *testing.T, when string, samples, want map[string]string) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if samples[name] != want[name] {
+			t.Errorf("%s %s = %q, want %q", when, name, samples[name], want[name])
+		}
 	}
 }
