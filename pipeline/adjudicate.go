@@ -595,6 +595,7 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		res := &c.results[i]
 		r.totals.AddResult(res)
 		r.perFile[res.Line.Source].adjudicated++
+		r.turnaround.add(res.Line.ReceivedDate, r.cfg.AsOf)
 	}
 	// The results are the chunk's members' lines, in member order.
 	at := 0
