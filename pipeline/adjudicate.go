@@ -596,6 +596,7 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		r.totals.AddResult(res)
 		r.perFile[res.Line.Source].adjudicated++
 		r.turnaround.add(res.Line.ReceivedDate, r.cfg.AsOf)
+		r.reportLines.Add(res)
 	}
 	// The results are the chunk's members' lines, in member order.
 	at := 0

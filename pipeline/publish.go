@@ -91,9 +91,9 @@ func (r *run) writeReport(pub *writers.Publisher, man *writers.Manifest) (writer
 		return writers.Output{}, err
 	}
 	if !r.validate {
-		if in.Remittance, err = pub.StagedPath(writers.RemittanceName + ext); err != nil {
-			return writers.Output{}, err
-		}
+		// The lines were added up as they were written (writeChunk): the
+		// remittance is not read again.
+		in.Lines = r.reportLines
 	}
 	_, h, err := createOutput(pub, writers.ReportName)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"claimsbatch/internal/arrowmem"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
+	"claimsbatch/report"
 	"claimsbatch/spill"
 	"claimsbatch/writers"
 
@@ -54,7 +55,8 @@ type run struct {
 	// exceptionCodes counts the exceptions file's rows per input (the
 	// claims files in --claims order, then members, then FX) and code.
 	exceptionCodes []map[claim.ExceptionCode]int64
-	turnaround     turnaround // of the adjudicated lines, added as they are written
+	turnaround     turnaround    // of the adjudicated lines, added as they are written
+	reportLines    *report.Lines // the same lines added up for report.html
 }
 
 type fileCount struct {
@@ -72,6 +74,11 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		r.plan = plan.Default()
 	}
 	r.engine = engine.New(r.plan)
+	codes := make([]string, len(r.plan.Benefits))
+	for i := range r.plan.Benefits {
+		codes[i] = r.plan.Benefits[i].Code
+	}
+	r.reportLines = report.NewLines(codes)
 	if err := r.checkConfig(); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ type Input struct {
 	// none (a validate run has no remittance).
 	Remittance string
 	Exceptions string
+	// Lines, when set, holds the remittance's lines added up as the run
+	// wrote them (NewLines, Lines.Add); Remittance is then not read.
+	Lines *Lines
 	// Turnaround is the run's turnaround; the zero value takes the
 	// manifest's turnaround section, and when there is none (a validate
 	// run, a run of an older release) the page says it was not measured.
@@ -72,7 +75,9 @@ func Build(w io.Writer, in Input) error {
 		return err
 	}
 	t := newTotals()
-	if in.Remittance != "" {
+	if in.Lines != nil {
+		in.Lines.into(t)
+	} else if in.Remittance != "" {
 		if err := t.addRemittance(in.Remittance, in.Reader); err != nil {
 			return err
 		}
