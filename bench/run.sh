@@ -6,10 +6,21 @@
 #   ours:   claimsbatch run --memory-limit $MEMORY_LIMIT --format F --quiet
 #   duckdb: bench/bin/sortcopy (COPY (SELECT * ... ORDER BY member_id,
 #           service_date, claim_id, line_no) TO ... in the same format)
+#   duckdb at equal memory: the same sort-copy with SET memory_limit =
+#           $DUCKDB_MEMORY_LIMIT (spilling to bench/results/runs/duckdb-tmp)
 # each under /usr/bin/time -v, and prints a Markdown table of wall seconds,
-# lines/s, peak RSS and the time ratio ours/duckdb (plus CPU seconds, which
-# other load on a shared host distorts less than wall time), the machine and
-# the load average. The table is also written to bench/results/latest.md.
+# lines/s, peak RSS and the time ratios ours/duckdb, unconstrained and at
+# equal memory (plus CPU seconds, which other load on a shared host distorts
+# less than wall time), the machine and the load average.
+#
+# Then (COMPARE=1) it checks that the current binary publishes the same
+# results as the binary of a base revision ($BASE, built from `git archive`
+# into bench/bin/claimsbatch-base): both run on the $COMPARE_LINES-line set
+# of each format, and bench/compare checks that the CSV outputs are
+# byte-identical and the Parquet outputs have the same schema and the same
+# values row for row, and prints the verdict with both binaries' times. The
+# report is also written to bench/results/latest.md; the script exits 1 if
+# the outputs differ.
 #
 # Environment (all optional):
 #   SIZES         claim lines per data set          (default "10000000 30000000")
@@ -20,6 +31,14 @@
 #   MEMORY_LIMIT  claimsbatch --memory-limit         (default 512MiB)
 #   REPEAT        runs per engine and pair; the fastest counts, the largest RSS is kept (default 1)
 #   DUCKDB_THREADS  DuckDB threads                   (default nproc)
+#   DUCKDB_MEMORY_LIMIT  DuckDB memory_limit of the equal-memory run (default 512MB; "" skips that run)
+#   COMPARE=0     skip the old-vs-new comparison     (default 1)
+#   BASE          the base revision of the comparison (default 6cdf8a2: main once issue 12
+#                 made the as-of date an input and changed the state and the Parquet fx_rate
+#                 on purpose, before the parallel readers and the column writers of issue 14;
+#                 any commit-ish, e.g. BASE=origin/main)
+#   AS_OF         claimsbatch --as-of for every run (default 2030-01-01, after the data)
+#   COMPARE_LINES lines of the comparison's data sets (default 2000000)
 #   MICRO=1       first run the Go micro-benchmarks once each (-benchtime 1x)
 #   KEEP_OUTPUTS=1  keep the runs' output files under bench/results/runs/
 #
@@ -40,6 +59,13 @@ BAD_SHARE=${BAD_SHARE:-0.002}
 MEMORY_LIMIT=${MEMORY_LIMIT:-512MiB}
 REPEAT=${REPEAT:-1}
 DUCKDB_THREADS=${DUCKDB_THREADS:-$(nproc)}
+DUCKDB_MEMORY_LIMIT=${DUCKDB_MEMORY_LIMIT-512MB}
+COMPARE=${COMPARE:-1}
+BASE=${BASE:-6cdf8a2}
+# The as-of date of every claimsbatch run: after every received_date the
+# generator writes, so that no line is refused for being received later.
+AS_OF=${AS_OF:-2030-01-01}
+COMPARE_LINES=${COMPARE_LINES:-2000000}
 MICRO=${MICRO:-0}
 KEEP_OUTPUTS=${KEEP_OUTPUTS:-0}
 GO=${GO:-go}
@@ -55,9 +81,30 @@ log() { echo "bench: $*" >&2; }
 [[ -x /usr/bin/time ]] || { log "/usr/bin/time is missing (apt-get install time)"; exit 1; }
 
 # --- build -------------------------------------------------------------------
-log "building claimsbatch and sortcopy"
+log "building claimsbatch, compare and sortcopy"
 "$GO" build -trimpath -o "$BIN/claimsbatch" ./cmd/claimsbatch
+"$GO" build -trimpath -o "$BIN/compare" ./bench/compare
 (cd bench/duckdb && CGO_ENABLED=1 "$GO" build -trimpath -o ../bin/sortcopy .)
+
+# build_base: bench/bin/claimsbatch-base from revision $BASE (a `git archive`
+# of it, built in a temporary directory), unless it is already that build.
+BASE_COMMIT=""
+build_base() {
+	BASE_COMMIT=$(git rev-parse --verify --quiet "$BASE^{commit}") || {
+		log "BASE=$BASE is not a commit of this repository"
+		return 1
+	}
+	if [[ -x $BIN/claimsbatch-base && -f $BIN/claimsbatch-base.rev && $(cat "$BIN/claimsbatch-base.rev") == "$BASE_COMMIT" ]]; then
+		return
+	fi
+	log "building the base binary of $BASE ($BASE_COMMIT)"
+	local tmp
+	tmp=$(mktemp -d)
+	git archive "$BASE_COMMIT" | tar -x -C "$tmp"
+	(cd "$tmp" && "$GO" build -trimpath -o "$ROOT/$BIN/claimsbatch-base" ./cmd/claimsbatch)
+	rm -rf "$tmp"
+	echo "$BASE_COMMIT" >"$BIN/claimsbatch-base.rev"
+}
 
 # --- machine -----------------------------------------------------------------
 cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -126,7 +173,7 @@ best_of() {
 	shift
 	BEST_WALL="" BEST_CPU="" BEST_RSS=0
 	for ((r = 1; r <= REPEAT; r++)); do
-		timed "$name.$r" "$@"
+		timed "$name.$r" "$@" || return 1
 		if [[ -z $BEST_WALL ]] || awk -v a="$WALL" -v b="$BEST_WALL" 'BEGIN {exit !(a < b)}'; then
 			BEST_WALL=$WALL BEST_CPU=$CPU
 		fi
@@ -143,6 +190,12 @@ fmt_int() {
 }
 
 # --- report --------------------------------------------------------------------
+# ratio A B: A / B with two decimals ("-" if either is missing).
+ratio() {
+	if [[ ! $1 =~ ^[0-9.]+$ || ! $2 =~ ^[0-9.]+$ ]]; then echo -; return; fi
+	awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'
+}
+
 report() {
 	local load_after
 	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -152,22 +205,22 @@ report() {
 	echo "- $("$GO" version), claimsbatch $rev, duckdb-go $(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/duckdb/duckdb-go/v2") print $(i + 1)}' bench/duckdb/go.mod)"
 	local members=$MEMBERS
 	[[ $members == 0 ]] && members="lines/20"
-	echo "- seed $SEED, members $members, bad share $BAD_SHARE, claimsbatch --memory-limit $MEMORY_LIMIT (default workers), DuckDB threads $DUCKDB_THREADS (default memory_limit), best of $REPEAT"
+	echo "- seed $SEED, members $members, bad share $BAD_SHARE, claimsbatch --memory-limit $MEMORY_LIMIT (default workers), DuckDB threads $DUCKDB_THREADS (default memory_limit, and ${DUCKDB_MEMORY_LIMIT:-no} equal-memory run), best of $REPEAT"
 	echo "- load average (1/5/15 min): before $load_before, after $load_after"
 	echo
-	echo "| lines | pair | ours s | ours lines/s | ours RSS MiB | duckdb s | duckdb lines/s | duckdb RSS MiB | ratio ours/duckdb | ours CPU s | duckdb CPU s | CPU ratio |"
-	echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| lines | pair | ours s | ours lines/s | ours RSS MiB | ours CPU s | duckdb s | duckdb RSS MiB | duckdb CPU s | ratio ours/duckdb | CPU ratio | duckdb $DUCKDB_MEMORY_LIMIT s | its RSS MiB | its CPU s | ratio at equal memory | CPU ratio at equal memory |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	local row
 	for row in "${rows[@]}"; do
-		IFS='|' read -r l p os olps orss ds dlps drss ratio oc dc cr <<<"$row"
-		echo "| $(fmt_int "$l") | $p | $os | $(fmt_int "$olps") | $orss | $ds | $(fmt_int "$dlps") | $drss | **$ratio** | $oc | $dc | $cr |"
+		IFS='|' read -r l p os olps orss oc ds drss dc ms mrss mc <<<"$row"
+		echo "| $(fmt_int "$l") | $p | $os | $(fmt_int "$olps") | $orss | $oc | $ds | $drss | $dc | **$(ratio "$os" "$ds")** | $(ratio "$oc" "$dc") | $ms | $mrss | $mc | **$(ratio "$os" "$ms")** | $(ratio "$oc" "$mc") |"
 	done
 	echo
-	echo "Targets: peak RSS ≤ 512 MiB at every size; parquet→parquet ≥ 1,500,000 lines/s; ratio ≤ 1.00 (parquet), ≤ 1.25 (csv)."
+	echo "Targets: peak RSS ≤ 512 MiB at every size; parquet→parquet ≥ 1,500,000 lines/s; ratio ≤ 1.00 (parquet), ≤ 1.25 (csv); faster than DuckDB at equal memory."
 	echo
 	for row in "${rows[@]}"; do
-		IFS='|' read -r l p os olps orss ds dlps drss ratio _ <<<"$row"
-		local limit=1.25 verdict
+		IFS='|' read -r l p os olps orss oc ds drss dc ms mrss mc <<<"$row"
+		local limit=1.25 verdict r
 		if [[ $p == parquet* ]]; then limit=1.00; fi
 		if ((orss <= 512)); then verdict="RSS met"; else verdict="RSS missed (+$((orss - 512)) MiB)"; fi
 		if [[ $p == parquet* ]]; then
@@ -177,16 +230,45 @@ report() {
 				verdict+="; lines/s missed ($(awk -v x="$olps" 'BEGIN {printf "%.0f%%", 100 * x / 1500000}') of target)"
 			fi
 		fi
-		if awk -v r="$ratio" -v m="$limit" 'BEGIN {exit !(r <= m)}'; then
+		r=$(ratio "$os" "$ds")
+		if awk -v r="$r" -v m="$limit" 'BEGIN {exit !(r <= m)}'; then
 			verdict+="; ratio met"
 		else
-			verdict+="; ratio missed ($ratio > $limit)"
+			verdict+="; ratio missed ($r > $limit)"
+		fi
+		r=$(ratio "$os" "$ms")
+		if [[ $r != - ]]; then
+			if awk -v r="$r" 'BEGIN {exit !(r < 1)}'; then
+				verdict+="; faster than DuckDB at equal memory ($r)"
+			else
+				verdict+="; slower than DuckDB at equal memory ($r)"
+			fi
 		fi
 		echo "- $(fmt_int "$l") $p: $verdict"
 	done
+	if ((${#cmp_rows[@]} > 0)); then
+		echo
+		echo "### Old vs new: the base binary ($BASE = ${BASE_COMMIT:0:12}) and this one on the same inputs"
+		echo
+		echo "| lines | pair | base s | base CPU s | base RSS MiB | new s | new CPU s | new RSS MiB | CPU new/base | outputs |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"
+		for row in "${cmp_rows[@]}"; do
+			IFS='|' read -r l p bs bc brss ns nc nrss v <<<"$row"
+			echo "| $(fmt_int "$l") | $p | $bs | $bc | $brss | $ns | $nc | $nrss | $(ratio "$nc" "$bc") | **$v** |"
+		done
+		echo
+		echo "(outputs: CSV byte-identical and Parquet equal value for value with the same schema, by bench/compare; its report per file is in bench/results/runs/compare-*.txt)"
+	fi
+}
+
+# run_ours NAME BINARY DIR FORMAT OUT: one claimsbatch run under best_of.
+run_ours() {
+	best_of "$1" bash -c 'rm -rf "$1" && exec "$2" run --claims "$3/claims.$4" --members "$3/members.$4" \
+		--fx "$3/fx.$4" --out "$1" --format "$4" --memory-limit "$5" --as-of "$6" --quiet' _ "$5" "$2" "$3" "$4" "$MEMORY_LIMIT" "$AS_OF"
 }
 
 rows=()
+cmp_rows=()
 for lines in $SIZES; do
 	for format in $PAIRS; do
 		ensure_data "$lines" "$format"
@@ -198,26 +280,70 @@ for lines in $SIZES; do
 		rm -rf "$out"
 		mkdir -p "$out"
 		log "$lines lines $format→$format: claimsbatch"
-		best_of "$lines-$format-ours" bash -c 'rm -rf "$1/ours" && exec "$2" run --claims "$3/claims.$4" --members "$3/members.$4" \
-			--fx "$3/fx.$4" --out "$1/ours" --format "$4" --memory-limit "$5" --quiet' _ "$out" "$BIN/claimsbatch" "$dir" "$format" "$MEMORY_LIMIT"
+		run_ours "$lines-$format-ours" "$BIN/claimsbatch" "$dir" "$format" "$out/ours"
 		ours_s=$BEST_WALL ours_cpu=$BEST_CPU ours_rss=$BEST_RSS
 
 		log "$lines lines $format→$format: duckdb sortcopy"
 		best_of "$lines-$format-duckdb" bash -c 'rm -f "$1/sorted.$4" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5"' \
 			_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS"
 		duck_s=$BEST_WALL duck_cpu=$BEST_CPU duck_rss=$BEST_RSS
+
+		lim_s=- lim_cpu=- lim_rss=-
+		if [[ -n $DUCKDB_MEMORY_LIMIT ]]; then
+			log "$lines lines $format→$format: duckdb sortcopy, memory_limit $DUCKDB_MEMORY_LIMIT"
+			# A failure here (DuckDB out of memory, say) is a result, not the end of the benchmark.
+			if best_of "$lines-$format-duckdb-limited" bash -c 'rm -rf "$1/sorted.$4" "$1/duckdb-tmp" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5" --memory-limit "$6" --temp-dir "$1/duckdb-tmp"' \
+				_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS" "$DUCKDB_MEMORY_LIMIT"; then
+				lim_s=$BEST_WALL lim_cpu=$BEST_CPU lim_rss=$BEST_RSS
+			else
+				lim_s=failed
+			fi
+		fi
 		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
 
 		ours_lps=$(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}')
-		duck_lps=$(awk -v n="$lines" -v s="$duck_s" 'BEGIN {printf "%.0f", n / s}')
-		ratio=$(awk -v a="$ours_s" -v b="$duck_s" 'BEGIN {printf "%.2f", a / b}')
-		cpu_ratio=$(awk -v a="$ours_cpu" -v b="$duck_cpu" 'BEGIN {printf "%.2f", a / b}')
-		rows+=("$lines|$format→$format|$ours_s|$ours_lps|$ours_rss|$duck_s|$duck_lps|$duck_rss|$ratio|$ours_cpu|$duck_cpu|$cpu_ratio")
-		log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB; ratio $ratio"
+		rows+=("$lines|$format→$format|$ours_s|$ours_lps|$ours_rss|$ours_cpu|$duck_s|$duck_rss|$duck_cpu|$lim_s|$lim_rss|$lim_cpu")
+		log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB, ratio $(ratio "$ours_s" "$duck_s"); at $DUCKDB_MEMORY_LIMIT ${lim_s}s (cpu ${lim_cpu}s) ${lim_rss} MiB, ratio $(ratio "$ours_s" "$lim_s")"
 		# Keep what is measured so far: a long run stopped half-way still has a table.
 		report >"$RESULTS/latest.md"
 	done
 done
 
+# --- old vs new ------------------------------------------------------------------
+different=0
+if [[ $COMPARE == 1 ]]; then
+	build_base
+	for format in $PAIRS; do
+		ensure_data "$COMPARE_LINES" "$format"
+		dir="$DATA/$COMPARE_LINES-$format"
+		cat "$dir"/*."$format" >/dev/null
+		out="$RUNS/compare-$COMPARE_LINES-$format"
+		rm -rf "$out"
+		mkdir -p "$out"
+		log "$COMPARE_LINES lines $format→$format: base binary ($BASE)"
+		run_ours "compare-$COMPARE_LINES-$format-base" "$BIN/claimsbatch-base" "$dir" "$format" "$out/base"
+		base_s=$BEST_WALL base_cpu=$BEST_CPU base_rss=$BEST_RSS
+		log "$COMPARE_LINES lines $format→$format: this binary"
+		run_ours "compare-$COMPARE_LINES-$format-new" "$BIN/claimsbatch" "$dir" "$format" "$out/new"
+		new_s=$BEST_WALL new_cpu=$BEST_CPU new_rss=$BEST_RSS
+		log "comparing the outputs"
+		status=0
+		"$BIN/compare" --old "$out/base" --new "$out/new" >"$RUNS/compare-$COMPARE_LINES-$format.txt" 2>&1 || status=$?
+		cat "$RUNS/compare-$COMPARE_LINES-$format.txt" >&2
+		case $status in
+		0) verdict=SAME ;;
+		1) verdict=DIFFERENT different=1 ;;
+		*) verdict="compare failed (exit $status)" different=1 ;;
+		esac
+		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
+		cmp_rows+=("$COMPARE_LINES|$format→$format|$base_s|$base_cpu|$base_rss|$new_s|$new_cpu|$new_rss|$verdict")
+		report >"$RESULTS/latest.md"
+	done
+fi
+
 report | tee "$RESULTS/latest.md"
 cp "$RESULTS/latest.md" "$RESULTS/$(date -u +%Y%m%dT%H%M%SZ).md"
+if ((different)); then
+	log "the outputs of this binary and the base binary differ (see above)"
+	exit 1
+fi

@@ -27,6 +27,10 @@ type Pricer struct {
 	spans []claim.Span
 }
 
+// Clone returns a Pricer over the same book and FX table with scratch of
+// its own, for another goroutine.
+func (p *Pricer) Clone() *Pricer { return &Pricer{plan: p.plan, book: p.book, fx: p.fx} }
+
 // NewPricer returns a Pricer over a book and an FX table (nil: no rates).
 func NewPricer(p *plan.Plan, b *Book, fx *FX) *Pricer {
 	return &Pricer{plan: p, book: b, fx: fx}

@@ -260,14 +260,18 @@ func DupDetail(l *Line) string {
 
 // Detail returns the key's Detail form.
 func (k DupKey) Detail() string {
-	b := make([]byte, 0, len(k.Benefit)+len(k.Provider)+len(k.Procedure)+len(k.Item)+4)
+	return string(k.AppendDetail(make([]byte, 0, len(k.Benefit)+len(k.Provider)+len(k.Procedure)+len(k.Item)+4)))
+}
+
+// AppendDetail appends the key's Detail form to b.
+func (k DupKey) AppendDetail(b []byte) []byte {
 	for i, f := range [...]string{k.Benefit, k.Provider, k.Procedure, k.Item} {
 		if i > 0 {
 			b = append(b, ' ')
 		}
 		b = appendEscaped(b, f)
 	}
-	return string(b)
+	return b
 }
 
 // ParseDupDetail reads a version 3 Detail.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"claimsbatch/claim"
 )
@@ -32,6 +33,42 @@ type MemberRun struct {
 	// be recognised. Set it: claim.NoDate for none (the zero value is
 	// 1970-01-01), as KeepFrom and KeysFrom.
 	LateBefore claim.Date
+	// Arena, when set, holds the text of the LINE records' Detail: the
+	// caller keeps it as long as it uses the records, and may reuse it after
+	// (one string allocation a line less). nil: each Detail is its own
+	// string.
+	Arena *Arena
+}
+
+// Arena is memory for strings that live as long as a batch of state
+// records: blocks filled in turn and never written again, so a string in
+// one stays valid after the arena moves on. Reset starts over for a new
+// batch (the old blocks go to the collector with the strings that use
+// them).
+type Arena struct {
+	block []byte
+}
+
+// arenaBlock is the size of an Arena's blocks.
+const arenaBlock = 64 << 10
+
+// Reset lets the arena start a new block for the next batch.
+func (a *Arena) Reset() { a.block = nil }
+
+// dupDetail returns line l's duplicate-service key Detail, built in the
+// arena when there is one.
+func (a *Arena) dupDetail(l *claim.Line) string {
+	k := claim.DupKey{Benefit: l.BenefitCode, Provider: l.ProviderID, Procedure: l.ProcedureCode, Item: l.ItemCode}
+	if a == nil {
+		return k.Detail()
+	}
+	need := 3*(len(k.Benefit)+len(k.Provider)+len(k.Procedure)+len(k.Item)) + 8 // every byte escaped at worst
+	if cap(a.block)-len(a.block) < need {
+		a.block = make([]byte, 0, max(arenaBlock, need))
+	}
+	start := len(a.block)
+	a.block = k.AppendDetail(a.block)
+	return unsafe.String(&a.block[start], len(a.block)-start)
 }
 
 // AdjudicateMember adjudicates one member on top of its earlier state and
@@ -86,7 +123,10 @@ func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Resu
 				continue
 			}
 			r := claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
-				Count: int64(l.LineNo), Amount: l.Billed, Detail: claim.DupDetail(l)}
+				Count: int64(l.LineNo), Amount: l.Billed}
+			if l.ServiceDate >= in.KeepFrom { // else lineRecord drops the duplicate-service key
+				r.Detail = in.Arena.dupDetail(l)
+			}
 			lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))
 		}
 	}

@@ -26,6 +26,7 @@ type chunk struct {
 	lines        int // lines and members: the size of the results
 	results      []claim.Result
 	state        []claim.StateRecord
+	arena        engine.Arena  // the text of the state records' Detail
 	done         chan struct{} // closed by the worker
 	stateWritten chan struct{} // closed by the state writer
 }
@@ -594,6 +595,8 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		res := &c.results[i]
 		r.totals.AddResult(res)
 		r.perFile[res.Line.Source].adjudicated++
+		r.turnaround.add(res.Line.ReceivedDate, r.cfg.AsOf)
+		r.reportLines.Add(res)
 	}
 	// The results are the chunk's members' lines, in member order.
 	at := 0
@@ -632,7 +635,7 @@ func (a *adjudicator) adjudicateChunk(m *engine.Member, spans *[]claim.Span, c *
 	r := a.r
 	for _, ml := range c.members {
 		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state,
-			KeepFrom: a.keepFrom, KeysFrom: a.keysFrom, LateBefore: r.state.keysFrom}
+			KeepFrom: a.keepFrom, KeysFrom: a.keysFrom, LateBefore: r.state.keysFrom, Arena: &c.arena}
 		if len(ml.lines) > 0 {
 			*spans = r.ref.book.Spans(ml.member, *spans)
 			in.Spans = *spans

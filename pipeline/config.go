@@ -8,6 +8,7 @@ import (
 	"claimsbatch/claim"
 	"claimsbatch/plan"
 	"claimsbatch/writers"
+	"claimsbatch/x12"
 )
 
 // ErrConfig is wrapped by errors that come from the run's configuration
@@ -57,6 +58,16 @@ type Config struct {
 	// nothing published) if the claims rows that became exceptions are
 	// more than this share of the rows read (0.2 = 20 %). 0 = no limit.
 	MaxExceptionShare float64
+
+	// X12 makes Run also publish the X12 835 remittance advice of the run:
+	// one file per provider payee and plan currency in 835/
+	// (x12.Generate on the remittance), tied out to the payments file
+	// (x12.Reconcile) before anything is published and listed in the
+	// manifest. Validate ignores it (it has no remittance).
+	X12 bool
+	// X12Config names the trading partners and the payment in the 835s;
+	// nil = x12.DefaultConfig() (placeholders, marked test data).
+	X12Config *x12.Config
 
 	Plan *plan.Plan // nil = the built-in Close Care plan
 	// OutDir is the output directory: created if missing, replaced as a

@@ -2,8 +2,10 @@
 // reads the inputs with package readers, checks and prices every line with
 // package book, finds duplicate lines, groups the accepted lines by member,
 // adjudicates members in parallel with package engine, and writes and
-// publishes the outputs with package writers. It may import every package of
-// the module but cmd; nothing imports it but cmd (and tests).
+// publishes the outputs with package writers, with the run's report.html
+// (package report) and, on request, its X12 835s (package x12). It may
+// import the packages internal/layout allows it; nothing imports it but cmd
+// (and tests).
 //
 // # Stages
 //
@@ -15,13 +17,18 @@
 //     the key partitions, its member records to a spill set;
 //   - read (read.go): step 1 below;
 //   - dedupe (dedupe.go): step 2;
-//   - adjudicate and write (adjudicate.go): step 3, then payments;
+//   - adjudicate and write (adjudicate.go): step 3, then payments; the
+//     writer measures each line's turnaround as it goes (turnaround.go);
 //   - guard rails (guard.go): a members file without a valid member, a
 //     --state-in that is not the one its run published, too many
 //     exceptions, stop the run before it publishes;
-//   - conservation and publish (conservation.go, run.go): the outputs are
-//     written into a stage beside Config.OutDir and swapped in as a whole
-//     (writers.Publisher), the manifest signed with Config.SignKey.
+//   - conservation and publish (conservation.go, publish.go, run.go): with
+//     Config.X12 the 835s are made from the staged remittance and tied out
+//     to the staged payments (package x12); report.html is built from the
+//     staged tables and the manifest about to be written (package report);
+//     the outputs are written into a stage beside Config.OutDir and
+//     swapped in as a whole (writers.Publisher), the manifest signed with
+//     Config.SignKey.
 //
 // # Memory model
 //

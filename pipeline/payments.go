@@ -26,7 +26,8 @@ type payments struct {
 	currency   map[string]int32     // plan currency → number, for the keys
 	currencies []string
 
-	cur []memberPay // the member being summed, one per currency number
+	cur     []memberPay // the member being summed, one per currency number
+	lastCur int32       // the currency number of the last line, -1 at first
 }
 
 type memberPay struct {
@@ -37,11 +38,16 @@ type memberPay struct {
 }
 
 func newPayments(b *book.Book) *payments {
-	return &payments{book: b, currency: map[string]int32{}}
+	return &payments{book: b, currency: map[string]int32{}, lastCur: -1}
 }
 
 func (p *payments) currencyOf(c string) int32 {
+	// Most lines are in the currency of the line before.
+	if p.lastCur >= 0 && p.currencies[p.lastCur] == c {
+		return p.lastCur
+	}
 	if k, ok := p.currency[c]; ok {
+		p.lastCur = k
 		return k
 	}
 	k := int32(len(p.currencies))
@@ -50,6 +56,7 @@ func (p *payments) currencyOf(c string) int32 {
 	p.currencies = append(p.currencies, c)
 	p.cur = append(p.cur, memberPay{})
 	p.providers = append(p.providers, map[string]int32{})
+	p.lastCur = k
 	return k
 }
 

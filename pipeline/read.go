@@ -3,10 +3,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"claimsbatch/book"
 	"claimsbatch/claim"
 	"claimsbatch/readers"
 	"claimsbatch/spill"
@@ -84,53 +86,78 @@ func (rr *readResult) close() {
 	}
 }
 
-// spillItem is an accepted line on its way to the spill sets.
-type spillItem struct {
-	line   claim.Line
-	member int32
-	hash   uint64 // keyHash of its (claim_id, line_no)
-	raw    string // only when the Bloom filter says it may be a duplicate
-	maybe  bool
+// readJob is one batch of a claims file on its way through step 1: the
+// pricing workers check and price its lines and encode the accepted ones;
+// the sink writes them, in input order.
+type readJob struct {
+	source  int32
+	batch   *readers.Batch
+	members []int32  // per line: the member's number, -1 when rejected
+	hashes  []uint64 // per line: keyHash of its (claim_id, line_no)
+	enc     []byte   // the accepted lines' member-partition records, concatenated
+	ends    []int32  // per line: the end of its record in enc
+	rejects []claim.Exception
+	done    chan struct{}
 }
 
-// readClaims is step 1: every claims file in --claims order. Parsing,
-// checking, pricing and the Bloom filter run on one goroutine (in input
-// order); encoding and writing the accepted lines (by member range) and
-// their keys (by key hash) on another, a batch at a time.
+// readClaims is step 1: every claims file in --claims order. Each reader
+// parses and checks its file on Workers goroutines and hands over batches
+// in file order; pricing workers (the book's checks, the key hash, the
+// spill encoding) take the batches in parallel; one sink goroutine takes
+// them back in input order for what depends on the order — the Bloom
+// filter, the counts, the spill sets — and releases them.
 func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ranges *memberRanges) error {
 	r.perFile = make([]fileCount, len(r.cfg.Claims))
+	workers := max(1, r.cfg.Workers)
 	g, gctx := errgroup.WithContext(ctx)
-	batches := make(chan []spillItem, 2)
-	free := make(chan []spillItem, 3)
+	work := make(chan *readJob, 2*workers)
+	order := make(chan *readJob, 4*workers)
+	interrupted := func() error { return fmt.Errorf("pipeline: run interrupted: %w", context.Cause(gctx)) }
+	// Jobs go back to a free list once written: their buffers (the encoded
+	// lines above all) are reused rather than grown again for every batch.
+	free := make(chan *readJob, 8*workers)
+
+	// The producer: the files in order, their batches in order.
+	var total int64
 	g.Go(func() error {
-		keyParts := uint64(res.keys.Len())
-		var k spill.Key
-		for batch := range batches {
-			for i := range batch {
-				it := &batch[i]
-				if err := res.members.WriteLineFields(ranges.of(it.member), &it.line); err != nil {
-					return fmt.Errorf("pipeline: spill: %w", err)
-				}
-				k = spill.Key{ClaimID: it.line.ClaimID, LineNo: it.line.LineNo, Source: it.line.Source, Row: it.line.Row,
-					Member: it.member, Raw: it.raw, HasRaw: it.maybe}
-				if err := res.keys.WriteKey(int(it.hash%keyParts), &k); err != nil {
-					return fmt.Errorf("pipeline: spill: %w", err)
-				}
-			}
-			clear(batch)
-			select {
-			case free <- batch[:0]:
-			default:
+		defer close(work)
+		defer close(order)
+		for i, path := range r.cfg.Claims {
+			if err := r.produceBatches(gctx, int32(i), path, &total, work, order, free); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
-	var total int64
+	for range workers {
+		g.Go(func() error {
+			pricer := r.ref.pricer.Clone()
+			for job := range work {
+				r.priceBatch(pricer, job)
+				close(job.done)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
-		defer close(batches)
-		for i, path := range r.cfg.Claims {
-			if err := r.readClaimsFile(gctx, res, filter, int32(i), path, &total, batches, free); err != nil {
+		for job := range order {
+			select {
+			case <-job.done:
+			case <-gctx.Done():
+				job.batch.Release()
+				return interrupted()
+			}
+			err := r.sinkBatch(res, filter, ranges, job)
+			job.batch.Release()
+			if err != nil {
 				return err
+			}
+			job.batch = nil
+			clear(job.rejects)
+			job.rejects, job.enc = job.rejects[:0], job.enc[:0]
+			select {
+			case free <- job:
+			default:
 			}
 		}
 		return nil
@@ -147,71 +174,113 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 	return nil
 }
 
-// readClaimsFile reads one claims file: the reader's row checks, then the
-// book's (member, FX) on every line the reader accepted. Rejected rows of a
-// batch, the reader's and the book's, go to the exceptions spill in row
-// order; accepted lines, priced, to the spilling goroutine.
-func (r *run) readClaimsFile(ctx context.Context, res *readResult, filter *bloom, source int32, path string, total *int64, batches chan<- []spillItem, free chan []spillItem) error {
-	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, KeepRaw: true, AsOf: r.cfg.AsOf})
+// produceBatches reads one claims file's batches and hands each to the
+// pricing workers and, in the same order, to the sink.
+func (r *run) produceBatches(ctx context.Context, source int32, path string, total *int64, work, order chan<- *readJob, free chan *readJob) error {
+	cr, err := readers.OpenClaims(path, source, r.plan, readers.Options{BatchSize: r.cfg.BatchSize, Workers: r.cfg.Workers, AsOf: r.cfg.AsOf})
 	if err != nil {
 		return configError(err)
 	}
 	defer cr.Close()
 	interrupted := func() error { return fmt.Errorf("pipeline: run interrupted: %w", context.Cause(ctx)) }
-	fc := &r.perFile[source]
-	pricer, ref := r.ref.pricer, r.ref
-	var pending []spillItem
-	var rejected []claim.Exception
-	for cr.Next() {
-		if ctx.Err() != nil {
-			return interrupted()
+	for {
+		b, err := cr.NextBatch()
+		if err == io.EOF {
+			break
 		}
-		rejected = rejected[:0]
-		lines := cr.Lines()
-		for i := range lines {
-			l := &lines[i]
-			m, why := pricer.Price(l)
-			if why.Code != "" {
-				rejected = append(rejected, cr.Reject(i, why.Code, why.Field, why.Message))
-				continue
-			}
-			ref.lines[m]++
-			res.accepted++
-			h := keyHash(l.ClaimID, l.LineNo)
-			it := spillItem{line: *l, member: m, hash: h}
-			if filter.testAndAdd(h) {
-				it.raw, it.maybe = cr.Raw(i), true
-			}
-			pending = append(pending, it)
-		}
-		if len(pending) > 0 {
-			select {
-			case batches <- pending:
-			case <-ctx.Done():
-				return interrupted()
-			}
-			select {
-			case pending = <-free:
-			default:
-				pending = nil
-			}
-		}
-		n, err := r.spillExceptions(res.exceptions, cr.Exceptions(), rejected)
 		if err != nil {
 			return err
 		}
-		fc.exceptions += n
+		var job *readJob
+		select {
+		case job = <-free:
+		default:
+			job = &readJob{}
+		}
+		job.source, job.batch, job.done = source, b, make(chan struct{})
+		select {
+		case order <- job:
+		case <-ctx.Done():
+			b.Release()
+			return interrupted()
+		}
+		select {
+		case work <- job:
+		case <-ctx.Done():
+			return interrupted() // the sink releases the batch
+		}
 		if r.cfg.Progress != nil {
-			r.cfg.Progress("reading", *total+cr.Rows(), 0)
+			r.cfg.Progress("reading", *total+b.FirstRow+int64(b.NumRows)-1, 0)
 		}
 	}
-	if err := cr.Err(); err != nil {
-		return err
-	}
+	fc := &r.perFile[source]
 	fc.rows = cr.Rows()
 	*total += fc.rows
-	r.log.Info("claims file read", "file", filepath.Base(path), "rows", fc.rows, "exceptions", fc.exceptions)
+	r.log.Info("claims file read", "file", filepath.Base(path), "rows", fc.rows)
 	return cr.Close()
+}
+
+// priceBatch applies the book's checks to a batch's lines, prices them,
+// hashes their keys and encodes the accepted ones.
+func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
+	lines := job.batch.Lines
+	job.members = slices.Grow(job.members[:0], len(lines))[:len(lines)]
+	job.hashes = slices.Grow(job.hashes[:0], len(lines))[:len(lines)]
+	job.ends = slices.Grow(job.ends[:0], len(lines))[:len(lines)]
+	for i := range lines {
+		l := &lines[i]
+		m, why := pricer.Price(l)
+		if why.Code != "" {
+			job.members[i] = -1
+			job.rejects = append(job.rejects, job.batch.Reject(i, why.Code, why.Field, why.Message))
+			job.ends[i] = int32(len(job.enc))
+			continue
+		}
+		job.members[i] = m
+		job.hashes[i] = keyHash(l.ClaimID, l.LineNo)
+		job.enc = spill.AppendLineFields(job.enc, l)
+		job.ends[i] = int32(len(job.enc))
+	}
+}
+
+// sinkBatch does, in input order, what depends on it: the counts, the
+// Bloom filter (whose "maybe" keeps a line's raw text in its key record),
+// and the writes to the spill sets; the batch's rejected rows, the
+// reader's and the book's, go to the exceptions set merged in row order.
+func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, job *readJob) error {
+	b, ref := job.batch, r.ref
+	keyParts := uint64(res.keys.Len())
+	var k spill.Key
+	start := int32(0)
+	for i := range b.Lines {
+		m := job.members[i]
+		end := job.ends[i]
+		if m < 0 {
+			start = end
+			continue
+		}
+		l := &b.Lines[i]
+		ref.lines[m]++
+		res.accepted++
+		if err := res.members.WriteRecord(ranges.of(m), job.enc[start:end]); err != nil {
+			return fmt.Errorf("pipeline: spill: %w", err)
+		}
+		start = end
+		h := job.hashes[i]
+		k = spill.Key{ClaimID: l.ClaimID, LineNo: l.LineNo, Source: l.Source, Row: l.Row, Member: m}
+		if filter.testAndAdd(h) {
+			k.Raw, k.HasRaw = b.Raw(i), true
+		}
+		if err := res.keys.WriteKey(int(h%keyParts), &k); err != nil {
+			return fmt.Errorf("pipeline: spill: %w", err)
+		}
+	}
+	n, err := r.spillExceptions(res.exceptions, b.Exceptions, job.rejects)
+	if err != nil {
+		return err
+	}
+	r.perFile[job.source].exceptions += n
+	return nil
 }
 
 // spillExceptions writes a batch's rejected rows, the reader's and the

@@ -18,6 +18,7 @@ import (
 	"claimsbatch/internal/arrowmem"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
+	"claimsbatch/report"
 	"claimsbatch/spill"
 	"claimsbatch/writers"
 
@@ -54,6 +55,8 @@ type run struct {
 	// exceptionCodes counts the exceptions file's rows per input (the
 	// claims files in --claims order, then members, then FX) and code.
 	exceptionCodes []map[claim.ExceptionCode]int64
+	turnaround     turnaround    // of the adjudicated lines, added as they are written
+	reportLines    *report.Lines // the same lines added up for report.html
 }
 
 type fileCount struct {
@@ -71,6 +74,11 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		r.plan = plan.Default()
 	}
 	r.engine = engine.New(r.plan)
+	codes := make([]string, len(r.plan.Benefits))
+	for i := range r.plan.Benefits {
+		codes[i] = r.plan.Benefits[i].Code
+	}
+	r.reportLines = report.NewLines(codes)
 	if err := r.checkConfig(); err != nil {
 		return nil, err
 	}
@@ -204,6 +212,13 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err := r.conservation(); err != nil {
 		return nil, err
 	}
+	if !validate && cfg.X12 {
+		outs, err := r.write835s(ctx, pub, runID)
+		if err != nil {
+			return nil, err
+		}
+		outputs = append(outputs, outs...)
+	}
 
 	var ins []writers.Input
 	for i, path := range cfg.Claims {
@@ -237,6 +252,18 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if cfg.StateIn != "" {
 		man.StateIn = &writers.StateRef{Path: cfg.StateIn, SHA256: hashes[len(cfg.Claims)+2]}
 	}
+	if !validate {
+		man.Turnaround = r.turnaround.section()
+		if err := man.Turnaround.Check(); err != nil || man.Turnaround.Lines != r.totals.LinesAdjudicated {
+			return nil, fmt.Errorf("%w: turnaround measured %d lines of %d adjudicated (%v)", ErrConservation, man.Turnaround.Lines, r.totals.LinesAdjudicated, err)
+		}
+	}
+	// The report shows the manifest about to be written, less its own entry.
+	reportOut, err := r.writeReport(pub, man)
+	if err != nil {
+		return nil, err
+	}
+	man.Outputs = append(man.Outputs, reportOut)
 	if err := r.writeManifest(pub, man); err != nil {
 		return nil, err
 	}
@@ -246,8 +273,8 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err := pub.Commit(writers.ManifestName); err != nil {
 		return nil, err
 	}
-	files := make([]string, 0, len(outputs)+1)
-	for _, o := range outputs {
+	files := make([]string, 0, len(man.Outputs)+1)
+	for _, o := range man.Outputs {
 		files = append(files, o.Name)
 	}
 	files = append(files, writers.ManifestName)

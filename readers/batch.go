@@ -224,7 +224,7 @@ type worker struct {
 
 func (r *ClaimsReader) newWorker() *worker {
 	t := *r.t // the column map shared, the counters per worker
-	return &worker{p: rowParser{t: &t, source: r.source, benefits: r.benefits, asOf: r.opt.AsOf, intern: newInterner()}}
+	return &worker{p: rowParser{t: &t, source: r.source, benefits: r.benefits, intern: newInterner(), asOf: r.opt.AsOf}}
 }
 
 // start starts the producer, which cuts the file into units and hands each

@@ -272,6 +272,7 @@ type rowParser struct {
 	benefits BenefitLookup
 	asOf     claim.Date // 0: no bound
 	intern   *interner
+	asOf     claim.Date // Options.AsOf; 0: no bound
 	// detachWide makes parse copy a line's strings out of a wide record (see
 	// detach): for Next, whose lines may be kept. NextBatch's lines live
 	// until Release and point into the batch's buffers.

@@ -99,8 +99,8 @@
 // is checked again from its text, so a Parquet row gives the line and the
 // exception its text would give. [ClaimsReader.NextBatch] returns the
 // batches in file order, for the caller to process concurrently; each holds
-// its buffers until released. In flight at a time: about three blocks (CSV)
-// or row groups' batches (Parquet) per worker.
+// its buffers until released. In flight beyond the batches the caller holds:
+// about 64 Ki rows of batches, and for CSV Workers+2 blocks.
 //
 // [ReadMembers] and [ReadFX] load their whole file on purpose: members and
 // FX rates are dimension tables the pipeline needs in full before the first

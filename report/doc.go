@@ -13,6 +13,12 @@
 // lays it out on A4. Every value from the data goes through html/template's
 // escaping. The bytes depend on the Input only: no clock, sorted keys.
 //
+// The pipeline publishes the page with every run (report.html, listed in
+// the manifest), built from the manifest about to be written; the page
+// leaves its own entry out of the outputs it lists, so Build on the
+// published run gives the same bytes (claimsbatch report). The turnaround
+// comes from the manifest's section unless Input gives one.
+//
 // Build streams the run's remittance and exceptions tables (CSV or Parquet,
 // read with readers.OpenTable) once. What it holds in memory is bounded by
 // plan currencies x (modules + benefits + reason codes + statuses) and by

@@ -202,10 +202,40 @@ func buildPage(in Input, t *totals) *page {
 		}
 		p.Inputs = append(p.Inputs, inputRow{i.Role, i.Path, formatCount(i.Rows), adj, formatCount(i.Exceptions), i.SHA256})
 	}
-	for _, o := range m.Outputs {
-		p.Outputs = append(p.Outputs, outputRow{o.Name, formatCount(o.Rows), o.SHA256})
-	}
+	p.Outputs = outputRows(m.Outputs)
 	return p
+}
+
+// outputRows lists the run's outputs but the page itself (the manifest
+// lists report.html, whose hash the page cannot hold), so that the page
+// built again from the published manifest has the same bytes. The X12 835
+// files, one per provider payee and currency (thousands in a large run),
+// take one row: their count, their segments and where their hashes are.
+func outputRows(outputs []writers.Output) []outputRow {
+	var rows []outputRow
+	var x12Files, x12Segments int64
+	for _, o := range outputs {
+		switch {
+		case o.Name == writers.ReportName:
+		case strings.HasPrefix(o.Name, writers.X12Dir+"/"):
+			x12Files++
+			x12Segments += o.Rows
+		default:
+			rows = append(rows, outputRow{o.Name, formatCount(o.Rows), o.SHA256})
+		}
+	}
+	if x12Files > 0 {
+		files := "files"
+		if x12Files == 1 {
+			files = "file"
+		}
+		rows = append(rows, outputRow{
+			Name:   fmt.Sprintf("%s/ (%s X12 835 %s)", writers.X12Dir, formatCount(x12Files), files),
+			Rows:   formatCount(x12Segments) + " segments",
+			SHA256: "each file's in manifest.json",
+		})
+	}
+	return rows
 }
 
 // compareTotals lists where the tables disagree with the manifest's
@@ -282,7 +312,7 @@ func kpis(ct *writers.ControlTotals, t *totals, ta Turnaround) []kpi {
 			Detail: fmt.Sprintf("%s of %s adjudicated lines", formatCount(fully), formatCount(adjudicated))},
 	}
 	if ta.Lines == 0 {
-		out = append(out, kpi{Label: "Turnaround", Values: []string{"not measured"}, Detail: "this run has no as-of date"})
+		out = append(out, kpi{Label: "Turnaround", Values: []string{"not measured"}, Detail: "this run adjudicated no line"})
 	} else {
 		out = append(out, kpi{Label: fmt.Sprintf("Within %d business days", ta.target()),
 			Values: []string{fmt.Sprintf("%.1f %%", percent(ta.Within, ta.Lines))},

@@ -26,8 +26,12 @@ type Input struct {
 	// none (a validate run has no remittance).
 	Remittance string
 	Exceptions string
-	// Turnaround is the run's turnaround; the zero value means it was not
-	// measured, and the page says so.
+	// Lines, when set, holds the remittance's lines added up as the run
+	// wrote them (NewLines, Lines.Add); Remittance is then not read.
+	Lines *Lines
+	// Turnaround is the run's turnaround; the zero value takes the
+	// manifest's turnaround section, and when there is none (a validate
+	// run, a run of an older release) the page says it was not measured.
 	Turnaround Turnaround
 	// Reader tunes the table reads; the zero value is fine.
 	Reader readers.Options
@@ -64,11 +68,16 @@ func Build(w io.Writer, in Input) error {
 	if in.Manifest == nil {
 		return fmt.Errorf("%w: no manifest", ErrInput)
 	}
+	if in.Turnaround.Lines == 0 {
+		in.Turnaround = manifestTurnaround(in.Manifest)
+	}
 	if err := in.Turnaround.check(); err != nil {
 		return err
 	}
 	t := newTotals()
-	if in.Remittance != "" {
+	if in.Lines != nil {
+		in.Lines.into(t)
+	} else if in.Remittance != "" {
 		if err := t.addRemittance(in.Remittance, in.Reader); err != nil {
 			return err
 		}
@@ -87,6 +96,17 @@ func Build(w io.Writer, in Input) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+// manifestTurnaround is the manifest's turnaround section as the page
+// shows it; the zero value when the manifest has none or it measured no
+// line.
+func manifestTurnaround(m *writers.Manifest) Turnaround {
+	mt := m.Turnaround
+	if mt == nil || mt.Lines == 0 {
+		return Turnaround{}
+	}
+	return Turnaround{AsOf: m.AsOf, Target: mt.TargetDays, Lines: mt.Lines, Within: mt.Within, Histogram: mt.Histogram}
 }
 
 func (t Turnaround) check() error {

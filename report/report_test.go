@@ -148,7 +148,7 @@ func TestSampleFigures(t *testing.T) {
 		`<td class="mono">PR-204</td><td>benefit module not held</td><td class="num">2</td><td class="num">200.00</td><td class="num">100.00</td><td class="num"></td>`,
 		`<td class="mono">claims.csv</td><td class="num">10</td>`,
 		`<td class="mono">members.csv</td><td class="num">2</td><td class="codes"><span>INVALID_MEMBER 1</span><span>INVALID_VALUE 1</span></td>`,
-		`id="turnaround-not-measured"`,
+		`id="turnaround-share">2.4 %</div>`, // from the manifest: 1 line of 42 within 5 business days
 		`<title>Claims run run-22f6c7c4d7118c216c81</title>`,
 	} {
 		if !strings.Contains(page, s) {
@@ -304,5 +304,74 @@ func TestFormat(t *testing.T) {
 	}
 	if got := formatCount(1234567); got != "1,234,567" {
 		t.Errorf("formatCount = %q", got)
+	}
+}
+
+// TestManifestTurnaround: the run's turnaround section (the golden
+// manifest's) is what the calendar says of the sample's lines, the page
+// shows it when the input gives none, and a manifest without one (a
+// validate run, an older release) gives a page that says it was not
+// measured.
+func TestManifestTurnaround(t *testing.T) {
+	in := sampleInput(t)
+	mt := in.Manifest.Turnaround
+	want := sampleTurnaround(t)
+	if mt == nil || mt.TargetDays != 5 || mt.Lines != want.Lines || mt.Within != want.Within || mt.Over != want.Lines-want.Within ||
+		!slices.Equal(mt.Histogram, want.Histogram) || in.Manifest.AsOf != want.AsOf {
+		t.Fatalf("manifest turnaround %+v (as of %s), the calendar says %+v", mt, in.Manifest.AsOf, want)
+	}
+	fromManifest := build(t, in)
+	in.Turnaround = want
+	if given := build(t, in); given != fromManifest {
+		t.Error("the page from the manifest's turnaround differs from the page given the same figures")
+	}
+	in = sampleInput(t)
+	in.Manifest.Turnaround = nil
+	if page := build(t, in); !strings.Contains(page, `id="turnaround-not-measured"`) || strings.Contains(page, `id="turnaround-share"`) {
+		t.Error("a manifest without turnaround: the page does not say it was not measured")
+	}
+}
+
+// TestPublishedPage: the page built from a published run is the
+// report.html the run published, byte for byte: the page leaves out its
+// own entry of the manifest's outputs, which the run added after building
+// it.
+func TestPublishedPage(t *testing.T) {
+	in := sampleInput(t)
+	if !slices.ContainsFunc(in.Manifest.Outputs, func(o writers.Output) bool { return o.Name == writers.ReportName }) {
+		t.Fatal("the golden manifest does not list report.html")
+	}
+	published, err := os.ReadFile(filepath.Join(sampleDir, writers.ReportName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := build(t, in); page != string(published) {
+		t.Error("the page built from the golden run differs from its report.html")
+	}
+}
+
+// TestX12Outputs: a run's 835 files take one row of the outputs table,
+// with their count and segments, wherever the manifest lists them.
+func TestX12Outputs(t *testing.T) {
+	in := sampleInput(t)
+	outs := in.Manifest.Outputs[:4:4]
+	outs = append(outs,
+		writers.Output{Name: "835/PR-A_USD_00000001.835", SHA256: "hash-of-835-a", Rows: 22},
+		writers.Output{Name: "835/PR-B_EUR_00000002.835", SHA256: "hash-of-835-b", Rows: 1027},
+		writers.Output{Name: "835/PR-C_GBP_00000003.835", SHA256: "hash-of-835-c", Rows: 25},
+		writers.Output{Name: writers.ReportName, SHA256: "hash-of-the-page"})
+	in.Manifest.Outputs = outs
+	page := build(t, in)
+	row := `<tr><td class="mono">835/ (3 X12 835 files)</td><td class="num">1,074 segments</td><td class="hash">each file&#39;s in manifest.json</td></tr>`
+	if !strings.Contains(page, row) {
+		t.Errorf("page lacks %s", row)
+	}
+	for _, s := range []string{"PR-A_USD", "hash-of-835", "hash-of-the-page", `<td class="mono">report.html</td>`} {
+		if strings.Contains(page, s) {
+			t.Errorf("page shows %q", s)
+		}
+	}
+	if !strings.Contains(page, `<td class="mono">state.csv</td><td class="num">129</td>`) {
+		t.Error("page lacks the state output")
 	}
 }

@@ -322,3 +322,12 @@ func (d *Decoder) Key(k *Key) {
 		k.Raw = d.Str()
 	}
 }
+
+// AppendLineFields appends a member-partition record of l (what
+// Partitions.WriteLineFields writes) to dst, for a caller that encodes on
+// other goroutines and writes the records with WriteRecord.
+func AppendLineFields(dst []byte, l *claim.Line) []byte {
+	e := encoder{buf: dst}
+	e.lineFields(l)
+	return e.buf
+}

@@ -59,8 +59,8 @@ type Partitions struct {
 	name   string
 	dir    string
 	budget *Budget
-	held   int64    // bytes of mem reserved from the budget
-	mem    [][]byte // per partition, while the set is in memory
+	held   int64      // bytes of mem reserved from the budget
+	mem    [][][]byte // per partition, while the set is in memory: blocks, each filled before the next
 	files  []*os.File
 	bufs   []*bufio.Writer
 	counts []int64
@@ -85,7 +85,7 @@ func New(dir, name string, n int) (*Partitions, error) {
 // NewBuffered creates a set of n partitions that stays in memory while
 // budget allows and moves to files named after name in dir when it does not.
 func NewBuffered(dir, name string, n int, budget *Budget) (*Partitions, error) {
-	p := &Partitions{name: name, dir: dir, budget: budget, mem: make([][]byte, n), counts: make([]int64, n)}
+	p := &Partitions{name: name, dir: dir, budget: budget, mem: make([][][]byte, n), counts: make([]int64, n)}
 	if budget == nil {
 		if err := p.toDisk(); err != nil {
 			return nil, err
@@ -109,8 +109,10 @@ func (p *Partitions) toDisk() error {
 		}
 		p.files[i] = f
 		p.bufs[i] = bufio.NewWriterSize(f, size)
-		if _, err := p.bufs[i].Write(p.mem[i]); err != nil {
-			return fmt.Errorf("spill: file %s: %w", f.Name(), err)
+		for _, blk := range p.mem[i] {
+			if _, err := p.bufs[i].Write(blk); err != nil {
+				return fmt.Errorf("spill: file %s: %w", f.Name(), err)
+			}
 		}
 		p.mem[i] = nil
 	}
@@ -126,21 +128,28 @@ func (p *Partitions) writeFrame(i int, b []byte) error {
 	if p.onDisk {
 		return writeFrame(p.bufs[i], b)
 	}
-	m := p.mem[i]
+	blocks := p.mem[i]
 	need := frameLen(len(b))
-	if cap(m)-len(m) < need {
-		// Grow by doubling; the growth is what the budget is charged.
-		grow := max(need, cap(m), 256)
-		if !p.budget.take(int64(grow)) {
+	var last []byte
+	if len(blocks) > 0 {
+		last = blocks[len(blocks)-1]
+	}
+	if cap(last)-len(last) < need {
+		// A new block, twice the last (from 256 bytes to 64 KiB): no
+		// record is ever copied again, and a small partition stays small.
+		// The block is what the budget is charged.
+		size := max(need, min(2*cap(last), 64<<10), 256)
+		if !p.budget.take(int64(size)) {
 			if err := p.toDisk(); err != nil {
 				return err
 			}
 			return writeFrame(p.bufs[i], b)
 		}
-		p.held += int64(grow)
-		m = append(make([]byte, 0, cap(m)+grow), m...)
+		p.held += int64(size)
+		blocks = append(blocks, make([]byte, 0, size))
+		p.mem[i] = blocks
 	}
-	p.mem[i] = appendFrame(m, b)
+	blocks[len(blocks)-1] = appendFrame(blocks[len(blocks)-1], b)
 	return nil
 }
 
@@ -197,7 +206,11 @@ func (p *Partitions) Finish() error {
 // Open returns a decoder over partition i from its start.
 func (p *Partitions) Open(i int) (*Decoder, error) {
 	if !p.onDisk {
-		return NewDecoder(bytes.NewReader(p.mem[i])), nil
+		readers := make([]io.Reader, len(p.mem[i]))
+		for k, blk := range p.mem[i] {
+			readers[k] = bytes.NewReader(blk)
+		}
+		return NewDecoder(io.MultiReader(readers...)), nil
 	}
 	if _, err := p.files[i].Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spill: file: %w", err)

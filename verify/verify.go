@@ -1,11 +1,14 @@
 // Package verify rechecks a published run directory against its manifest:
 // the files are the ones the run wrote, and their numbers tie out (see
 // Verify). It reads the outputs with package readers, as any user's tool
-// would, and may import only claim, readers and writers.
+// would, and the X12 835 files with package x12; it may import only claim,
+// readers, writers and x12.
 //
 // Its problems name files, rows, columns, codes and currencies, never a
-// member id, a claim id or a payee id: a verify report goes into logs and
-// tickets.
+// member id, a claim id or a member's payee id: a verify report goes into
+// logs and tickets. The one exception is a provider's id, which an 835's
+// file name and its tie-out to the payments file carry (providers are
+// businesses; members get no 835).
 package verify
 
 import (
@@ -28,6 +31,7 @@ import (
 	"claimsbatch/claim"
 	"claimsbatch/readers"
 	"claimsbatch/writers"
+	"claimsbatch/x12"
 )
 
 // ErrNoRun is wrapped by the errors that stop a check before it starts: the
@@ -76,7 +80,14 @@ type Options struct {
 //     unique);
 //   - state: its META rows name the manifest's run id and plan, and it
 //     passes the state reader's checks: its END trailer (counts and SHA-256
-//     of every row), no negative value.
+//     of every row), no negative value;
+//   - the turnaround section, when there is one: its counts add up
+//     (writers.Turnaround.Check) and it measured every adjudicated line;
+//   - X12 835 files (835/*.835): each passes x12's checks (envelopes,
+//     counts, control numbers, balancing) with one transaction set, has the
+//     manifest's number of segments as rows, and together they tie out to
+//     the payments file (x12.VerifyReports);
+//   - any other output (report.html): its SHA-256 only.
 //
 // Outputs are read as CSV or Parquet by extension, streaming. problems lists
 // every mismatch, each naming its file (at most maxLineProblems per-row
@@ -116,6 +127,7 @@ func Verify(dir string, opt Options) (problems []string, err error) {
 		v.checkOutput(o)
 	}
 	v.crossCheck()
+	v.check835s()
 	return v.problems, nil
 }
 
@@ -189,6 +201,9 @@ type verifier struct {
 	// unreadable holds the tables whose content could not be read to the
 	// end; their partial sums are left out of the cross-file checks.
 	unreadable map[string]bool
+	// x12 are the X12 835 outputs, checked together once the payments
+	// file is known.
+	x12 []writers.Output
 }
 
 // currencySums are the remittance's totals, recomputed line by line.
@@ -246,6 +261,14 @@ func (v *verifier) checkManifest() {
 		v.addf("%s: the claims inputs add up to %d rows, %d adjudicated, %d exceptions; control_totals say %d, %d, %d",
 			writers.ManifestName, rows, adjudicated, exceptions, ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
 	}
+	if ta := v.man.Turnaround; ta != nil {
+		if err := ta.Check(); err != nil {
+			v.addf("%s: %v", writers.ManifestName, err)
+		}
+		if ta.Lines != ct.LinesAdjudicated {
+			v.addf("%s: turnaround measured %d lines, control_totals say %d adjudicated", writers.ManifestName, ta.Lines, ct.LinesAdjudicated)
+		}
+	}
 }
 
 // outputKind is the table an output name holds: "remittance", "payments",
@@ -285,6 +308,9 @@ func (v *verifier) checkOutput(o writers.Output) {
 	case writers.StateName:
 		t.columns, t.row = v.stateRow(o.Name)
 	}
+	if is835(o.Name) {
+		v.x12 = append(v.x12, o)
+	}
 	sum, rows, err := t.read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		v.addf("%s: listed in %s but missing from %s", o.Name, writers.ManifestName, v.dir)
@@ -309,6 +335,51 @@ func (v *verifier) checkOutput(o writers.Output) {
 	if kind == writers.StateName && err == nil {
 		v.checkState(o.Name)
 	}
+}
+
+// is835 reports whether an output is one of the run's X12 835 files.
+func is835(name string) bool {
+	return strings.HasPrefix(name, writers.X12Dir+"/") && strings.HasSuffix(name, ".835")
+}
+
+// check835s rechecks the run's X12 835 files (x12.VerifyReports): each
+// passes the 835 checks (envelopes, counts, balancing) and holds one
+// transaction set, its segments number the manifest's rows, and together
+// they tie out to the payments file: one per provider payee and currency,
+// paying its plan_paid for its line_count. Their hashes are checked with
+// the other outputs. A problem names the file (whose name carries the
+// provider's id, a business id: members get no 835) and the segment, not
+// the claim.
+func (v *verifier) check835s() {
+	if len(v.x12) == 0 {
+		return
+	}
+	if v.payName == "" || v.unreadable[writers.PaymentsName] {
+		v.addf("%s: lists %d X12 835 files but no readable payments output to tie them out to", writers.ManifestName, len(v.x12))
+		return
+	}
+	reps := make([]*x12.Report, 0, len(v.x12))
+	for _, o := range v.x12 {
+		f, err := os.Open(filepath.Join(v.dir, filepath.FromSlash(o.Name)))
+		if err != nil {
+			continue // checkOutput has reported it
+		}
+		rep := x12.Inspect(f, o.Name)
+		f.Close()
+		if int64(rep.Segments) != o.Rows {
+			v.addf("%s: %d segments, %s says %d", o.Name, rep.Segments, writers.ManifestName, o.Rows)
+		}
+		for i := range rep.Problems {
+			rep.Problems[i].Claim = ""
+		}
+		reps = append(reps, rep)
+	}
+	problems, err := x12.VerifyReports(reps, filepath.Join(v.dir, v.payName))
+	if err != nil {
+		v.addf("%s: %v", v.payName, err)
+		return
+	}
+	v.problems = append(v.problems, problems...)
 }
 
 // validOutputName accepts a clean relative path below the run directory

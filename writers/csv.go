@@ -1,95 +1,168 @@
 package writers
 
 import (
-	"bufio"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"claimsbatch/claim"
 )
 
-// csvBufferSize is the bufio size between the encoder and its io.Writer; the
-// remittance file has millions of rows, so writes to the file are few and big.
-const csvBufferSize = 256 << 10
+// csvBlockSize is how much the encoder collects before it writes to its
+// io.Writer: rows are formatted straight into one block buffer, so the file
+// gets few, large writes and each row is copied once.
+const csvBlockSize = 256 << 10
 
-// csvEncoder formats each row into a reused byte slice with append-style
-// formatting and writes it to a bufio.Writer: no allocation per row once the
-// slice has grown to the longest row. The output is byte-for-byte what
+// csvEncoder formats each row into a reused block buffer with append-style
+// formatting (strconv.Append*, claim's AppendTo) and writes the block to
+// its io.Writer when it holds csvBlockSize bytes: no allocation per row
+// once the buffer has its size. The output is byte-for-byte what
 // encoding/csv.Writer writes with its defaults (Comma ',', UseCRLF false).
 type csvEncoder struct {
-	bw  *bufio.Writer
-	row []byte
-	col int
+	w     io.Writer
+	buf   []byte
+	dates dateCache
+	err   error // first write error; every later write returns it
 }
 
-func newCSVEncoder(w io.Writer, schema *arrow.Schema) *csvEncoder {
-	e := &csvEncoder{bw: bufio.NewWriterSize(w, csvBufferSize), row: make([]byte, 0, 512)}
-	for _, f := range schema.Fields() {
-		e.str(f.Name)
+func newCSVEncoder(w io.Writer, schema []colSpec) *csvEncoder {
+	e := &csvEncoder{w: w, buf: make([]byte, 0, csvBlockSize+csvBlockSize/4)}
+	for _, f := range schema {
+		e.str(f.name)
 	}
-	// An error here is kept by the bufio.Writer and returned by the next
-	// write or flush.
+	// Nothing is written yet: the header goes out with the first block.
 	_ = e.endRow()
 	return e
 }
 
-func (e *csvEncoder) sep() {
-	if e.col > 0 {
-		e.row = append(e.row, ',')
-	}
-	e.col++
-}
+// Every value is followed by a comma; endRow turns the row's last one
+// into the line end.
 
 func (e *csvEncoder) str(s string) {
-	e.sep()
-	e.row = appendCSVField(e.row, s)
+	e.buf = append(appendCSVField(e.buf, s), ',')
 }
 
 func (e *csvEncoder) strBytes(b []byte) {
-	e.sep()
 	if csvNeedsQuotesBytes(b) {
-		e.row = appendCSVField(e.row, string(b))
+		e.buf = append(appendCSVField(e.buf, string(b)), ',')
 		return
 	}
-	e.row = append(e.row, b...)
+	e.buf = append(append(e.buf, b...), ',')
 }
 
 func (e *csvEncoder) date(d claim.Date) {
-	e.sep()
-	e.row = d.AppendTo(e.row)
+	e.buf = append(e.dates.appendDate(e.buf, d), ',')
 }
 
 func (e *csvEncoder) money(m claim.Money) {
-	e.sep()
-	e.row = m.AppendTo(e.row)
+	e.buf = append(appendMoney(e.buf, m), ',')
 }
 
 // rate writes a decimal as its text, as written in the input.
 func (e *csvEncoder) rate(s string) { e.str(s) }
 
 func (e *csvEncoder) integer(n int64) {
-	e.sep()
-	e.row = strconv.AppendInt(e.row, n, 10)
+	e.buf = append(strconv.AppendInt(e.buf, n, 10), ',')
 }
 
 func (e *csvEncoder) endRow() error {
-	e.row = append(e.row, '\n')
-	_, err := e.bw.Write(e.row)
-	e.row = e.row[:0]
-	e.col = 0
-	return err
+	if n := len(e.buf); n > 0 && e.buf[n-1] == ',' {
+		e.buf[n-1] = '\n'
+	} else {
+		e.buf = append(e.buf, '\n') // a row of no columns
+	}
+	if len(e.buf) >= csvBlockSize {
+		return e.flush()
+	}
+	return e.err
+}
+
+// flush writes the block buffer.
+func (e *csvEncoder) flush() error {
+	if e.err != nil {
+		return e.err
+	}
+	if len(e.buf) > 0 {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+	return e.err
 }
 
 func (e *csvEncoder) close(failed bool) error {
 	if failed {
 		return nil
 	}
-	return e.bw.Flush()
+	return e.flush()
+}
+
+// appendMoney appends m as claim.Money.AppendTo does ("1200.00", "-0.05"),
+// two digits at a time, without the general integer formatting.
+func appendMoney(b []byte, m claim.Money) []byte {
+	v := int64(m)
+	if v < 0 {
+		if v == math.MinInt64 {
+			return m.AppendTo(b)
+		}
+		b = append(b, '-')
+		v = -v
+	}
+	var buf [24]byte
+	i := len(buf)
+	cents := v % 100
+	v /= 100
+	i -= 3
+	buf[i], buf[i+1], buf[i+2] = '.', digitPairs[2*cents], digitPairs[2*cents+1]
+	for v >= 100 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		v = q
+	}
+	if v >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else {
+		i--
+		buf[i] = byte('0' + v)
+	}
+	return append(b, buf[i:]...)
+}
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// dateCache remembers the text of recently formatted dates: a table's dates
+// cluster on a few hundred days (service dates of a run, policy years), and
+// a cached date is a 10-byte copy instead of a calendar computation.
+type dateCache struct {
+	slot [1024]struct {
+		d    claim.Date
+		ok   bool
+		text [10]byte
+	}
+}
+
+// appendDate appends d as claim.Date.AppendTo does (YYYY-MM-DD, nothing for
+// NoDate and OpenEnd).
+func (c *dateCache) appendDate(b []byte, d claim.Date) []byte {
+	if d == claim.NoDate || d == claim.OpenEnd {
+		return b
+	}
+	s := &c.slot[uint32(d)%uint32(len(c.slot))]
+	if !s.ok || s.d != d {
+		t := d.AppendTo(s.text[:0])
+		if len(t) != len(s.text) { // a year beyond 9999: not cached
+			return append(b, t...)
+		}
+		s.d, s.ok = d, true
+	}
+	return append(b, s.text[:]...)
 }
 
 // appendCSVField appends s as encoding/csv.Writer writes a field: verbatim
@@ -113,6 +186,9 @@ func appendCSVField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// csvSpecial marks the bytes that make encoding/csv quote a field.
+var csvSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
+
 // csvNeedsQuotes reports whether encoding/csv.Writer (Comma ',') would quote
 // field s: it holds a comma, a quote, \r or \n, starts with a Unicode space,
 // or is `\.` (which some databases read as end of data).
@@ -120,20 +196,19 @@ func csvNeedsQuotes(s string) bool {
 	if s == "" {
 		return false
 	}
-	if s == `\.` {
+	if s[0] < utf8.RuneSelf {
+		if asciiSpace(s[0]) || s == `\.` {
+			return true
+		}
+	} else if r, _ := utf8.DecodeRuneInString(s); unicode.IsSpace(r) {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
+		if csvSpecial[s[i]] {
 			return true
 		}
 	}
-	if s[0] < utf8.RuneSelf {
-		return asciiSpace(s[0])
-	}
-	r, _ := utf8.DecodeRuneInString(s)
-	return unicode.IsSpace(r)
+	return false
 }
 
 // csvNeedsQuotesBytes is csvNeedsQuotes for a []byte, without converting it.
@@ -141,20 +216,19 @@ func csvNeedsQuotesBytes(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
-	if len(b) == 2 && b[0] == '\\' && b[1] == '.' {
+	if b[0] < utf8.RuneSelf {
+		if asciiSpace(b[0]) || (len(b) == 2 && b[0] == '\\' && b[1] == '.') {
+			return true
+		}
+	} else if r, _ := utf8.DecodeRune(b); unicode.IsSpace(r) {
 		return true
 	}
 	for _, c := range b {
-		switch c {
-		case ',', '"', '\r', '\n':
+		if csvSpecial[c] {
 			return true
 		}
 	}
-	if b[0] < utf8.RuneSelf {
-		return asciiSpace(b[0])
-	}
-	r, _ := utf8.DecodeRune(b)
-	return unicode.IsSpace(r)
+	return false
 }
 
 func asciiSpace(c byte) bool {

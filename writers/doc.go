@@ -17,20 +17,27 @@
 // field quoted only when it holds a comma, a double quote, \r or \n, starts
 // with a space (any Unicode space), or is exactly `\.`. Amounts have exactly
 // two decimals, dates are YYYY-MM-DD, and an absent date is an empty field.
+// Rows are formatted into one reused buffer and written in blocks of 256 KiB.
 //
-// Parquet is written with arrow-go's pqarrow: dates are DATE (INT32 days
-// since 1970-01-01), amounts DECIMAL(18,2) stored as INT64 (the unscaled
-// cents of claim.Money), counts INT64, the remittance's line_no INT32 (the
+// Parquet is written with arrow-go's Parquet column writers: each row's
+// values are appended to typed column buffers (text as bytes and offsets,
+// dates as INT32 days, amounts as INT64 cents), and every 32 Ki rows the
+// buffers are written as one row group, column by column, so a writer holds
+// at most one row group in memory and the bytes depend only on the rows
+// written, not on how they were batched. Dates are DATE (INT32 days since
+// 1970-01-01), amounts DECIMAL(18,2) stored as INT64 (the unscaled cents of
+// claim.Money), counts INT64, the remittance's line_no INT32 (the
 // exceptions' line_no is text: the field as read), and text UTF8. Text
 // columns are required: an absent value is the empty string, exactly as in
-// CSV. The only nullable columns are the dates that may be absent (remittance
-// policy_year_start and state scope), null where CSV has an empty field.
-// Invalid UTF-8 (a PARSE_ERROR row's raw text may hold some) is replaced by
-// U+FFFD in Parquet, which requires valid UTF-8; CSV keeps the bytes as read.
-// Files are zstd-compressed, plain-encoded and cut into row groups of 128 Ki
-// rows, so a writer holds at most one row group in memory. The bytes depend
-// only on the rows written, not on how they were batched: no timestamps or
-// random values go into the file metadata.
+// CSV. The only nullable columns are the dates that may be absent
+// (remittance policy_year_start and state scope), null where CSV has an
+// empty field. Invalid UTF-8 (a PARSE_ERROR row's raw text may hold some)
+// is replaced by U+FFFD in Parquet, which requires valid UTF-8; CSV keeps
+// the bytes as read. The code columns (run id, benefit code, module,
+// currencies, status, kind ...) are dictionary-encoded in each row group
+// where at most half the rows hold distinct values, the rest plain; pages
+// are snappy-compressed (the codec is chosen in parquet.go). No timestamps or random values go into the
+// file metadata.
 //
 // # Publishing
 //

@@ -27,7 +27,11 @@ type Manifest struct {
 	Inputs        []Input       `json:"inputs"`
 	Outputs       []Output      `json:"outputs"`
 	ControlTotals ControlTotals `json:"control_totals"`
-	Notes         []string      `json:"notes,omitempty"`
+	// Turnaround measures the adjudicated lines against the plan's
+	// 5-business-day promise; nil (left out) for a validate run and in
+	// manifests of releases before it was recorded.
+	Turnaround *Turnaround `json:"turnaround,omitempty"`
+	Notes      []string    `json:"notes,omitempty"`
 }
 
 // PlanRef names the plan the run used.

@@ -9,3 +9,10 @@ const (
 	StateName      = "state"
 	ManifestName   = "manifest.json"
 )
+
+// ReportName is the run's HTML report (package report writes it); X12Dir is
+// the directory of its X12 835 files ("835/<payee>_<currency>_<hash>.835").
+const (
+	ReportName = "report.html"
+	X12Dir     = "835"
+)

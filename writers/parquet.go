@@ -2,6 +2,7 @@ package writers
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -10,22 +11,23 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	"github.com/shopspring/decimal"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"claimsbatch/claim"
 	"claimsbatch/internal/arrowmem"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/shopspring/decimal"
 )
 
 const (
 	// rowGroupRows bounds a Parquet writer's memory: rows are collected in
-	// arrow builders and written as one row group every rowGroupRows rows,
-	// whatever the sizes of the batches passed to Write, so the row groups
-	// (and the bytes) do not depend on how the caller batches.
+	// typed column buffers and written as one row group every rowGroupRows
+	// rows, whatever the sizes of the batches passed to Write, so the row
+	// groups (and the bytes) do not depend on how the caller batches.
 	rowGroupRows = 32 << 10
 
 	// maxDecimal18 is the largest unscaled value of a DECIMAL(18,2).
@@ -34,146 +36,244 @@ const (
 	parquetBufferSize = 256 << 10
 
 	// poolLimit bounds the freed buffers one Parquet file's allocator keeps:
-	// a row group's builders and pages (about 10 MiB for the remittance's
+	// a row group's pages and encoders (a few MiB for the remittance's
 	// 32 Ki rows) with room to spare.
 	poolLimit = 24 << 20
+
+	// maxGroupText cuts a row group early when one of its text columns
+	// holds this many bytes (exceptions' raw rows can be long): it bounds
+	// the memory and keeps the int32 offsets far from overflowing. The cut
+	// depends only on the rows, so the bytes still do not depend on the
+	// batching.
+	maxGroupText = 16 << 20
+
+	// byteArrayChunk is how many text values are handed to the column
+	// writer at a time: the views into a column's bytes are built in a
+	// scratch slice of this length.
+	byteArrayChunk = 4096
 )
 
-// Arrow types of the columns. Amounts are decimal128(18, 2), which pqarrow
-// stores as Parquet INT64 with the DECIMAL(18,2) logical type
-// (WithStoreDecimalAsInteger); the unscaled value is claim.Money's cents.
+// The compression of every column: snappy, chosen by measurement
+// (docs/BENCHMARKS.md, "Parquet codec": the remittance and state of a
+// 2 M-line run written with each codec by TestParquetCodecs). Against zstd
+// level 1, the old writers' codec, snappy costs the remittance 22 % and the
+// state 24 % less CPU (912 against 1169 ns a row; 284 against 374) for files
+// about half as large again (81 MiB against 52; 55 against 37). The
+// writers run beside the adjudication on the run's few cores, and an
+// output file is written once and read a few times, so CPU wins; snappy is
+// also what DuckDB, Spark and pyarrow write by default, every Parquet
+// reader decodes it, and the readers' decompression-bomb bound covers it.
+// LZ4_RAW was 8 % faster still at the same size, but older readers
+// (xitongsys/parquet-go, which the tests read with; Spark before 3.2) do not
+// know it, and uncompressed files are three times larger than snappy's.
+// Tests and the codec measurement may change these variables; the product
+// never does.
 var (
-	amountType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
-	// rateType holds every FX rate the FX reader accepts exactly: up to
-	// claim.FXRateIntDigits digits before the point and claim.FXRateScale
-	// after. A fixed scale, rather than one picked from the run's FX file,
-	// keeps the column's type the same in every run, so that a year of
-	// nightly files reads as one table.
-	rateType = &arrow.Decimal128Type{Precision: claim.FXRateIntDigits + claim.FXRateScale, Scale: claim.FXRateScale}
-
-	textColumn   = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String} }
-	dateColumn   = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Date32} }
-	amountColumn = func(name string) arrow.Field { return arrow.Field{Name: name, Type: amountType} }
-	int64Column  = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64} }
-	// rateColumn is an FX rate, null when there is none (a cash benefit).
-	rateColumn  = func(name string) arrow.Field { return arrow.Field{Name: name, Type: rateType, Nullable: true} }
-	int32Column = func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int32} }
-	// optionalDateColumn is a date that may be absent (claim.NoDate), null
-	// in Parquet.
-	optionalDateColumn = func(name string) arrow.Field {
-		return arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Date32, Nullable: true}
-	}
+	parquetCodec      = compress.Codecs.Snappy
+	parquetCodecLevel = compress.DefaultCompressionLevel
 )
 
 // parquetProperties are the same for every table. The created_by string is
 // the library's fixed default (no timestamp), so the bytes are reproducible.
-//
-// Zstd without dictionary encoding: on a synthetic remittance of 512 Ki rows
-// zstd gave a file several times smaller than snappy's at the same speed,
-// and dictionary encoding (whose string hashing also allocates per value)
-// made the file larger after zstd and the writing up to twice as slow.
-func parquetProperties(mem memory.Allocator) *parquet.WriterProperties {
-	return parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(1), // the fastest: the encoder's history per column stays small
+// Dictionary encoding is on for the columns whose colSpec asks for it; the
+// encoder builds the dictionaries itself (textDict) and falls back to plain
+// encoding, per column and row group, when one does not pay.
+func parquetProperties(mem memory.Allocator, specs []colSpec) *parquet.WriterProperties {
+	opts := []parquet.WriterProperty{
+		parquet.WithCompression(parquetCodec),
+		parquet.WithCompressionLevel(parquetCodecLevel),
 		parquet.WithDictionaryDefault(false),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
-		parquet.WithDataPageSize(64<<10),
-		parquet.WithStoreDecimalAsInteger(true),
-		parquet.WithRootRepetition(parquet.Repetitions.Required),
+		parquet.WithDataPageSize(64 << 10),
 		parquet.WithAllocator(mem),
-	)
+	}
+	for _, s := range specs {
+		if s.dict {
+			opts = append(opts, parquet.WithDictionaryFor(s.name, true))
+		}
+	}
+	return parquet.NewWriterProperties(opts...)
 }
 
-// parquetEncoder appends each row's values to arrow builders, which it reuses
-// for the whole file, and writes a row group every groupRows rows.
+// parquetSchema is the Parquet schema of specs: the same nodes arrow-go's
+// pqarrow made from the Arrow schema the writers used before (root
+// "schema", required; no field ids), which a test checks.
+func parquetSchema(specs []colSpec) (*schema.GroupNode, error) {
+	fields := make(schema.FieldList, len(specs))
+	for i, s := range specs {
+		rep := parquet.Repetitions.Required
+		if s.optional {
+			rep = parquet.Repetitions.Optional
+		}
+		var (
+			logical  schema.LogicalType
+			physical parquet.Type
+		)
+		switch s.kind {
+		case kindText:
+			logical, physical = schema.StringLogicalType{}, parquet.Types.ByteArray
+		case kindDate:
+			logical, physical = schema.DateLogicalType{}, parquet.Types.Int32
+		case kindAmount:
+			logical, physical = schema.NewDecimalLogicalType(18, 2), parquet.Types.Int64
+		case kindInt32:
+			logical, physical = schema.NewIntLogicalType(32, true), parquet.Types.Int32
+		case kindInt64:
+			logical, physical = schema.NewIntLogicalType(64, true), parquet.Types.Int64
+		case kindRate:
+			logical, physical = schema.NewDecimalLogicalType(rateIntDigits+claim.FXRateScale, claim.FXRateScale), parquet.Types.FixedLenByteArray
+		default:
+			return nil, fmt.Errorf("column %s: unknown kind %d", s.name, s.kind)
+		}
+		typeLen := -1
+		if s.kind == kindRate {
+			typeLen = rateBytes
+		}
+		n, err := schema.NewPrimitiveNodeLogical(s.name, rep, logical, physical, typeLen, -1)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", s.name, err)
+		}
+		fields[i] = n
+	}
+	return schema.NewGroupNode(parquet.DefaultRootName, parquet.Repetitions.Required, fields, -1)
+}
+
+// pqColumn holds one column's values of the current row group, typed: text
+// as the concatenated bytes and each value's end offset; dates and INT32 in
+// i32, amounts and INT64 in i64; for an optional column, a definition level
+// per row (1 present, 0 null) and values only for the present rows. The
+// slices keep their capacity from one row group to the next.
+type pqColumn struct {
+	spec *colSpec
+	data []byte
+	ends []int32
+	i32  []int32
+	i64  []int64
+	def  []int16
+}
+
+func (c *pqColumn) reset() {
+	c.data, c.ends, c.i32, c.i64, c.def = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.def[:0]
+}
+
+// parquetEncoder collects each row's values in typed column buffers and
+// writes them with arrow-go's Parquet column writers, a row group every
+// groupRows rows. No value is boxed or copied into an Arrow builder: text
+// is appended to one byte slice per column, numbers to typed slices.
 type parquetEncoder struct {
-	specs     []arrow.Field
-	rb        *array.RecordBuilder
-	fields    []array.Builder // rb's builders, in column order
-	fw        *pqarrow.FileWriter
-	bw        *bufio.Writer
-	col       int
-	pending   int // rows in the builders, not yet written
-	groupRows int
-	dataLen   []int                     // per column, the text bytes of the last full row group
-	err       error                     // first bad value of the current row
-	rates     map[string]decimal128.Num // rate text → value: a run has few distinct rates
+	cols       []pqColumn
+	fw         *file.Writer
+	bw         *bufio.Writer
+	col        int
+	pending    int // rows in the buffers, not yet written
+	groupRows  int
+	dict       *textDict
+	views      []parquet.ByteArray // scratch: views into a text column's bytes
+	fixed      []byte              // scratch: a text column's bytes with invalid UTF-8 replaced
+	fixedEnds  []int32
+	full       bool                        // a text column reached maxGroupText
+	rates      map[string][rateBytes]byte  // rate text → its DECIMAL bytes: a run has few distinct rates
+	fixedViews []parquet.FixedLenByteArray // scratch: views into a rate column's bytes
+	err        error                       // first bad value of the current row
 }
 
-func newParquetEncoder(w io.Writer, schema *arrow.Schema) (*parquetEncoder, error) {
-	// pqarrow closes its io.Writer if it is an io.Closer; a bufio.Writer is
-	// not one, so the caller's writer stays open as the contract says.
-	bw := bufio.NewWriterSize(w, parquetBufferSize)
-	// One pool per file: the builders, the encoders and the page buffers
-	// take back the memory of the previous row group.
-	mem := arrowmem.NewPool(poolLimit)
-	fw, err := pqarrow.NewFileWriter(schema, bw, parquetProperties(mem), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
+func newParquetEncoder(w io.Writer, specs []colSpec) (*parquetEncoder, error) {
+	root, err := parquetSchema(specs)
 	if err != nil {
 		return nil, err
 	}
-	rb := array.NewRecordBuilder(mem, schema)
-	return &parquetEncoder{specs: schema.Fields(), rb: rb, fields: rb.Fields(), fw: fw, bw: bw, groupRows: rowGroupRows}, nil
+	// The file writer closes its io.Writer if it is an io.Closer; a
+	// bufio.Writer is not one, so the caller's writer stays open as the
+	// contract says.
+	bw := bufio.NewWriterSize(w, parquetBufferSize)
+	// One pool per file: the encoders and the page buffers of a row group
+	// take back the memory of the previous one.
+	mem := arrowmem.NewPool(poolLimit)
+	fw, err := file.NewParquetWriterWithError(bw, root, file.WithWriterProps(parquetProperties(mem, specs)))
+	if err != nil {
+		return nil, err
+	}
+	e := &parquetEncoder{cols: make([]pqColumn, len(specs)), fw: fw, bw: bw, groupRows: rowGroupRows, dict: newTextDict()}
+	for i := range specs {
+		e.cols[i].spec = &specs[i]
+	}
+	return e, nil
 }
 
-// next returns the builder and field of the row's next column.
-func (e *parquetEncoder) next() (array.Builder, *arrow.Field) {
-	i := e.col
+// next returns the row's next column.
+func (e *parquetEncoder) next() *pqColumn {
+	c := &e.cols[e.col]
 	e.col++
-	return e.fields[i], &e.specs[i]
+	return c
 }
 
 // fail records the first bad value of the row; the value's column still
-// gets a placeholder so that the builders stay aligned.
-func (e *parquetEncoder) fail(f *arrow.Field, format string, args ...any) {
+// gets a placeholder so that the columns stay aligned.
+func (e *parquetEncoder) fail(c *pqColumn, format string, args ...any) {
 	if e.err == nil {
-		e.err = fmt.Errorf("column %s: %s", f.Name, fmt.Sprintf(format, args...))
+		e.err = fmt.Errorf("column %s: %s", c.spec.name, fmt.Sprintf(format, args...))
 	}
 }
 
+// Text is kept as given; invalid UTF-8 is replaced when the row group is
+// written (fixUTF8), so the common all-valid case costs one pass per column.
+
 func (e *parquetEncoder) str(s string) {
-	b, _ := e.next()
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	c := e.next()
+	c.data = append(c.data, s...)
+	c.ends = append(c.ends, int32(len(c.data)))
+	if len(c.data) >= maxGroupText {
+		e.full = true
 	}
-	b.(*array.StringBuilder).Append(s)
 }
 
 func (e *parquetEncoder) strBytes(v []byte) {
-	b, _ := e.next()
-	if !utf8.Valid(v) {
-		v = []byte(strings.ToValidUTF8(string(v), "\uFFFD"))
+	c := e.next()
+	c.data = append(c.data, v...)
+	c.ends = append(c.ends, int32(len(c.data)))
+	if len(c.data) >= maxGroupText {
+		e.full = true
 	}
-	b.(*array.StringBuilder).BinaryBuilder.Append(v)
 }
 
 func (e *parquetEncoder) date(d claim.Date) {
-	b, f := e.next()
-	db := b.(*array.Date32Builder)
-	if d == claim.NoDate {
-		if !f.Nullable {
-			e.fail(f, "date is absent")
+	c := e.next()
+	if c.spec.optional {
+		if d == claim.NoDate {
+			c.def = append(c.def, 0)
+			return
 		}
-		db.AppendNull()
-		return
+		c.def = append(c.def, 1)
+	} else if d == claim.NoDate {
+		e.fail(c, "date is absent")
 	}
-	db.Append(arrow.Date32(d))
+	c.i32 = append(c.i32, int32(d))
 }
 
 func (e *parquetEncoder) money(m claim.Money) {
-	b, f := e.next()
+	c := e.next()
 	if m > maxDecimal18 || m < -maxDecimal18 {
-		e.fail(f, "amount %v does not fit DECIMAL(18,2)", m)
+		e.fail(c, "amount %v does not fit DECIMAL(18,2)", m)
 		m = 0
 	}
-	b.(*array.Decimal128Builder).Append(decimal128.FromI64(int64(m)))
+	c.i64 = append(c.i64, int64(m))
 }
 
+// An FX rate is a DECIMAL(38,18) in a 16-byte FIXED_LEN_BYTE_ARRAY (big
+// endian two's complement): every rate the FX reader accepts fits exactly
+// (claim.FXRateIntDigits digits before the point, claim.FXRateScale after).
+// A fixed scale, rather than one picked from the run's FX file, keeps the
+// column's type the same in every run, so that a year of nightly files
+// reads as one table. Null when there is no rate (a cash benefit).
+const (
+	rateIntDigits = claim.FXRateIntDigits
+	rateBytes     = 16
+)
+
 func (e *parquetEncoder) rate(s string) {
-	b, f := e.next()
-	db := b.(*array.Decimal128Builder)
+	c := e.next()
 	if s == "" {
-		db.AppendNull()
+		c.def = append(c.def, 0)
 		return
 	}
 	v, ok := e.rates[s]
@@ -181,38 +281,41 @@ func (e *parquetEncoder) rate(s string) {
 		d, err := decimal.NewFromString(s)
 		shifted := d.Shift(claim.FXRateScale)
 		if err != nil || !shifted.Equal(shifted.Truncate(0)) || d.Abs().GreaterThanOrEqual(decimal.New(1, claim.FXRateIntDigits)) {
-			e.fail(f, "rate %q does not fit DECIMAL(%d,%d)", s, rateType.Precision, rateType.Scale)
-			db.AppendNull()
+			e.fail(c, "rate %q does not fit DECIMAL(%d,%d)", s, rateIntDigits+claim.FXRateScale, claim.FXRateScale)
+			c.def = append(c.def, 0)
 			return
 		}
-		v = decimal128.FromBigInt(shifted.BigInt())
+		n := decimal128.FromBigInt(shifted.BigInt())
+		binary.BigEndian.PutUint64(v[:8], uint64(n.HighBits()))
+		binary.BigEndian.PutUint64(v[8:], n.LowBits())
 		if e.rates == nil || len(e.rates) >= 4096 {
-			e.rates = make(map[string]decimal128.Num)
+			e.rates = make(map[string][rateBytes]byte)
 		}
 		e.rates[strings.Clone(s)] = v
 	}
-	db.Append(v)
+	c.def = append(c.def, 1)
+	c.data = append(c.data, v[:]...)
 }
 
 func (e *parquetEncoder) integer(n int64) {
-	b, f := e.next()
-	switch b := b.(type) {
-	case *array.Int64Builder:
-		b.Append(n)
-	case *array.Int32Builder:
+	c := e.next()
+	switch c.spec.kind {
+	case kindInt64:
+		c.i64 = append(c.i64, n)
+	case kindInt32:
 		if n > math.MaxInt32 || n < math.MinInt32 {
-			e.fail(f, "%d does not fit INT32", n)
+			e.fail(c, "%d does not fit INT32", n)
 			n = 0
 		}
-		b.Append(int32(n))
+		c.i32 = append(c.i32, int32(n))
 	default:
-		panic(fmt.Sprintf("writers: column %s is %s, not an integer", f.Name, f.Type))
+		panic(fmt.Sprintf("writers: column %s is not an integer", c.spec.name))
 	}
 }
 
 func (e *parquetEncoder) endRow() error {
-	if e.col != len(e.fields) {
-		panic(fmt.Sprintf("writers: row has %d values, schema %d columns", e.col, len(e.fields)))
+	if e.col != len(e.cols) {
+		panic(fmt.Sprintf("writers: row has %d values, schema %d columns", e.col, len(e.cols)))
 	}
 	e.col = 0
 	if e.err != nil {
@@ -221,46 +324,191 @@ func (e *parquetEncoder) endRow() error {
 		return err
 	}
 	e.pending++
-	if e.pending >= e.groupRows {
+	if e.pending >= e.groupRows || e.full {
 		return e.flush()
 	}
 	return nil
 }
 
-// flush writes the builders' rows as one row group and resets the builders.
+// flush writes the buffered rows as one row group, column by column, and
+// empties the buffers.
 func (e *parquetEncoder) flush() error {
 	if e.pending == 0 {
 		return nil
 	}
-	full := e.pending >= e.groupRows
-	if full && e.dataLen == nil {
-		e.dataLen = make([]int, len(e.fields))
+	rg, err := e.fw.AppendRowGroupChecked()
+	if err != nil {
+		return err
 	}
-	if full {
-		for i, b := range e.fields {
-			if sb, ok := b.(*array.StringBuilder); ok {
-				e.dataLen[i] = sb.DataLen()
+	for i := range e.cols {
+		c := &e.cols[i]
+		cw, err := rg.NextColumn()
+		if err != nil {
+			return err
+		}
+		switch w := cw.(type) {
+		case *file.ByteArrayColumnChunkWriter:
+			err = e.writeText(w, c)
+		case *file.Int32ColumnChunkWriter:
+			_, err = w.WriteBatch(c.i32, c.defLevels(), nil)
+		case *file.Int64ColumnChunkWriter:
+			_, err = w.WriteBatch(c.i64, c.defLevels(), nil)
+		case *file.FixedLenByteArrayColumnChunkWriter:
+			e.fixedViews = e.fixedViews[:0]
+			for k := 0; k+rateBytes <= len(c.data); k += rateBytes {
+				e.fixedViews = append(e.fixedViews, parquet.FixedLenByteArray(c.data[k:k+rateBytes]))
 			}
+			_, err = w.WriteBatch(e.fixedViews, c.defLevels(), nil)
+		default:
+			err = fmt.Errorf("column %s: unexpected column writer %T", c.spec.name, cw)
+		}
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.spec.name, err)
+		}
+		c.reset()
+	}
+	e.pending, e.full = 0, false
+	return rg.Close()
+}
+
+// defLevels returns the definition levels of an optional column, nil for a
+// required one.
+func (c *pqColumn) defLevels() []int16 {
+	if c.spec.optional {
+		return c.def
+	}
+	return nil
+}
+
+// writeText hands a text column to its writer: dictionary-encoded if its
+// spec asks for it and the dictionary pays, else plain, in chunks of views
+// into the column's bytes.
+func (e *parquetEncoder) writeText(w *file.ByteArrayColumnChunkWriter, c *pqColumn) error {
+	data, ends := e.fixUTF8(c)
+	if c.spec.dict {
+		if e.dict.build(data, ends) {
+			return e.writeDict(w, len(ends))
+		}
+		// A fresh writer has written nothing: this only swaps its encoder.
+		w.FallbackToPlain()
+	}
+	if e.views == nil {
+		e.views = make([]parquet.ByteArray, byteArrayChunk)
+	}
+	start := int32(0)
+	for len(ends) > 0 {
+		n := min(len(ends), byteArrayChunk)
+		views := e.views[:n]
+		for i, end := range ends[:n] {
+			views[i] = data[start:end:end]
+			start = end
+		}
+		if _, err := w.WriteBatch(views, nil, nil); err != nil {
+			return err
+		}
+		ends = ends[n:]
+	}
+	clear(e.views) // keep no reference to the column's bytes
+	return nil
+}
+
+// dictEncoder is the part of arrow-go's dictionary encoder (the column
+// writer's CurrentEncoder when dictionary encoding is on) that writeDict
+// uses: pqarrow writes Arrow dictionary arrays through the same calls.
+type dictEncoder interface {
+	PutDictionary(values arrow.Array) error
+	NumEntries() int
+}
+
+// writeDict writes the column of n rows that e.dict has just encoded: the
+// dictionary goes to the encoder as it is, the statistics are computed
+// over the distinct values only, and the rows as their indices.
+func (e *parquetEncoder) writeDict(w *file.ByteArrayColumnChunkWriter, n int) error {
+	d := e.dict
+	enc, ok := w.CurrentEncoder().(dictEncoder)
+	if !ok {
+		return fmt.Errorf("the column writer's encoder %T is not a dictionary encoder", w.CurrentEncoder())
+	}
+	// The Arrow arrays are views of the dictionary's buffers; the encoder
+	// copies the values into its own table, and the arrays are released
+	// before the buffers are reused.
+	values := array.MakeFromData(array.NewData(arrow.BinaryTypes.String, d.size(),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.offs)), memory.NewBufferBytes(d.vals)}, nil, 0, 0))
+	defer values.Release()
+	if err := enc.PutDictionary(values); err != nil {
+		return err
+	}
+	if enc.NumEntries() != d.size() {
+		return fmt.Errorf("dictionary of %d values has %d entries", d.size(), enc.NumEntries())
+	}
+	if st := w.PageStatistics(); st != nil {
+		st.IncNulls(0)
+		st.IncNumValues(int64(n))
+		if err := st.UpdateFromArrow(values, false); err != nil {
+			return err
 		}
 	}
-	rec := e.rb.NewRecordBatch()
-	defer rec.Release()
-	e.pending = 0
-	if full {
-		// More row groups are likely to follow: size the builders for a
-		// whole one at once rather than doubling them up to it again.
-		e.rb.Reserve(e.groupRows)
-		for i, b := range e.fields {
-			if sb, ok := b.(*array.StringBuilder); ok {
-				sb.ReserveData(e.dataLen[i] + e.dataLen[i]/8)
-			}
+	indices := array.MakeFromData(array.NewData(arrow.PrimitiveTypes.Int32, n,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.idx[:n]))}, nil, 0, 0))
+	defer indices.Release()
+	return w.WriteDictIndices(indices, nil, nil)
+}
+
+// fixUTF8 returns the column's bytes and ends with each value that is not
+// valid UTF-8 made valid (invalid bytes replaced by U+FFFD), as Parquet's
+// UTF8 type requires. A column of ASCII, the usual case, is returned as is
+// after one pass over its bytes.
+func (e *parquetEncoder) fixUTF8(c *pqColumn) ([]byte, []int32) {
+	if isASCII(c.data) {
+		return c.data, c.ends
+	}
+	start, bad := int32(0), false
+	for _, end := range c.ends {
+		if !utf8.Valid(c.data[start:end]) {
+			bad = true
+			break
+		}
+		start = end
+	}
+	if !bad {
+		return c.data, c.ends
+	}
+	fixed, ends := e.fixed[:0], e.fixedEnds[:0]
+	start = 0
+	for _, end := range c.ends {
+		v := c.data[start:end]
+		if utf8.Valid(v) {
+			fixed = append(fixed, v...)
+		} else {
+			fixed = append(fixed, strings.ToValidUTF8(string(v), "\uFFFD")...)
+		}
+		ends = append(ends, int32(len(fixed)))
+		start = end
+	}
+	e.fixed, e.fixedEnds = fixed, ends
+	return fixed, ends
+}
+
+// isASCII reports whether every byte of b is below 0x80, eight at a time.
+func isASCII(b []byte) bool {
+	const hi = 0x8080808080808080
+	for len(b) >= 8 {
+		v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if v&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, x := range b {
+		if x >= utf8.RuneSelf {
+			return false
 		}
 	}
-	return e.fw.Write(rec)
+	return true
 }
 
 func (e *parquetEncoder) close(failed bool) error {
-	defer e.rb.Release()
 	if failed {
 		return nil
 	}

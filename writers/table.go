@@ -4,10 +4,56 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"claimsbatch/claim"
 )
+
+// colKind is what a column holds, which fixes its CSV form and its Parquet
+// physical and logical types.
+type colKind uint8
+
+const (
+	// kindText is text: UTF8 BYTE_ARRAY, required (absent is "").
+	kindText colKind = iota
+	// kindDate is a claim.Date: DATE (INT32 days since 1970-01-01).
+	kindDate
+	// kindAmount is a claim.Money: DECIMAL(18,2) stored as INT64 (the
+	// unscaled cents).
+	kindAmount
+	// kindInt32 is an integer: INT32 (signed).
+	kindInt32
+	// kindInt64 is an integer: INT64 (signed).
+	kindInt64
+	kindRate // an FX rate: DECIMAL(38,18) in Parquet, null when absent; text as written in CSV
+)
+
+// colSpec is one column of a table's schema.
+type colSpec struct {
+	name string
+	kind colKind
+	// optional: a date that may be absent (claim.NoDate), null in Parquet
+	// and an empty field in CSV. Every other column is required.
+	optional bool
+	// dict: Parquet dictionary encoding, for text with few distinct values
+	// per row group (codes, currencies, the run id); the Parquet writer
+	// falls back to plain encoding on its own if the dictionary grows
+	// beyond its page size limit.
+	dict bool
+}
+
+// Column constructors, for the schemas in tables.go.
+func textColumn(name string) colSpec   { return colSpec{name: name, kind: kindText} }
+func codeColumn(name string) colSpec   { return colSpec{name: name, kind: kindText, dict: true} }
+func dateColumn(name string) colSpec   { return colSpec{name: name, kind: kindDate} }
+func amountColumn(name string) colSpec { return colSpec{name: name, kind: kindAmount} }
+func int64Column(name string) colSpec  { return colSpec{name: name, kind: kindInt64} }
+func int32Column(name string) colSpec  { return colSpec{name: name, kind: kindInt32} }
+func rateColumn(name string) colSpec   { return colSpec{name: name, kind: kindRate, optional: true} }
+
+// optionalDateColumn is a date that may be absent (claim.NoDate), null in
+// Parquet.
+func optionalDateColumn(name string) colSpec {
+	return colSpec{name: name, kind: kindDate, optional: true}
+}
 
 // encoder encodes rows in one file format. A table hands it one row at a time
 // as a sequence of typed values in the table's column order, then calls
@@ -34,6 +80,7 @@ type encoder interface {
 // error, the row count and the Close contract.
 type table[T any] struct {
 	name   string
+	schema []colSpec
 	enc    encoder
 	emit   func(e encoder, row *T)
 	rows   int64
@@ -41,7 +88,7 @@ type table[T any] struct {
 	closed bool
 }
 
-func newTable[T any](w io.Writer, f Format, name string, schema *arrow.Schema, emit func(encoder, *T)) (*table[T], error) {
+func newTable[T any](w io.Writer, f Format, name string, schema []colSpec, emit func(encoder, *T)) (*table[T], error) {
 	var enc encoder
 	switch f {
 	case CSV:
@@ -55,7 +102,7 @@ func newTable[T any](w io.Writer, f Format, name string, schema *arrow.Schema, e
 	default:
 		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, f)
 	}
-	return &table[T]{name: name, enc: enc, emit: emit}, nil
+	return &table[T]{name: name, schema: schema, enc: enc, emit: emit}, nil
 }
 
 func (t *table[T]) write(rows []T) error {

@@ -4,29 +4,29 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"claimsbatch/claim"
 )
 
 // The tables' schemas: column names and order as in SPEC section 7. The CSV
-// header is made from the same schema.
+// header is made from the same schema. codeColumn marks the text columns
+// with few distinct values per row group (codes, currencies, the run id,
+// the engine's remarks), which Parquet stores dictionary-encoded.
 var (
-	remittanceSchema = arrow.NewSchema([]arrow.Field{
-		textColumn("run_id"),
+	remittanceSchema = []colSpec{
+		codeColumn("run_id"),
 		textColumn("claim_id"),
 		int32Column("line_no"),
 		textColumn("member_id"),
 		textColumn("policy_id"),
 		optionalDateColumn("policy_year_start"),
 		dateColumn("service_date"),
-		textColumn("benefit_code"),
-		textColumn("module"),
-		textColumn("payee_type"),
+		codeColumn("benefit_code"),
+		codeColumn("module"),
+		codeColumn("payee_type"),
 		textColumn("payee_id"),
-		textColumn("billed_currency"),
+		codeColumn("billed_currency"),
 		amountColumn("billed_amount"),
-		textColumn("plan_currency"),
+		codeColumn("plan_currency"),
 		rateColumn("fx_rate"),
 		amountColumn("charge"),
 		amountColumn("deductible"),
@@ -34,44 +34,44 @@ var (
 		amountColumn("not_covered"),
 		amountColumn("plan_paid"),
 		amountColumn("member_responsibility"),
-		textColumn("status"),
+		codeColumn("status"),
 		textColumn("adjustments"),
-		textColumn("remark"),
+		codeColumn("remark"),
 		// Not in SPEC section 7's list: the line's procedure_code (SPEC 3.1,
 		// version 2), which the X12 835's service lines need. Last, so
 		// positional readers of the SPEC's columns are not disturbed.
-		textColumn("procedure_code"),
-	}, nil)
+		codeColumn("procedure_code"),
+	}
 
-	paymentsSchema = arrow.NewSchema([]arrow.Field{
-		textColumn("payee_type"),
+	paymentsSchema = []colSpec{
+		codeColumn("payee_type"),
 		textColumn("payee_id"),
-		textColumn("plan_currency"),
+		codeColumn("plan_currency"),
 		int64Column("line_count"),
 		amountColumn("plan_paid"),
-	}, nil)
+	}
 
-	exceptionsSchema = arrow.NewSchema([]arrow.Field{
-		textColumn("source"),
+	exceptionsSchema = []colSpec{
+		codeColumn("source"),
 		int64Column("row"),
 		textColumn("claim_id"),
 		textColumn("line_no"), // as read: it may be what failed to parse
 		textColumn("member_id"),
-		textColumn("code"),
-		textColumn("field"),
+		codeColumn("code"),
+		codeColumn("field"),
 		textColumn("message"),
 		textColumn("raw"),
-	}, nil)
+	}
 
-	stateSchema = arrow.NewSchema([]arrow.Field{
-		textColumn("kind"),
+	stateSchema = []colSpec{
+		codeColumn("kind"),
 		textColumn("member_id"),
 		optionalDateColumn("scope"),
 		textColumn("key"),
 		amountColumn("amount"),
 		int64Column("count"),
 		textColumn("detail"),
-	}, nil)
+	}
 )
 
 // RemittanceWriter writes remittance rows: one per adjudicated line.

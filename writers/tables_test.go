@@ -61,7 +61,7 @@ func setGroupRows[T any](t *table[T], n int) {
 // A tableCase is one of the four tables with its sample rows.
 type tableCase struct {
 	name    string
-	schema  *arrow.Schema
+	schema  []colSpec
 	records [][]string // header, then the rows as CSV must hold them
 	// write writes the sample rows in batches of chunk, with row groups of
 	// groupRows (0: the default), and closes the writer.
@@ -278,17 +278,17 @@ var parquetSchemas = map[string][]string{
 // expectedParquet turns the expected CSV records into the values a Parquet
 // reader must return: strings (invalid UTF-8 replaced), dates as int32 days
 // or nil, amounts as int64 cents, integers as int32 or int64.
-func expectedParquet(t *testing.T, schema *arrow.Schema, records [][]string) [][]any {
+func expectedParquet(t *testing.T, schema []colSpec, records [][]string) [][]any {
 	t.Helper()
 	var rows [][]any
 	for _, rec := range records[1:] {
 		row := make([]any, len(rec))
 		for i, s := range rec {
-			f := schema.Field(i)
-			switch f.Type.ID() {
-			case arrow.STRING:
+			f := schema[i]
+			switch f.kind {
+			case kindText:
 				row[i] = strings.ToValidUTF8(s, "\uFFFD")
-			case arrow.DATE32:
+			case kindDate:
 				if s == "" {
 					row[i] = nil
 				} else {
@@ -298,35 +298,33 @@ func expectedParquet(t *testing.T, schema *arrow.Schema, records [][]string) [][
 					}
 					row[i] = int32(d)
 				}
-			case arrow.DECIMAL128:
-				if f.Type.(*arrow.Decimal128Type).Scale == claim.FXRateScale {
-					// An FX rate: compared as its normalised decimal text.
-					if s == "" {
-						row[i] = nil
-					} else {
-						row[i] = decimal.RequireFromString(s).String()
-					}
-					continue
-				}
+			case kindAmount:
 				m, err := claim.ParseMoney(s)
 				if err != nil {
 					t.Fatal(err)
 				}
 				row[i] = int64(m)
-			case arrow.INT32:
+			case kindInt32:
 				n, err := strconv.ParseInt(s, 10, 32)
 				if err != nil {
 					t.Fatal(err)
 				}
 				row[i] = int32(n)
-			case arrow.INT64:
+			case kindInt64:
 				n, err := strconv.ParseInt(s, 10, 64)
 				if err != nil {
 					t.Fatal(err)
 				}
 				row[i] = n
+			case kindRate:
+				// An FX rate: compared as its normalised decimal text.
+				if s == "" {
+					row[i] = nil
+				} else {
+					row[i] = decimal.RequireFromString(s).String()
+				}
 			default:
-				t.Fatalf("column %s: unexpected type %s", f.Name, f.Type)
+				t.Fatalf("column %s: unexpected kind %d", f.name, f.kind)
 			}
 		}
 		rows = append(rows, row)
@@ -429,7 +427,7 @@ func (m *memFile) Close() error                               { return nil }
 // readWithXitongsys reads a Parquet file with github.com/xitongsys/parquet-go,
 // an implementation independent of arrow-go, and checks the logical types it
 // sees in the footer.
-func readWithXitongsys(t *testing.T, data []byte, schema *arrow.Schema) [][]any {
+func readWithXitongsys(t *testing.T, data []byte, schema []colSpec) [][]any {
 	t.Helper()
 	pr, err := xreader.NewParquetColumnReader(newMemFile(data), 1)
 	if err != nil {
@@ -437,52 +435,45 @@ func readWithXitongsys(t *testing.T, data []byte, schema *arrow.Schema) [][]any 
 	}
 	defer pr.ReadStop()
 	elems := pr.Footer.GetSchema()[1:] // [0] is the root
-	if len(elems) != schema.NumFields() {
-		t.Fatalf("xitongsys sees %d columns, want %d", len(elems), schema.NumFields())
+	if len(elems) != len(schema) {
+		t.Fatalf("xitongsys sees %d columns, want %d", len(elems), len(schema))
 	}
 	for i, el := range elems {
-		f := schema.Field(i)
+		f := schema[i]
 		// The reader renames columns to Go names; ExName is the file's.
-		if name := pr.SchemaHandler.Infos[i+1].ExName; name != f.Name {
-			t.Errorf("column %d: name %q, want %q", i, name, f.Name)
+		if name := pr.SchemaHandler.Infos[i+1].ExName; name != f.name {
+			t.Errorf("column %d: name %q, want %q", i, name, f.name)
 		}
 		wantRep := xparquet.FieldRepetitionType_REQUIRED
-		if f.Nullable {
+		if f.optional {
 			wantRep = xparquet.FieldRepetitionType_OPTIONAL
 		}
 		if el.GetRepetitionType() != wantRep {
-			t.Errorf("column %s: repetition %v, want %v", f.Name, el.GetRepetitionType(), wantRep)
+			t.Errorf("column %s: repetition %v, want %v", f.name, el.GetRepetitionType(), wantRep)
 		}
 		lt := el.GetLogicalType()
-		switch f.Type.ID() {
-		case arrow.STRING:
+		switch f.kind {
+		case kindText:
 			if el.GetType() != xparquet.Type_BYTE_ARRAY || lt == nil || !lt.IsSetSTRING() || el.GetConvertedType() != xparquet.ConvertedType_UTF8 {
-				t.Errorf("column %s: %v, want UTF8 BYTE_ARRAY", f.Name, el)
+				t.Errorf("column %s: %v, want UTF8 BYTE_ARRAY", f.name, el)
 			}
-		case arrow.DATE32:
+		case kindDate:
 			if el.GetType() != xparquet.Type_INT32 || lt == nil || !lt.IsSetDATE() || el.GetConvertedType() != xparquet.ConvertedType_DATE {
-				t.Errorf("column %s: %v, want DATE INT32", f.Name, el)
+				t.Errorf("column %s: %v, want DATE INT32", f.name, el)
 			}
-		case arrow.DECIMAL128:
-			if f.Type.(*arrow.Decimal128Type).Scale == claim.FXRateScale {
-				if el.GetType() != xparquet.Type_FIXED_LEN_BYTE_ARRAY || lt == nil || !lt.IsSetDECIMAL() ||
-					lt.DECIMAL.Precision != 38 || lt.DECIMAL.Scale != 18 || el.GetConvertedType() != xparquet.ConvertedType_DECIMAL {
-					t.Errorf("column %s: %v, want DECIMAL(38,18) FIXED_LEN_BYTE_ARRAY", f.Name, el)
-				}
-				break
-			}
+		case kindAmount:
 			if el.GetType() != xparquet.Type_INT64 || lt == nil || !lt.IsSetDECIMAL() ||
 				lt.DECIMAL.Precision != 18 || lt.DECIMAL.Scale != 2 ||
 				el.GetConvertedType() != xparquet.ConvertedType_DECIMAL || el.GetPrecision() != 18 || el.GetScale() != 2 {
-				t.Errorf("column %s: %v, want DECIMAL(18,2) INT64", f.Name, el)
+				t.Errorf("column %s: %v, want DECIMAL(18,2) INT64", f.name, el)
 			}
-		case arrow.INT32:
+		case kindInt32:
 			if el.GetType() != xparquet.Type_INT32 {
-				t.Errorf("column %s: %v, want INT32", f.Name, el)
+				t.Errorf("column %s: %v, want INT32", f.name, el)
 			}
-		case arrow.INT64:
+		case kindInt64:
 			if el.GetType() != xparquet.Type_INT64 {
-				t.Errorf("column %s: %v, want INT64", f.Name, el)
+				t.Errorf("column %s: %v, want INT64", f.name, el)
 			}
 		}
 	}
@@ -604,6 +595,54 @@ func TestDeterministic(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDeterministicManyRowGroups writes generated rows over several row
+// groups (dictionary and plain pages, the fallback from one to the other)
+// in batches of very different sizes, each time with a new writer: the
+// bytes must not change.
+func TestDeterministicManyRowGroups(t *testing.T) {
+	n := 2*rowGroupRows + 1234
+	results, state, ex := benchResults(n), benchState(n), benchExceptions(n/4)
+	for _, f := range []Format{CSV, Parquet} {
+		t.Run(f.String(), func(t *testing.T) {
+			var first [3][]byte
+			for i, chunk := range []int{1, 1000, 7777, n} {
+				var rem, st, exc bytes.Buffer
+				rw, err := NewRemittanceWriter(&rem, f, sampleRunID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := writeChunks(rw, results, chunk); err != nil {
+					t.Fatal(err)
+				}
+				sw, err := NewStateWriter(&st, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := writeChunks(sw, state, chunk); err != nil {
+					t.Fatal(err)
+				}
+				ew, err := NewExceptionsWriter(&exc, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := writeChunks(ew, ex, chunk); err != nil {
+					t.Fatal(err)
+				}
+				got := [3][]byte{rem.Bytes(), st.Bytes(), exc.Bytes()}
+				if i == 0 {
+					first = got
+					continue
+				}
+				for k, name := range []string{"remittance", "state", "exceptions"} {
+					if !bytes.Equal(got[k], first[k]) {
+						t.Errorf("%s in batches of %d: %d bytes, differ from those in batches of 1 (%d bytes)", name, chunk, len(got[k]), len(first[k]))
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -734,5 +773,49 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := NewPaymentsWriter(io.Discard, Format(7)); !errors.Is(err, ErrUnknownFormat) {
 		t.Errorf("NewPaymentsWriter(Format(7)) error = %v, want ErrUnknownFormat", err)
+	}
+}
+
+// TestParquetRowGroupCutAtTextLimit: a row group is cut early when a text
+// column holds maxGroupText bytes, so rows with long raw text do not pile
+// up 32 Ki at a time; the cut depends on the rows only.
+func TestParquetRowGroupCutAtTextLimit(t *testing.T) {
+	ex := benchExceptions(40)
+	for i := range ex {
+		ex[i].Raw = strings.Repeat(string(rune('a'+i%26)), 1<<20) // 1 MiB each
+	}
+	var first []byte
+	for _, chunk := range []int{1, 7, 40} {
+		var buf bytes.Buffer
+		w, err := NewExceptionsWriter(&buf, Parquet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeChunks(w, ex, chunk); err != nil {
+			t.Fatal(err)
+		}
+		pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []int64
+		for g := 0; g < pf.NumRowGroups(); g++ {
+			rows = append(rows, pf.MetaData().RowGroup(g).NumRows())
+		}
+		pf.Close()
+		if want := []int64{16, 16, 8}; !reflect.DeepEqual(rows, want) {
+			t.Errorf("batches of %d: row groups of %v rows, want %v", chunk, rows, want)
+		}
+		if first == nil {
+			first = buf.Bytes()
+		} else if !bytes.Equal(first, buf.Bytes()) {
+			t.Errorf("batches of %d: the bytes differ from those in batches of 1", chunk)
+		}
+	}
+	got := readWithXitongsys(t, first, exceptionsSchema)
+	for i, row := range got {
+		if row[8] != ex[i].Raw {
+			t.Fatalf("row %d: raw of %d bytes, want %d", i+1, len(row[8].(string)), len(ex[i].Raw))
+		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"claimsbatch/claim"
 )
 
@@ -70,9 +68,9 @@ func NewTextTableWriter(w io.Writer, f Format, name string, cols []TextColumn) (
 	return tw, nil
 }
 
-// textSchema is the Arrow schema of a text table's Parquet form.
-func textSchema(cols []TextColumn) *arrow.Schema {
-	fields := make([]arrow.Field, len(cols))
+// textSchema is the schema of a text table's Parquet form.
+func textSchema(cols []TextColumn) []colSpec {
+	fields := make([]colSpec, len(cols))
 	for i, c := range cols {
 		switch c.Kind {
 		case Date:
@@ -87,7 +85,7 @@ func textSchema(cols []TextColumn) *arrow.Schema {
 			fields[i] = textColumn(c.Name)
 		}
 	}
-	return arrow.NewSchema(fields, nil)
+	return fields
 }
 
 // Write writes one row: one value per column, in column order. A value that

@@ -86,23 +86,35 @@ func Reconcile(files []File, payments string) ([]string, error) {
 // out to the payments file (Reconcile, the payee being each file's REF*PQ).
 // It returns every problem; the error is for a file that cannot be read.
 func VerifyFiles(paths []string, payments string) ([]string, error) {
-	var problems []string
-	files := make([]File, 0, len(paths))
+	reps := make([]*Report, 0, len(paths))
 	for _, p := range paths {
 		rep, err := InspectFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("x12: %w", err)
 		}
+		reps = append(reps, rep)
+	}
+	return VerifyReports(reps, payments)
+}
+
+// VerifyReports is VerifyFiles on files already read with Inspect (for a
+// caller that also wants their counts, or names them its own way): each
+// report's problems, one transaction set per file, and the tie-out to the
+// payments file, the files named by the base of Report.File.
+func VerifyReports(reps []*Report, payments string) ([]string, error) {
+	var problems []string
+	files := make([]File, 0, len(reps))
+	for _, rep := range reps {
 		for _, pr := range rep.Problems {
 			problems = append(problems, pr.String())
 		}
 		if len(rep.Sets) != 1 {
-			problems = append(problems, fmt.Sprintf("%s: %d transaction sets, want 1", p, len(rep.Sets)))
+			problems = append(problems, fmt.Sprintf("%s: %d transaction sets, want 1", rep.File, len(rep.Sets)))
 			continue
 		}
 		s := rep.Sets[0]
 		files = append(files, File{
-			Name: filepath.Base(p), PayeeID: s.PayeeRef, Currency: s.Currency,
+			Name: filepath.Base(rep.File), PayeeID: s.PayeeRef, Currency: s.Currency,
 			Stats: Stats{Segments: rep.Segments, Claims: s.Claims, Lines: s.Lines, Paid: s.Amount},
 		})
 	}

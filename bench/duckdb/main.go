@@ -8,8 +8,12 @@
 // cgo; the product binary stays pure Go.
 //
 //	sortcopy --in claims.parquet --out sorted.parquet --format parquet [--threads 2] [--csv-types varchar|auto]
+//	         [--memory-limit 512MB --temp-dir DIR]
 //
-// It prints the rows copied and the seconds the COPY statement took.
+// With --memory-limit DuckDB sorts within that memory and spills the rest to
+// --temp-dir (DuckDB's default for an in-memory database is ".tmp" in the
+// working directory). It prints the rows copied and the seconds the COPY
+// statement took.
 package main
 
 import (
@@ -39,6 +43,7 @@ func run() error {
 	format := flag.String("format", "", "input and output format: csv or parquet")
 	threads := flag.Int("threads", runtime.NumCPU(), "DuckDB threads")
 	memoryLimit := flag.String("memory-limit", "", "DuckDB memory_limit (e.g. 512MB); empty = DuckDB's default")
+	tempDir := flag.String("temp-dir", "", "DuckDB temp_directory, where a memory-limited sort spills; empty = DuckDB's default")
 	csvTypes := flag.String("csv-types", "varchar", "CSV column types: varchar (all text; never fails on a bad value) or auto (sniffed from a sample)")
 	flag.Parse()
 	if *in == "" || *out == "" {
@@ -84,6 +89,9 @@ func run() error {
 	settings := []string{fmt.Sprintf("SET threads = %d", *threads)}
 	if *memoryLimit != "" {
 		settings = append(settings, fmt.Sprintf("SET memory_limit = %s", quote(*memoryLimit)))
+	}
+	if *tempDir != "" {
+		settings = append(settings, fmt.Sprintf("SET temp_directory = %s", quote(*tempDir)))
 	}
 	for _, s := range settings {
 		if _, err := db.ExecContext(ctx, s); err != nil {

@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"claimsbatch/claim"
 	"claimsbatch/pipeline"
 	"claimsbatch/writers"
 )
@@ -45,6 +46,7 @@ func run() error {
 	format := flag.String("format", "csv", "output format: csv or parquet")
 	memoryMiB := flag.Int64("memory-limit-mib", 512, "memory budget in MiB (as claimsbatch --memory-limit)")
 	workers := flag.Int("workers", 0, "adjudication workers; 0 = GOMAXPROCS")
+	asOf := flag.String("as-of", "2030-01-01", "the run's as-of date (as claimsbatch --as-of; the default is after every date claimsbatch generate writes)")
 	cpuProfile := flag.String("cpuprofile", "cpu.prof", "CPU profile output")
 	memProfile := flag.String("memprofile", "", "allocation profile output (written at the end); empty = none")
 	flag.Parse()
@@ -55,7 +57,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	day, err := claim.ParseDate(*asOf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "--as-of:", err)
+		os.Exit(2)
+	}
 	cfg := pipeline.Config{
+		AsOf:        day,
 		Claims:      strings.Split(*claims, ","),
 		Members:     *members,
 		FX:          *fx,

@@ -3,8 +3,8 @@
 # claimsbatch run into the pipeline's phases.
 #
 # Each sample's stack is put in the first phase whose function it contains
-# (checked in the order below: the writers before the adjudication loop that
-# calls them, and so on). Samples of the GC's background mark workers cannot
+# (checked in the order below: the writers, split by table, before the
+# adjudication loop that calls them, and so on). Samples of the GC's background mark workers cannot
 # be attributed to a phase and get their own row; GC assists (allocation
 # paying for marking) stay in the phase that allocated and are also shown
 # as a share of it. Compression (zstd, snappy, flate) is shown as a share too.
@@ -19,17 +19,23 @@ function secs(v) {
 	return v + 0
 }
 function classify(st) {
+	# Receivers are matched loosely ([A-Za-z]+): the types of the pipeline change
+	# more often than the names of its phases.
 	if (st ~ /runtime\.gcBgMarkWorker/) return "GC background mark workers"
 	if (st ~ /pipeline\.hashFile/) return "input hashing (SHA-256)"
-	if (st ~ /pipeline\.\(\*job\)\.(loadMembers|loadFX|loadState)/) return "members, FX, state load"
-	if (st ~ /pipeline\.\(\*job\)\.readClaims/) return "claims read, parse, check, spill"
-	if (st ~ /pipeline\.\(\*job\)\.dedupe/) return "dedupe + member-range spill"
-	if (st ~ /pipeline\.mergeExceptions|ExceptionsWriter/) return "exceptions merge + write"
-	if (st ~ /pipeline\.\(\*job\)\.loadPartition/) return "partition load + sort"
-	if (st ~ /claimsbatch\/writers\./) return "writers (encode, compress, hash)"
-	if (st ~ /claimsbatch\/pipeline\/engine\./) return "engine (adjudication)"
-	if (st ~ /pipeline\.\(\*job\)\.(adjudicate|metaRecords)|pipeline\.lineRecord/) return "adjudication glue (chunks, state records)"
-	if (st ~ /pipeline\.\(\*job\)\.conservation/) return "conservation checks"
+	if (st ~ /writers\.\(\*HashingWriter\)/) return "writers: output SHA-256 and file writes"
+	if (st ~ /writers\.\(\*RemittanceWriter\)/) return "writers: remittance (encode, compress)"
+	if (st ~ /writers\.\(\*StateWriter\)/) return "writers: state (encode, compress)"
+	if (st ~ /writers\.\(\*PaymentsWriter\)/) return "writers: payments"
+	if (st ~ /pipeline\.mergeExceptions|writers\.\(\*ExceptionsWriter\)/) return "exceptions merge + write"
+	if (st ~ /claimsbatch\/writers\./) return "writers: other (control totals, manifest, publish)"
+	if (st ~ /pipeline\.\(\*[A-Za-z]+\)\.(loadMembers|loadFX|loadState)|pipeline\.newReference/) return "members, FX, state load"
+	if (st ~ /pipeline\.\(\*[A-Za-z]+\)\.readClaims/) return "claims read, parse, check, spill"
+	if (st ~ /pipeline\.\(\*[A-Za-z]+\)\.dedupe|pipeline\.\(\*dedupeWorker\)/) return "dedupe + member-range spill"
+	if (st ~ /pipeline\.\(\*[A-Za-z]+\)\.loadPartition/) return "partition load + sort"
+	if (st ~ /claimsbatch\/(pipeline\/)?engine\./) return "engine (adjudication)"
+	if (st ~ /pipeline\.\(\*[A-Za-z]+\)\.(adjudicate|writeChunk|metaRecords)|pipeline\.\(\*payments\)|pipeline\.lineRecord/) return "adjudication glue (chunks, state records, payments)"
+	if (st ~ /pipeline\.\(\*[A-Za-z]+\)\.conservation/) return "conservation checks"
 	return "other (runtime, scheduler, syscalls)"
 }
 function flush() {
@@ -37,7 +43,7 @@ function flush() {
 	p = classify(stack)
 	total += val; by[p] += val
 	if (stack ~ /runtime\.gcAssistAlloc/) assist[p] += val
-	if (stack ~ /compress\/(zstd|snappy|flate)|compress\.(zstd|snappy)/) comp[p] += val
+	if (stack ~ /compress\/(zstd|snappy|flate)|compress\.(zstd|snappy|lz4)|golang\/snappy|pierrec\/lz4/) comp[p] += val
 	val = ""; stack = ""
 }
 /^-+\+-+/ { flush(); next }

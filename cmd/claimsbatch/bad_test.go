@@ -701,8 +701,8 @@ func TestModeOutputFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(entries) != 5 {
-				t.Errorf("%d files published, want 5", len(entries))
+			if len(entries) != 6 {
+				t.Errorf("%d files published, want 6", len(entries))
 			}
 			for _, e := range entries {
 				info, err := e.Info()

@@ -25,7 +25,7 @@ import (
 // outputNames are the files a run publishes in format ext ("csv" or
 // "parquet"), manifest last.
 func outputNames(ext string) []string {
-	return []string{"remittance." + ext, "payments." + ext, "exceptions." + ext, "state." + ext, "manifest.json"}
+	return []string{"remittance." + ext, "payments." + ext, "exceptions." + ext, "state." + ext, "report.html", "manifest.json"}
 }
 
 // synthInputs writes synthetic inputs with the generator into a new temporary
@@ -693,7 +693,7 @@ func TestExitCodes(t *testing.T) {
 				}
 			}
 			if code == 0 {
-				if got := dirNames(t, out); !slices.Equal(got, []string{"exceptions.csv", "manifest.json", "payments.csv", "remittance.csv", "state.csv"}) {
+				if got := dirNames(t, out); !slices.Equal(got, []string{"exceptions.csv", "manifest.json", "payments.csv", "remittance.csv", "report.html", "state.csv"}) {
 					t.Errorf("published %v", got)
 				}
 				return
@@ -764,8 +764,8 @@ func TestValidate(t *testing.T) {
 	args := sampleArgs(val)
 	args[0] = "validate"
 	runOK(t, args...)
-	if got := dirNames(t, val); !slices.Equal(got, []string{"exceptions.csv", "manifest.json"}) {
-		t.Errorf("validate published %v, want [exceptions.csv manifest.json]", got)
+	if got := dirNames(t, val); !slices.Equal(got, []string{"exceptions.csv", "manifest.json", "report.html"}) {
+		t.Errorf("validate published %v, want [exceptions.csv manifest.json report.html]", got)
 	}
 	sameBytes(t, run, val, "exceptions.csv")
 
@@ -781,8 +781,11 @@ func TestValidate(t *testing.T) {
 		t.Errorf("validate control totals: read %d, accepted %d, exceptions %d; the file has %d claim exceptions, want 10 of 52",
 			ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions, claimEx)
 	}
-	if len(m.Outputs) != 1 || m.Outputs[0].Name != "exceptions.csv" || m.Outputs[0].Rows != 12 {
-		t.Errorf("validate manifest outputs %+v, want exceptions.csv with 12 rows", m.Outputs)
+	if len(m.Outputs) != 2 || m.Outputs[0].Name != "exceptions.csv" || m.Outputs[0].Rows != 12 || m.Outputs[1].Name != "report.html" {
+		t.Errorf("validate manifest outputs %+v, want exceptions.csv with 12 rows and report.html", m.Outputs)
+	}
+	if m.Turnaround != nil {
+		t.Errorf("validate adjudicated nothing but measured turnaround %+v", m.Turnaround)
 	}
 	if len(ct.PerCurrency) != 0 {
 		t.Errorf("validate adjudicated nothing but has per-currency totals %+v", ct.PerCurrency)

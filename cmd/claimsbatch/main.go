@@ -24,6 +24,7 @@ import (
 	"claimsbatch/readers"
 	"claimsbatch/verify"
 	"claimsbatch/writers"
+	"claimsbatch/x12"
 
 	"github.com/spf13/cobra"
 )
@@ -94,6 +95,7 @@ func exitCode(err error) int {
 		errors.Is(err, verify.ErrNoRun),
 		errors.Is(err, importer.ErrProfile),
 		errors.Is(err, importer.ErrConfig),
+		errors.Is(err, x12.ErrConfig),
 		errors.Is(err, fs.ErrNotExist),
 		errors.Is(err, fs.ErrPermission):
 		return exitUsage

@@ -17,13 +17,18 @@ func newReportCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "report RUN_DIR [--out FILE]",
-		Short: "Write the HTML report of a published run (totals, charts, exceptions, inputs)",
+		Short: "Write the HTML report of a published run again (totals, charts, exceptions, turnaround, inputs)",
 		Long: `report reads a published run (its manifest, remittance and exceptions) and writes
 one self-contained HTML page for finance and claims managers: totals per plan
 currency, status mix, plan paid per module and per benefit, why amounts were not
 covered, exceptions by code and by source file, turnaround, and the inputs with
 their SHA-256. The page needs no network (inline CSS and SVG, no script) and
 prints on A4.
+
+Every run (and validate) publishes this page as report.html, listed in its
+manifest; report builds it again from the published run, byte for byte the
+same page (a run of an older release gets its first). The turnaround comes from
+the manifest's turnaround section.
 
 Without --out the page goes to stdout. --out FILE is written under a temporary
 name and renamed when complete. The run directory itself is not changed.

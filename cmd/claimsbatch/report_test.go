@@ -36,8 +36,16 @@ func TestReportCommand(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
 		t.Errorf("%d files beside the page, want none (no temporary left)", len(entries)-1)
 	}
-	if entries, _ := os.ReadDir(csvRun); len(entries) != 5 {
-		t.Errorf("the run directory holds %d files, want its 5: report must not write into it", len(entries))
+	if entries, _ := os.ReadDir(csvRun); len(entries) != 6 {
+		t.Errorf("the run directory holds %d files, want its 6: report must not write into it", len(entries))
+	}
+	// The page the run published is the page report builds again from it.
+	published, err := os.ReadFile(filepath.Join(csvRun, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(published) != string(page) {
+		t.Errorf("report %s differs from the run's own report.html", csvRun)
 	}
 
 	// Without --out the page goes to stdout; a Parquet run shows the same

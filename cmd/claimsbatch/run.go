@@ -16,6 +16,7 @@ import (
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/writers"
+	"claimsbatch/x12"
 
 	"github.com/spf13/cobra"
 )
@@ -39,6 +40,9 @@ type runFlags struct {
 	force           bool
 	signKey         string
 	maxExceptions   float64
+	x12835          bool
+	x12Config       string
+	metricsFile     string
 	quiet           bool
 	debug           bool
 }
@@ -47,18 +51,28 @@ func newRunCmd(stderr io.Writer, validate bool) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]",
-		Short: "Adjudicate claims and publish remittance, payments, exceptions, state and manifest",
+		Short: "Adjudicate claims and publish remittance, payments, exceptions, state, report and manifest",
 		Example: `  # the bundled sample, as of the date it implies
   claimsbatch run --claims testdata/sample/claims.csv --members testdata/sample/members.csv \
       --fx testdata/sample/fx.csv --out out --as-of 2025-05-02
 
-  # a nightly run on top of yesterday's accumulators, Parquet in and out, signed
+  # a nightly run on top of yesterday's accumulators, Parquet in and out, signed,
+  # with the providers' 835s and the figures for node_exporter
   claimsbatch run --claims 'extracts/2026-11-27/*.parquet' --members members.parquet \
       --fx fx.csv --state-in runs/2026-11-26/state.parquet --format parquet \
-      --as-of 2026-11-27 --sign-key /etc/claimsbatch/manifest-key.pem --out runs/2026-11-27`,
+      --as-of 2026-11-27 --sign-key /etc/claimsbatch/manifest-key.pem \
+      --x12-835 --x12-config /etc/claimsbatch/x12.yaml \
+      --metrics-file /var/lib/node_exporter/textfile/claimsbatch.prom --out runs/2026-11-27`,
 		Long: `run adjudicates every claim line of the --claims files as of --as-of, on top
-of --state-in when given, and publishes remittance, payments, exceptions, state
-and manifest into --out.
+of --state-in when given, and publishes remittance, payments, exceptions, state,
+report.html and manifest into --out. The manifest measures turnaround: per line,
+the business days from received_date to --as-of, against the 5-day promise.
+With --x12-835 it also publishes 835/, one X12 835 per provider payee and plan
+currency, which must balance and tie out to payments before anything is
+published (--x12-config names the trading partners; docs/X12.md).
+
+--metrics-file PATH writes the run's figures for node_exporter's textfile
+collector at the end of every run, a failed one too.
 
 --out is replaced as a whole when the run completes (a stage beside it is
 swapped in), locked against a second run meanwhile (<out>.lock), and refused
@@ -73,8 +87,9 @@ could fix, 2 a usage, configuration or input error a person must fix.`,
 		cmd.Use = "validate --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]"
 		cmd.Short = "Check every input row without adjudicating; publish exceptions and a manifest"
 		cmd.Long = `validate reads and checks every input row as run does (as of --as-of), without
-adjudicating, and publishes the exceptions and a manifest into --out, which it
-replaces as a whole as run does.`
+adjudicating, and publishes the exceptions, report.html (exceptions by code and
+file, the inputs) and a manifest into --out, which it replaces as a whole as
+run does. --metrics-file PATH writes its figures as run does.`
 		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked --as-of 2026-11-27`
 	}
 	fl := cmd.Flags()
@@ -92,15 +107,28 @@ replaces as a whole as run does.`
 	fl.BoolVar(&f.force, "force", false, "replace --out even if it holds files that no claimsbatch run published there (they are deleted)")
 	fl.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the manifest with: writes manifest.json.sig (make one with 'claimsbatch keygen')")
 	fl.Float64Var(&f.maxExceptions, "max-exception-share", 0, "fail the run, publishing nothing (exit 1), when more than this share of the claim lines read are exceptions, e.g. 0.2 (default: no limit)")
+	fl.StringVar(&f.metricsFile, "metrics-file", "", "write the run's figures (Prometheus text format, for node_exporter's textfile collector) to this file at the end of every run, a failed one too; written to a temporary file and renamed")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
 	if !validate {
 		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
 		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
+		fl.BoolVar(&f.x12835, "x12-835", false, "also publish 835/: one X12 835 remittance advice per provider payee and plan currency, balanced and tied out to payments before publishing")
+		fl.StringVar(&f.x12Config, "x12-config", "", "with --x12-835: YAML file with the trading partners' ids, names and payment details (default: built-in placeholders, marked test data); see docs/X12.md")
 		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's --as-of date (negative: keep all); adjudicated line keys are always kept")
 	}
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+		start := time.Now()
+		var sum *pipeline.Summary
+		if f.metricsFile != "" {
+			// Every end of the run, a failed one too, leaves the file.
+			defer func() {
+				if merr := writeRunMetrics(f.metricsFile, start, sum, err); merr != nil {
+					fmt.Fprintln(stderr, "claimsbatch: warning: --metrics-file:", userMessage(merr))
+				}
+			}()
+		}
 		cfg, err := f.config(validate)
 		if err != nil {
 			return err
@@ -119,8 +147,6 @@ replaces as a whole as run does.`
 				cfg.Logger = newLogger(stderr, true, false)
 			}
 		}
-		start := time.Now()
-		var sum *pipeline.Summary
 		if validate {
 			sum, err = pipeline.Validate(cmd.Context(), cfg)
 		} else {
@@ -179,10 +205,20 @@ func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 			return cfg, err
 		}
 	}
+	var x12Config *x12.Config
+	if f.x12Config != "" {
+		if !f.x12835 {
+			return cfg, usageError{fmt.Errorf("--x12-config is for the 835s: pass --x12-835 with it")}
+		}
+		if x12Config, err = x12.LoadConfig(f.x12Config); err != nil {
+			return cfg, err
+		}
+	}
 	return pipeline.Config{
 		Claims: claims, Members: f.members, FX: f.fx, StateIn: f.stateIn, AsOf: asOf,
 		AllowPlanChange: f.allowPlanChange, StateKeepYears: f.stateKeepYears,
 		Force: f.force, SignKey: key, MaxExceptionShare: f.maxExceptions,
+		X12: f.x12835, X12Config: x12Config,
 		Plan: p, OutDir: f.out, Format: format, Workers: f.workers, BatchSize: f.batchSize,
 		RunID: f.runID, Version: version, MemoryLimit: limit, TmpDir: f.tmpDir,
 	}, nil
@@ -247,7 +283,30 @@ func printSummary(w io.Writer, s *pipeline.Summary, wall time.Duration, validate
 	if perSecond, ok := rate(t.LinesRead, wall); ok {
 		speed = fmt.Sprintf("  %d lines/s", perSecond)
 	}
-	fmt.Fprintf(w, "  wall %s%s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), speed, peakRSS(), strings.Join(s.Files, ", "))
+	fmt.Fprintf(w, "  wall %s%s  peak RSS %s\n  files: %s\n", wall.Round(time.Millisecond), speed, peakRSS(), strings.Join(summaryFiles(s.Files), ", "))
+}
+
+// summaryFiles is the published files for the summary, the X12 835 files
+// (one per provider payee and currency: thousands in a large run) as one
+// entry, "835/ (19 files)", where the first of them was.
+func summaryFiles(files []string) []string {
+	var out []string
+	n, at := 0, -1
+	for _, f := range files {
+		if strings.HasPrefix(f, writers.X12Dir+"/") {
+			if n == 0 {
+				at = len(out)
+				out = append(out, "")
+			}
+			n++
+			continue
+		}
+		out = append(out, f)
+	}
+	if n > 0 {
+		out[at] = fmt.Sprintf("%s/ (%s)", writers.X12Dir, plural(n, "file", "files"))
+	}
+	return out
 }
 
 func sortedCodes(m map[claim.ExceptionCode]int64) []claim.ExceptionCode {

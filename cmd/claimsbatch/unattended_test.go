@@ -296,12 +296,12 @@ func TestOneRunPerFolder(t *testing.T) {
 	out := filepath.Join(dir, "2026-11-27")
 	runOK(t, sampleArgs(out)...)
 	runOK(t, sampleArgs(out, "--format", "parquet")...)
-	if got := dirNames(t, out); !slices.Equal(got, []string{"exceptions.parquet", "manifest.json", "payments.parquet", "remittance.parquet", "state.parquet"}) {
+	if got := dirNames(t, out); !slices.Equal(got, []string{"exceptions.parquet", "manifest.json", "payments.parquet", "remittance.parquet", "report.html", "state.parquet"}) {
 		t.Errorf("after a Parquet run over a CSV one: %v", got)
 	}
 	validate := []string{"validate", "--claims", sample + "/claims.csv", "--members", sample + "/members.csv", "--fx", sample + "/fx.csv", "--out", out, "--quiet", "--as-of", sampleAsOf}
 	runOK(t, validate...)
-	if got := dirNames(t, out); !slices.Equal(got, []string{"exceptions.csv", "manifest.json"}) {
+	if got := dirNames(t, out); !slices.Equal(got, []string{"exceptions.csv", "manifest.json", "report.html"}) {
 		t.Errorf("after a validate over a run: %v", got)
 	}
 	if code, msg := runCLI(t, "verify", out); code != 0 {
@@ -328,7 +328,7 @@ func TestOneRunPerFolder(t *testing.T) {
 		t.Errorf("the refused run touched notes.txt: %v", err)
 	}
 	runOK(t, sampleArgs(out, "--force")...)
-	if got := dirNames(t, out); slices.Contains(got, "notes.txt") || len(got) != 5 {
+	if got := dirNames(t, out); slices.Contains(got, "notes.txt") || len(got) != 6 {
 		t.Errorf("after --force: %v", got)
 	}
 

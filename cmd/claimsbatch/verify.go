@@ -41,7 +41,13 @@ func newVerifyCmd() *cobra.Command {
     are those of its lines in the remittance;
   - the exceptions file is in input order and matches the exception counts;
   - the state file names the run and the plan, and its END row's counts and
-    SHA-256 are those of its rows.
+    SHA-256 are those of its rows;
+  - the turnaround section adds up and measured every adjudicated line;
+  - the X12 835 files (835/, with run --x12-835) pass 'x12 check' with one
+    transaction set each, have the manifest's segment counts, and tie out to
+    the payments file: one per provider payee and currency, paying its
+    plan_paid for its line_count;
+  - report.html is the page the run wrote (its SHA-256).
 
 Without --key, verify proves that the files are consistent with the
 manifest and with each other: an accident, a truncated copy or a careless
@@ -50,7 +56,8 @@ a signature checked with --key can.
 
 It prints one OK line when everything matches, otherwise every mismatch with
 the file and row it concerns (at most 20 row-level ones per file, then their
-count); never a member, claim or payee id.
+count); never a member or claim id, nor a member's payee id (an 835's file
+name carries its provider's id).
 
 Exit codes: 0 everything matches, 1 a mismatch (the directory does not hold
 what the run published, the numbers do not tie out, or the signature does
