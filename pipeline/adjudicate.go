@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"claimsbatch/book"
 	"claimsbatch/claim"
 	"claimsbatch/engine"
 	"claimsbatch/spill"
@@ -41,6 +42,7 @@ type memberLines struct {
 	member int32 // number in the book
 	lines  []claim.Line
 	state  []claim.StateRecord // its --state-in records, in file order
+	spans  []claim.Span        // its spans, sorted by start; only with lines
 }
 
 // loadedPartition is one member range, loaded, grouped and sorted.
@@ -109,11 +111,16 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	g.Go(func() error {
 		defer close(loaded)
 		for q := range ranges.ends {
+			spans, err := a.loadSpans(q)
+			if err != nil {
+				return err
+			}
 			srcs, cleanup, err := a.partitionSources(q)
 			if err != nil {
 				return err
 			}
 			for _, src := range srcs {
+				src.spans = spans
 				var buf []claim.Line
 				select {
 				case buf = <-lineBufs:
@@ -196,6 +203,7 @@ type partSource struct {
 	si     int
 	drops  []pos
 	lo, hi int32
+	spans  *rangeSpans // of the whole member range
 }
 
 type pos struct {
@@ -309,6 +317,23 @@ func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
 		srcs[s] = partSource{lines: lines, li: s, state: state, si: s, lo: slo, hi: shi}
 	}
 	return srcs, cleanup, nil
+}
+
+// loadSpans reads member range q's spans, of the members that have lines
+// to adjudicate (the others, invalid ones among them, need none), each
+// member's sorted by start as the book resolved them.
+func (a *adjudicator) loadSpans(q int) (*rangeSpans, error) {
+	r := a.r
+	lo, hi := a.ranges.bounds(q)
+	rs, err := r.loadSpans(q, lo, hi, func(m int32) bool { return r.ref.lines[m] > 0 })
+	if err != nil {
+		return nil, err
+	}
+	r.ref.spans.Release(q)
+	for m := lo; m < hi; m++ {
+		book.SortSpans(rs.of(m))
+	}
+	return rs, nil
 }
 
 // loadDrops reads the (source, row) of member range q's DUPLICATE_LINE
@@ -428,6 +453,9 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	for k := range n {
 		if m := lo + int32(k); a.r.ref.active(m) {
 			g := memberLines{member: m, lines: lines[start[k]:start[k+1]]}
+			if len(g.lines) > 0 {
+				g.spans = src.spans.of(m)
+			}
 			if state != nil {
 				g.state = state[stateStart[k]:stateStart[k+1]]
 			}
@@ -539,9 +567,8 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 	for range r.cfg.Workers {
 		g.Go(func() error {
 			m := r.engine.NewMember()
-			var spans []claim.Span
 			for c := range work {
-				if err := a.adjudicateChunk(m, &spans, c); err != nil {
+				if err := a.adjudicateChunk(m, c); err != nil {
 					return err
 				}
 				close(c.done)
@@ -628,15 +655,11 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 
 // adjudicateChunk adjudicates the members of c with the worker's Member and
 // collects their results and state records.
-func (a *adjudicator) adjudicateChunk(m *engine.Member, spans *[]claim.Span, c *chunk) error {
+func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	r := a.r
 	for _, ml := range c.members {
-		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state,
+		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state, Spans: ml.spans,
 			KeepFrom: a.keepFrom, KeysFrom: a.keysFrom, LateBefore: r.state.keysFrom}
-		if len(ml.lines) > 0 {
-			*spans = r.ref.book.Spans(ml.member, *spans)
-			in.Spans = *spans
-		}
 		var err error
 		if c.results, c.state, err = r.engine.AdjudicateMember(m, &in, c.results, c.state); err != nil {
 			return fmt.Errorf("%w: state file %s: %w", ErrConfig, r.cfg.StateIn, err)

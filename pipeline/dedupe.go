@@ -39,11 +39,11 @@ func (d *dedupeResult) close() {
 }
 
 // memberPartitionLimit is how many member ranges the run can hold open: a
-// file each for the lines, the drops and the --state-in records, besides the
-// key partitions and a margin.
+// file each for the lines, the drops, the --state-in records and the
+// members' spans, besides the key partitions and a margin.
 func (r *run) memberPartitionLimit() int {
 	free := spill.OpenFileLimit() - maxKeyPartitions - 64
-	return max(1, min(maxMemberPartitions, free/3))
+	return max(1, min(maxMemberPartitions, free/4))
 }
 
 // planMemberRanges splits the members into ranges of about a partition
