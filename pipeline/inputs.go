@@ -29,8 +29,9 @@ type reference struct {
 	// spans holds the members' full spans (book.SpanCodec records headed
 	// by the member's number) by member range, in file order within a
 	// member; step 3 loads a range's with its lines (loadSpans).
-	spans *spill.Partitions
-	codec book.SpanCodec
+	spans    *spill.Partitions
+	spanRows int64 // the members file's valid rows: its spans
+	codec    book.SpanCodec
 
 	// memberEx holds the members file's exceptions in row order (one
 	// partition): a hostile file may have millions.
@@ -168,7 +169,7 @@ func (r *run) newReference(m *loadedMembers, fx *loadedFX) (*reference, error) {
 	}
 	b := m.builder.Book()
 	return &reference{
-		book: b, fx: fx.fx, codec: book.NewSpanCodec(r.plan),
+		book: b, fx: fx.fx, codec: book.NewSpanCodec(r.plan), spanRows: m.builder.ValidRows(),
 		lines: make([]int32, b.Len()), state: m.builder.StateCounts(),
 		fxEx: fx.ex, membersInput: m.input, fxInput: fx.input,
 	}, nil
@@ -381,7 +382,6 @@ func (r *run) loadSpans(q int, lo, hi int32, keep func(m int32) bool) (*rangeSpa
 	}
 	n := int(hi - lo)
 	rs := &rangeSpans{lo: lo, start: make([]int32, n+1)}
-	var loaded []claim.Span
 	var owner []int32
 	for dec.Next() {
 		b := dec.Rest()
@@ -393,8 +393,8 @@ func (r *run) loadSpans(q int, lo, hi int32, keep func(m int32) bool) (*rangeSpa
 		if !keep(m) {
 			continue
 		}
-		loaded = append(loaded, claim.Span{MemberID: r.ref.book.ID(m)})
-		if err := r.ref.codec.Decode(b[k:], &loaded[len(loaded)-1]); err != nil {
+		rs.spans = append(rs.spans, claim.Span{MemberID: r.ref.book.ID(m)})
+		if err := r.ref.codec.Decode(b[k:], &rs.spans[len(rs.spans)-1]); err != nil {
 			return nil, fmt.Errorf("pipeline: spill: span partition %d: %w", q, err)
 		}
 		owner = append(owner, m-lo)
@@ -406,11 +406,20 @@ func (r *run) loadSpans(q int, lo, hi int32, keep func(m int32) bool) (*rangeSpa
 	for k := 1; k <= n; k++ {
 		rs.start[k] += rs.start[k-1]
 	}
-	rs.spans = make([]claim.Span, len(loaded))
+	// Group in place, a cycle at a time (a stable counting sort: each
+	// member's spans stay in file order), so the range is never held twice.
 	next := slices.Clone(rs.start[:n])
+	dest := owner // dest[i]: where span i goes
 	for i, k := range owner {
-		rs.spans[next[k]] = loaded[i]
+		dest[i] = next[k]
 		next[k]++
+	}
+	for i := range dest {
+		for dest[i] != int32(i) {
+			j := dest[i]
+			rs.spans[i], rs.spans[j] = rs.spans[j], rs.spans[i]
+			dest[i], dest[j] = dest[j], j
+		}
 	}
 	return rs, nil
 }
