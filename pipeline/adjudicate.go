@@ -20,6 +20,12 @@ import (
 // results in flight few.
 const chunkLines = 4096
 
+// maxKeptChunk is the most results a chunk's kept buffers hold: a chunk of
+// whole members passes chunkLines by at most a member, and one that passes
+// this (a member with a huge history) gets buffers of its own, dropped once
+// written, rather than growing the kept ones for the rest of the run.
+const maxKeptChunk = 2 * chunkLines
+
 // chunk is a run of consecutive members (in member_id order) and, once a
 // worker has done it, their results and state records.
 type chunk struct {
@@ -146,6 +152,11 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		for lp := range loaded {
 			if err := a.adjudicatePartition(gctx, lp.groups); err != nil {
 				return err
+			}
+			// A buffer a member with a huge history grew past twice a
+			// partition's budget is dropped, not kept for the rest of the run.
+			if int64(cap(lp.lines))*bytesPerLine > 2*r.partitionBudget() {
+				continue
 			}
 			clear(lp.lines) // so the kept buffer does not keep the decoded records
 			select {
@@ -548,13 +559,25 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 				return gctx.Err()
 			}
 			// The chunk's buffers are taken only now, so at most the
-			// chunks in flight hold any; they go back when written.
-			select {
-			case b := <-a.chunkBufs:
-				c.results, c.state = b.results, b.state
-			default:
-				c.results = make([]claim.Result, 0, max(c.lines, chunkLines))
-				c.state = make([]claim.StateRecord, 0, 3*max(c.lines, chunkLines))
+			// chunks in flight hold any; they go back when written. A
+			// chunk past maxKeptChunk (one member with a huge history)
+			// gets buffers of its own size, not kept afterwards: about a
+			// result and a state record (its LINE key) a line.
+			if c.lines > maxKeptChunk {
+				records := c.lines + chunkLines
+				for _, ml := range c.members {
+					records += len(ml.state)
+				}
+				c.results = make([]claim.Result, 0, c.lines)
+				c.state = make([]claim.StateRecord, 0, records)
+			} else {
+				select {
+				case b := <-a.chunkBufs:
+					c.results, c.state = b.results, b.state
+				default:
+					c.results = make([]claim.Result, 0, maxKeptChunk)
+					c.state = make([]claim.StateRecord, 0, 3*chunkLines)
+				}
 			}
 			select {
 			case work <- c:
@@ -640,11 +663,13 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 	}
 	// Results and records point into the partition's lines: cleared, so a
 	// kept buffer does not keep an old partition alive.
-	clear(c.results)
-	clear(c.state)
-	select {
-	case a.chunkBufs <- chunkBuf{c.results[:0], c.state[:0]}:
-	default:
+	if cap(c.results) <= maxKeptChunk && cap(c.state) <= 4*maxKeptChunk {
+		clear(c.results)
+		clear(c.state)
+		select {
+		case a.chunkBufs <- chunkBuf{c.results[:0], c.state[:0]}:
+		default:
+		}
 	}
 	c.results, c.state, c.members = nil, nil, nil
 	if r.cfg.Progress != nil {
