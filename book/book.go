@@ -5,9 +5,17 @@
 // run-level row checks UNKNOWN_MEMBER, INVALID_MEMBER and NO_FX_RATE of SPEC
 // section 7).
 //
-// It holds reference data for a whole run, sized by members, not lines; it
-// reads no files (the pipeline reads them with package readers and hands the
-// rows over) and may import only claim and plan.
+// The members file's rules have one implementation each (members.go): a
+// row against the plan, a member's spans against each other, why a member
+// is invalid. The pipeline applies them to a members file it streams
+// (Builder: no row and no map of ids kept; the full spans go to the
+// pipeline's spill files, SpanCodec); a tool with one member's rows at hand
+// applies them with ResolveMember.
+//
+// It holds reference data for a whole run, sized by members, not lines (a
+// Book: about 33 bytes a member); it reads no files (the pipeline reads
+// them with package readers and hands the rows over) and may import only
+// claim and plan.
 package book
 
 import (
