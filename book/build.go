@@ -43,7 +43,6 @@ type Builder struct {
 	// is in reasonText.
 	reasons    []reason
 	reasonText []byte
-	rows       int64 // rows seen (Row and Rejected)
 	validRows  int64
 
 	// From Number on.
@@ -119,13 +118,15 @@ func (r *idRuns) add(id string) (int32, error) {
 	return int32(len(r.end) - 1), nil
 }
 
-// sorted returns the runs' indexes sorted by id (equal ids in run order).
+// sorted returns the runs' indexes sorted by id (runs of the same id in
+// any order: they count for the same member). A file sorted by id is
+// sorted in one pass.
 func (r *idRuns) sorted() []int32 {
 	order := make([]int32, len(r.end))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(r.id(a), r.id(b)) })
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(r.id(a), r.id(b)) })
 	return order
 }
 
@@ -141,7 +142,6 @@ func (b *Builder) fail(err error) {
 // invalid. Either way ref names its member until Number (Member). Rows come
 // in row order.
 func (b *Builder) Row(r *claim.RawSpan, ex []claim.Exception) (s claim.Span, ref int32, ok bool, _ []claim.Exception) {
-	b.rows++
 	ref, err := b.file.add(r.MemberID)
 	if err != nil {
 		b.fail(err)
@@ -159,7 +159,6 @@ func (b *Builder) Row(r *claim.RawSpan, ex []claim.Exception) (s claim.Span, ref
 // Rejected takes a row the reader rejected: when it names a member, that
 // member is invalid. Rejected rows come in row order.
 func (b *Builder) Rejected(x *claim.Exception) {
-	b.rows++
 	if x.MemberID == "" {
 		return
 	}

@@ -455,8 +455,12 @@ func (ref *reference) writeMemberExceptions(w *writers.ExceptionsWriter, count f
 		return err
 	}
 	if len(batch) > 0 {
-		return flush()
+		if err := flush(); err != nil {
+			return err
+		}
 	}
+	// Written once: the set's memory goes back to the budget.
+	ref.memberEx.Close()
 	return nil
 }
 
