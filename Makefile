@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 SAMPLE   := testdata/sample
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-race test-beam bench bench-quick lint fuzz golden clean
+.PHONY: build run test test-race test-beam bench bench-quick bench-members lint fuzz golden clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
@@ -39,9 +39,16 @@ test-beam:
 	$(MAKE) -C beam test GO="$(GO)"
 
 ## bench: micro-benchmarks once each, then claimsbatch vs DuckDB's sort-copy at
-## 10 M and 30 M lines (CSV and Parquet); SIZES="..." to choose — see docs/BENCHMARKS.md
+## 10 M and 30 M lines (CSV and Parquet); SIZES="..." to choose — see docs/BENCHMARKS.md;
+## then the members' memory (bench-members)
 bench:
 	GO="$(GO)" MICRO=1 bash bench/run.sh
+	GO="$(GO)" bash bench/members-rss.sh
+
+## bench-members: peak RSS of 2 M members under --memory-limit 256MiB (fails
+## past it by more than 8 MiB) and of one member with 300 k lines
+bench-members:
+	GO="$(GO)" bash bench/members-rss.sh
 
 ## bench-quick: the same comparison at 2 M lines only, no micro-benchmarks
 bench-quick:

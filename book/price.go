@@ -21,10 +21,9 @@ type Rejection struct {
 // prices them in their member's plan currency. A Pricer keeps scratch memory:
 // one per goroutine.
 type Pricer struct {
-	plan  *plan.Plan
-	book  *Book
-	fx    *FX
-	spans []claim.Span
+	plan *plan.Plan
+	book *Book
+	fx   *FX
 }
 
 // Clone returns a Pricer over the same book and FX table with scratch of
@@ -45,28 +44,27 @@ func NewPricer(p *plan.Plan, b *Book, fx *FX) *Pricer {
 func (p *Pricer) Price(l *claim.Line) (member int32, why Rejection) {
 	b := p.book
 	m := b.Find(l.MemberID)
-	if m < 0 || b.absent[m] {
+	if m < 0 || b.status[m] == memberAbsent {
 		return -1, Rejection{claim.UnknownMember, "member_id", "member_id is not in the members file"}
 	}
-	if why, bad := b.invalid[m]; bad {
+	if why, bad := b.Invalid(m); bad {
 		return m, Rejection{claim.InvalidMember, "member_id", "the member's coverage is invalid: " + why}
 	}
-	p.spans = b.Spans(m, p.spans)
-	span := &p.spans[claim.CurrencySpan(p.spans, l.ServiceDate)]
-	l.PlanCurrency = span.PlanCurrency
+	planCurrency := b.currencyOn(m, l.ServiceDate)
+	l.PlanCurrency = planCurrency
 	switch {
 	case p.plan.Benefit(l.Benefit).IsCash():
 		l.Charge, l.FXRate = 0, ""
-	case l.Currency == span.PlanCurrency:
+	case l.Currency == planCurrency:
 		l.Charge, l.FXRate = l.Billed, "1"
 	default:
-		rate, ok := p.fx.Lookup(l.Currency, span.PlanCurrency, l.ServiceDate)
+		rate, ok := p.fx.Lookup(l.Currency, planCurrency, l.ServiceDate)
 		if !ok {
-			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("no %s→%s rate on or before %s", l.Currency, span.PlanCurrency, l.ServiceDate)}
+			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("no %s→%s rate on or before %s", l.Currency, planCurrency, l.ServiceDate)}
 		}
 		charge, ok := rate.Convert(l.Billed)
 		if !ok {
-			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("the %s→%s rate %s of %s makes the charge out of range", l.Currency, span.PlanCurrency, rate.text, rate.date)}
+			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("the %s→%s rate %s of %s makes the charge out of range", l.Currency, planCurrency, rate.text, rate.date)}
 		}
 		l.Charge, l.FXRate = charge, rate.text
 	}

@@ -22,11 +22,10 @@ func TestPricer(t *testing.T) {
 			Residence: "FR", Origin: "FR", PlanCurrency: "EUR", Modules: claim.ModuleSet(0).With(claim.Core), Row: 2},
 			CoreDeductibleGiven: 12345, CoreCoinsGiven: -1, CoreOOPMaxGiven: -1, OutpatientDeductGiven: -1, OutpatientCoinsGiven: -1, OutpatientOOPMaxGiven: -1},
 	}
-	members, ex := Resolve(p, "members.csv", raw, nil)
+	b, _, _, ex := build(t, p, raw, nil, []string{"OLD"})
 	if len(ex) != 1 || ex[0].Code != claim.InvalidValue || ex[0].Field != "core_deductible" {
 		t.Fatalf("member exceptions %+v", ex)
 	}
-	b := New(members, []string{"OLD"})
 	fx, fxEx := NewFX("fx.csv", []claim.FXRate{
 		{Date: d("2024-01-01"), Currency: "USD", PlanCurrency: "EUR", Rate: decimal.RequireFromString("0.9"), Text: "0.9", Row: 1},
 		{Date: d("2024-06-01"), Currency: "USD", PlanCurrency: "EUR", Rate: decimal.RequireFromString("0.95"), Text: "0.95", Row: 2},

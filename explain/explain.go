@@ -187,12 +187,10 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 		}
 		rep.StateIn = &StateInfo{Path: man.StateIn.Path, Records: len(stateRecs)}
 	}
-	raw, rawEx, _, err := readers.ReadMembers(membersPath)
+	bk, spans, err := memberBook(p, membersPath, map[string]bool{member: true}, member)
 	if err != nil {
 		return nil, err
 	}
-	members, _ := book.Resolve(p, membersPath, raw, rawEx)
-	bk := book.New(members, nil)
 	var fx *book.FX
 	if fxPath != "" {
 		rates, fxEx, _, err := readers.ReadFX(fxPath)
@@ -208,7 +206,15 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	if why, bad := bk.Invalid(idx); bad {
 		return nil, fmt.Errorf("%w: the member of claim %s has invalid coverage (%s) but the run adjudicated its lines", ErrMismatch, opt.ClaimID, why)
 	}
-	lines, others, err := memberLines(ctx, claimsFiles, p, book.NewPricer(p, bk, fx), member, opt.ClaimID, claimIDs, stateKeys, progress)
+	// The lines of other members that share a claim id with the member's
+	// are priced with a book of those members too (DUPLICATE_LINE needs to
+	// know whether the run accepted them).
+	pricerFor := func(ids map[string]bool) (*book.Pricer, error) {
+		ids[member] = true
+		bk, _, err := memberBook(p, membersPath, ids, member)
+		return book.NewPricer(p, bk, fx), err
+	}
+	lines, others, err := memberLines(ctx, claimsFiles, p, pricerFor, member, opt.ClaimID, claimIDs, stateKeys, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +235,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 	tr := newCollector(lines)
 	m := e.NewMember()
 	m.SetTracer(tr)
-	results, _, err := e.AdjudicateMember(m, &engine.MemberRun{ID: member, Spans: bk.Spans(idx, nil), Lines: lines, State: stateRecs,
+	results, _, err := e.AdjudicateMember(m, &engine.MemberRun{ID: member, Spans: spans, Lines: lines, State: stateRecs,
 		KeepFrom: claim.NoDate, KeysFrom: claim.NoDate, LateBefore: lateBefore}, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)

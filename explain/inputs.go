@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"claimsbatch/book"
 	"claimsbatch/claim"
 	"claimsbatch/internal/rundir"
 	"claimsbatch/plan"
@@ -164,4 +165,46 @@ func asOf(run *rundir.Run) (claim.Date, error) {
 		}
 	}
 	return claim.NoDate, sr.Err()
+}
+
+// memberBook streams the members file and builds the book of the members
+// ids names, each resolved as the run resolved it (book.ResolveMember);
+// it also returns member's spans.
+func memberBook(p *plan.Plan, path string, ids map[string]bool, member string) (*book.Book, []claim.Span, error) {
+	mr, err := readers.OpenMembers(path, readers.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer mr.Close()
+	rows := map[string][]claim.RawSpan{}
+	rejected := map[string][]claim.Exception{}
+	for mr.Next() {
+		for _, s := range mr.Spans() {
+			if ids[s.MemberID] {
+				rows[s.MemberID] = append(rows[s.MemberID], s)
+			}
+		}
+		for _, x := range mr.Exceptions() {
+			if ids[x.MemberID] {
+				rejected[x.MemberID] = append(rejected[x.MemberID], x)
+			}
+		}
+	}
+	if err := mr.Err(); err != nil {
+		return nil, nil, err
+	}
+	var resolved []book.Resolved
+	var spans []claim.Span
+	for id := range ids {
+		if len(rows[id])+len(rejected[id]) == 0 {
+			continue // not in the members file
+		}
+		m := book.Resolved{ID: id}
+		m.Spans, m.Invalid, _ = book.ResolveMember(p, filepath.Base(path), rows[id], rejected[id])
+		if id == member {
+			spans = m.Spans
+		}
+		resolved = append(resolved, m)
+	}
+	return book.ForMembers(p, resolved), spans, nil
 }

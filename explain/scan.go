@@ -191,11 +191,13 @@ func claimIDSet(ids ...[]string) map[string]bool {
 // matter only for that rule, and only when their claim id is one of the
 // member's (claimIDs): a line of another claim cannot share a key with the
 // member's.
-func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.Pricer, member, claimID string, claimIDs map[string]bool, stateKeys map[lineKey]bool, progress func(string, int64)) (kept []claim.Line, others []int32, err error) {
-	seen := map[lineKey]bool{}
-	for k := range stateKeys {
-		seen[k] = true
-	}
+//
+// The lines are priced once the files are read, in input order, with the
+// book pricerFor makes of their members: the book of a run is too big to
+// hold here, the members of these lines are few.
+func memberLines(ctx context.Context, files []input, p *plan.Plan, pricerFor func(ids map[string]bool) (*book.Pricer, error), member, claimID string, claimIDs map[string]bool, stateKeys map[lineKey]bool, progress func(string, int64)) (kept []claim.Line, others []int32, err error) {
+	var candidates []claim.Line
+	ids := map[string]bool{}
 	for i, f := range files {
 		cr, err := readers.OpenClaims(f.path, int32(i), p, readers.Options{})
 		if err != nil {
@@ -213,20 +215,8 @@ func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.
 				if l.MemberID != member && !claimIDs[l.ClaimID] {
 					continue
 				}
-				if _, why := pricer.Price(l); why.Code != "" {
-					continue
-				}
-				key := lineKey{l.ClaimID, l.LineNo}
-				if seen[key] {
-					continue // DUPLICATE_LINE
-				}
-				seen[key] = true
-				switch {
-				case l.MemberID == member:
-					kept = append(kept, *l)
-				case l.ClaimID == claimID:
-					others = append(others, l.LineNo)
-				}
+				candidates = append(candidates, *l)
+				ids[l.MemberID] = true
 			}
 			progress(name, cr.Rows())
 		}
@@ -234,6 +224,31 @@ func memberLines(ctx context.Context, files []input, p *plan.Plan, pricer *book.
 		cr.Close()
 		if err != nil {
 			return nil, nil, err
+		}
+	}
+	pricer, err := pricerFor(ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[lineKey]bool{}
+	for k := range stateKeys {
+		seen[k] = true
+	}
+	for i := range candidates {
+		l := &candidates[i]
+		if _, why := pricer.Price(l); why.Code != "" {
+			continue
+		}
+		key := lineKey{l.ClaimID, l.LineNo}
+		if seen[key] {
+			continue // DUPLICATE_LINE
+		}
+		seen[key] = true
+		switch {
+		case l.MemberID == member:
+			kept = append(kept, *l)
+		case l.ClaimID == claimID:
+			others = append(others, l.LineNo)
 		}
 	}
 	return kept, others, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"claimsbatch/book"
 	"claimsbatch/claim"
 	"claimsbatch/engine"
 	"claimsbatch/spill"
@@ -18,6 +19,12 @@ import (
 // enough to amortise the hand-off, small enough to keep workers busy and the
 // results in flight few.
 const chunkLines = 4096
+
+// maxKeptChunk is the most results a chunk's kept buffers hold: a chunk of
+// whole members passes chunkLines by at most a member, and one that passes
+// this (a member with a huge history) gets buffers of its own, dropped once
+// written, rather than growing the kept ones for the rest of the run.
+const maxKeptChunk = 2 * chunkLines
 
 // chunk is a run of consecutive members (in member_id order) and, once a
 // worker has done it, their results and state records.
@@ -42,6 +49,7 @@ type memberLines struct {
 	member int32 // number in the book
 	lines  []claim.Line
 	state  []claim.StateRecord // its --state-in records, in file order
+	spans  []claim.Span        // its spans, sorted by start; only with lines
 }
 
 // loadedPartition is one member range, loaded, grouped and sorted.
@@ -110,11 +118,16 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	g.Go(func() error {
 		defer close(loaded)
 		for q := range ranges.ends {
+			spans, err := a.loadSpans(q)
+			if err != nil {
+				return err
+			}
 			srcs, cleanup, err := a.partitionSources(q)
 			if err != nil {
 				return err
 			}
 			for _, src := range srcs {
+				src.spans = spans
 				var buf []claim.Line
 				select {
 				case buf = <-lineBufs:
@@ -140,6 +153,11 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		for lp := range loaded {
 			if err := a.adjudicatePartition(gctx, lp.groups); err != nil {
 				return err
+			}
+			// A buffer a member with a huge history grew past twice a
+			// partition's budget is dropped, not kept for the rest of the run.
+			if int64(cap(lp.lines))*bytesPerLine > 2*r.partitionBudget() {
+				continue
 			}
 			clear(lp.lines) // so the kept buffer does not keep the decoded records
 			select {
@@ -197,6 +215,7 @@ type partSource struct {
 	si     int
 	drops  []pos
 	lo, hi int32
+	spans  *rangeSpans // of the whole member range
 }
 
 type pos struct {
@@ -310,6 +329,23 @@ func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
 		srcs[s] = partSource{lines: lines, li: s, state: state, si: s, lo: slo, hi: shi}
 	}
 	return srcs, cleanup, nil
+}
+
+// loadSpans reads member range q's spans, of the members that have lines
+// to adjudicate (the others, invalid ones among them, need none), each
+// member's sorted by start as the book resolved them.
+func (a *adjudicator) loadSpans(q int) (*rangeSpans, error) {
+	r := a.r
+	lo, hi := a.ranges.bounds(q)
+	rs, err := r.loadSpans(q, lo, hi, func(m int32) bool { return r.ref.lines[m] > 0 })
+	if err != nil {
+		return nil, err
+	}
+	r.ref.spans.Release(q)
+	for m := lo; m < hi; m++ {
+		book.SortSpans(rs.of(m))
+	}
+	return rs, nil
 }
 
 // loadDrops reads the (source, row) of member range q's DUPLICATE_LINE
@@ -429,6 +465,9 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	for k := range n {
 		if m := lo + int32(k); a.r.ref.active(m) {
 			g := memberLines{member: m, lines: lines[start[k]:start[k+1]]}
+			if len(g.lines) > 0 {
+				g.spans = src.spans.of(m)
+			}
 			if state != nil {
 				g.state = state[stateStart[k]:stateStart[k+1]]
 			}
@@ -521,13 +560,25 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 				return gctx.Err()
 			}
 			// The chunk's buffers are taken only now, so at most the
-			// chunks in flight hold any; they go back when written.
-			select {
-			case b := <-a.chunkBufs:
-				c.results, c.state = b.results, b.state
-			default:
-				c.results = make([]claim.Result, 0, max(c.lines, chunkLines))
-				c.state = make([]claim.StateRecord, 0, 3*max(c.lines, chunkLines))
+			// chunks in flight hold any; they go back when written. A
+			// chunk past maxKeptChunk (one member with a huge history)
+			// gets buffers of its own size, not kept afterwards: about a
+			// result and a state record (its LINE key) a line.
+			if c.lines > maxKeptChunk {
+				records := c.lines + chunkLines
+				for _, ml := range c.members {
+					records += len(ml.state)
+				}
+				c.results = make([]claim.Result, 0, c.lines)
+				c.state = make([]claim.StateRecord, 0, records)
+			} else {
+				select {
+				case b := <-a.chunkBufs:
+					c.results, c.state = b.results, b.state
+				default:
+					c.results = make([]claim.Result, 0, maxKeptChunk)
+					c.state = make([]claim.StateRecord, 0, 3*chunkLines)
+				}
 			}
 			select {
 			case work <- c:
@@ -540,9 +591,8 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 	for range r.cfg.Workers {
 		g.Go(func() error {
 			m := r.engine.NewMember()
-			var spans []claim.Span
 			for c := range work {
-				if err := a.adjudicateChunk(m, &spans, c); err != nil {
+				if err := a.adjudicateChunk(m, c); err != nil {
 					return err
 				}
 				close(c.done)
@@ -616,11 +666,13 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 	}
 	// Results and records point into the partition's lines: cleared, so a
 	// kept buffer does not keep an old partition alive.
-	clear(c.results)
-	clear(c.state)
-	select {
-	case a.chunkBufs <- chunkBuf{c.results[:0], c.state[:0]}:
-	default:
+	if cap(c.results) <= maxKeptChunk && cap(c.state) <= 4*maxKeptChunk {
+		clear(c.results)
+		clear(c.state)
+		select {
+		case a.chunkBufs <- chunkBuf{c.results[:0], c.state[:0]}:
+		default:
+		}
 	}
 	c.results, c.state, c.members = nil, nil, nil
 	if r.cfg.Progress != nil {
@@ -631,15 +683,11 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 
 // adjudicateChunk adjudicates the members of c with the worker's Member and
 // collects their results and state records.
-func (a *adjudicator) adjudicateChunk(m *engine.Member, spans *[]claim.Span, c *chunk) error {
+func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	r := a.r
 	for _, ml := range c.members {
-		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state,
+		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state, Spans: ml.spans,
 			KeepFrom: a.keepFrom, KeysFrom: a.keysFrom, LateBefore: r.state.keysFrom, Arena: &c.arena}
-		if len(ml.lines) > 0 {
-			*spans = r.ref.book.Spans(ml.member, *spans)
-			in.Spans = *spans
-		}
 		var err error
 		if c.results, c.state, err = r.engine.AdjudicateMember(m, &in, c.results, c.state); err != nil {
 			return fmt.Errorf("%w: state file %s: %w", ErrConfig, r.cfg.StateIn, err)

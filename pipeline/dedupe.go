@@ -38,23 +38,24 @@ func (d *dedupeResult) close() {
 }
 
 // memberPartitionLimit is how many member ranges the run can hold open: a
-// file each for the lines, the drops and the --state-in records, besides the
-// key partitions and a margin.
+// file each for the lines, the drops, the --state-in records and the
+// members' spans, besides the key partitions and a margin.
 func (r *run) memberPartitionLimit() int {
 	free := spill.OpenFileLimit() - maxKeyPartitions - 64
-	return max(1, min(maxMemberPartitions, free/3))
+	return max(1, min(maxMemberPartitions, free/4))
 }
 
 // planMemberRanges splits the members into ranges of about a partition
-// budget's worth of lines and state records each. A member's lines are not
-// known before the read, so they are estimated as the same for every member
-// (estLines in all); the state records are known. A range the guess made
-// too big is split when it is loaded (step 3), so a wrong guess costs time,
-// never memory or results.
+// budget's worth of lines, state records and spans each. A member's lines
+// are not known before the read, so they are estimated as the same for
+// every member (estLines in all), and so are its spans (a loaded span costs
+// about what a line does); the state records are known. A range the guess
+// made too big is split when it is loaded (step 3), so a wrong guess costs
+// time, never memory or results.
 func (r *run) planMemberRanges(estLines int64) *memberRanges {
 	ref := r.ref
 	n := int32(ref.book.Len())
-	perMember := float64(estLines) / float64(max(n, 1))
+	perMember := float64(estLines+ref.spanRows) / float64(max(n, 1))
 	var total float64
 	for i := range n {
 		total += perMember + float64(ref.state[i])

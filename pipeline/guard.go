@@ -42,21 +42,19 @@ func inside(path, dir string) bool {
 
 // checkMembers refuses a members file without one valid member: every claim
 // line would be an exception (UNKNOWN_MEMBER or INVALID_MEMBER), which is a
-// wrong file, not a night of bad claims.
-func (r *run) checkMembers(m *loadedMembers) error {
-	if m.members.Len() > m.members.Invalid() {
+// wrong file, not a night of bad claims. It runs twice: as soon as the file
+// is read (no row gave a span) and once the members' spans are checked
+// against each other (every member invalid).
+func (r *run) checkMembers(m *loadedMembers, valid bool) error {
+	if valid {
 		return nil
 	}
 	rows := m.input.Rows
 	if rows == 0 {
 		return fmt.Errorf("%w: members file %s holds no member row (a header only?): every claim line would be an exception", ErrConfig, r.cfg.Members)
 	}
-	codes := map[claim.ExceptionCode]int64{}
-	for i := range m.ex {
-		codes[m.ex[i].Code]++
-	}
 	return fmt.Errorf("%w: members file %s holds no valid member (%d rows; its exceptions: %s): every claim line would be an exception",
-		ErrConfig, r.cfg.Members, rows, topCodes(codes, 3))
+		ErrConfig, r.cfg.Members, rows, topCodes(m.codes, 3))
 }
 
 // checkExceptionShare logs a warning when more than half of the lines read

@@ -117,37 +117,48 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	}
 	defer os.RemoveAll(r.spillDir)
 
-	members, err := r.loadMembers()
+	// Everything the run spills shares one budget: within it the sets stay
+	// in memory (a run that fits writes no spill file), past it they move
+	// to files. The key partitions and the Bloom filter are sized from the
+	// inputs' sizes before anything is read.
+	budget := spill.NewBudget(r.cfg.MemoryLimit / 4)
+	members, err := r.loadMembers(budget)
+	defer members.close()
 	if err != nil {
 		return fail(err)
 	}
-	if err := r.checkMembers(members); err != nil {
+	if err := r.checkMembers(members, members.builder.ValidRows() > 0); err != nil {
 		return fail(err)
 	}
 	fx, err := r.loadFX()
 	if err != nil {
 		return fail(err)
 	}
-	// Everything the run spills shares one budget: within it the sets stay
-	// in memory (a run that fits writes no spill file), past it they move to
-	// files. The key partitions and the Bloom filter are sized from the
-	// inputs' sizes before anything is read.
 	estLines, estState := r.inputEstimate()
-	budget := spill.NewBudget(r.cfg.MemoryLimit / 4)
 	filter := newBloom(estLines+estState, r.cfg.MemoryLimit/16)
 	read := &readResult{}
 	defer read.close()
 	if read.keys, err = spill.NewBuffered(r.spillDir, "keys", r.keyPartitionCount(estLines+estState), budget); err != nil {
 		return fail(err)
 	}
-	r.state, err = r.loadState(read.keys, filter, budget)
+	r.state, err = r.loadState(read.keys, filter, budget, members.builder)
 	defer r.state.close()
 	if err != nil {
 		return fail(err)
 	}
-	r.ref = newReference(r.plan, members, fx, r.state.members)
-	r.state.members = nil
+	// The book: members numbered, the ranges planned on it, then the
+	// members' spans checked range by range.
+	if r.ref, err = r.newReference(members, fx); err != nil {
+		return fail(err)
+	}
+	defer r.ref.close()
 	ranges := r.planMemberRanges(estLines)
+	if err := r.resolveMembers(members, ranges, budget); err != nil {
+		return fail(err)
+	}
+	if n, invalid := members.builder.Members(); n == invalid {
+		return fail(r.checkMembers(members, false))
+	}
 	if read.members, err = spill.NewBuffered(r.spillDir, "members", len(ranges.ends), budget); err != nil {
 		return fail(err)
 	}
@@ -345,8 +356,7 @@ func (r *run) writeExceptions(w *writers.ExceptionsWriter, read *readResult, dd 
 	}
 	// The members' and FX files' exceptions follow the claims files'. They
 	// are not claim lines, so they stay out of the lines-read identity.
-	count(n, r.ref.memberEx)
-	if err := w.Write(r.ref.memberEx); err != nil {
+	if err := r.ref.writeMemberExceptions(w, func(ex []claim.Exception) { count(n, ex) }); err != nil {
 		return err
 	}
 	count(n+1, r.ref.fxEx)

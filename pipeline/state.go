@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"claimsbatch/book"
 	"claimsbatch/claim"
 	"claimsbatch/readers"
 	"claimsbatch/spill"
@@ -15,7 +16,7 @@ import (
 // memory.
 type stateIn struct {
 	records *spill.Partitions // every member record (LINE included, to carry forward), in file order
-	members map[string]int32  // records per member id, until the book is built
+	members int64             // records counted per member in the book's builder
 	asOf    claim.Date
 	// keysFrom is the state's MetaKeysFrom, NoDate when it has none.
 	keysFrom claim.Date
@@ -31,15 +32,16 @@ func (s *stateIn) close() {
 // loadState streams --state-in: the LINE keys go to the key partitions (and
 // the Bloom filter) ahead of this run's lines, and every member record
 // (LINE included, to be carried forward) to one spill set that is split by
-// member range once the ranges are known. What stays in memory is one count
-// per member. It checks the version, the plan and the as-of date (the META
+// member range once the ranges are known. What stays in memory is the
+// member ids, one per run of records of a member (the file is written in
+// member order: one per member), with their counts (book.Builder). It checks the version, the plan and the as-of date (the META
 // rows), the trailer and the signs of every value (readers.StateReader) and
 // that no accumulator holds more than the plan allows (engine.CheckBounds;
 // not after an intended plan change), before any record is used. Its errors
 // name the file, the row, the kind, scope and key, never a member or a
 // claim.
-func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Budget) (*stateIn, error) {
-	s := &stateIn{members: map[string]int32{}, asOf: claim.NoDate, keysFrom: claim.NoDate}
+func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Budget, members *book.Builder) (*stateIn, error) {
+	s := &stateIn{asOf: claim.NoDate, keysFrom: claim.NoDate}
 	if r.cfg.StateIn == "" {
 		return s, nil
 	}
@@ -97,11 +99,8 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 		if err := s.records.WriteState(0, &rec); err != nil {
 			return s, fmt.Errorf("pipeline: spill: %w", err)
 		}
-		n, ok := s.members[rec.MemberID]
-		if !ok {
-			rec.MemberID = strings.Clone(rec.MemberID)
-		}
-		s.members[rec.MemberID] = n + 1
+		members.StateRecord(rec.MemberID)
+		s.members++
 	}
 	if err := sr.Err(); err != nil {
 		return s, configError(err)
@@ -129,7 +128,7 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	if err := s.records.Finish(); err != nil {
 		return s, err
 	}
-	r.log.Info("state loaded", "records", records, "members", len(s.members))
+	r.log.Info("state loaded", "records", records, "member_records", s.members)
 	return s, nil
 }
 

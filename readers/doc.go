@@ -77,13 +77,20 @@
 //
 // # Which reader streams
 //
-// [ClaimsReader] and [StateReader] stream: claims files are the big inputs,
-// and a state file keeps every adjudicated line key of a chain of runs, so
-// both are read in batches and never held whole. The state reader also
+// [ClaimsReader], [StateReader] and [MembersReader] stream: claims files are
+// the big inputs, a state file keeps every adjudicated line key of a chain
+// of runs, and a members file may list millions of members, so all three
+// are read in batches and never held whole ([RawRows] gives back the text
+// of chosen members rows afterwards). The state reader also
 // checks the state's END trailer (claim.StateDigest) as it goes, and that no
 // amount or count is negative: a state cut short or edited fails with
 // [ErrCorrupt], naming the row and, for a plan accumulator, its kind, scope
-// and key, never the member.
+// and key, never the member. [ReadFX] loads its whole file on purpose: FX rates are
+// a small dimension table the pipeline needs in full before the first claim
+// can be priced. [ReadMembers] and [ReadState] are the whole-file forms of
+// [MembersReader] and [StateReader], for tools and tests. [OpenTable] reads
+// chosen columns of any CSV or Parquet table as text, for the tools that read
+// a run's outputs back (verify, diff).
 //
 // A claims file is also read on all cores ([Options].Workers goroutines).
 // A CSV file is read (and decompressed) by one goroutine in blocks of
@@ -101,12 +108,6 @@
 // batches in file order, for the caller to process concurrently; each holds
 // its buffers until released. In flight beyond the batches the caller holds:
 // about 64 Ki rows of batches, and for CSV Workers+2 blocks.
-//
-// [ReadMembers] and [ReadFX] load their whole file on purpose: members and
-// FX rates are dimension tables the pipeline needs in full before the first
-// claim can be adjudicated. [ReadState] is the whole-file form of [StateReader], for
-// tools and tests. [OpenTable] reads chosen columns of any CSV or Parquet
-// table as text, for the tools that read a run's outputs back (verify, diff).
 //
 // Readers return values and run no caller logic: the run-level checks that
 // need other files (UNKNOWN_MEMBER, INVALID_MEMBER, NO_FX_RATE,

@@ -2,6 +2,7 @@ package readers
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,5 +209,118 @@ func TestMembersParquet(t *testing.T) {
 	}
 	if spansP[1].OutpatientOOPMaxGiven != 300050 || spansP[0].CoreDeductibleGiven != 27500 || spansP[0].CoreOOPMaxGiven != 148000 {
 		t.Errorf("amounts %+v", spansP)
+	}
+}
+
+// TestMembersReaderBatches: the streaming reader gives the rows of
+// ReadMembers, whatever the batch size, each batch in row order; RawRows
+// gives back the text of chosen rows, past a malformed one, in CSV and
+// Parquet.
+func TestMembersReaderBatches(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Join(membersHeader, ",") + "\n")
+	for i := range 50 {
+		switch {
+		case i%7 == 3:
+			b.WriteString(memberRow(map[string]string{"member_id": fmt.Sprintf("M%d", i), "coverage_start": "2023-02-30"}) + "\n")
+		case i == 20:
+			b.WriteString("M20,P1,2023-01-01\n") // a wrong field count
+		default:
+			b.WriteString(memberRow(map[string]string{"member_id": fmt.Sprintf("M%d", i), "policy_id": fmt.Sprintf("P%d", i)}) + "\n")
+		}
+	}
+	path := writeFile(t, "members.csv", []byte(b.String()))
+	wantSpans, wantEx, wantRows, err := ReadMembers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantSpans) != 42 || len(wantEx) != 8 || wantRows != 50 {
+		t.Fatalf("ReadMembers: %d spans, %d exceptions, %d rows", len(wantSpans), len(wantEx), wantRows)
+	}
+	for _, size := range []int{1, 3, 64} {
+		mr, err := OpenMembers(path, Options{BatchSize: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spans []claim.RawSpan
+		var ex []claim.Exception
+		for mr.Next() {
+			got := len(mr.Spans()) + len(mr.Exceptions())
+			if got == 0 || got > size {
+				t.Fatalf("batch size %d: a batch of %d rows", size, got)
+			}
+			spans = append(spans, mr.Spans()...)
+			ex = append(ex, mr.Exceptions()...)
+		}
+		if err := mr.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(spans, wantSpans) || !reflect.DeepEqual(ex, wantEx) || mr.Rows() != 50 {
+			t.Fatalf("batch size %d: %d spans, %d exceptions, %d rows differ from ReadMembers'", size, len(spans), len(ex), mr.Rows())
+		}
+		mr.Close()
+	}
+	raw := map[int64]string{}
+	for _, s := range wantSpans {
+		raw[s.Row] = s.Raw
+	}
+	for _, x := range wantEx {
+		raw[x.Row] = x.Raw
+	}
+	if raw[22] != memberRow(map[string]string{"member_id": "M21", "policy_id": "P21"}) {
+		t.Fatalf("row 22 is %q", raw[22])
+	}
+	rr, err := OpenRawRows(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	for _, row := range []int64{2, 2, 21, 22, 49, 50} {
+		got, err := rr.Row(row)
+		if err != nil || got != raw[row] {
+			t.Fatalf("RawRows.Row(%d) = %q, %v; want %q", row, got, err, raw[row])
+		}
+	}
+	if _, err := rr.Row(49); err == nil || !strings.Contains(err.Error(), "row 49 asked for after row 50") {
+		t.Fatalf("a row asked for again after a later one: %v", err)
+	}
+	rr2, _ := OpenRawRows(path)
+	defer rr2.Close()
+	if _, err := rr2.Row(51); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "row 51 is past the end of the file (50 rows)") {
+		t.Fatalf("a row past the end: %v", err)
+	}
+}
+
+// TestRawRowsParquet: a Parquet row's text is its values joined as a CSV
+// line, the same as the reader's.
+func TestRawRowsParquet(t *testing.T) {
+	rows := []map[string]string{
+		{"member_id": "M1", "policy_id": "P1", "coverage_start": "2023-03-01", "date_of_birth": "1980-06-15",
+			"residence_country": "FR", "origin_country": "GB", "plan_currency": "EUR", "modules": "core"},
+		{"member_id": "M2", "policy_id": "P, 2", "coverage_start": "2023-03-01", "date_of_birth": "1980-06-15",
+			"residence_country": "FR", "origin_country": "GB", "plan_currency": "EUR", "modules": "core;dental", "core_deductible": "275.00"},
+	}
+	var cols []arrowColumn
+	for _, name := range membersHeader {
+		typ := arrow.DataType(arrow.BinaryTypes.String)
+		if name == "coverage_start" || name == "coverage_end" {
+			typ = arrow.FixedWidthTypes.Date32
+		}
+		cols = append(cols, arrowColumn{name, typ})
+	}
+	path := writeFile(t, "members.parquet", writeArrow(t, cols, rows, 1))
+	spans, _, _, err := ReadMembers(path)
+	if err != nil || len(spans) != 2 {
+		t.Fatal(err, len(spans))
+	}
+	rr, err := OpenRawRows(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	for _, s := range spans {
+		if got, err := rr.Row(s.Row); err != nil || got != s.Raw || !strings.HasPrefix(got, s.MemberID+",") {
+			t.Fatalf("row %d: %q, %v; the reader gave %q", s.Row, got, err, s.Raw)
+		}
 	}
 }
