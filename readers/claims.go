@@ -270,7 +270,6 @@ type rowParser struct {
 	t        *table
 	source   int32
 	benefits BenefitLookup
-	asOf     claim.Date // 0: no bound
 	intern   *interner
 	asOf     claim.Date // Options.AsOf; 0: no bound
 	// detachWide makes parse copy a line's strings out of a wide record (see
