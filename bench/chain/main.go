@@ -52,7 +52,7 @@ func main() {
 	planPath := filepath.Join(*out, "plan.yaml")
 	yaml := append(plan.DefaultYAML(), fmt.Sprintf("\ntimely_filing_days: %d\n", *filing)...)
 	must(os.WriteFile(planPath, yaml, 0o644))
-	files := split(filepath.Join(data, "claims.csv"), filepath.Join(*out, "nights"), *nights)
+	files, asOf := split(filepath.Join(data, "claims.csv"), filepath.Join(*out, "nights"), *nights)
 
 	res, err := os.Create(filepath.Join(*out, "results.csv"))
 	must(err)
@@ -64,8 +64,10 @@ func main() {
 	os.RemoveAll(runs)
 	for i, f := range files {
 		dir := filepath.Join(runs, fmt.Sprintf("%03d", i+1))
+		// The night's as-of date is its last received_date, as a nightly
+		// job's would be the night's date.
 		args := []string{"run", "--claims", f, "--members", filepath.Join(data, "members.csv"), "--fx", filepath.Join(data, "fx.csv"),
-			"--plan", planPath, "--out", dir, "--quiet"}
+			"--plan", planPath, "--out", dir, "--as-of", asOf[i].String(), "--quiet"}
 		if prev != "" {
 			args = append(args, "--state-in", prev)
 		}
@@ -87,23 +89,24 @@ func main() {
 }
 
 // split writes the claims file's rows into n night files of about equal
-// size, in received_date order (ties in file order).
-func split(claims, dir string, n int) []string {
+// size, in received_date order (ties in file order), and returns them with
+// each night's last received_date.
+func split(claims, dir string, n int) ([]string, []claim.Date) {
 	must(os.MkdirAll(dir, 0o755))
 	var files []string
 	for i := range n {
 		files = append(files, filepath.Join(dir, fmt.Sprintf("night-%03d.csv", i+1)))
 	}
-	if _, err := os.Stat(files[n-1]); err == nil {
-		return files
-	}
-	// Pass 1: the received dates, to cut the nights.
+	// The received dates, to cut the nights.
 	header, dates := readColumn(claims, "received_date") // an empty one: the service date
 	sorted := slices.Clone(dates)
 	slices.Sort(sorted)
 	cuts := make([]claim.Date, n) // night i takes dates up to cuts[i]
 	for i := range n {
 		cuts[i] = sorted[min(len(sorted)-1, (i+1)*len(sorted)/n-1)]
+	}
+	if _, err := os.Stat(files[n-1]); err == nil {
+		return files, cuts
 	}
 	// Pass 2: write.
 	in, err := os.Open(claims)
@@ -135,7 +138,7 @@ func split(claims, dir string, n int) []string {
 		must(ws[i].Error())
 		must(fs[i].Close())
 	}
-	return files
+	return files, cuts
 }
 
 func readColumn(path, name string) ([]string, []claim.Date) {
