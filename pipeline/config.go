@@ -101,6 +101,7 @@ const DefaultMemoryLimit = 512 << 20
 // Summary is what Run reports when it completes.
 type Summary struct {
 	RunID         string
+	AsOf          claim.Date // the run's --as-of date
 	OutDir        string
 	Files         []string // published file names, manifest last
 	ControlTotals writers.ControlTotals

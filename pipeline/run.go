@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -294,7 +295,7 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	}
 	r.log.Info("run published", "run_id", runID, "dir", cfg.OutDir,
 		"lines_read", r.totals.LinesRead, "adjudicated", r.totals.LinesAdjudicated, "exceptions", r.totals.Exceptions)
-	return &Summary{RunID: runID, OutDir: cfg.OutDir, Files: files, ControlTotals: r.totals}, nil
+	return &Summary{RunID: runID, AsOf: cfg.AsOf, OutDir: cfg.OutDir, Files: files, ControlTotals: r.totals}, nil
 }
 
 // writeManifest writes manifest.json and, with a signing key, its
@@ -400,16 +401,30 @@ func (r *run) checkConfig() error {
 	if cfg.MaxExceptionShare < 0 || cfg.MaxExceptionShare > 1 {
 		return fmt.Errorf("%w: the maximum exception share %g is not between 0 and 1", ErrConfig, cfg.MaxExceptionShare)
 	}
-	for _, p := range append(append([]string{}, cfg.Claims...), cfg.Members, cfg.FX, cfg.StateIn) {
+	type input struct{ flag, path string }
+	var inputs []input
+	for _, p := range cfg.Claims {
+		inputs = append(inputs, input{"--claims", p})
+	}
+	inputs = append(inputs, input{"--members", cfg.Members}, input{"--fx", cfg.FX}, input{"--state-in", cfg.StateIn})
+	for _, in := range inputs {
+		p := in.path
 		if p == "" {
 			continue
 		}
 		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %s %s: no such file", ErrConfig, in.flag, p)
+		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrConfig, err)
+			return fmt.Errorf("%w: %s: %w", ErrConfig, in.flag, err)
 		}
 		if st.IsDir() {
-			return fmt.Errorf("%w: %s is a directory, not a file", ErrConfig, p)
+			hint := ""
+			if in.flag == "--state-in" {
+				hint = " (the state of a run is its state.csv or state.parquet)"
+			}
+			return fmt.Errorf("%w: %s %s is a directory, not a file%s", ErrConfig, in.flag, p, hint)
 		}
 		if inside(p, cfg.OutDir) {
 			what := "input"

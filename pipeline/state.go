@@ -122,7 +122,7 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 		return s, outOfBounds
 	}
 	if s.asOf != claim.NoDate && s.asOf > r.cfg.AsOf {
-		return s, fmt.Errorf("%w: state file %s was written as of %s, after this run's as-of date %s: the as-of date never moves backwards along a chain (pass --as-of %s or later)",
+		return s, fmt.Errorf("%w: state file %s was written as of %s, after this run's as-of date %s: the as-of date never moves backwards along a chain (pass --as-of %s or later; if that run's as-of date was a mistake, run its night again with the right --as-of and chain on that)",
 			ErrConfig, r.cfg.StateIn, s.asOf, r.cfg.AsOf, s.asOf)
 	}
 	if err := s.records.Finish(); err != nil {

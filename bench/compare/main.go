@@ -14,9 +14,12 @@
 //     which renders every value as text, and compared record by record. The
 //     bytes may differ (encodings, compression, statistics).
 //
-// manifest.json must have the same control totals and the same outputs with
-// the same row counts (their hashes differ where Parquet bytes do; tool
-// versions and input paths are not compared).
+// manifest.json must have the same control totals and the same data outputs
+// with the same row counts (their hashes differ where Parquet bytes do; tool
+// versions and input paths are not compared). Other files (report.html, the
+// page drawn from the data files and the manifest) are listed, not compared:
+// one only in the new run is an output added since the base, not a change
+// of results.
 //
 // It prints one line per file and a verdict; the exit code is 0 when
 // everything matched, 1 when something differed and 2 on a usage error or
@@ -94,6 +97,9 @@ func compareDirs(out io.Writer, oldDir, newDir string) (bool, error) {
 			err  error
 		)
 		switch {
+		case !isData(name) && exists(newPath) && !exists(oldPath):
+			fmt.Fprintf(out, "%-20s only in the new run: not a data file, not compared\n", name)
+			continue
 		case !exists(oldPath) || !exists(newPath):
 			what, err = "", fmt.Errorf("%w: only in one run", errDiff)
 		case name == "manifest.json":
@@ -117,6 +123,11 @@ func compareDirs(out io.Writer, oldDir, newDir string) (bool, error) {
 		}
 	}
 	return same, nil
+}
+
+// isData reports whether a run's file is one of its data tables.
+func isData(name string) bool {
+	return strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".parquet")
 }
 
 func exists(path string) bool {
@@ -259,12 +270,13 @@ func parquetSchema(path string) ([]string, error) {
 // compareManifests compares the control totals and the outputs' names and
 // row counts of two manifests.
 func compareManifests(oldPath, newPath string) (string, error) {
+	type output struct {
+		Name string `json:"name"`
+		Rows int64  `json:"rows"`
+	}
 	type manifest struct {
-		Outputs []struct {
-			Name string `json:"name"`
-			Rows int64  `json:"rows"`
-		} `json:"outputs"`
-		ControlTotals any `json:"control_totals"`
+		Outputs       []output `json:"outputs"`
+		ControlTotals any      `json:"control_totals"`
 	}
 	read := func(path string) (*manifest, error) {
 		data, err := os.ReadFile(path)
@@ -285,6 +297,8 @@ func compareManifests(oldPath, newPath string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	a.Outputs = slices.DeleteFunc(a.Outputs, func(o output) bool { return !isData(o.Name) })
+	b.Outputs = slices.DeleteFunc(b.Outputs, func(o output) bool { return !isData(o.Name) })
 	if !reflect.DeepEqual(a.Outputs, b.Outputs) {
 		return "", fmt.Errorf("%w: outputs: old %+v, new %+v", errDiff, a.Outputs, b.Outputs)
 	}
@@ -293,5 +307,5 @@ func compareManifests(oldPath, newPath string) (string, error) {
 		newJSON, _ := json.Marshal(b.ControlTotals)
 		return "", fmt.Errorf("%w: control totals:\n  old %s\n  new %s", errDiff, oldJSON, newJSON)
 	}
-	return fmt.Sprintf("same control totals, %d outputs with the same row counts", len(a.Outputs)), nil
+	return fmt.Sprintf("same control totals, %d data outputs with the same row counts", len(a.Outputs)), nil
 }

@@ -631,7 +631,31 @@ func TestExitCodes(t *testing.T) {
 			name:     "stray argument",
 			setup:    func(t *testing.T, dir, out string) []string { return sampleArgs(out, "claims.csv") },
 			wantCode: 2,
-			wantMsg:  []string{`unknown command "claims.csv" for "claimsbatch run"`},
+			wantMsg:  []string{`unexpected argument "claims.csv" for "claimsbatch run": to pass several claims files, quote the pattern`},
+		},
+		{
+			name: "flags missing",
+			setup: func(t *testing.T, dir, out string) []string {
+				return []string{"run", "--claims", sample + "/claims.csv", "--as-of", sampleAsOf}
+			},
+			wantCode: 2,
+			wantMsg:  []string{"flags are required: --members, --out (see 'claimsbatch run --help')"},
+		},
+		{
+			name: "missing members file",
+			setup: func(t *testing.T, dir, out string) []string {
+				return []string{"run", "--claims", sample + "/claims.csv", "--members", filepath.Join(dir, "nope.csv"), "--out", out, "--as-of", sampleAsOf}
+			},
+			wantCode: 2,
+			wantMsg:  []string{"configuration error: --members {dir}/nope.csv: no such file"},
+		},
+		{
+			name: "--state-in a run folder",
+			setup: func(t *testing.T, dir, out string) []string {
+				return sampleArgs(out, "--state-in", dir)
+			},
+			wantCode: 2,
+			wantMsg:  []string{"--state-in {dir} is a directory, not a file (the state of a run is its state.csv or state.parquet)"},
 		},
 		{
 			name:     "stray argument to verify",

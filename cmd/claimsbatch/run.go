@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -81,7 +82,7 @@ run publishes nothing and leaves --out as it was.
 
 Exit codes: 0 published (exceptions may exist), 1 failed for a reason a retry
 could fix, 2 a usage, configuration or input error a person must fix.`,
-		Args: cobra.NoArgs,
+		Args: noStrayArgs,
 	}
 	if validate {
 		cmd.Use = "validate --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]"
@@ -99,7 +100,7 @@ run does. --metrics-file PATH writes its figures as run does.`
 	fl.StringVar(&f.planPath, "plan", "", "plan file (YAML); default: the built-in Close Care plan (see 'claimsbatch plan')")
 	fl.StringVar(&f.out, "out", "", "output directory (created if missing), replaced as a whole when the run completes")
 	fl.StringVar(&f.format, "format", "csv", "output format: csv or parquet")
-	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' content hashes and the as-of date")
+	fl.StringVar(&f.runID, "run-id", "", "run id written in every output; default: derived from the inputs' and the plan's content hashes, the as-of date and the output format")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per reader batch (0 = default 8192)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "512MiB", "memory budget (e.g. 512MiB, 2GiB, 2G = 2GiB, 800MB): partition sizes are chosen from it and the Go runtime's soft limit is set to it")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "directory for spill files (default: the system temp directory); they are removed at the end, also on failure or interrupt")
@@ -134,6 +135,13 @@ run does. --metrics-file PATH writes its figures as run does.`
 			return err
 		}
 		cfg.Logger = newLogger(stderr, f.quiet, f.debug)
+		if today := claim.DateOf(time.Now().UTC()); cfg.AsOf > today+1 {
+			// Not an error (a what-if run or a test may adjudicate as of a
+			// later date), but in a chain a mistyped year would prune the
+			// state and hold every later night to that date.
+			cfg.Logger.Warn("the as-of date is after today: lines received up to it are accepted, the state is pruned from it, and a run that chains on this one cannot take an earlier as-of date",
+				"as_of", cfg.AsOf.String(), "today_utc", today.String())
+		}
 		// The runtime's soft limit sits a little under the budget: the rest
 		// is stacks, buffers and memory not yet returned to the system.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10))
@@ -168,8 +176,18 @@ run does. --metrics-file PATH writes its figures as run does.`
 
 func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 	var cfg pipeline.Config
-	if len(f.claims) == 0 || f.members == "" || f.out == "" {
-		return cfg, usageError{fmt.Errorf("--claims, --members and --out are required (see 'claimsbatch run --help')")}
+	var missing []string
+	for _, m := range []struct {
+		name string
+		set  bool
+	}{{"--claims", len(f.claims) > 0}, {"--members", f.members != ""}, {"--out", f.out != ""}} {
+		if !m.set {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return cfg, usageError{fmt.Errorf("%s required: %s (see 'claimsbatch run --help')",
+			map[bool]string{true: "a flag is", false: "flags are"}[len(missing) == 1], strings.Join(missing, ", "))}
 	}
 	format, err := writers.ParseFormat(f.format)
 	if err != nil {
@@ -266,7 +284,7 @@ func expandClaims(patterns []string) ([]string, error) {
 
 func printSummary(w io.Writer, s *pipeline.Summary, wall time.Duration, validate bool) {
 	t := s.ControlTotals
-	fmt.Fprintf(w, "\nclaimsbatch %s  run %s → %s\n", map[bool]string{true: "validate", false: "run"}[validate], s.RunID, s.OutDir)
+	fmt.Fprintf(w, "\nclaimsbatch %s  run %s as of %s → %s\n", map[bool]string{true: "validate", false: "run"}[validate], s.RunID, s.AsOf, s.OutDir)
 	if validate {
 		fmt.Fprintf(w, "  rows read          %d\n  rows accepted      %d\n  exceptions         %d\n", t.LinesRead, t.LinesAdjudicated, t.Exceptions)
 	} else {
@@ -325,4 +343,17 @@ func peakRSS() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(ru.Maxrss)/1024) // Linux reports KiB
+}
+
+// noStrayArgs refuses arguments after the flags. The usual one is a second
+// file of an unquoted --claims glob that the shell expanded: say so.
+func noStrayArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unexpected argument %q for %q", args[0], cmd.CommandPath())
+	if cmd.Flags().Changed("claims") {
+		msg += ": to pass several claims files, quote the pattern so that the shell does not expand it (--claims 'inbox/*.csv') or repeat --claims for each file"
+	}
+	return usageError{errors.New(msg)}
 }

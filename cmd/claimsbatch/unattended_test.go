@@ -172,7 +172,7 @@ func TestAsOfIsAnInput(t *testing.T) {
 	// The as-of date never moves backwards along a chain.
 	back := filepath.Join(dir, "back")
 	code, msg := runCLI(t, sampleArgs(back, "--as-of", "2025-05-01", "--state-in", filepath.Join(golden, "state.csv"))...)
-	if code != 2 || !strings.Contains(msg, "state.csv was written as of 2025-05-02, after this run's as-of date 2025-05-01: the as-of date never moves backwards along a chain (pass --as-of 2025-05-02 or later)") {
+	if code != 2 || !strings.Contains(msg, "state.csv was written as of 2025-05-02, after this run's as-of date 2025-05-01: the as-of date never moves backwards along a chain (pass --as-of 2025-05-02 or later; if that run's as-of date was a mistake, run its night again with the right --as-of and chain on that)") {
 		t.Errorf("a state of a later as-of date: exit %d: %s", code, msg)
 	}
 	checkNothingPublished(t, back)
@@ -486,6 +486,17 @@ func TestGuardRails(t *testing.T) {
 	code, msg = runCLI(t, "run", "--claims", mostlyBad, "--members", sample+"/members.csv", "--fx", sample+"/fx.csv", "--out", filepath.Join(dir, "bad"), "--quiet", "--as-of", sampleAsOf)
 	if code != 0 || !strings.Contains(msg, `level=WARN msg="more than half of the lines read are exceptions" lines_read=52 exceptions=37 share=0.712 top_codes="UNKNOWN_MEMBER 30, INVALID_MEMBER 2, INVALID_VALUE 2 and 3 other codes"`) {
 		t.Errorf("mostly exceptions: exit %d:\n%s", code, msg)
+	}
+
+	// An as-of date after today (a mistyped year): a warning, also under
+	// --quiet, and the summary names the as-of date.
+	code, msg = runCLI(t, "run", "--claims", sample+"/claims.csv", "--members", sample+"/members.csv", "--fx", sample+"/fx.csv", "--out", filepath.Join(dir, "future"), "--as-of", "2199-01-01")
+	if code != 0 || !strings.Contains(msg, `level=WARN msg="the as-of date is after today: lines received up to it are accepted, the state is pruned from it, and a run that chains on this one cannot take an earlier as-of date" as_of=2199-01-01`) ||
+		!strings.Contains(msg, " as of 2199-01-01 → "+filepath.Join(dir, "future")) {
+		t.Errorf("future as-of: exit %d:\n%s", code, msg)
+	}
+	if _, msg = runCLI(t, sampleArgs(filepath.Join(dir, "today"))...); strings.Contains(msg, "after today") {
+		t.Errorf("a past as-of date warned:\n%s", msg)
 	}
 
 	// Every missing column at once, with what the header may mean.
