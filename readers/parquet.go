@@ -124,7 +124,7 @@ func newParquetSource(in inputFile, size int64, spec []column, opt Options) (src
 			continue
 		}
 		if !accepts(s.types[j], c.kind) {
-			return nil, nil, fmt.Errorf("column %s: Parquet type %s is not accepted for %s: %w", c.name, s.types[j], c.kind, ErrFormat)
+			return nil, nil, fmt.Errorf("column %s: Parquet type %s is not accepted for %s (%s): %w", c.name, s.types[j], c.kind, c.kind.accepted(), ErrFormat)
 		}
 		s.kinds[j] = c.kind
 	}
@@ -187,6 +187,23 @@ func dropArrowSchema(pf *file.Reader) {
 		}
 	}
 	md.KeyValueMetadata = kept
+}
+
+// accepted says which Parquet types a column of this kind may have, and how
+// to get one, for the message that refuses another.
+func (k kind) accepted() string {
+	switch k {
+	case kindInt:
+		return "write INT32, INT64 or a string"
+	case kindDate:
+		return "write DATE or ISO YYYY-MM-DD strings: a timestamp column becomes one with CAST(col AS DATE) in SQL, to_date(col) in Spark, df[col].dt.date in pandas"
+	case kindMoney, kindDecimal:
+		return "write DECIMAL, a string, an integer, or a float whose value has at most the decimals allowed"
+	case kindFlag:
+		return "write BOOLEAN or Y/N strings"
+	default:
+		return "write a string"
+	}
 }
 
 func (k kind) String() string {
