@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -813,5 +814,33 @@ func TestValidate(t *testing.T) {
 	}
 	if len(ct.PerCurrency) != 0 {
 		t.Errorf("validate adjudicated nothing but has per-currency totals %+v", ct.PerCurrency)
+	}
+}
+
+// TestValidateWithState checks an extract against the state it would chain
+// on: the sample's lines, validated on top of the sample's own run, are all
+// repeats (the 42 adjudicated lines and the sample's own duplicate), the
+// other rows keep their codes, and nothing else is published.
+func TestValidateWithState(t *testing.T) {
+	run, val := t.TempDir(), t.TempDir()
+	runOK(t, sampleArgs(run)...)
+	args := sampleArgs(val, "--state-in", filepath.Join(run, "state.csv"))
+	args[0] = "validate"
+	runOK(t, args...)
+	if got := dirNames(t, val); !slices.Equal(got, []string{"exceptions.csv", "manifest.json", "report.html"}) {
+		t.Errorf("validate published %v", got)
+	}
+	codes := map[string]int{}
+	for _, r := range readCSV(t, filepath.Join(val, "exceptions.csv")) {
+		if r["source"] == "claims.csv" {
+			codes[r["code"]]++
+		}
+	}
+	want := map[string]int{"DUPLICATE_LINE": 43, "INVALID_MEMBER": 2, "INVALID_VALUE": 2, "MISSING_FIELD": 1, "NO_FX_RATE": 1, "PARSE_ERROR": 1, "UNKNOWN_BENEFIT": 1, "UNKNOWN_MEMBER": 1}
+	if !maps.Equal(codes, want) {
+		t.Errorf("claims exceptions by code %v, want %v", codes, want)
+	}
+	if ct := readManifest(t, val).ControlTotals; ct.LinesRead != 52 || ct.LinesAdjudicated != 0 || ct.Exceptions != 52 {
+		t.Errorf("control totals: read %d, accepted %d, exceptions %d; want 52, 0, 52", ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
 	}
 }

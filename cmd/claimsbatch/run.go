@@ -111,7 +111,10 @@ run does. --metrics-file PATH writes its figures as run does.`
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write the run's figures (Prometheus text format, for node_exporter's textfile collector) to this file at the end of every run, a failed one too; written to a temporary file and renamed")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
-	if !validate {
+	if validate {
+		fl.StringVar(&f.stateIn, "state-in", "", "state file of the run this extract would chain on: its adjudicated lines make repeats DUPLICATE_LINE, as in run")
+		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan")
+	} else {
 		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
 		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
