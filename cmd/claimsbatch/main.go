@@ -116,7 +116,7 @@ func transient(err error) bool {
 
 // packagePrefix matches the "pipeline: ", "readers: " ... that the
 // packages' errors start with, wherever a wrapped error puts them.
-var packagePrefix = regexp.MustCompile(`(^|: |\n)(claim|plan|engine|book|readers|writers|spill|pipeline|verify|synth|x12|diff|report|metrics|rundir|arrowmem): `)
+var packagePrefix = regexp.MustCompile(`(^|: |\n)(claim|plan|engine|book|readers|writers|spill|pipeline|verify|synth|x12|diff|report|metrics|rundir|arrowmem|importer|explain|layout): `)
 
 // userMessage is an error's message without the package prefixes: the
 // packages name themselves so that a programmer can find where an error
