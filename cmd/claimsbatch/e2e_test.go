@@ -843,4 +843,7 @@ func TestValidateWithState(t *testing.T) {
 	if ct := readManifest(t, val).ControlTotals; ct.LinesRead != 52 || ct.LinesAdjudicated != 0 || ct.Exceptions != 52 {
 		t.Errorf("control totals: read %d, accepted %d, exceptions %d; want 52, 0, 52", ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
 	}
+	if code, msg := runCLI(t, "verify", val); code != 0 || !strings.Contains(msg, "2 outputs match; lines read 52 = accepted 0 + exceptions 52; not signed") {
+		t.Errorf("verify of the validate run: exit %d: %s", code, msg)
+	}
 }

@@ -117,8 +117,16 @@ func okSummary(dir string, keyChecked bool) string {
 		return b.String()
 	}
 	ct := m.ControlTotals
-	fmt.Fprintf(&b, " run %s: %d outputs match; lines read %d = adjudicated %d + exceptions %d",
-		m.RunID, len(m.Outputs), ct.LinesRead, ct.LinesAdjudicated, ct.Exceptions)
+	// A validate run publishes no remittance: its lines were accepted, not
+	// adjudicated.
+	verb := "accepted"
+	for _, o := range m.Outputs {
+		if strings.HasPrefix(o.Name, writers.RemittanceName+".") {
+			verb = "adjudicated"
+		}
+	}
+	fmt.Fprintf(&b, " run %s: %d outputs match; lines read %d = %s %d + exceptions %d",
+		m.RunID, len(m.Outputs), ct.LinesRead, verb, ct.LinesAdjudicated, ct.Exceptions)
 	for _, c := range ct.PerCurrency {
 		fmt.Fprintf(&b, "; %s charge %s plan_paid %s", c.PlanCurrency, c.Charge, c.PlanPaid)
 	}
