@@ -118,6 +118,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	g.Go(func() error {
 		defer close(loaded)
 		for q := range ranges.ends {
+			t0 := r.clock.start()
 			spans, err := a.loadSpans(q)
 			if err != nil {
 				return err
@@ -126,6 +127,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 			if err != nil {
 				return err
 			}
+			r.clock.done(stageLoad, t0)
 			for _, src := range srcs {
 				src.spans = spans
 				var buf []claim.Line
@@ -133,11 +135,13 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 				case buf = <-lineBufs:
 				default:
 				}
+				t0 := r.clock.start()
 				lp, err := a.loadPartition(src, buf)
 				if err != nil {
 					cleanup()
 					return err
 				}
+				r.clock.done(stageLoad, t0)
 				select {
 				case loaded <- lp:
 				case <-gctx.Done():
@@ -592,9 +596,11 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 		g.Go(func() error {
 			m := r.engine.NewMember()
 			for c := range work {
+				t0 := r.clock.start()
 				if err := a.adjudicateChunk(m, c); err != nil {
 					return err
 				}
+				r.clock.done(stageAdjudicate, t0)
 				close(c.done)
 			}
 			return nil
@@ -609,9 +615,11 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 			case <-gctx.Done():
 				return gctx.Err()
 			}
+			t0 := r.clock.start()
 			if err := a.st.Write(c.state); err != nil {
 				return err
 			}
+			r.clock.done(stageState, t0)
 			close(c.stateWritten)
 		}
 		return nil
@@ -638,6 +646,7 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 // buffers.
 func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 	r := a.r
+	t0 := r.clock.start()
 	if err := a.rem.Write(c.results); err != nil {
 		return err
 	}
@@ -659,6 +668,7 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		at += n
 	}
 	a.lines += int64(len(c.results))
+	r.clock.done(stageRemittance, t0)
 	select {
 	case <-c.stateWritten:
 	case <-ctx.Done():

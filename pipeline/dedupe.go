@@ -120,9 +120,11 @@ func (r *run) dedupe(ctx context.Context, read *readResult, ranges *memberRanges
 	for _, w := range ws {
 		g.Go(func() error {
 			for p := range next {
+				t0 := r.clock.start()
 				if err := w.partition(p); err != nil {
 					return err
 				}
+				r.clock.done(stageDedupe, t0)
 				if r.cfg.Progress != nil {
 					progressMu.Lock()
 					done += keys.Count(p)

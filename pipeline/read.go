@@ -133,7 +133,9 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 		g.Go(func() error {
 			pricer := r.ref.pricer.Clone()
 			for job := range work {
+				t0 := r.clock.start()
 				r.priceBatch(pricer, job)
+				r.clock.done(stagePrice, t0)
 				close(job.done)
 			}
 			return nil
@@ -147,8 +149,10 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 				job.batch.Release()
 				return interrupted()
 			}
+			t0 := r.clock.start()
 			err := r.sinkBatch(res, filter, ranges, job)
 			job.batch.Release()
+			r.clock.done(stageSink, t0)
 			if err != nil {
 				return err
 			}

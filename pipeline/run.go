@@ -58,6 +58,7 @@ type run struct {
 	exceptionCodes []map[claim.ExceptionCode]int64
 	turnaround     turnaround    // of the adjudicated lines, added as they are written
 	reportLines    *report.Lines // the same lines added up for report.html
+	clock          *stageClock   // each stage's busy and wall time, for the debug log
 }
 
 type fileCount struct {
@@ -66,7 +67,7 @@ type fileCount struct {
 
 func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	arrowmem.Install()
-	r := &run{cfg: cfg, log: cfg.Logger, validate: validate}
+	r := &run{cfg: cfg, log: cfg.Logger, validate: validate, clock: newStageClock()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -293,6 +294,7 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if cfg.SignKey != nil {
 		files = append(files, writers.SignatureName)
 	}
+	r.clock.log(r.log)
 	r.log.Info("run published", "run_id", runID, "dir", cfg.OutDir,
 		"lines_read", r.totals.LinesRead, "adjudicated", r.totals.LinesAdjudicated, "exceptions", r.totals.Exceptions)
 	return &Summary{RunID: runID, AsOf: cfg.AsOf, OutDir: cfg.OutDir, Files: files, ControlTotals: r.totals}, nil
