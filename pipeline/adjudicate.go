@@ -33,15 +33,18 @@ type chunk struct {
 	lines        int // lines and members: the size of the results
 	results      []claim.Result
 	state        []claim.StateRecord
-	arena        engine.Arena  // the text of the state records' Detail
-	done         chan struct{} // closed by the worker
-	stateWritten chan struct{} // closed by the state writer
+	arena        engine.Arena             // the text of the state records' Detail
+	rem          *writers.RemittanceBlock // the results encoded by the worker (CSV), or nil
+	encoded      bool                     // rem holds the results
+	done         chan struct{}            // closed by the worker
+	stateWritten chan struct{}            // closed by the state writer
 }
 
 // chunkBuf is a chunk's result buffers, kept for the next chunk.
 type chunkBuf struct {
 	results []claim.Result
 	state   []claim.StateRecord
+	rem     *writers.RemittanceBlock
 }
 
 // memberLines is one member's lines of a partition, in SPEC order.
@@ -578,10 +581,11 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 			} else {
 				select {
 				case b := <-a.chunkBufs:
-					c.results, c.state = b.results, b.state
+					c.results, c.state, c.rem = b.results, b.state, b.rem
 				default:
 					c.results = make([]claim.Result, 0, maxKeptChunk)
 					c.state = make([]claim.StateRecord, 0, 3*chunkLines)
+					c.rem = new(writers.RemittanceBlock)
 				}
 			}
 			select {
@@ -599,6 +603,12 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 				t0 := r.clock.start()
 				if err := a.adjudicateChunk(m, c); err != nil {
 					return err
+				}
+				// A CSV remittance is encoded here, on all workers; the
+				// writer only writes the bytes. Not a huge member's chunk:
+				// its bytes would come on top of its results.
+				if c.rem != nil {
+					c.encoded = a.rem.Encode(c.rem, c.results)
 				}
 				r.clock.done(stageAdjudicate, t0)
 				close(c.done)
@@ -647,7 +657,11 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 	r := a.r
 	t0 := r.clock.start()
-	if err := a.rem.Write(c.results); err != nil {
+	write := func() error { return a.rem.Write(c.results) }
+	if c.encoded {
+		write = func() error { return a.rem.WriteBlock(c.rem) }
+	}
+	if err := write(); err != nil {
 		return err
 	}
 	for i := range c.results {
@@ -680,11 +694,11 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		clear(c.results)
 		clear(c.state)
 		select {
-		case a.chunkBufs <- chunkBuf{c.results[:0], c.state[:0]}:
+		case a.chunkBufs <- chunkBuf{c.results[:0], c.state[:0], c.rem}:
 		default:
 		}
 	}
-	c.results, c.state, c.members = nil, nil, nil
+	c.results, c.state, c.members, c.rem = nil, nil, nil, nil
 	if r.cfg.Progress != nil {
 		r.cfg.Progress("adjudicating", a.lines, a.dd.accepted)
 	}

@@ -74,9 +74,19 @@ func (e *csvEncoder) endRow() error {
 	} else {
 		e.buf = append(e.buf, '\n') // a row of no columns
 	}
-	if len(e.buf) >= csvBlockSize {
+	if len(e.buf) >= csvBlockSize && e.w != nil {
 		return e.flush()
 	}
+	return e.err
+}
+
+// writeEncoded writes rows another csvEncoder (one without a writer)
+// encoded: the buffered rows first, so the order holds.
+func (e *csvEncoder) writeEncoded(rows []byte) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
+	_, e.err = e.w.Write(rows)
 	return e.err
 }
 

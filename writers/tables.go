@@ -93,9 +93,13 @@ func NewRemittanceWriter(w io.Writer, f Format, runID string) (*RemittanceWriter
 	return rw, nil
 }
 
-func (w *RemittanceWriter) emit(e encoder, r *claim.Result) {
+func (w *RemittanceWriter) emit(e encoder, r *claim.Result) { emitRemittance(e, r, w.runID, &w.adj) }
+
+// emitRemittance emits one remittance row; adj is the scratch of the
+// adjustments column.
+func emitRemittance(e encoder, r *claim.Result, runID string, adj *[]byte) {
 	l := r.Line
-	e.str(w.runID)
+	e.str(runID)
 	e.str(l.ClaimID)
 	e.integer(int64(l.LineNo))
 	e.str(l.MemberID)
@@ -117,8 +121,8 @@ func (w *RemittanceWriter) emit(e encoder, r *claim.Result) {
 	e.money(r.PlanPaid)
 	e.money(r.MemberResponsibility())
 	e.str(r.Status.String())
-	w.adj = r.Adjustments.AppendTo(w.adj[:0])
-	e.strBytes(w.adj)
+	*adj = r.Adjustments.AppendTo((*adj)[:0])
+	e.strBytes(*adj)
 	e.str(r.Remark)
 	e.str(l.ProcedureCode)
 }
@@ -133,6 +137,58 @@ func (w *RemittanceWriter) Close() error { return w.t.close() }
 
 // Rows returns the number of rows written so far, for the manifest.
 func (w *RemittanceWriter) Rows() int64 { return w.t.rows }
+
+// RemittanceBlock holds remittance rows encoded ahead of writing, so that
+// the encoding of a CSV remittance runs on the goroutines that make the
+// results, and the writer's own goroutine only writes bytes. A block is
+// reused: each Encode replaces its rows. The zero value is ready.
+type RemittanceBlock struct {
+	enc  *csvEncoder // without a writer: its rows stay in its buffer
+	adj  []byte
+	rows int64
+}
+
+// Encode encodes results into b, replacing what it held, and reports
+// whether it did: only a CSV remittance is encoded ahead (a Parquet one is
+// columns, which Write fills). Encode may run on any goroutine, on distinct
+// blocks at once; the bytes are those Write would write.
+func (w *RemittanceWriter) Encode(b *RemittanceBlock, results []claim.Result) bool {
+	if _, ok := w.t.enc.(*csvEncoder); !ok {
+		return false
+	}
+	if b.enc == nil {
+		b.enc = &csvEncoder{buf: make([]byte, 0, 256*len(results))}
+	}
+	b.enc.buf = b.enc.buf[:0]
+	for i := range results {
+		emitRemittance(b.enc, &results[i], w.runID, &b.adj)
+		_ = b.enc.endRow() // no writer: nothing to fail
+	}
+	b.rows = int64(len(results))
+	return true
+}
+
+// WriteBlock writes the rows of a block Encode filled, after those written
+// before, as Write would have written them.
+func (w *RemittanceWriter) WriteBlock(b *RemittanceBlock) error {
+	t := w.t
+	if t.err != nil {
+		return t.err
+	}
+	if t.closed {
+		return fmt.Errorf("writers: %s: write: %w", t.name, ErrClosed)
+	}
+	enc, ok := t.enc.(*csvEncoder)
+	if !ok || b.enc == nil {
+		return fmt.Errorf("writers: %s: a block written that was not encoded for it", t.name)
+	}
+	if err := enc.writeEncoded(b.enc.buf); err != nil {
+		t.err = fmt.Errorf("writers: %s row %d: %w", t.name, t.rows+1, err)
+		return t.err
+	}
+	t.rows += b.rows
+	return nil
+}
 
 // PaymentRow is one row of the payments table: what the plan pays one payee
 // in one plan currency.
