@@ -114,15 +114,19 @@ func (b *Book) Bytes() int64 {
 }
 
 // ID returns member i's id (pointing into the book).
-func (b *Book) ID(i int32) string {
+func (b *Book) ID(i int32) string { return packedString(b.ids, b.idEnd, i) }
+
+// packedString is string i of strings packed end to end in text, end[i]
+// being where string i ends; it points into text.
+func packedString(text []byte, end []uint32, i int32) string {
 	start := uint32(0)
 	if i > 0 {
-		start = b.idEnd[i-1]
+		start = end[i-1]
 	}
-	if start == b.idEnd[i] {
+	if start == end[i] {
 		return ""
 	}
-	return unsafe.String(&b.ids[start], int(b.idEnd[i]-start))
+	return unsafe.String(&text[start], int(end[i]-start))
 }
 
 // Find returns the number of the member with this id, or -1.

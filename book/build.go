@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"claimsbatch/claim"
 	"claimsbatch/plan"
@@ -85,16 +84,7 @@ type idRuns struct {
 	counted bool
 }
 
-func (r *idRuns) id(i int32) string {
-	start := uint32(0)
-	if i > 0 {
-		start = r.end[i-1]
-	}
-	if start == r.end[i] {
-		return ""
-	}
-	return unsafe.String(&r.text[start], int(r.end[i]-start))
-}
+func (r *idRuns) id(i int32) string { return packedString(r.text, r.end, i) }
 
 var errTooManyIDs = errors.New("more than 4 GiB of member ids or 2^31 runs of them")
 
