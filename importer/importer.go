@@ -594,6 +594,11 @@ func (r *run) yearCover(c *rowCtx, b *block, row []string) (yearCover, string, e
 				return y, "", &rowError{code: CodeInvalidValue, field: "death_date", msg: fmt.Sprintf("death_date %q is not a YYYY-MM-DD date (give its mapping a date format)", v)}
 			}
 			y.death = d
+			// A summary of a year after the death still counts months
+			// (DE-SynPUF does): no cover after death.
+			if dy, _, _ := d.Civil(); dy < year {
+				return y, "after_death", nil
+			}
 		}
 	}
 	return y, "", nil
