@@ -445,6 +445,9 @@ func (c *compiler) checkBenefitValues(m *mapping, key string) {
 type coverage struct {
 	endExclusive  bool
 	monthsPerYear *monthsPerYear
+	// deathDate, for spans (not months_per_year, which has its own): cover
+	// ends on the date of death at the latest.
+	deathDate *mapping
 }
 
 type monthsPerYear struct {
@@ -455,11 +458,13 @@ type monthsPerYear struct {
 
 func (c *compiler) compileCoverage(n *yaml.Node, key string, sc *scope) *coverage {
 	cv := &coverage{}
-	for _, f := range c.p.fields(n, key, "end_exclusive", "months_per_year") {
+	for _, f := range c.p.fields(n, key, "end_exclusive", "death_date", "months_per_year") {
 		k := joinKey(key, f.name)
 		switch f.name {
 		case "end_exclusive":
 			cv.endExclusive = c.p.boolean(f.val, k)
+		case "death_date":
+			cv.deathDate = c.compileMapping(f.val, k, sc)
 		case "months_per_year":
 			mp := &monthsPerYear{}
 			for _, mf := range c.p.fields(f.val, k, "year", "months", "death_date") {
@@ -492,6 +497,9 @@ func (c *compiler) compileCoverage(n *yaml.Node, key string, sc *scope) *coverag
 	}
 	if cv.endExclusive && cv.monthsPerYear != nil {
 		c.p.add(n, key, "give end_exclusive or months_per_year, not both")
+	}
+	if cv.deathDate != nil && cv.monthsPerYear != nil {
+		c.p.add(n, key+".death_date", "with months_per_year, give death_date under months_per_year")
 	}
 	return cv
 }

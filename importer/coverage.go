@@ -21,6 +21,9 @@ import (
 //     13-N to 31 December (a beneficiary who joined during the year; a
 //     partial year in the middle of a covered history is rare).
 //
+// A year after the year of death is no cover, whatever its months say
+// (filtered out as after_death).
+//
 // With several months columns, a month counts as covered when any of them
 // counts it: N is the largest. A year of 0 months is no cover (the row is
 // filtered out as no_months_covered). Years whose cover touches (31

@@ -469,23 +469,59 @@ func (r *run) buildLine(c *rowCtx, b *block, ti int) ([]string, string, error) {
 	if err := checkRow(b, row); err != nil {
 		return nil, "", err
 	}
-	if b.coverage != nil && b.coverage.endExclusive {
-		start, end := t.column("coverage_start"), t.column("coverage_end")
-		if row[end] != "" {
-			e, _ := claim.ParseDate(row[end])
-			s, _ := claim.ParseDate(row[start])
+	if b.coverage != nil && b.coverage.monthsPerYear == nil {
+		return r.spanEnd(c, b, row)
+	}
+	return row, "", nil
+}
+
+// spanEnd settles a span's coverage_end (row already checked): the day
+// before an end-exclusive end (a period that ends where it starts is
+// filtered out as empty_period), then no later than the date of death (a
+// period that starts after it is filtered out as after_death). An end
+// before the start is INVALID_VALUE.
+func (r *run) spanEnd(c *rowCtx, b *block, row []string) ([]string, string, error) {
+	t := b.target
+	start, end := t.column("coverage_start"), t.column("coverage_end")
+	s, _ := claim.ParseDate(row[start])
+	if row[end] != "" {
+		e, _ := claim.ParseDate(row[end])
+		if e < s {
+			return nil, "", &rowError{code: CodeInvalidValue, field: "coverage_end", msg: fmt.Sprintf("coverage_end %s is before coverage_start %s", row[end], row[start])}
+		}
+		if b.coverage.endExclusive {
 			if e-1 < s {
 				return nil, "empty_period", nil
 			}
 			row[end] = (e - 1).String()
 		}
 	}
+	if b.coverage.deathDate == nil {
+		return row, "", nil
+	}
+	v, err := b.coverage.deathDate.eval(c)
+	if err != nil {
+		return nil, "", fieldErr(err, "death_date")
+	}
+	if v == "" {
+		return row, "", nil
+	}
+	d, err := claim.ParseDate(v)
+	if err != nil {
+		return nil, "", &rowError{code: CodeInvalidValue, field: "death_date", msg: fmt.Sprintf("death_date %q is not a YYYY-MM-DD date (give its mapping a date format)", v)}
+	}
+	if s > d {
+		return nil, "after_death", nil
+	}
+	if e, _ := claim.ParseDate(row[end]); row[end] == "" || e > d {
+		row[end] = d.String()
+	}
 	return row, "", nil
 }
 
 // checkRow checks the values against their target columns: required ones
 // given, dates YYYY-MM-DD, amounts with at most 2 decimals (written with
-// exactly 2), line_no and units integers >= 1.
+// exactly 2), billed_amount not negative, line_no and units integers >= 1.
 func checkRow(b *block, row []string) error {
 	for ci, col := range b.target.columns {
 		v := row[ci]
@@ -504,6 +540,9 @@ func checkRow(b *block, row []string) error {
 			a, err := claim.ParseMoney(v)
 			if err != nil {
 				return &rowError{code: CodeInvalidValue, field: col.name, msg: fmt.Sprintf("%s %q is not an amount (a plain decimal with at most 2 places)", col.name, v)}
+			}
+			if col.nonNeg && a < 0 {
+				return &rowError{code: CodeInvalidValue, field: col.name, msg: fmt.Sprintf("%s %s is negative: a claim line bills 0 or more (a refund or reversal is not a line to adjudicate)", col.name, a)}
 			}
 			row[ci] = a.String()
 		case col.positive:
@@ -555,6 +594,11 @@ func (r *run) yearCover(c *rowCtx, b *block, row []string) (yearCover, string, e
 				return y, "", &rowError{code: CodeInvalidValue, field: "death_date", msg: fmt.Sprintf("death_date %q is not a YYYY-MM-DD date (give its mapping a date format)", v)}
 			}
 			y.death = d
+			// A summary of a year after the death still counts months
+			// (DE-SynPUF does): no cover after death.
+			if dy, _, _ := d.Civil(); dy < year {
+				return y, "after_death", nil
+			}
 		}
 	}
 	return y, "", nil

@@ -135,12 +135,17 @@ type source struct {
 	patterns    []string
 	optional    bool
 	optCols     []string
+	oneOf       []string // a file must have at least one of these columns
+	note        string   // said after every error about the source's files
 	node        *yaml.Node
 	usedAsMain  bool
 	usedAsTable bool
 }
 
 func (s *source) optionalColumn(name string) bool {
+	if slices.Contains(s.oneOf, name) {
+		return true
+	}
 	for _, c := range s.optCols {
 		if c == name || (strings.Contains(c, "#") && slotPattern(c, name)) {
 			return true
@@ -268,7 +273,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-var sourceFields = []string{"files", "optional", "optional_columns"}
+var sourceFields = []string{"files", "optional", "optional_columns", "one_of_columns", "note"}
 
 func (c *compiler) compileSources(n *yaml.Node) {
 	for _, f := range c.p.fields(n, "sources") {
@@ -294,6 +299,13 @@ func (c *compiler) compileSources(n *yaml.Node) {
 						c.p.add(sf.val, k, "%v", err)
 					}
 					s.optCols = names
+				case "one_of_columns":
+					s.oneOf = c.p.strings(sf.val, k)
+					if len(s.oneOf) < 2 {
+						c.p.add(sf.val, k, "name two or more columns, of which a file must have at least one")
+					}
+				case "note":
+					s.note, _ = c.p.scalar(sf.val, k)
 				}
 			}
 		}

@@ -101,7 +101,7 @@ func (p *Profile) findFiles(dir string) (map[*source][]inputFile, error) {
 			if sug := suggestFile(names, s.patterns); sug != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", sug)
 			}
-			problems = append(problems, msg)
+			problems = append(problems, msg+s.noteText())
 		}
 		for _, f := range files {
 			out[s] = append(out[s], inputFile{name: f, path: filepath.Join(dir, f)})
@@ -126,6 +126,14 @@ func (p *Profile) findFiles(dir string) (map[*source][]inputFile, error) {
 		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
 	}
 	return out, nil
+}
+
+// noteText is the source's note, as the end of an error message.
+func (s *source) noteText() string {
+	if s.note == "" {
+		return ""
+	}
+	return ". " + s.note
 }
 
 func quoteAll(list []string) []string {
@@ -232,8 +240,24 @@ func openFile(f inputFile, src *source, sc *scope, slots []int, opt readers.Opti
 	}
 	if len(missing) > 0 {
 		r.Close()
-		return nil, nil, fmt.Errorf("%w: %s (source %s) has no column %s; the profile reads it (list it under sources.%s.optional_columns if the file may lack it; a constant is written {value: TEXT})",
-			ErrConfig, f.name, src.name, strings.Join(missing, ", no column "), src.name)
+		return nil, nil, fmt.Errorf("%w: %s (source %s) has no column %s; the profile reads it (list it under sources.%s.optional_columns if the file may lack it; a constant is written {value: TEXT})%s",
+			ErrConfig, f.name, src.name, strings.Join(missing, ", no column "), src.name, src.noteText())
+	}
+	if len(src.oneOf) > 0 && !slices.ContainsFunc(src.oneOf, func(col string) bool {
+		return slices.ContainsFunc(header, func(h string) bool { return strings.EqualFold(h, col) })
+	}) {
+		r.Close()
+		msg := fmt.Sprintf("%s (source %s) has none of the columns %s: the profile needs one of them", f.name, src.name, strings.Join(src.oneOf, ", "))
+		var near []string
+		for _, col := range src.oneOf {
+			if s := didYouMean(col, header); s != "" && !slices.Contains(near, s) {
+				near = append(near, s)
+			}
+		}
+		if len(near) > 0 {
+			msg += fmt.Sprintf(" (the file has %s)", strings.Join(near, ", "))
+		}
+		return nil, nil, fmt.Errorf("%w: %s%s", ErrConfig, msg, src.noteText())
 	}
 	if renamed {
 		r.Close()

@@ -16,6 +16,7 @@ type targetColumn struct {
 	kind     writers.ColumnKind
 	required bool
 	positive bool // an integer >= 1 when given (line_no, units)
+	nonNeg   bool // an amount >= 0 (billed_amount)
 }
 
 func (t *target) column(name string) int {
@@ -62,7 +63,7 @@ var (
 		{name: "provider_id"},
 		{name: "payee"},
 		{name: "currency", required: true},
-		{name: "billed_amount", kind: writers.Amount, required: true},
+		{name: "billed_amount", kind: writers.Amount, required: true, nonNeg: true},
 		{name: "units", positive: true},
 	}}
 	membersTarget = &target{name: "members", columns: []targetColumn{

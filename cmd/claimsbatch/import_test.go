@@ -189,3 +189,52 @@ func TestImportSummary(t *testing.T) {
 		}
 	}
 }
+
+// The variant extracts (testdata/import/*-variants) through import, run and
+// verify: the only run exceptions are the claims of people who are no
+// member (never insured, in no beneficiary summary), and claims outside
+// cover (uninsured periods, gaps, after death) are denied PR-27, not paid.
+func TestImportVariantsThenRun(t *testing.T) {
+	for _, tc := range []struct {
+		profile, dir, asOf string
+		lines              int64
+		exceptions, denied []string
+	}{
+		{"synthea", "synthea-variants", "2022-01-01", 19,
+			[]string{"c10/1 UNKNOWN_MEMBER", "c11/1 UNKNOWN_MEMBER"},
+			[]string{"c2/1 PR-27:85.55", "c3/1 PR-27:45.00", "c14/1 PR-27:136.80"}},
+		{"cms-desynpuf", "desynpuf-variants", "2011-01-01", 22,
+			[]string{"K3/1 UNKNOWN_MEMBER", "D2/1 UNKNOWN_MEMBER"},
+			[]string{"K6/1 PR-27:60.00", "K4/1 PR-27:55.00", "K7/1 PR-27:60.00", "K10/1 PR-27:60.00"}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := t.TempDir()
+			in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+			if code, msg := runCLI(t, "import", "--profile", tc.profile, "--in", filepath.Join(importSamples, tc.dir, "in"), "--out", in, "--quiet"); code != 0 {
+				t.Fatalf("import: exit %d: %s", code, msg)
+			}
+			if code, msg := runCLI(t, "run", "--claims", filepath.Join(in, "claims.csv"), "--members", filepath.Join(in, "members.csv"), "--out", out, "--as-of", tc.asOf, "--quiet"); code != 0 {
+				t.Fatalf("run: exit %d: %s", code, msg)
+			}
+			if code, msg := runCLI(t, "verify", out); code != 0 {
+				t.Fatalf("verify: exit %d: %s", code, msg)
+			}
+			checkConservation(t, out, tc.lines)
+			var exc, denied []string
+			for _, x := range readCSV(t, filepath.Join(out, "exceptions.csv")) {
+				exc = append(exc, x["claim_id"]+"/"+x["line_no"]+" "+x["code"])
+			}
+			for _, row := range readCSV(t, filepath.Join(out, "remittance.csv")) {
+				if row["status"] == "DENIED" {
+					denied = append(denied, row["claim_id"]+"/"+row["line_no"]+" "+row["adjustments"])
+				}
+			}
+			if strings.Join(exc, ", ") != strings.Join(tc.exceptions, ", ") {
+				t.Errorf("run exceptions %v, want %v", exc, tc.exceptions)
+			}
+			if strings.Join(denied, ", ") != strings.Join(tc.denied, ", ") {
+				t.Errorf("denied %v, want %v", denied, tc.denied)
+			}
+		})
+	}
+}
