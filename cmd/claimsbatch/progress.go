@@ -73,7 +73,10 @@ func (p *progress) update(phase string, done, total int64) {
 			return
 		}
 		p.last = now
-		attrs := []any{"phase", phase, "done", done, "total", total}
+		attrs := []any{"phase", phase, "done", done}
+		if total > 0 { // the reading phase does not know its total
+			attrs = append(attrs, "total", total)
+		}
 		if perSecond, ok := rate(done, elapsed); ok {
 			attrs = append(attrs, "per_second", perSecond)
 		}

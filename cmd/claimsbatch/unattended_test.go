@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -633,6 +634,21 @@ func TestProgressRate(t *testing.T) {
 		if got := describe("reading", tc.done, tc.total, tc.elapsed); got != tc.want {
 			t.Errorf("describe(%d, %d, %v) = %q, want %q", tc.done, tc.total, tc.elapsed, got, tc.want)
 		}
+	}
+}
+
+// TestProgressLogTotal checks the log form of the progress (not a
+// terminal): a phase that knows its total says it, the reading phase,
+// which does not, says no total rather than "total=0".
+func TestProgressLogTotal(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, slog.New(slog.NewTextHandler(&out, nil)))
+	p.update("reading", 5000, 0)
+	p.last = time.Time{}
+	p.update("adjudicating", 100, 200)
+	logged := out.String()
+	if !strings.Contains(logged, "msg=progress phase=reading done=5000\n") || !strings.Contains(logged, "msg=progress phase=adjudicating done=100 total=200") {
+		t.Errorf("progress log:\n%s", logged)
 	}
 }
 
