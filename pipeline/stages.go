@@ -90,6 +90,9 @@ func (c *stageClock) figures() []stageFigure {
 // log writes one debug line per stage: busy time, wall time and their
 // ratio, the cores it kept busy on average.
 func (c *stageClock) log(l *slog.Logger) {
+	if c == nil { // a run that did no stage of its own (Publish)
+		return
+	}
 	for _, f := range c.figures() {
 		cores := 0.0
 		if f.wall > 0 {
