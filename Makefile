@@ -13,7 +13,8 @@ build:
 
 ## run: adjudicate the bundled sample into ./out and print a one-screen summary.
 ## The as-of date is the one the sample implies (its latest received_date),
-## so the run gives the golden bytes whatever the day.
+## so the run gives the golden bytes whatever the day (but for the tool
+## version that make build stamps into the manifest and the report).
 SAMPLE_AS_OF := 2025-05-02
 run: build
 	rm -rf out

@@ -139,7 +139,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "claimsbatch",
 		Short: "Adjudicate health-insurance claim lines in batch",
-		Long: `claimsbatch reads claim-line extracts (CSV or Parquet), a members file, FX rates
+		Long: `claimsbatch reads claim-line extracts (CSV, .csv.gz or Parquet), a members file, FX rates
 and a benefit plan (the built-in Close Care plan by default), adjudicates each
 member's lines in date order, and writes remittance, payments, exceptions, state
 and a manifest with control totals.

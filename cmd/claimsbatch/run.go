@@ -86,11 +86,13 @@ could fix, 2 a usage, configuration or input error a person must fix.`,
 	}
 	if validate {
 		cmd.Use = "validate --claims FILE [--claims FILE ...] --members FILE --out DIR [flags]"
-		cmd.Short = "Check every input row without adjudicating; publish exceptions and a manifest"
+		cmd.Short = "Check every input row without adjudicating; publish exceptions, report and manifest"
 		cmd.Long = `validate reads and checks every input row as run does (as of --as-of), without
 adjudicating, and publishes the exceptions, report.html (exceptions by code and
 file, the inputs) and a manifest into --out, which it replaces as a whole as
-run does. --metrics-file PATH writes its figures as run does.`
+run does. --metrics-file PATH writes its figures as run does. With --state-in,
+the lines that state already holds are DUPLICATE_LINE, as the run would make
+them: an extract checked against the state it would chain on.`
 		cmd.Example = `  claimsbatch validate --claims claims.csv --members members.csv --fx fx.csv --out checked --as-of 2026-11-27`
 	}
 	fl := cmd.Flags()
@@ -120,7 +122,7 @@ run does. --metrics-file PATH writes its figures as run does.`
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
 		fl.BoolVar(&f.x12835, "x12-835", false, "also publish 835/: one X12 835 remittance advice per provider payee and plan currency, balanced and tied out to payments before publishing")
 		fl.StringVar(&f.x12Config, "x12-config", "", "with --x12-835: YAML file with the trading partners' ids, names and payment details (default: built-in placeholders, marked test data); see docs/X12.md")
-		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's --as-of date (negative: keep all); adjudicated line keys are always kept")
+		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's --as-of date (negative: keep all); adjudicated line keys are kept whatever it is (a plan's timely_filing_days prunes them)")
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
 		start := time.Now()

@@ -141,7 +141,7 @@ DIR, with a SHA256SUMS file listing them (sha256sum -c checks it). Member
 reimbursements are not 835s.
 
 The ISA and GS dates, BPR16 and DTM*405 are the run's as-of date: --as-of, or
-the as_of the run recorded in its state file. The control and trace numbers
+the as_of of the run's manifest (for runs of older releases, of its state). The control and trace numbers
 derive from the run id, the payee and the currency, so the same run gives the
 same bytes.
 
@@ -237,7 +237,7 @@ published), 2 usage error, missing or unreadable RUN_DIR or configuration.`,
 	fl := cmd.Flags()
 	fl.StringVar(&outDir, "out", "", "directory to write the 835 files to (created if missing)")
 	fl.StringVar(&configPath, "x12-config", "", "YAML file with the trading partners' ids, names and payment details (default: built-in test placeholders)")
-	fl.StringVar(&asOf, "as-of", "", "the run's as-of date YYYY-MM-DD (default: the as_of in the run's state file)")
+	fl.StringVar(&asOf, "as-of", "", "the run's as-of date YYYY-MM-DD (default: the as_of of the run's manifest, else of its state file)")
 	return cmd
 }
 
