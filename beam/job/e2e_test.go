@@ -274,11 +274,11 @@ func generatedSet(t *testing.T) *generated {
 		cleanups = append(cleanups, func() { os.RemoveAll(gen.dir) })
 		ctx := context.Background()
 		var res synth.Result
-		if res, genErr = synth.Generate(ctx, synth.Config{Dir: filepath.Join(gen.dir, "csv"), Lines: generatedLines, Members: 5000, Seed: 15}); genErr != nil {
+		if res, genErr = synth.Generate(ctx, synth.Config{Dir: filepath.Join(gen.dir, "csv"), Lines: generatedLines, Members: 5000, Seed: 15, BadShare: 0.002}); genErr != nil {
 			return
 		}
 		gen.csv, gen.members, gen.fx = res.ClaimsPath, res.MembersPath, res.FXPath
-		if res, genErr = synth.Generate(ctx, synth.Config{Dir: filepath.Join(gen.dir, "parquet"), Lines: generatedLines, Members: 5000, Seed: 15, Format: "parquet"}); genErr != nil {
+		if res, genErr = synth.Generate(ctx, synth.Config{Dir: filepath.Join(gen.dir, "parquet"), Lines: generatedLines, Members: 5000, Seed: 15, BadShare: 0.002, Format: "parquet"}); genErr != nil {
 			return
 		}
 		gen.parquet = res.ClaimsPath
