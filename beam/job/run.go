@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -94,6 +95,7 @@ func Run(ctx context.Context, cfg Config) (*pipeline.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job: the pipeline failed; nothing was published: %w", err)
 	}
+	logShardBytes(ctx, dir, shards)
 	out, err := outcome(ctx, dir, shards, len(cfg.Claims))
 	if err != nil {
 		return nil, err
@@ -187,4 +189,23 @@ func mergeBatches[T any](ctx context.Context, dir, kind string, shards int, deco
 		}
 		return yield(batch)
 	}
+}
+
+// logShardBytes logs what the workers wrote per output kind (the last
+// shuffle's volume, as records on disk), for sizing a cluster.
+func logShardBytes(ctx context.Context, dir string, shards int) {
+	if strings.Contains(dir, "://") {
+		return
+	}
+	var attrs []any
+	for _, kind := range []string{kindRemittance, kindState, kindExceptions, kindPayments} {
+		var n int64
+		for i := range shards {
+			if st, err := os.Stat(joinPath(dir, ShardName(kind, i, shards))); err == nil {
+				n += st.Size()
+			}
+		}
+		attrs = append(attrs, kind, n)
+	}
+	slog.InfoContext(ctx, "shard bytes", attrs...)
 }
