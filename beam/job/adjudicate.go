@@ -78,6 +78,18 @@ type FileRows struct {
 	Rows  int64
 }
 
+// MemberResults is one member's results in the engine's order: one shard
+// record a member, not one a line, so that a runner that holds elements in
+// memory (Prism) holds a few per member.
+type MemberResults struct {
+	Rows []ResultRow
+}
+
+// MemberState is one member's state records in the engine's order.
+type MemberState struct {
+	Records []claim.StateRecord
+}
+
 // PayAcc is one payee's lines and payment in one plan currency, summed.
 type PayAcc struct {
 	PayeeType    claim.PayeeType
@@ -98,7 +110,7 @@ const (
 
 func init() {
 	for _, t := range []reflect.Type{reflect.TypeFor[Settings](), reflect.TypeFor[KeyedLine](), reflect.TypeFor[SeqState](),
-		reflect.TypeFor[FileRows](), reflect.TypeFor[PayAcc]()} {
+		reflect.TypeFor[FileRows](), reflect.TypeFor[PayAcc](), reflect.TypeFor[MemberResults](), reflect.TypeFor[MemberState]()} {
 		beam.RegisterType(t)
 	}
 	register.DoFn5x1[context.Context, FileRef, func(string, KeyedLine), func(claim.Exception), func(FileRows), error](&readClaimsFn{})
@@ -390,8 +402,8 @@ type adjudicateFn struct {
 	plan   *plan.Plan
 	member *engine.Member
 	source string
-	rc     *Codec[ResultRow]
-	sc     *Codec[claim.StateRecord]
+	rc     *Codec[MemberResults]
+	sc     *Codec[MemberState]
 }
 
 func (fn *adjudicateFn) setup() error {
@@ -404,7 +416,7 @@ func (fn *adjudicateFn) setup() error {
 		fn.plan, fn.eng = p.Plan(), p.Engine()
 		fn.member = fn.eng.NewMember()
 		fn.source = filepath.Base(fn.S.Members)
-		fn.rc, fn.sc = NewCodec[ResultRow](), NewCodec[claim.StateRecord]()
+		fn.rc, fn.sc = NewCodec[MemberResults](), NewCodec[MemberState]()
 	})
 	return fn.err
 }
@@ -465,27 +477,44 @@ func (fn *adjudicateFn) ProcessElement(member string, lineIter func(*claim.Line)
 	if err != nil {
 		return fmt.Errorf("job: state file: %w", err)
 	}
-	shard := ShardOf(member, fn.Shards)
-	head := AppendString(nil, member)
-	for i := range results {
-		r := &results[i]
-		v, err := fn.rc.Encode(FromResult(r))
+	// One record a member for the remittance and one for the state, keyed
+	// by member_id (the engine's order within); the payments summed per
+	// payee and currency over the member's lines before the combine.
+	shard, key := ShardOf(member, fn.Shards), AppendString(nil, member)
+	if len(results) > 0 {
+		mr := MemberResults{Rows: make([]ResultRow, len(results))}
+		var pays []PayAcc
+		for i := range results {
+			r := &results[i]
+			mr.Rows[i] = FromResult(r)
+			acc := PayAcc{PayeeType: r.Line.Payee, PayeeID: r.Line.ProviderID, PlanCurrency: r.Line.PlanCurrency, Lines: 1, Paid: r.PlanPaid}
+			if r.Line.Payee == claim.PayeeMember {
+				acc.PayeeID = member
+			}
+			j := slices.IndexFunc(pays, func(p PayAcc) bool {
+				return p.PayeeType == acc.PayeeType && p.PayeeID == acc.PayeeID && p.PlanCurrency == acc.PlanCurrency
+			})
+			if j < 0 {
+				pays = append(pays, acc)
+			} else {
+				pays[j] = addPay(pays[j], acc)
+			}
+		}
+		v, err := fn.rc.Encode(mr)
 		if err != nil {
 			return err
 		}
-		remit(shard, Record{Key: AppendInt(slices.Clip(head), int64(i)), Value: v})
-		acc := PayAcc{PayeeType: r.Line.Payee, PayeeID: r.Line.ProviderID, PlanCurrency: r.Line.PlanCurrency, Lines: 1, Paid: r.PlanPaid}
-		if r.Line.Payee == claim.PayeeMember {
-			acc.PayeeID = member
+		remit(shard, Record{Key: key, Value: v})
+		for i := range pays {
+			pay(payKey(&pays[i]), pays[i])
 		}
-		pay(payKey(&acc), acc)
 	}
-	for i := range records {
-		v, err := fn.sc.Encode(records[i])
+	if len(records) > 0 {
+		v, err := fn.sc.Encode(MemberState{Records: records})
 		if err != nil {
 			return err
 		}
-		state(shard, Record{Key: AppendInt(slices.Clip(head), int64(i)), Value: v})
+		state(shard, Record{Key: key, Value: v})
 	}
 	return nil
 }

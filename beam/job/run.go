@@ -141,19 +141,31 @@ func outcome(ctx context.Context, dir string, shards, files int) (pipeline.Outco
 			return out, fmt.Errorf("%w: no row count of claims file %d", ErrShard, i)
 		}
 	}
-	out.ClaimsExceptions = mergeBatches(ctx, dir, kindExceptions, shards, func(v []byte) (claim.Exception, error) {
-		return NewCodec[claim.Exception]().Decode(v)
+	xc := NewCodec[claim.Exception]()
+	out.ClaimsExceptions = mergeBatches(ctx, dir, kindExceptions, shards, func(v []byte, to []claim.Exception) ([]claim.Exception, error) {
+		x, err := xc.Decode(v)
+		return append(to, x), err
 	})
-	rc := NewCodec[ResultRow]()
-	out.Results = mergeBatches(ctx, dir, kindRemittance, shards, func(v []byte) (claim.Result, error) {
-		row, err := rc.Decode(v)
+	rc := NewCodec[MemberResults]()
+	out.Results = mergeBatches(ctx, dir, kindRemittance, shards, func(v []byte, to []claim.Result) ([]claim.Result, error) {
+		mr, err := rc.Decode(v)
 		if err != nil {
-			return claim.Result{}, err
+			return to, err
 		}
-		return row.Result()
+		for i := range mr.Rows {
+			r, err := mr.Rows[i].Result()
+			if err != nil {
+				return to, err
+			}
+			to = append(to, r)
+		}
+		return to, nil
 	})
-	sc := NewCodec[claim.StateRecord]()
-	out.State = mergeBatches(ctx, dir, kindState, shards, sc.Decode)
+	sc := NewCodec[MemberState]()
+	out.State = mergeBatches(ctx, dir, kindState, shards, func(v []byte, to []claim.StateRecord) ([]claim.StateRecord, error) {
+		ms, err := sc.Decode(v)
+		return append(to, ms.Records...), err
+	})
 	pc := NewCodec[PayAcc]()
 	err = MergeShards(ctx, dir, kindPayments, shards, func(_, v []byte) error {
 		a, err := pc.Decode(v)
@@ -167,17 +179,17 @@ func outcome(ctx context.Context, dir string, shards, files int) (pipeline.Outco
 }
 
 // mergeBatches is an iterator of pipeline.Outcome over one output's shards:
-// their records in key order, decoded, in batches.
-func mergeBatches[T any](ctx context.Context, dir, kind string, shards int, decode func([]byte) (T, error)) func(yield func([]T) error) error {
+// their records in key order, decoded (decode appends a record's rows), in
+// batches of at least publishBatch rows (a member's rows are never split).
+func mergeBatches[T any](ctx context.Context, dir, kind string, shards int, decode func(v []byte, to []T) ([]T, error)) func(yield func([]T) error) error {
 	return func(yield func([]T) error) error {
 		batch := make([]T, 0, publishBatch)
 		err := MergeShards(ctx, dir, kind, shards, func(_, v []byte) error {
-			x, err := decode(v)
-			if err != nil {
+			var err error
+			if batch, err = decode(v, batch); err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrShard, kind, err)
 			}
-			batch = append(batch, x)
-			if len(batch) == publishBatch {
+			if len(batch) >= publishBatch {
 				err := yield(batch)
 				batch = make([]T, 0, publishBatch)
 				return err
