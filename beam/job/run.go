@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"claimsbatch/claim"
 	"claimsbatch/pipeline"
@@ -90,8 +91,10 @@ func Run(ctx context.Context, cfg Config) (*pipeline.Summary, error) {
 
 	pl, s := beam.NewPipelineWithRoot()
 	buildPipeline(s, set, cfg.StateIn, dir, shards, cfg.Fault)
+	started := time.Now()
 	_, err = Execute(ctx, pl)
 	releaseWorkerRefs()
+	slog.InfoContext(ctx, "job finished", "seconds", time.Since(started).Seconds(), "ok", err == nil)
 	if err != nil {
 		return nil, fmt.Errorf("job: the pipeline failed; nothing was published: %w", err)
 	}
@@ -100,10 +103,12 @@ func Run(ctx context.Context, cfg Config) (*pipeline.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	started = time.Now()
 	sum, err := prep.Publish(ctx, out)
 	if err != nil {
 		return nil, configError(err)
 	}
+	slog.InfoContext(ctx, "merged and published", "seconds", time.Since(started).Seconds())
 	createdOut = false
 	return sum, nil
 }
