@@ -214,6 +214,12 @@ type Outcome struct {
 	State func(yield func([]claim.StateRecord) error) error
 	// Payments are the payments rows, in any order.
 	Payments []writers.PaymentRow
+	// Check, when set, is called once every row is written and Run's
+	// conservation checks have passed, before anything is published, with
+	// the control totals and each claims file's adjudicated lines and
+	// exceptions as the publish counted them: a runner compares them with
+	// its own count. Its error (wrapped in ErrConservation) stops the run.
+	Check func(totals writers.ControlTotals, adjudicated, exceptions []int64) error
 }
 
 // Publish writes and publishes the outputs of a run adjudicated elsewhere
@@ -376,6 +382,15 @@ func (p *Prepared) Publish(ctx context.Context, out Outcome) (*Summary, error) {
 	}
 	if err := r.conservation(); err != nil {
 		return nil, err
+	}
+	if out.Check != nil {
+		adjudicated, exceptions := make([]int64, len(r.perFile)), make([]int64, len(r.perFile))
+		for i, fc := range r.perFile {
+			adjudicated[i], exceptions[i] = fc.adjudicated, fc.exceptions
+		}
+		if err := out.Check(r.totals, adjudicated, exceptions); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConservation, err)
+		}
 	}
 	man, err := r.manifest(runID, hashes, outputs)
 	if err != nil {

@@ -106,18 +106,33 @@ const (
 	kindExceptions = "exceptions"
 	kindPayments   = "payments"
 	kindFiles      = "files"
+	kindTallies    = "tallies"
 )
+
+// Tallies: the job's own count of what it produced, summed by a
+// CombinePerKey and compared by the launcher with what the publish counted
+// (pipeline.Outcome.Check) before anything is published: a shard record
+// lost or doubled between the workers and the publish stops the run.
+func tallyAdjudicated(file int32) string { return "adjudicated/" + strconv.Itoa(int(file)) }
+func tallyExceptions(file int32) string  { return "exceptions/" + strconv.Itoa(int(file)) }
+func tallyLines(currency string) string  { return "lines/" + currency }
+func tallyPaid(currency string) string   { return "paid/" + currency }
+
+func sumTally(a, b int64) int64 { return a + b }
 
 func init() {
 	for _, t := range []reflect.Type{reflect.TypeFor[Settings](), reflect.TypeFor[KeyedLine](), reflect.TypeFor[SeqState](),
-		reflect.TypeFor[FileRows](), reflect.TypeFor[PayAcc](), reflect.TypeFor[MemberResults](), reflect.TypeFor[MemberState]()} {
+		reflect.TypeFor[FileRows](), reflect.TypeFor[PayAcc](), reflect.TypeFor[MemberResults](), reflect.TypeFor[MemberState](), reflect.TypeFor[Tally]()} {
 		beam.RegisterType(t)
 	}
-	register.DoFn5x1[context.Context, FileRef, func(string, KeyedLine), func(claim.Exception), func(FileRows), error](&readClaimsFn{})
+	register.DoFn6x1[context.Context, FileRef, func(string, KeyedLine), func(claim.Exception), func(FileRows), func(string, int64), error](&readClaimsFn{})
 	register.DoFn3x1[context.Context, []byte, func(string, claim.RawSpan), error](&readMembersFn{})
 	register.DoFn4x1[context.Context, []byte, func(string, int32), func(string, SeqState), error](&readStateFn{})
-	register.DoFn5x1[string, func(*KeyedLine) bool, func(*int32) bool, func(string, claim.Line), func(claim.Exception), error](&dedupeFn{})
-	register.DoFn7x1[string, func(*claim.Line) bool, func(*claim.RawSpan) bool, func(*SeqState) bool, func(int, Record), func(int, Record), func(string, PayAcc), error](&adjudicateFn{})
+	register.DoFn6x1[string, func(*KeyedLine) bool, func(*int32) bool, func(string, claim.Line), func(claim.Exception), func(string, int64), error](&dedupeFn{})
+	register.DoFn8x1[string, func(*claim.Line) bool, func(*claim.RawSpan) bool, func(*SeqState) bool, func(int, Record), func(int, Record), func(string, PayAcc), func(string, int64), error](&adjudicateFn{})
+	register.Function2x1[int64, int64, int64](sumTally)
+	register.Function2x3[string, int64, int, Record, error](tallyRecord)
+	register.Emitter2[string, int64]()
 	register.Function2x1[PayAcc, PayAcc, PayAcc](addPay)
 	register.DoFn2x3[string, PayAcc, int, Record, error](&payAccRecordFn{})
 	register.DoFn1x3[claim.Exception, int, Record, error](&claimsExceptionRecordFn{})
@@ -148,15 +163,18 @@ func buildPipeline(s beam.Scope, set Settings, stateIn, dir string, shards int, 
 	// read by different workers (see docs/DISTRIBUTED.md: splits within a
 	// file need a ranged reader in package readers).
 	files := beam.Reshuffle(s, beam.CreateList(s, refs))
-	lines, rejected, rows := beam.ParDo3(s.Scope("ReadClaims"), &readClaimsFn{S: set}, files)
+	lines, rejected, rows, readTallies := beam.ParDo4(s.Scope("ReadClaims"), &readClaimsFn{S: set}, files)
 	stateKeys, stateRecs := beam.ParDo2(s.Scope("ReadState"), &readStateFn{S: set, Path: stateIn}, beam.Impulse(s))
 	memberRows := beam.ParDo(s.Scope("ReadMembers"), &readMembersFn{S: set}, beam.Impulse(s))
 
 	byKey := beam.CoGroupByKey(s.Scope("ByLineKey"), lines, stateKeys)
-	accepted, dups := beam.ParDo2(s.Scope("DuplicateLine"), &dedupeFn{S: set}, byKey)
+	accepted, dups, dupTallies := beam.ParDo3(s.Scope("DuplicateLine"), &dedupeFn{S: set}, byKey)
 
 	byMember := beam.CoGroupByKey(s.Scope("ByMember"), accepted, memberRows, stateRecs)
-	remit, state, pay := beam.ParDo3(s.Scope("Adjudicate"), &adjudicateFn{S: set, Shards: shards}, byMember)
+	adjudicated := beam.ParDoN(s.Scope("Adjudicate"), &adjudicateFn{S: set, Shards: shards}, byMember)
+	remit, state, pay, adjTallies := adjudicated[0], adjudicated[1], adjudicated[2], adjudicated[3]
+	tallies := beam.ParDo(s.Scope("TallyRecords"), tallyRecord,
+		beam.CombinePerKey(s.Scope("Tallies"), sumTally, beam.Flatten(s, readTallies, dupTallies, adjTallies)))
 	payments := beam.ParDo(s.Scope("PaymentRecords"), &payAccRecordFn{Shards: shards}, beam.CombinePerKey(s.Scope("Payments"), addPay, pay))
 	exceptions := beam.ParDo(s.Scope("ExceptionRecords"), &claimsExceptionRecordFn{Shards: shards}, beam.Flatten(s, rejected, dups))
 	fileRows := beam.ParDo(s.Scope("FileRecords"), &fileRowsToRecordFn{}, rows)
@@ -166,6 +184,7 @@ func buildPipeline(s beam.Scope, set Settings, stateIn, dir string, shards int, 
 	WriteShards(s, dir, kindExceptions, shards, exceptions, fault)
 	WriteShards(s, dir, kindPayments, shards, payments, fault)
 	WriteShards(s, dir, kindFiles, 1, fileRows, fault)
+	WriteShards(s, dir, kindTallies, 1, tallies, fault)
 }
 
 // workerRefs holds, per process, the reference data of each Settings a
@@ -243,7 +262,7 @@ type readClaimsFn struct {
 	S Settings
 }
 
-func (fn *readClaimsFn) ProcessElement(ctx context.Context, f FileRef, lines func(string, KeyedLine), rejected func(claim.Exception), rows func(FileRows)) error {
+func (fn *readClaimsFn) ProcessElement(ctx context.Context, f FileRef, lines func(string, KeyedLine), rejected func(claim.Exception), rows func(FileRows), tally func(string, int64)) error {
 	p, err := prepared(ctx, fn.S)
 	if err != nil {
 		return err
@@ -278,6 +297,9 @@ func (fn *readClaimsFn) ProcessElement(ctx context.Context, f FileRef, lines fun
 		}
 		for i := range rejects {
 			rejected(rejects[i])
+		}
+		if n := len(b.Exceptions) + len(rejects); n > 0 {
+			tally(tallyExceptions(f.Index), int64(n))
 		}
 		// The batch is not released: the lines' strings live on in what
 		// was emitted until the runner has encoded it.
@@ -356,7 +378,7 @@ type dedupeFn struct {
 	S Settings
 }
 
-func (fn *dedupeFn) ProcessElement(_ string, lines func(*KeyedLine) bool, state func(*int32) bool, accepted func(string, claim.Line), dups func(claim.Exception)) error {
+func (fn *dedupeFn) ProcessElement(_ string, lines func(*KeyedLine) bool, state func(*int32) bool, accepted func(string, claim.Line), dups func(claim.Exception), tally func(string, int64)) error {
 	var all []KeyedLine
 	var kl KeyedLine
 	for lines(&kl) {
@@ -383,6 +405,7 @@ func (fn *dedupeFn) ProcessElement(_ string, lines func(*KeyedLine) bool, state 
 	for i := range rest {
 		l := &rest[i].Line
 		dups(pipeline.DuplicateLine(fn.S.Claims, l.Source, l.Row, l.ClaimID, l.LineNo, l.MemberID, rest[i].Raw, firstSource, firstRow))
+		tally(tallyExceptions(l.Source), 1)
 	}
 	return nil
 }
@@ -422,7 +445,7 @@ func (fn *adjudicateFn) setup() error {
 }
 
 func (fn *adjudicateFn) ProcessElement(member string, lineIter func(*claim.Line) bool, rowIter func(*claim.RawSpan) bool, stateIter func(*SeqState) bool,
-	remit func(int, Record), state func(int, Record), pay func(string, PayAcc)) error {
+	remit func(int, Record), state func(int, Record), pay func(string, PayAcc), tally func(string, int64)) error {
 	if err := fn.setup(); err != nil {
 		return err
 	}
@@ -508,6 +531,36 @@ func (fn *adjudicateFn) ProcessElement(member string, lineIter func(*claim.Line)
 		for i := range pays {
 			pay(payKey(&pays[i]), pays[i])
 		}
+		// The member's lines per file and per plan currency: the tallies.
+		type cur struct {
+			name        string
+			lines, paid int64
+		}
+		var files []int64
+		var curs []cur
+		for i := range results {
+			r := &results[i]
+			if src := int(r.Line.Source); src >= len(files) {
+				files = append(files, make([]int64, src+1-len(files))...)
+			}
+			files[r.Line.Source]++
+			j := slices.IndexFunc(curs, func(c cur) bool { return c.name == r.Line.PlanCurrency })
+			if j < 0 {
+				curs = append(curs, cur{name: r.Line.PlanCurrency})
+				j = len(curs) - 1
+			}
+			curs[j].lines++
+			curs[j].paid += int64(r.PlanPaid)
+		}
+		for src, n := range files {
+			if n > 0 {
+				tally(tallyAdjudicated(int32(src)), n)
+			}
+		}
+		for _, c := range curs {
+			tally(tallyLines(c.name), c.lines)
+			tally(tallyPaid(c.name), c.paid)
+		}
 	}
 	if len(records) > 0 {
 		v, err := fn.sc.Encode(MemberState{Records: records})
@@ -573,4 +626,15 @@ func (fn *fileRowsToRecordFn) ProcessElement(f FileRows) (int, Record, error) {
 	}
 	v, err := fn.codec.Encode(f)
 	return 0, Record{Key: AppendInt(nil, int64(f.Index)), Value: v}, err
+}
+
+// Tally is one of the job's counts, summed.
+type Tally struct {
+	Key string
+	N   int64
+}
+
+func tallyRecord(key string, n int64) (int, Record, error) {
+	v, err := NewCodec[Tally]().Encode(Tally{Key: key, N: n})
+	return 0, Record{Key: AppendString(nil, key), Value: v}, err
 }

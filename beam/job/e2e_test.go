@@ -360,3 +360,19 @@ func TestGeneratedIdentical(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckTallies: the launcher's comparison of the job's counts with the
+// publish's names every difference.
+func TestCheckTallies(t *testing.T) {
+	totals := writers.ControlTotals{PerCurrency: []writers.CurrencyTotals{{PlanCurrency: "EUR", Lines: 3, PlanPaid: 150_00}}}
+	good := map[string]int64{"adjudicated/0": 2, "adjudicated/1": 1, "exceptions/1": 4, "lines/EUR": 3, "paid/EUR": 150_00}
+	if err := checkTallies(good, totals, []int64{2, 1}, []int64{0, 4}); err != nil {
+		t.Fatalf("matching counts: %v", err)
+	}
+	bad := map[string]int64{"adjudicated/0": 2, "adjudicated/1": 2, "exceptions/1": 4, "lines/EUR": 3, "paid/EUR": 150_00, "paid/USD": 1}
+	err := checkTallies(bad, totals, []int64{2, 1}, []int64{0, 4})
+	want := "job: the published rows do not add up to the job's own counts: adjudicated/1: the job counted 2, the publish 1; paid/USD: the job counted 1, the publish none"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

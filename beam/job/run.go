@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,6 +147,19 @@ func outcome(ctx context.Context, dir string, shards, files int) (pipeline.Outco
 			return out, fmt.Errorf("%w: no row count of claims file %d", ErrShard, i)
 		}
 	}
+	tallies := map[string]int64{}
+	tc := NewCodec[Tally]()
+	err = MergeShards(ctx, dir, kindTallies, 1, func(_, v []byte) error {
+		t, err := tc.Decode(v)
+		tallies[t.Key] = t.N
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	out.Check = func(totals writers.ControlTotals, adjudicated, exceptions []int64) error {
+		return checkTallies(tallies, totals, adjudicated, exceptions)
+	}
 	xc := NewCodec[claim.Exception]()
 	out.ClaimsExceptions = mergeBatches(ctx, dir, kindExceptions, shards, func(v []byte, to []claim.Exception) ([]claim.Exception, error) {
 		x, err := xc.Decode(v)
@@ -225,4 +239,39 @@ func logShardBytes(ctx context.Context, dir string, shards int) {
 		attrs = append(attrs, kind, n)
 	}
 	slog.InfoContext(ctx, "shard bytes", attrs...)
+}
+
+// checkTallies compares the job's own counts (the tallies' CombinePerKey)
+// with what the publish counted from the merged shards: lines adjudicated
+// and exceptions per claims file, lines and plan paid per plan currency.
+func checkTallies(tallies map[string]int64, totals writers.ControlTotals, adjudicated, exceptions []int64) error {
+	want := map[string]int64{}
+	for i := range adjudicated {
+		if adjudicated[i] != 0 {
+			want[tallyAdjudicated(int32(i))] = adjudicated[i]
+		}
+		if exceptions[i] != 0 {
+			want[tallyExceptions(int32(i))] = exceptions[i]
+		}
+	}
+	for _, c := range totals.PerCurrency {
+		want[tallyLines(c.PlanCurrency)] = c.Lines
+		want[tallyPaid(c.PlanCurrency)] = int64(c.PlanPaid)
+	}
+	var problems []string
+	for k, n := range want {
+		if tallies[k] != n {
+			problems = append(problems, fmt.Sprintf("%s: the job counted %d, the publish %d", k, tallies[k], n))
+		}
+	}
+	for k, n := range tallies {
+		if _, ok := want[k]; !ok && n != 0 {
+			problems = append(problems, fmt.Sprintf("%s: the job counted %d, the publish none", k, n))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return fmt.Errorf("job: the published rows do not add up to the job's own counts: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }
