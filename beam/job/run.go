@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"claimsbatch/writers"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"golang.org/x/sync/errgroup"
 )
 
 // publishBatch is how many rows the launcher hands the writers at a time.
@@ -160,30 +162,36 @@ func outcome(ctx context.Context, dir string, shards, files int) (pipeline.Outco
 	out.Check = func(totals writers.ControlTotals, adjudicated, exceptions []int64) error {
 		return checkTallies(tallies, totals, adjudicated, exceptions)
 	}
-	xc := NewCodec[claim.Exception]()
-	out.ClaimsExceptions = mergeBatches(ctx, dir, kindExceptions, shards, func(v []byte, to []claim.Exception) ([]claim.Exception, error) {
-		x, err := xc.Decode(v)
-		return append(to, x), err
-	})
-	rc := NewCodec[MemberResults]()
-	out.Results = mergeBatches(ctx, dir, kindRemittance, shards, func(v []byte, to []claim.Result) ([]claim.Result, error) {
-		mr, err := rc.Decode(v)
-		if err != nil {
-			return to, err
+	out.ClaimsExceptions = mergeBatches(ctx, dir, kindExceptions, shards, func() func([]byte, []claim.Exception) ([]claim.Exception, error) {
+		xc := NewCodec[claim.Exception]()
+		return func(v []byte, to []claim.Exception) ([]claim.Exception, error) {
+			x, err := xc.Decode(v)
+			return append(to, x), err
 		}
-		for i := range mr.Rows {
-			r, err := mr.Rows[i].Result()
+	})
+	out.Results = mergeBatches(ctx, dir, kindRemittance, shards, func() func([]byte, []claim.Result) ([]claim.Result, error) {
+		rc := NewCodec[MemberResults]()
+		return func(v []byte, to []claim.Result) ([]claim.Result, error) {
+			mr, err := rc.Decode(v)
 			if err != nil {
 				return to, err
 			}
-			to = append(to, r)
+			for i := range mr.Rows {
+				r, err := mr.Rows[i].Result()
+				if err != nil {
+					return to, err
+				}
+				to = append(to, r)
+			}
+			return to, nil
 		}
-		return to, nil
 	})
-	sc := NewCodec[MemberState]()
-	out.State = mergeBatches(ctx, dir, kindState, shards, func(v []byte, to []claim.StateRecord) ([]claim.StateRecord, error) {
-		ms, err := sc.Decode(v)
-		return append(to, ms.Records...), err
+	out.State = mergeBatches(ctx, dir, kindState, shards, func() func([]byte, []claim.StateRecord) ([]claim.StateRecord, error) {
+		sc := NewCodec[MemberState]()
+		return func(v []byte, to []claim.StateRecord) ([]claim.StateRecord, error) {
+			ms, err := sc.Decode(v)
+			return append(to, ms.Records...), err
+		}
 	})
 	pc := NewCodec[PayAcc]()
 	err = MergeShards(ctx, dir, kindPayments, shards, func(_, v []byte) error {
@@ -198,47 +206,96 @@ func outcome(ctx context.Context, dir string, shards, files int) (pipeline.Outco
 }
 
 // mergeBatches is an iterator of pipeline.Outcome over one output's shards:
-// their records in key order, decoded (decode appends a record's rows), in
-// batches of at least publishBatch rows (a member's rows are never split).
-func mergeBatches[T any](ctx context.Context, dir, kind string, shards int, decode func(v []byte, to []T) ([]T, error)) func(yield func([]T) error) error {
+// their records in key order, decoded, in batches of at least publishBatch
+// rows (a member's rows are never split). The merge itself is one goroutine
+// (it only compares keys); decoding the values, most of the launcher's work,
+// runs on GOMAXPROCS goroutines, in chunks handed back in order. newDecode
+// returns a decoder for one goroutine; a decoder appends a record's rows.
+func mergeBatches[T any](ctx context.Context, dir, kind string, shards int, newDecode func() func(v []byte, to []T) ([]T, error)) func(yield func([]T) error) error {
+	const chunkRecords = 256
+	type chunk struct {
+		values [][]byte
+		rows   []T
+		err    error
+		done   chan struct{}
+	}
 	return func(yield func([]T) error) error {
-		batch := make([]T, 0, publishBatch)
-		err := MergeShards(ctx, dir, kind, shards, func(_, v []byte) error {
-			var err error
-			if batch, err = decode(v, batch); err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrShard, kind, err)
+		workers := max(1, runtime.GOMAXPROCS(0))
+		g, gctx := errgroup.WithContext(ctx)
+		work := make(chan *chunk, 2*workers)
+		order := make(chan *chunk, 4*workers)
+		g.Go(func() error {
+			defer close(work)
+			defer close(order)
+			cur := &chunk{done: make(chan struct{})}
+			send := func() error {
+				select {
+				case order <- cur:
+				case <-gctx.Done():
+					return context.Cause(gctx)
+				}
+				select {
+				case work <- cur:
+				case <-gctx.Done():
+					return context.Cause(gctx)
+				}
+				cur = &chunk{done: make(chan struct{})}
+				return nil
 			}
-			if len(batch) >= publishBatch {
-				err := yield(batch)
-				batch = make([]T, 0, publishBatch)
-				return err
+			err := MergeShards(gctx, dir, kind, shards, func(_, v []byte) error {
+				cur.values = append(cur.values, v)
+				if len(cur.values) == chunkRecords {
+					return send()
+				}
+				return nil
+			})
+			if err == nil && len(cur.values) > 0 {
+				err = send()
+			}
+			return err
+		})
+		for range workers {
+			g.Go(func() error {
+				decode := newDecode()
+				for c := range work {
+					for _, v := range c.values {
+						if c.rows, c.err = decode(v, c.rows); c.err != nil {
+							c.err = fmt.Errorf("%w: %s: %w", ErrShard, kind, c.err)
+							break
+						}
+					}
+					c.values = nil
+					close(c.done)
+				}
+				return nil
+			})
+		}
+		g.Go(func() error {
+			batch := make([]T, 0, publishBatch)
+			for c := range order {
+				select {
+				case <-c.done:
+				case <-gctx.Done():
+					return context.Cause(gctx)
+				}
+				if c.err != nil {
+					return c.err
+				}
+				batch = append(batch, c.rows...)
+				if len(batch) >= publishBatch {
+					if err := yield(batch); err != nil {
+						return err
+					}
+					batch = make([]T, 0, publishBatch)
+				}
+			}
+			if len(batch) > 0 {
+				return yield(batch)
 			}
 			return nil
 		})
-		if err != nil || len(batch) == 0 {
-			return err
-		}
-		return yield(batch)
+		return g.Wait()
 	}
-}
-
-// logShardBytes logs what the workers wrote per output kind (the last
-// shuffle's volume, as records on disk), for sizing a cluster.
-func logShardBytes(ctx context.Context, dir string, shards int) {
-	if strings.Contains(dir, "://") {
-		return
-	}
-	var attrs []any
-	for _, kind := range []string{kindRemittance, kindState, kindExceptions, kindPayments} {
-		var n int64
-		for i := range shards {
-			if st, err := os.Stat(joinPath(dir, ShardName(kind, i, shards))); err == nil {
-				n += st.Size()
-			}
-		}
-		attrs = append(attrs, kind, n)
-	}
-	slog.InfoContext(ctx, "shard bytes", attrs...)
 }
 
 // checkTallies compares the job's own counts (the tallies' CombinePerKey)
@@ -274,4 +331,23 @@ func checkTallies(tallies map[string]int64, totals writers.ControlTotals, adjudi
 		return fmt.Errorf("job: the published rows do not add up to the job's own counts: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// logShardBytes logs what the workers wrote per output kind (the last
+// shuffle's volume, as records on disk), for sizing a cluster.
+func logShardBytes(ctx context.Context, dir string, shards int) {
+	if strings.Contains(dir, "://") {
+		return
+	}
+	var attrs []any
+	for _, kind := range []string{kindRemittance, kindState, kindExceptions, kindPayments} {
+		var n int64
+		for i := range shards {
+			if st, err := os.Stat(joinPath(dir, ShardName(kind, i, shards))); err == nil {
+				n += st.Size()
+			}
+		}
+		attrs = append(attrs, kind, n)
+	}
+	slog.InfoContext(ctx, "shard bytes", attrs...)
 }
