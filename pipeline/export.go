@@ -48,22 +48,8 @@ type Prepared struct {
 // needs none (the state's members are not in the members file, so
 // pricing treats them as it treats any unknown member).
 func Prepare(ctx context.Context, cfg Config) (p *Prepared, err error) {
-	arrowmem.Install()
-	r := &run{cfg: cfg, log: cfg.Logger}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.plan = cfg.Plan
-	if r.plan == nil {
-		r.plan = plan.Default()
-	}
-	r.engine = engine.New(r.plan)
-	codes := make([]string, len(r.plan.Benefits))
-	for i := range r.plan.Benefits {
-		codes[i] = r.plan.Benefits[i].Code
-	}
-	r.reportLines = report.NewLines(codes)
-	if err := r.checkConfig(); err != nil {
+	r, err := newRun(cfg, false)
+	if err != nil {
 		return nil, err
 	}
 	if r.spillDir, err = os.MkdirTemp(r.cfg.TmpDir, "claimsbatch-spill-*"); err != nil {
@@ -110,6 +96,30 @@ func Prepare(ctx context.Context, cfg Config) (p *Prepared, err error) {
 	r.ref.spans.Close()
 	r.ref.spans = nil
 	return p, ctx.Err()
+}
+
+// newRun starts a run: its plan (the built-in one when cfg has none), its
+// engine and logger, its configuration checked and defaulted.
+func newRun(cfg Config, validate bool) (*run, error) {
+	arrowmem.Install()
+	r := &run{cfg: cfg, log: cfg.Logger, validate: validate}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.plan = cfg.Plan
+	if r.plan == nil {
+		r.plan = plan.Default()
+	}
+	r.engine = engine.New(r.plan)
+	codes := make([]string, len(r.plan.Benefits))
+	for i := range r.plan.Benefits {
+		codes[i] = r.plan.Benefits[i].Code
+	}
+	r.reportLines = report.NewLines(codes)
+	if err := r.checkConfig(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Close removes the temporary files.

@@ -15,7 +15,6 @@ import (
 
 	"claimsbatch/claim"
 	"claimsbatch/engine"
-	"claimsbatch/internal/arrowmem"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
 	"claimsbatch/report"
@@ -64,22 +63,8 @@ type fileCount struct {
 }
 
 func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
-	arrowmem.Install()
-	r := &run{cfg: cfg, log: cfg.Logger, validate: validate}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.plan = cfg.Plan
-	if r.plan == nil {
-		r.plan = plan.Default()
-	}
-	r.engine = engine.New(r.plan)
-	codes := make([]string, len(r.plan.Benefits))
-	for i := range r.plan.Benefits {
-		codes[i] = r.plan.Benefits[i].Code
-	}
-	r.reportLines = report.NewLines(codes)
-	if err := r.checkConfig(); err != nil {
+	r, err := newRun(cfg, validate)
+	if err != nil {
 		return nil, err
 	}
 	cfg = r.cfg
