@@ -100,11 +100,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err != nil {
 		return nil, nil, err
 	}
-	keepFrom := claim.NoDate
-	if r.cfg.StateKeepYears > 0 && asOf != claim.NoDate {
-		keepFrom = asOf.AddYears(-r.cfg.StateKeepYears)
-	}
-	keysFrom := r.keysFrom(asOf)
+	keepFrom, keysFrom := r.stateWindow(asOf)
 	if err := st.Write(r.metaRecords(runID, asOf, keysFrom)); err != nil {
 		return nil, nil, err
 	}
@@ -664,13 +660,7 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 	if err := write(); err != nil {
 		return err
 	}
-	for i := range c.results {
-		res := &c.results[i]
-		r.totals.AddResult(res)
-		r.perFile[res.Line.Source].adjudicated++
-		r.turnaround.add(res.Line.ReceivedDate, r.cfg.AsOf)
-		r.reportLines.Add(res)
-	}
+	r.countResults(c.results)
 	// The results are the chunk's members' lines, in member order.
 	at := 0
 	for _, ml := range c.members {

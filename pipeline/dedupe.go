@@ -262,13 +262,7 @@ func (w *dedupeWorker) partition(p int) error {
 		if !k.HasRaw {
 			return fmt.Errorf("pipeline: a duplicate line of %s row %d has no raw text (the Bloom filter missed it)", filepath.Base(r.cfg.Claims[k.Source]), k.Row)
 		}
-		msg := "this claim_id and line_no were adjudicated by an earlier run (--state-in)"
-		if where.source >= 0 {
-			msg = fmt.Sprintf("this claim_id and line_no were already accepted from %s row %d", filepath.Base(r.cfg.Claims[where.source]), where.row)
-		}
-		x := claim.Exception{Source: filepath.Base(r.cfg.Claims[k.Source]), SourceNo: k.Source, Row: k.Row,
-			ClaimID: k.ClaimID, LineNo: fmt.Sprint(k.LineNo), MemberID: r.ref.book.ID(k.Member), Code: claim.DuplicateLine,
-			Field: "line_no", Message: msg, Raw: k.Raw}
+		x := DuplicateLine(r.cfg.Claims, k.Source, k.Row, k.ClaimID, k.LineNo, r.ref.book.ID(k.Member), k.Raw, where.source, where.row)
 		if dups == nil {
 			if dups, err = spill.NewBuffered(r.spillDir, "duplicates", 1, w.budget); err != nil {
 				return err

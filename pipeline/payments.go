@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 
@@ -101,8 +100,6 @@ func (p *payments) table() []writers.PaymentRow {
 		rows = append(rows, writers.PaymentRow{PayeeType: claim.PayeeMember, PayeeID: p.book.ID(m.member),
 			PlanCurrency: p.currencies[m.cur], LineCount: m.lines, PlanPaid: m.paid})
 	}
-	slices.SortFunc(rows, func(a, b writers.PaymentRow) int {
-		return cmp.Or(cmp.Compare(a.PayeeType, b.PayeeType), strings.Compare(a.PayeeID, b.PayeeID), strings.Compare(a.PlanCurrency, b.PlanCurrency))
-	})
+	SortPayments(rows)
 	return rows
 }

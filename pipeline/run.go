@@ -16,7 +16,6 @@ import (
 
 	"claimsbatch/claim"
 	"claimsbatch/engine"
-	"claimsbatch/internal/arrowmem"
 	"claimsbatch/plan"
 	"claimsbatch/readers"
 	"claimsbatch/report"
@@ -66,22 +65,8 @@ type fileCount struct {
 }
 
 func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
-	arrowmem.Install()
-	r := &run{cfg: cfg, log: cfg.Logger, validate: validate, clock: newStageClock()}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.plan = cfg.Plan
-	if r.plan == nil {
-		r.plan = plan.Default()
-	}
-	r.engine = engine.New(r.plan)
-	codes := make([]string, len(r.plan.Benefits))
-	for i := range r.plan.Benefits {
-		codes[i] = r.plan.Benefits[i].Code
-	}
-	r.reportLines = report.NewLines(codes)
-	if err := r.checkConfig(); err != nil {
+	r, err := newRun(cfg, validate)
+	if err != nil {
 		return nil, err
 	}
 	cfg = r.cfg
@@ -233,71 +218,11 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 		outputs = append(outputs, outs...)
 	}
 
-	var ins []writers.Input
-	for i, path := range cfg.Claims {
-		fc := r.perFile[i]
-		ins = append(ins, writers.Input{Role: writers.RoleClaims, Path: path, SHA256: hashes[i], Rows: fc.rows, Adjudicated: fc.adjudicated, Exceptions: fc.exceptions,
-			ExceptionsByCode: r.exceptionCodes[i]})
-	}
-	membersIn := r.ref.membersInput
-	membersIn.SHA256 = hashes[len(cfg.Claims)]
-	membersIn.ExceptionsByCode = r.exceptionCodes[len(cfg.Claims)]
-	ins = append(ins, membersIn)
-	if cfg.FX != "" {
-		fxIn := r.ref.fxInput
-		fxIn.SHA256 = hashes[len(cfg.Claims)+1]
-		fxIn.ExceptionsByCode = r.exceptionCodes[len(cfg.Claims)+1]
-		ins = append(ins, fxIn)
-	}
-	man := &writers.Manifest{
-		RunID:         runID,
-		ToolVersion:   cfg.Version,
-		AsOf:          cfg.AsOf.String(),
-		Plan:          writers.PlanRef{Name: r.plan.Name + " (" + planSource(r.plan) + ")", SHA256: r.plan.SHA256, Path: planPath(r.plan)},
-		Inputs:        ins,
-		Outputs:       outputs,
-		ControlTotals: r.totals,
-		Notes:         r.state.notes,
-	}
-	if validate {
-		man.Notes = append(man.Notes, "validate run: rows checked, nothing adjudicated; lines_adjudicated counts the rows that passed every check")
-	}
-	if cfg.StateIn != "" {
-		man.StateIn = &writers.StateRef{Path: cfg.StateIn, SHA256: hashes[len(cfg.Claims)+2]}
-	}
-	if !validate {
-		man.Turnaround = r.turnaround.section()
-		if err := man.Turnaround.Check(); err != nil || man.Turnaround.Lines != r.totals.LinesAdjudicated {
-			return nil, fmt.Errorf("%w: turnaround measured %d lines of %d adjudicated (%v)", ErrConservation, man.Turnaround.Lines, r.totals.LinesAdjudicated, err)
-		}
-	}
-	// The report shows the manifest about to be written, less its own entry.
-	reportOut, err := r.writeReport(pub, man)
+	man, err := r.manifest(runID, hashes, outputs)
 	if err != nil {
 		return nil, err
 	}
-	man.Outputs = append(man.Outputs, reportOut)
-	if err := r.writeManifest(pub, man); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("pipeline: run interrupted: %w", err)
-	}
-	if err := pub.Commit(writers.ManifestName); err != nil {
-		return nil, err
-	}
-	files := make([]string, 0, len(man.Outputs)+1)
-	for _, o := range man.Outputs {
-		files = append(files, o.Name)
-	}
-	files = append(files, writers.ManifestName)
-	if cfg.SignKey != nil {
-		files = append(files, writers.SignatureName)
-	}
-	r.clock.log(r.log)
-	r.log.Info("run published", "run_id", runID, "dir", cfg.OutDir,
-		"lines_read", r.totals.LinesRead, "adjudicated", r.totals.LinesAdjudicated, "exceptions", r.totals.Exceptions)
-	return &Summary{RunID: runID, AsOf: cfg.AsOf, OutDir: cfg.OutDir, Files: files, ControlTotals: r.totals}, nil
+	return r.publish(ctx, pub, runID, man)
 }
 
 // writeManifest writes manifest.json and, with a signing key, its

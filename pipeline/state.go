@@ -74,6 +74,9 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 			}
 			continue
 		case claim.KindLine:
+			if keys == nil {
+				break // Prepare: only the checks
+			}
 			h := keyHash(rec.Key, int32(rec.Count))
 			filter.testAndAdd(h)
 			k := spill.Key{ClaimID: rec.Key, LineNo: int32(rec.Count), Source: -1, Member: -1}

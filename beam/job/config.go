@@ -1,7 +1,6 @@
 package job
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -13,10 +12,6 @@ import (
 
 // ErrConfig marks a configuration the run cannot start with (exit code 2).
 var ErrConfig = errors.New("job: configuration")
-
-// ErrNotWired is what Run returns until claimsbatch's packages are wired
-// into the pipeline (issue 15, phase 2).
-var ErrNotWired = errors.New("job: the adjudication pipeline is not wired yet (issue 15, phase 2); the runner, splits, shards and publish are")
 
 // Config is one run, with the meaning `claimsbatch run` gives each input.
 // Only cmd/claimsbatch-beam parses flags; Beam's runner settings are not
@@ -49,15 +44,10 @@ type Config struct {
 	// directory under OutDir (ShardDir), fine for in-process Prism and for
 	// workers that share the launcher's file system.
 	TempLocation string
-}
 
-// Run adjudicates cfg's inputs on the runner Beam's flags name and
-// publishes the outputs. beam.Init must have run.
-func Run(ctx context.Context, cfg Config) error {
-	if len(cfg.Claims) == 0 || cfg.Members == "" || cfg.OutDir == "" {
-		return fmt.Errorf("%w: claims, members and an output directory are required", ErrConfig)
-	}
-	return ErrNotWired
+	// Fault is a test hook (a shard write that fails once); the zero value
+	// does nothing.
+	Fault Fault
 }
 
 // ExpandClaims expands the glob patterns of --claims (each sorted, as

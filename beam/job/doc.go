@@ -1,8 +1,17 @@
-// Package job runs claimsbatch's adjudication as an Apache Beam pipeline: the
+// Package job runs claimsbatch's adjudication as an Apache Beam pipeline
+// (Run) and publishes what `claimsbatch run` publishes, byte for byte: the
 // runner choice (in-process Prism, a portable job server, Dataflow), the
-// splits the input files are read in, the shard files the workers write under
-// deterministic names, and the final step in the launcher process that merges
-// the shards in key order and publishes the outputs atomically.
+// pipeline's stages (adjudicate.go: read and price, DUPLICATE_LINE by
+// (claim_id, line_no), adjudication by member, payments as a combine), the
+// shard files the workers write under deterministic names, and the final
+// step in the launcher process that merges the shards in key order and
+// hands them to the main module's publish (pipeline.Prepared.Publish).
+//
+// It implements no rule of claimsbatch: rows are checked by readers, priced
+// by book.Pricer, a member's spans resolved by book.ResolveMember, members
+// adjudicated by engine.AdjudicateMember, DUPLICATE_LINE exceptions made by
+// pipeline.DuplicateLine, the configuration, reference data and outputs
+// checked and written by pipeline.Prepare and Prepared.Publish.
 //
 // Everything a pipeline sends between stages must be encodable by Beam: a
 // struct with exported fields of simple types (strings, integers and named
@@ -19,6 +28,6 @@
 // or duplicated bundle rewrites the same bytes; and only the launcher's
 // final merge (MergeShards) makes anything visible in the output directory.
 //
-// It imports claim and writers of the main module and Beam's SDK; nothing of
-// the main module imports it.
+// It imports claim, plan, book, engine, readers, writers and pipeline of the
+// main module and Beam's SDK; nothing of the main module imports it.
 package job

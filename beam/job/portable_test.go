@@ -118,6 +118,23 @@ func TestToyPortableLoopback(t *testing.T) {
 // is registered: a worker process knows only what its init functions did.
 func TestToyPortableProcess(t *testing.T) {
 	endpoint := startPrism(t)
+	useRunner(t, processRunner(t, endpoint))
+	in := toyGenerated(3000)
+	out := t.TempDir()
+	if err := runToy(t, in, out, 4, Fault{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readOutputs(t, out), toyReference(in); !equalOutputs(got, want) {
+		t.Error("outputs with worker processes differ from the reference")
+	}
+}
+
+// processRunner is the PROCESS environment on the standalone Prism at
+// endpoint: workers are separate processes started through Beam's Go boot
+// program, which fetches the staged worker binary (this test binary) from
+// the job server and runs it with --worker.
+func processRunner(t *testing.T, endpoint string) Runner {
+	t.Helper()
 	dir := t.TempDir()
 	boot := buildTool(t, dir, "github.com/apache/beam/sdks/v2/go/container", "boot")
 	// The boot program copies the worker binary into /tmp/binNNN/ and does
@@ -150,14 +167,24 @@ exec %q --semi_persist_dir=%q "$@"
 	if err != nil {
 		t.Fatal(err)
 	}
-	useRunner(t, Runner{Name: "universal", Endpoint: endpoint, EnvironmentType: "PROCESS",
-		EnvironmentConfig: fmt.Sprintf(`{"command": %q}`, wrapper), WorkerBinary: self})
-	in := toyGenerated(3000)
-	out := t.TempDir()
-	if err := runToy(t, in, out, 4, Fault{}); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := readOutputs(t, out), toyReference(in); !equalOutputs(got, want) {
-		t.Error("outputs with worker processes differ from the reference")
-	}
+	return Runner{Name: "universal", Endpoint: endpoint, EnvironmentType: "PROCESS",
+		EnvironmentConfig: fmt.Sprintf(`{"command": %q}`, wrapper), WorkerBinary: self}
+}
+
+// TestSamplePortable submits the real adjudication of the sample to a
+// standalone Prism process with --runner universal, with the SDK harness
+// in this process (LOOPBACK) and in separate worker processes (PROCESS):
+// the published bytes are `claimsbatch run`'s.
+func TestSamplePortable(t *testing.T) {
+	endpoint := startPrism(t)
+	cfg := sampleConfig(t)
+	ref := reference(t, cfg)
+	t.Run("loopback", func(t *testing.T) {
+		useRunner(t, Runner{Name: "universal", Endpoint: endpoint, EnvironmentType: "LOOPBACK"})
+		sameFiles(t, ref, viaBeam(t, cfg))
+	})
+	t.Run("process", func(t *testing.T) {
+		useRunner(t, processRunner(t, endpoint))
+		sameFiles(t, ref, viaBeam(t, cfg))
+	})
 }

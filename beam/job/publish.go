@@ -89,7 +89,7 @@ type Published struct {
 // publishes everything with writers.Publisher (temporary names, sync,
 // rename, manifest last). On any error nothing new is published.
 func Publish(ctx context.Context, shardDir, outDir string, outputs []Output, manifestName string, manifest func([]Published) ([]byte, error)) (err error) {
-	pub, err := writers.NewPublisher(outDir)
+	pub, err := writers.NewPublisher(outDir, writers.PublishOptions{})
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	case args[0] == "run":
-		err := runCommand(ctx, args[1:], stderr)
+		err := runCommand(ctx, args[1:], stdout, stderr)
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}

@@ -50,8 +50,12 @@ func TestRunFlags(t *testing.T) {
 		{"negative timeout", append(base, "--job-timeout", "-1s"), exitUsage, "--job-timeout must not be negative"},
 		{"extra argument", append(base, "more.csv"), exitUsage, `unexpected argument "more.csv"`},
 		{"bare flags without --worker", []string{"--job_name", "x"}, exitUsage, "for runners starting a worker"},
-		// Everything parses; the pipeline itself is phase 2.
-		{"valid", append(base, "--as-of", "2026-11-30", "--shards", "8"), exitFailed, "not wired yet"},
+		// Everything parses; the members file is missing: exit 2, as
+		// `claimsbatch run` exits, before any job is submitted.
+		{"members missing", append(base, "--as-of", "2026-11-30", "--shards", "8"), exitUsage, "m.csv: no such file"},
+		{"sample", []string{"run", "--claims", "../../../testdata/sample/claims.csv", "--members", "../../../testdata/sample/members.csv",
+			"--fx", "../../../testdata/sample/fx.csv", "--as-of", "2025-05-02", "--out", filepath.Join(dir, "sample"), "--run-id", "cli-test"},
+			exitOK, "published cli-test in " + filepath.Join(dir, "sample") + ": 52 lines read, 42 adjudicated, 10 exceptions"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,7 +78,7 @@ func TestBeamFlagsReachBeam(t *testing.T) {
 	os.WriteFile(claims, []byte("claim_id\n"), 0o600)
 	code, _, stderr := run(t, "run", "--claims", claims, "--members", "m.csv", "--out", filepath.Join(dir, "out"),
 		"--runner", "universal", "--endpoint=127.0.0.1:8099", "--environment_type", "LOOPBACK", "--job_name", "nightly")
-	if code != exitFailed || !strings.Contains(stderr, "not wired yet") {
+	if code != exitUsage || !strings.Contains(stderr, "m.csv: no such file") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for name, want := range map[string]string{"runner": "universal", "endpoint": "127.0.0.1:8099", "environment_type": "LOOPBACK", "job_name": "nightly"} {

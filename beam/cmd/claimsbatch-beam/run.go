@@ -131,7 +131,7 @@ Flags:
 }
 
 // runCommand parses `run`'s flags into a Config and runs it.
-func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f runFlags
 	own := flag.NewFlagSet("run", flag.ContinueOnError)
 	f.register(own)
@@ -169,7 +169,14 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer restore()
-	return job.Run(ctx, cfg)
+	sum, err := job.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	t := sum.ControlTotals
+	fmt.Fprintf(stdout, "published %s in %s: %d lines read, %d adjudicated, %d exceptions\n",
+		sum.RunID, sum.OutDir, t.LinesRead, t.LinesAdjudicated, t.Exceptions)
+	return nil
 }
 
 func (f *runFlags) config() (job.Config, error) {
