@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -71,7 +72,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, "claimsbatch-beam:", err)
+			fmt.Fprintln(stderr, "claimsbatch-beam:", userMessage(err))
 		}
 		return exitCode(err)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
@@ -103,4 +104,22 @@ func exitCode(err error) int {
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// packagePrefix matches the prefixes packages give their errors so that a
+// programmer can find where one came from; the user is told without them.
+var packagePrefix = regexp.MustCompile(`(^|: |\n)(job|pipeline|readers|writers|book|engine|plan|claim|spill|x12|report): `)
+
+// userMessage is an error's message without the package prefixes (and
+// without job's "configuration: " when pipeline says it too).
+func userMessage(err error) string {
+	msg := err.Error()
+	for {
+		next := packagePrefix.ReplaceAllString(msg, "$1")
+		if next == msg {
+			break
+		}
+		msg = next
+	}
+	return strings.Replace(msg, "configuration: configuration error: ", "configuration error: ", 1)
 }

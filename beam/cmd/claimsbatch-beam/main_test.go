@@ -52,7 +52,7 @@ func TestRunFlags(t *testing.T) {
 		{"bare flags without --worker", []string{"--job_name", "x"}, exitUsage, "for runners starting a worker"},
 		// Everything parses; the members file is missing: exit 2, as
 		// `claimsbatch run` exits, before any job is submitted.
-		{"members missing", append(base, "--as-of", "2026-11-30", "--shards", "8"), exitUsage, "m.csv: no such file"},
+		{"members missing", append(base, "--as-of", "2026-11-30", "--shards", "8"), exitUsage, "claimsbatch-beam: configuration error: --members m.csv: no such file"},
 		{"sample", []string{"run", "--claims", "../../../testdata/sample/claims.csv", "--members", "../../../testdata/sample/members.csv",
 			"--fx", "../../../testdata/sample/fx.csv", "--as-of", "2025-05-02", "--out", filepath.Join(dir, "sample"), "--run-id", "cli-test"},
 			exitOK, "published cli-test in " + filepath.Join(dir, "sample") + ": 52 lines read, 42 adjudicated, 10 exceptions"},
