@@ -58,7 +58,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
 	fs.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than `N` years before the as-of date (negative: keep all)")
 	fs.IntVar(&f.shards, "shards", 0, "shard files per output written by the workers and merged at the end (0: 4 per --workers)")
-	fs.StringVar(&f.splitSize, "split-size", "64MiB", "CSV bytes per read split (Parquet splits by row group, .csv.gz not at all)")
+	fs.StringVar(&f.splitSize, "split-size", "64MiB", "CSV bytes per read split (Parquet splits by row group, .csv.gz not at all); not used yet: each claims file is read whole, as one split (docs/DISTRIBUTED.md §4)")
 	fs.DurationVar(&f.jobTimeout, "job-timeout", 0, "give up (exit 1, nothing published) when the job has not finished after this `DURATION`, e.g. 6h; 0: wait as long as it takes (Prism waits forever for a worker that cannot start)")
 }
 
