@@ -76,6 +76,10 @@ func (c *chunkWriter) send() error {
 	}
 	select {
 	case c.full <- c.cur:
+		// The buffer is the writer's now: a cancellation before the next
+		// one comes must not leave it here too, or close would hand it over
+		// twice and the writer's recycling of it would block for ever.
+		c.cur = nil
 	case <-c.ctx.Done():
 		return c.ctx.Err()
 	}
