@@ -1,10 +1,6 @@
 package readers
 
-import (
-	"errors"
-	"fmt"
-	"io"
-)
+import "fmt"
 
 // TableColumn names one column a TableReader returns.
 type TableColumn struct {
@@ -31,49 +27,29 @@ type TableColumn struct {
 // wrapping ErrCorrupt that names the file and row, because the files read
 // this way are expected to be well formed.
 type TableReader struct {
-	t   *table
-	rec []string
-	err error
+	rows *RowReader
+	err  error
 }
 
 // OpenTable opens path (format by extension) and resolves columns against
 // its header. A missing required column is ErrMissingColumn; the file's other
 // columns are ignored.
 func OpenTable(path string, columns []TableColumn, opt Options) (*TableReader, error) {
-	spec := make([]column, len(columns))
-	for i, c := range columns {
-		spec[i] = column{name: c.Name, kind: kindAny, required: !c.Optional}
-	}
-	t, err := openTable(path, spec, opt)
+	rows, err := OpenRows(path, columns, opt)
 	if err != nil {
 		return nil, err
 	}
-	return &TableReader{t: t, rec: make([]string, len(columns))}, nil
+	return &TableReader{rows: rows}, nil
 }
 
 // Next reads the next record; false at the end of the file or on an error.
 func (r *TableReader) Next() bool {
-	if r.err != nil {
+	if r.err != nil || !r.rows.Next() {
 		return false
 	}
-	rec, p, err := r.t.next()
-	if errors.Is(err, io.EOF) {
+	if p := r.rows.Problem(); p != "" {
+		r.err = fmt.Errorf("%s: row %d: %s: %w", r.rows.t.path, r.rows.Row(), p, ErrCorrupt)
 		return false
-	}
-	if err != nil {
-		r.err = err
-		return false
-	}
-	if p.message != "" {
-		col := r.t.columnName(p.field)
-		if col != "" {
-			col = " column " + col + ":"
-		}
-		r.err = fmt.Errorf("%s: row %d:%s %s: %w", r.t.path, r.t.rows, col, p.message, ErrCorrupt)
-		return false
-	}
-	for c := range r.rec {
-		r.rec[c] = r.t.field(rec, c)
 	}
 	return true
 }
@@ -81,20 +57,25 @@ func (r *TableReader) Next() bool {
 // Record returns the current record's values, one per requested column in
 // the order given to OpenTable. The slice is reused by Next; the strings may
 // be kept.
-func (r *TableReader) Record() []string { return r.rec }
+func (r *TableReader) Record() []string { return r.rows.Record() }
 
 // Row returns the number of the current data record, from 1.
-func (r *TableReader) Row() int64 { return r.t.rows }
+func (r *TableReader) Row() int64 { return r.rows.Row() }
 
 // Header returns the file's column names in file order.
-func (r *TableReader) Header() []string { return r.t.header }
+func (r *TableReader) Header() []string { return r.rows.Header() }
 
 // Raw returns the current record as read (for Parquet, its values joined as
 // a CSV line), cut to an exception's size.
-func (r *TableReader) Raw() string { return r.t.raw() }
+func (r *TableReader) Raw() string { return r.rows.Raw() }
 
 // Err returns the error that stopped Next, or nil at a clean end.
-func (r *TableReader) Err() error { return r.err }
+func (r *TableReader) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.rows.Err()
+}
 
 // Close releases the file. It may be called more than once.
-func (r *TableReader) Close() error { return r.t.close() }
+func (r *TableReader) Close() error { return r.rows.Close() }
