@@ -1,5 +1,10 @@
 package claim
 
+import (
+	"cmp"
+	"strings"
+)
+
 // BenefitID indexes a benefit in the plan's benefit table (plan.Plan.Benefits).
 type BenefitID int16
 
@@ -145,27 +150,31 @@ func ParseDiagnosisSystem(s string) (DiagnosisSystem, bool) {
 	return 0, false
 }
 
-// Less orders lines as the SPEC adjudicates them within one member:
+// Compare orders lines as the SPEC adjudicates them within one member:
 // (service_date, received_date, claim_id, line_no), then input order for
-// exact ties (which only DUPLICATE_LINE rejects, so ties never reach the engine).
-func Less(a, b *Line) bool {
-	if a.ServiceDate != b.ServiceDate {
-		return a.ServiceDate < b.ServiceDate
+// exact ties (which only DUPLICATE_LINE rejects, so ties never reach the
+// engine). It returns -1, 0 or +1, for slices.SortFunc.
+func Compare(a, b *Line) int {
+	if c := cmp.Compare(a.ServiceDate, b.ServiceDate); c != 0 {
+		return c
 	}
-	if a.ReceivedDate != b.ReceivedDate {
-		return a.ReceivedDate < b.ReceivedDate
+	if c := cmp.Compare(a.ReceivedDate, b.ReceivedDate); c != 0 {
+		return c
 	}
-	if a.ClaimID != b.ClaimID {
-		return a.ClaimID < b.ClaimID
+	if c := strings.Compare(a.ClaimID, b.ClaimID); c != 0 {
+		return c
 	}
-	if a.LineNo != b.LineNo {
-		return a.LineNo < b.LineNo
+	if c := cmp.Compare(a.LineNo, b.LineNo); c != 0 {
+		return c
 	}
-	if a.Source != b.Source {
-		return a.Source < b.Source
+	if c := cmp.Compare(a.Source, b.Source); c != 0 {
+		return c
 	}
-	return a.Row < b.Row
+	return cmp.Compare(a.Row, b.Row)
 }
+
+// Less reports whether a comes before b in Compare's order.
+func Less(a, b *Line) bool { return Compare(a, b) < 0 }
 
 // Span is one coverage span of a member, with the member's cost-share options
 // resolved against the plan (defaults filled in, values checked).

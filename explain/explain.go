@@ -222,15 +222,7 @@ func Explain(ctx context.Context, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("%w: claim %s has lines of more than one member (line %s of this one, %s of others): ask for one line with --line",
 			ErrRefused, opt.ClaimID, strings.Join(pub.claim, ", "), joinInts(others))
 	}
-	slices.SortFunc(lines, func(a, b claim.Line) int {
-		switch {
-		case claim.Less(&a, &b):
-			return -1
-		case claim.Less(&b, &a):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(lines, func(a, b claim.Line) int { return claim.Compare(&a, &b) })
 
 	tr := newCollector(lines)
 	m := e.NewMember()

@@ -436,7 +436,7 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	for k := range n {
 		seg := order[start[k]:start[k+1]]
 		if len(seg) > 1 {
-			slices.SortFunc(seg, func(a, b int32) int { return compareLinePtrs(&loaded[a], &loaded[b]) })
+			slices.SortFunc(seg, func(a, b int32) int { return claim.Compare(&loaded[a], &loaded[b]) })
 		}
 	}
 	// Apply the permutation in place, cycle by cycle, so the partition is
@@ -710,12 +710,3 @@ func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	return nil
 }
 
-func compareLinePtrs(a, b *claim.Line) int {
-	if claim.Less(a, b) {
-		return -1
-	}
-	if claim.Less(b, a) {
-		return 1
-	}
-	return 0
-}

@@ -480,15 +480,7 @@ func (fn *adjudicateFn) ProcessElement(member string, lineIter func(*claim.Line)
 			return errors.New("job: a member whose lines the book accepted has invalid coverage by book.ResolveMember")
 		}
 		in.Spans = spans
-		slices.SortFunc(lines, func(a, b claim.Line) int {
-			if claim.Less(&a, &b) {
-				return -1
-			}
-			if claim.Less(&b, &a) {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(lines, func(a, b claim.Line) int { return claim.Compare(&a, &b) })
 		in.Lines = lines
 	}
 	slices.SortFunc(seqs, func(a, b SeqState) int { return cmp.Compare(a.Seq, b.Seq) })
