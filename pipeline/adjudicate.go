@@ -709,4 +709,3 @@ func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	}
 	return nil
 }
-
