@@ -66,6 +66,8 @@ const (
 // LZ4_RAW was 8 % faster still at the same size, but older readers
 // (xitongsys/parquet-go, which the tests read with; Spark before 3.2) do not
 // know it, and uncompressed files are three times larger than snappy's.
+// Snappy is encoded in its fast mode (fastSnappy, snappy.go): half the
+// compression CPU of arrow-go's default encoder for files 10-20 % larger.
 // Tests and the codec measurement may change these variables; the product
 // never does.
 var (

@@ -43,7 +43,7 @@ function flush() {
 	p = classify(stack)
 	total += val; by[p] += val
 	if (stack ~ /runtime\.gcAssistAlloc/) assist[p] += val
-	if (stack ~ /compress\/(zstd|snappy|flate)|compress\.(zstd|snappy|lz4)|golang\/snappy|pierrec\/lz4/) comp[p] += val
+	if (stack ~ /compress\/(zstd|snappy|flate|s2)|writers\.fastSnappy|compress\.(zstd|snappy|lz4)|golang\/snappy|pierrec\/lz4/) comp[p] += val
 	val = ""; stack = ""
 }
 /^-+\+-+/ { flush(); next }
