@@ -131,18 +131,34 @@ type Publisher struct {
 // thousands of files does not hold thousands of descriptors; a File not
 // closed is synced and closed by Commit.
 type File struct {
-	name   string
-	f      *os.File
-	closed bool
-	err    error // of Close
+	name    string
+	f       *os.File
+	closed  bool
+	err     error // of Close
+	written int64 // bytes written
+	queued  int64 // bytes handed to the kernel's writeback (startWriteback)
 }
+
+// writebackChunk is how many bytes a File writes before it asks the kernel
+// to start writing them to disk. Without it a big output (2 GB of a 10 M-
+// line remittance) stays dirty in the page cache until Close's fsync, and
+// the run waits for the disk at the end (measured: 0.6 s of a 20 s run,
+// every core idle); with it the disk writes while the run computes and the
+// fsync finds little left.
+const writebackChunk = 32 << 20
 
 // Write writes to the file.
 func (f *File) Write(b []byte) (int, error) {
 	if f.closed {
 		return 0, fmt.Errorf("writers: write %s: %w", f.name, ErrClosed)
 	}
-	return f.f.Write(b)
+	n, err := f.f.Write(b)
+	f.written += int64(n)
+	if f.written-f.queued >= writebackChunk {
+		startWriteback(f.f, f.queued, f.written-f.queued)
+		f.queued = f.written
+	}
+	return n, err
 }
 
 // Close syncs and closes the file. It may be called more than once; the
