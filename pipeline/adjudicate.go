@@ -38,6 +38,7 @@ type chunk struct {
 	encoded      bool                     // rem holds the results
 	done         chan struct{}            // closed by the worker
 	stateWritten chan struct{}            // closed by the state writer
+	tallied      chan struct{}            // closed by the tally
 }
 
 // chunkBuf is a chunk's result buffers, kept for the next chunk.
@@ -546,7 +547,8 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 			n += len(groups[end].lines) + 1
 			end++
 		}
-		chunks = append(chunks, &chunk{members: groups[start:end], lines: n, done: make(chan struct{}), stateWritten: make(chan struct{})})
+		chunks = append(chunks, &chunk{members: groups[start:end], lines: n, done: make(chan struct{}), stateWritten: make(chan struct{}),
+			tallied: make(chan struct{})})
 		start = end
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -630,6 +632,25 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 		}
 		return nil
 	})
+	// The results are counted and their payments summed on a third
+	// goroutine, in the same order: on a Parquet run the remittance
+	// writer alone kept a core busy, and the tally was a quarter of it.
+	g.Go(func() error {
+		for _, c := range chunks {
+			select {
+			case <-c.done:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			t0 := r.clock.start()
+			if err := a.tally(c); err != nil {
+				return err
+			}
+			r.clock.done(stageTally, t0)
+			close(c.tallied)
+		}
+		return nil
+	})
 	g.Go(func() error {
 		for _, c := range chunks {
 			select {
@@ -647,20 +668,9 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 	return g.Wait()
 }
 
-// writeChunk writes an adjudicated chunk's results, counts them and sums its
-// payments, then (once the state writer is done with it too) recycles its
-// buffers.
-func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
-	r := a.r
-	t0 := r.clock.start()
-	write := func() error { return a.rem.Write(c.results) }
-	if c.encoded {
-		write = func() error { return a.rem.WriteBlock(c.rem) }
-	}
-	if err := write(); err != nil {
-		return err
-	}
-	r.countResults(c.results)
+// tally counts an adjudicated chunk's results and sums their payments.
+func (a *adjudicator) tally(c *chunk) error {
+	a.r.countResults(c.results)
 	// The results are the chunk's members' lines, in member order.
 	at := 0
 	for _, ml := range c.members {
@@ -671,12 +681,29 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		a.pay.addMember(ml.member, c.results[at:at+n])
 		at += n
 	}
+	return nil
+}
+
+// writeChunk writes an adjudicated chunk's results, then (once the state
+// writer and the tally are done with it too) recycles its buffers.
+func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
+	r := a.r
+	t0 := r.clock.start()
+	write := func() error { return a.rem.Write(c.results) }
+	if c.encoded {
+		write = func() error { return a.rem.WriteBlock(c.rem) }
+	}
+	if err := write(); err != nil {
+		return err
+	}
 	a.lines += int64(len(c.results))
 	r.clock.done(stageRemittance, t0)
-	select {
-	case <-c.stateWritten:
-	case <-ctx.Done():
-		return ctx.Err()
+	for _, ch := range [...]chan struct{}{c.stateWritten, c.tallied} {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	// Results and records point into the partition's lines: cleared, so a
 	// kept buffer does not keep an old partition alive.

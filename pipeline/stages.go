@@ -20,12 +20,13 @@ const (
 	stageDedupe                  // dedupe: key partitions (workers)
 	stageLoad                    // adjudicate: member ranges loaded, grouped and sorted (one goroutine)
 	stageAdjudicate              // adjudicate: the engine on chunks of members (workers)
-	stageRemittance              // write: remittance rows, payments, totals (one goroutine)
+	stageRemittance              // write: remittance rows (one goroutine)
 	stageState                   // write: state records (one goroutine)
+	stageTally                   // write: counts, control totals, payments (one goroutine)
 	stageCount
 )
 
-var stageNames = [stageCount]string{"price", "sink", "dedupe", "load", "adjudicate", "write remittance", "write state"}
+var stageNames = [stageCount]string{"price", "sink", "dedupe", "load", "adjudicate", "write remittance", "write state", "tally"}
 
 // stageClock adds up each stage's busy time and spans its wall time. It is
 // safe for concurrent use; timing a unit costs two clock reads, and units

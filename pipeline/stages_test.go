@@ -41,7 +41,7 @@ func TestStageTimes(t *testing.T) {
 			t.Errorf("stage %s: busy %q wall %q", name, m[3], m[4])
 		}
 	}
-	want := map[string]int64{"price": 1, "sink": 1, "dedupe": 1, "load": 2, "adjudicate": 1, "write remittance": 1, "write state": 1}
+	want := map[string]int64{"price": 1, "sink": 1, "dedupe": 1, "load": 2, "adjudicate": 1, "write remittance": 1, "write state": 1, "tally": 1}
 	for name, units := range want {
 		if got[name] != units {
 			t.Errorf("stage %q: %d units, want %d (log:\n%s)", name, got[name], units, log.String())
