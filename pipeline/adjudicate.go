@@ -614,55 +614,50 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 			return nil
 		})
 	}
-	// The state is written on its own goroutine, beside the remittance, in
-	// the same chunk order: on a Parquet run each writer is a core's work.
-	g.Go(func() error {
-		for _, c := range chunks {
-			select {
-			case <-c.done:
-			case <-gctx.Done():
-				return gctx.Err()
+	// follow does work on every chunk, in chunk order, once its worker is
+	// done with it, on a goroutine of its own.
+	follow := func(work func(*chunk) error) {
+		g.Go(func() error {
+			for _, c := range chunks {
+				select {
+				case <-c.done:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if err := work(c); err != nil {
+					return err
+				}
 			}
-			t0 := r.clock.start()
-			if err := a.st.Write(c.state); err != nil {
-				return err
-			}
-			r.clock.done(stageState, t0)
-			close(c.stateWritten)
+			return nil
+		})
+	}
+	// The state is written beside the remittance: on a Parquet run each
+	// writer is a core's work. The results are counted and their payments
+	// summed beside both: on a Parquet run the remittance writer alone kept
+	// a core busy, and the tally was a quarter of it.
+	follow(func(c *chunk) error {
+		t0 := r.clock.start()
+		if err := a.st.Write(c.state); err != nil {
+			return err
 		}
+		r.clock.done(stageState, t0)
+		close(c.stateWritten)
 		return nil
 	})
-	// The results are counted and their payments summed on a third
-	// goroutine, in the same order: on a Parquet run the remittance
-	// writer alone kept a core busy, and the tally was a quarter of it.
-	g.Go(func() error {
-		for _, c := range chunks {
-			select {
-			case <-c.done:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			t0 := r.clock.start()
-			if err := a.tally(c); err != nil {
-				return err
-			}
-			r.clock.done(stageTally, t0)
-			close(c.tallied)
+	follow(func(c *chunk) error {
+		t0 := r.clock.start()
+		if err := a.tally(c); err != nil {
+			return err
 		}
+		r.clock.done(stageTally, t0)
+		close(c.tallied)
 		return nil
 	})
-	g.Go(func() error {
-		for _, c := range chunks {
-			select {
-			case <-c.done:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			if err := a.writeChunk(gctx, c); err != nil {
-				return err
-			}
-			<-inFlight
+	follow(func(c *chunk) error {
+		if err := a.writeChunk(gctx, c); err != nil {
+			return err
 		}
+		<-inFlight
 		return nil
 	})
 	return g.Wait()
