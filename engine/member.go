@@ -85,6 +85,11 @@ func (e *Engine) NewMember() *Member {
 	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime), lateBefore: claim.NoDate}
 }
 
+// Reserve makes room in m for the duplicate-service keys of n more lines,
+// for a caller that adjudicates a member with a huge history in segments:
+// the keys then do not grow by copying (for a while twice their size).
+func (m *Member) Reserve(n int) { m.dups = slices.Grow(m.dups, n) }
+
 // Reset empties the Member's state, keeping its memory.
 func (m *Member) Reset() {
 	m.years = m.years[:0]
