@@ -273,7 +273,7 @@ func (e *Engine) coverageArea(w *lineWork) bool {
 // the same service date, benefit, provider, billed amount, procedure code and
 // item code under another claim id (OA-18).
 func (e *Engine) duplicateService(m *Member, w *lineWork) bool {
-	if m.duplicateOf(w.ln) >= 0 {
+	if m.duplicateOf(w.ln) != nil {
 		return w.deny(claim.OA18, "")
 	}
 	return false
