@@ -393,17 +393,13 @@ func (a *adjudicator) loadDrops(q int) ([]pos, error) {
 func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPartition, error) {
 	count := src.lines.Count(src.li)
 	lo, hi := src.lo, src.hi
-	var hugeIDs []string
-	var huge []*hugeLines
-	var hugeOf map[int32]*hugeLines
+	var hugeOf map[int32]*hugeLines // by member number
 	for m := lo; m < hi; m++ {
 		if n := a.r.ref.lines[m]; n > a.r.hugeLimit() {
 			if hugeOf == nil {
 				hugeOf = make(map[int32]*hugeLines)
 			}
-			hugeIDs = append(hugeIDs, a.r.ref.book.ID(m))
-			huge = append(huge, newHugeLines(n))
-			hugeOf[m] = huge[len(huge)-1]
+			hugeOf[m] = newHugeLines(n)
 			count -= int64(n)
 		}
 	}
@@ -431,9 +427,9 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 			}
 		}
 		dec.LineTail(l)
-		if len(huge) > 0 {
-			if k := slices.Index(hugeIDs, l.MemberID); k >= 0 {
-				huge[k].add(dec.Record(), l.ServiceDate, l.ReceivedDate)
+		if hugeOf != nil {
+			if h := hugeOf[a.r.ref.book.Find(l.MemberID)]; h != nil {
+				h.add(dec.Record(), l.ServiceDate, l.ReceivedDate)
 				loaded = loaded[:len(loaded)-1]
 			}
 		}
@@ -442,7 +438,7 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 		return loadedPartition{}, err
 	}
 	src.lines.Release(src.li)
-	for _, h := range huge {
+	for _, h := range hugeOf {
 		if err := h.sort(); err != nil {
 			return loadedPartition{}, err
 		}
