@@ -331,6 +331,9 @@ func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
 	srcs := make([]partSource, len(ends))
 	for s := range ends {
 		slo, shi := sub.bounds(s)
+		if s == 0 {
+			slo = lo // sub has the range's ends only: its first starts at 0
+		}
 		srcs[s] = partSource{lines: lines, li: s, state: state, si: s, lo: slo, hi: shi}
 	}
 	return srcs, cleanup, nil

@@ -17,26 +17,34 @@ import (
 	"claimsbatch/writers"
 )
 
-// TestHugeMemberInSegments: one member with every line of an extract
-// (12,000 lines, then 10,000 more and 2,000 repeats on its state) is
-// adjudicated in segments under a 1 KiB budget with three workers, and the
-// outputs are byte for byte those of adjudicating it whole with room to
-// spare, night 1 and night 2 (--state-in), CSV and Parquet. The run's log
-// says which path it took.
+// TestHugeMemberInSegments: two members with every line of an extract
+// between them (9,000 lines, then 7,000 more and 2,000 repeats on their
+// state) are adjudicated in segments with three workers, and the outputs
+// are byte for byte those of adjudicating them whole with room to spare,
+// night 1 and night 2 (--state-in): CSV under a 1 KiB budget (a member
+// range a member), Parquet under 2 MiB (ranges of several members, the
+// second huge member's split as it is loaded). The run's log says which
+// path it took.
 func TestHugeMemberInSegments(t *testing.T) {
 	if testing.Short() {
-		t.Skip("generates and runs 24,000 lines of one member, four times")
+		t.Skip("generates and runs 18,000 lines of two members, four times")
 	}
 	ctx := context.Background()
 	in := t.TempDir()
-	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 22000, Seed: 7})
+	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 16000, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, members := readCSVFile(t, gen.MembersPath)
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m[0]
+	}
+	slices.Sort(ids)
 	header, rows := readCSVFile(t, gen.ClaimsPath)
 	col := slices.Index(header, "member_id")
-	for _, r := range rows {
-		r[col] = rows[0][col]
+	for i, r := range rows {
+		r[col] = ids[(i%2)*len(ids)/2] // the first member and one in the middle
 	}
 	writeClaims := func(name string, rows [][]string) string {
 		path := filepath.Join(in, name)
@@ -53,8 +61,8 @@ func TestHugeMemberInSegments(t *testing.T) {
 		}
 		return path
 	}
-	night1 := writeClaims("night1.csv", rows[:12000])
-	night2 := writeClaims("night2.csv", rows[10000:])
+	night1 := writeClaims("night1.csv", rows[:9000])
+	night2 := writeClaims("night2.csv", rows[7000:])
 
 	// run returns the run's folder and how many members its log says were
 	// adjudicated in segments.
@@ -74,26 +82,30 @@ func TestHugeMemberInSegments(t *testing.T) {
 		return out, segmented
 	}
 	for _, format := range []writers.Format{writers.CSV, writers.Parquet} {
+		budget := int64(1 << 10)
+		if format == writers.Parquet {
+			budget = 2 << 20
+		}
 		whole1, n := run("whole1", math.MaxInt32, 1, 8<<30, format, night1, "")
 		if n != "0" {
 			t.Fatalf("%s: the whole run adjudicated %s members in segments", format.Ext(), n)
 		}
-		seg1, n := run("seg1", 0, 3, 1<<10, format, night1, "")
-		if n != "1" {
-			t.Fatalf("%s: %s members adjudicated in segments, want the 1 with 12,000 lines", format.Ext(), n)
+		seg1, n := run("seg1", 2000, 3, budget, format, night1, "")
+		if n != "2" {
+			t.Fatalf("%s: %s members adjudicated in segments, want the 2 with 4,500 lines each", format.Ext(), n)
 		}
 		sameFiles(t, whole1, seg1)
 		state := filepath.Join(whole1, writers.StateName+format.Ext())
 		whole2, _ := run("whole2", math.MaxInt32, 1, 8<<30, format, night2, state)
-		seg2, n := run("seg2", 0, 3, 1<<10, format, night2, state)
-		if n != "1" {
-			t.Fatalf("%s: night 2: %s members adjudicated in segments, want 1", format.Ext(), n)
+		seg2, n := run("seg2", 2000, 3, budget, format, night2, state)
+		if n != "2" {
+			t.Fatalf("%s: night 2: %s members adjudicated in segments, want 2", format.Ext(), n)
 		}
 		sameFiles(t, whole2, seg2)
 		if format == writers.CSV {
 			m := readManifestFile(t, seg2).ControlTotals
-			if m.LinesRead != 12000 || m.ExceptionsByCode["DUPLICATE_LINE"] != 2000 {
-				t.Fatalf("night 2 read %d lines with %d DUPLICATE_LINE, want 12,000 with the 2,000 of night 1", m.LinesRead, m.ExceptionsByCode["DUPLICATE_LINE"])
+			if m.LinesRead != 9000 || m.ExceptionsByCode["DUPLICATE_LINE"] != 2000 {
+				t.Fatalf("night 2 read %d lines with %d DUPLICATE_LINE, want 9,000 with the 2,000 of night 1", m.LinesRead, m.ExceptionsByCode["DUPLICATE_LINE"])
 			}
 		}
 	}
