@@ -192,8 +192,10 @@ func (m *Member) trip(k tripKey) *tripAcc {
 // another claim id (an empty value matches only an empty value), the first
 // in date order (the state's before this run's), or nil.
 func (m *Member) duplicateOf(ln *claim.Line) *dupEntry {
-	if d := duplicateIn(m.dups, ln); d != nil {
-		return d
+	if len(m.dups) > 0 {
+		if d := duplicateIn(m.dups, ln); d != nil {
+			return d
+		}
 	}
 	return duplicateIn(m.runDups, ln)
 }
@@ -213,17 +215,12 @@ func duplicateIn(dups []dupEntry, ln *claim.Line) *dupEntry {
 // recordService adds the key of a line of this run after every key of its
 // date or before.
 func (m *Member) recordService(d dupEntry) {
-	m.runDups = insertByDate(m.runDups, d)
-}
-
-// insertByDate adds d to dups, sorted by date, after every entry of its
-// date or before.
-func insertByDate(dups []dupEntry, d dupEntry) []dupEntry {
-	if n := len(dups); n == 0 || dups[n-1].date <= d.date {
-		return append(dups, d) // lines come in date order
+	if n := len(m.runDups); n == 0 || m.runDups[n-1].date <= d.date {
+		m.runDups = append(m.runDups, d) // lines come in date order
+		return
 	}
-	i, _ := slices.BinarySearchFunc(dups, d.date+1, func(e dupEntry, t claim.Date) int { return int(e.date - t) })
-	return slices.Insert(dups, i, d)
+	i, _ := slices.BinarySearchFunc(m.runDups, d.date+1, func(e dupEntry, t claim.Date) int { return int(e.date - t) })
+	m.runDups = slices.Insert(m.runDups, i, d)
 }
 
 // allDups calls yield with every duplicate-service key in date order, the
