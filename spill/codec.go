@@ -255,12 +255,11 @@ func (d *Decoder) Record() []byte { return d.buf }
 // Load makes rec, a record Record returned, the current record, to decode
 // it again (a Decoder of its own, not one that reads a file, serves for
 // that: its zero value). The decoded strings share rec, which must not
-// change while they are used.
+// change while they are used. Err keeps the first error of any record.
 func (d *Decoder) Load(rec []byte) {
 	d.buf = rec
 	d.s = unsafe.String(unsafe.SliceData(rec), len(rec))
 	d.pos = 0
-	d.err = nil
 }
 
 // Rest returns the current record's bytes from the decoding position on.
