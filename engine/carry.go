@@ -78,7 +78,7 @@ func (a *Arena) dupDetail(l *claim.Line) string {
 // record the plan does not know is an error that names its kind and key,
 // never the member.
 //
-// It is BeginMember, Adjudicate of in.Lines, a LineRecord per line, then
+// It is BeginMember, Adjudicate of in.Lines, a LINE record per line, then
 // the accumulators and LineRecords: a runner that cannot hold a member's
 // lines at once (the pipeline, for a member with a huge history) makes the
 // same calls itself, with Adjudicate on consecutive segments of the lines.
@@ -89,9 +89,7 @@ func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Resu
 	if lines := in.Lines; len(lines) > 0 {
 		results = e.Adjudicate(m, in.Spans, lines, results)
 		for i := range lines {
-			if r, ok := in.LineRecord(&lines[i]); ok {
-				m.scratch.lineRecs = append(m.scratch.lineRecs, r)
-			}
+			m.scratch.lineRecs = in.AppendLineRecord(m.scratch.lineRecs, &lines[i])
 		}
 	}
 	state = e.AppendAccumulators(m, in.ID, in.KeepFrom, state)
@@ -150,19 +148,20 @@ func (e *Engine) BeginMember(m *Member, in *MemberRun) error {
 	return err
 }
 
-// LineRecord returns the LINE record of line l, adjudicated in this run,
-// as the state output has it, and false when the state keeps no record of
+// AppendLineRecord appends to dst the LINE record of line l, adjudicated
+// in this run, as the state output has it, unless the state keeps none of
 // it (served before in.KeysFrom). Its Detail is made in in.Arena.
-func (in *MemberRun) LineRecord(l *claim.Line) (claim.StateRecord, bool) {
+func (in *MemberRun) AppendLineRecord(dst []claim.StateRecord, l *claim.Line) []claim.StateRecord {
 	if l.ServiceDate < in.KeysFrom {
-		return claim.StateRecord{}, false
+		return dst
 	}
-	r := claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
-		Count: int64(l.LineNo), Amount: l.Billed}
-	if l.ServiceDate >= in.KeepFrom { // else lineRecord drops the duplicate-service key
-		r.Detail = in.Arena.dupDetail(l)
+	dst = append(dst, claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
+		Count: int64(l.LineNo)})
+	if l.ServiceDate >= in.KeepFrom { // else the record drops the duplicate-service key (lineRecord)
+		r := &dst[len(dst)-1]
+		r.Amount, r.Detail = l.Billed, in.Arena.dupDetail(l)
 	}
-	return lineRecord(r, in.KeepFrom), true
+	return dst
 }
 
 // LineRecords returns the LINE records m holds for the member of its turn
@@ -170,7 +169,9 @@ func (in *MemberRun) LineRecord(l *claim.Line) (claim.StateRecord, bool) {
 // AdjudicateMember this run's), sorted by CompareLineRecords. They are m's
 // memory, valid until its next BeginMember.
 func (m *Member) LineRecords() []claim.StateRecord {
-	slices.SortFunc(m.scratch.lineRecs, func(a, b claim.StateRecord) int { return CompareLineRecords(&a, &b) })
+	slices.SortFunc(m.scratch.lineRecs, func(a, b claim.StateRecord) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count)) // CompareLineRecords
+	})
 	return m.scratch.lineRecs
 }
 

@@ -345,9 +345,7 @@ func TestSegmentsAreTheWholeMember(t *testing.T) {
 		earlier := m.LineRecords()
 		var own []claim.StateRecord
 		for i := range in.Lines {
-			if r, ok := in.LineRecord(&in.Lines[i]); ok {
-				own = append(own, r)
-			}
+			own = in.AppendLineRecord(own, &in.Lines[i])
 		}
 		slices.SortFunc(own, func(a, b claim.StateRecord) int { return CompareLineRecords(&a, &b) })
 		for len(earlier) > 0 || len(own) > 0 {

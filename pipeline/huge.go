@@ -196,7 +196,7 @@ func (a *adjudicator) adjudicateHuge(ctx context.Context, ml memberLines) error 
 		return nil
 	}
 	var l claim.Line
-	var cur claim.StateRecord // this run's next LINE record, keys[0]'s
+	cur := make([]claim.StateRecord, 0, 1) // this run's next LINE record, keys[0]'s
 	next := func() error {
 		for len(keys) > 0 {
 			dec.Load(h.record(keys[0].at))
@@ -204,8 +204,7 @@ func (a *adjudicator) adjudicateHuge(ctx context.Context, ml memberLines) error 
 			if err := dec.Err(); err != nil {
 				return fmt.Errorf("pipeline: a huge member's lines: %w", err)
 			}
-			var ok bool
-			if cur, ok = in.LineRecord(&l); ok {
+			if cur = in.AppendLineRecord(cur[:0], &l); len(cur) > 0 {
 				return nil
 			}
 			keys = keys[1:]
@@ -221,12 +220,12 @@ func (a *adjudicator) adjudicateHuge(ctx context.Context, ml memberLines) error 
 				return err
 			}
 		}
-		if len(keys) == 0 || len(earlier) > 0 && engine.CompareLineRecords(&earlier[0], &cur) <= 0 {
+		if len(keys) == 0 || len(earlier) > 0 && engine.CompareLineRecords(&earlier[0], &cur[0]) <= 0 {
 			batch = append(batch, earlier[0])
 			earlier = earlier[1:]
 			continue
 		}
-		batch = append(batch, cur)
+		batch = append(batch, cur[0])
 		keys = keys[1:]
 		if err := next(); err != nil {
 			return err
