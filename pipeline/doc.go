@@ -98,9 +98,9 @@
 // with 300,000 lines, the live heap after a collection peaks at 77 to 84
 // MB (11 to 12 MB with one line: about 230 bytes a line; whole, it was 274
 // to 286 MB, about 870 bytes a line: claim.Line 304, its text, claim.Result 192, its LINE record
-// 88 and a copy of it, its duplicate-service key), and RSS at 179 MiB
-// under a 512 MiB budget, 188 MiB under 256 MiB (README "Memory and spill
-// files" has the command).
+// 88 and a copy of it, its duplicate-service key), and RSS at about 180
+// MiB under a 512 MiB budget, 190 MiB under 256 MiB (README "Memory and
+// spill files" has the command).
 //
 // # Determinism
 //
