@@ -273,7 +273,9 @@ func (e *Engine) coverageArea(w *lineWork) bool {
 // the same service date, benefit, provider, billed amount, procedure code and
 // item code under another claim id (OA-18).
 func (e *Engine) duplicateService(m *Member, w *lineWork) bool {
-	if m.duplicateOf(w.ln) >= 0 {
+	// Which earlier line it repeats does not matter here (the tracer's
+	// duplicateOf finds it): this run's keys, the most lines have, first.
+	if duplicateIn(m.runDups, w.ln) != nil || len(m.dups) > 0 && duplicateIn(m.dups, w.ln) != nil {
 		return w.deny(claim.OA18, "")
 	}
 	return false

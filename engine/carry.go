@@ -77,7 +77,34 @@ func (a *Arena) dupDetail(l *claim.Line) string {
 // earlier runs, sorted by (claim_id, line_no)). m is reset first. A state
 // record the plan does not know is an error that names its kind and key,
 // never the member.
+//
+// It is BeginMember, Adjudicate of in.Lines, a LINE record per line, then
+// the accumulators and LineRecords: a runner that cannot hold a member's
+// lines at once (the pipeline, for a member with a huge history) makes the
+// same calls itself, with Adjudicate on consecutive segments of the lines.
 func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Result, state []claim.StateRecord) ([]claim.Result, []claim.StateRecord, error) {
+	if err := e.BeginMember(m, in); err != nil {
+		return results, state, err
+	}
+	if lines := in.Lines; len(lines) > 0 {
+		results = e.Adjudicate(m, in.Spans, lines, results)
+		for i := range lines {
+			m.scratch.lineRecs = in.AppendLineRecord(m.scratch.lineRecs, &lines[i])
+		}
+	}
+	state = e.AppendAccumulators(m, in.ID, in.KeepFrom, state)
+	lineRecs := m.LineRecords()
+	state = append(state, lineRecs...)
+	clear(lineRecs) // the scratch must not keep the records' strings alive
+	m.scratch.lineRecs = lineRecs[:0]
+	return results, state, nil
+}
+
+// BeginMember starts member in's turn: m is reset and given the member's
+// earlier state (in.State; its LINE records wait in m for LineRecords). The
+// member's lines of this run then go to Adjudicate, all at once or in
+// consecutive segments that together are in SPEC order.
+func (e *Engine) BeginMember(m *Member, in *MemberRun) error {
 	m.Reset()
 	m.lateBefore = in.LateBefore
 	engineRecs, lineRecs, v1Dups := m.scratch.engineRecs[:0], m.scratch.lineRecs[:0], m.scratch.v1Dups[:0]
@@ -109,35 +136,49 @@ func (e *Engine) AdjudicateMember(m *Member, in *MemberRun, results []claim.Resu
 	if len(v1Dups) > 0 {
 		attachDups(lineRecs, v1Dups, in.KeepFrom)
 	}
-	m.scratch.engineRecs, m.scratch.v1Dups = engineRecs, v1Dups
+	m.scratch.lineRecs = lineRecs
+	var err error
 	if len(engineRecs) > 0 {
-		if err := e.LoadState(m, engineRecs); err != nil {
-			return results, state, err
-		}
+		err = e.LoadState(m, engineRecs)
 	}
-	if lines := in.Lines; len(lines) > 0 {
-		results = e.Adjudicate(m, in.Spans, lines, results)
-		for i := range lines {
-			l := &lines[i]
-			if l.ServiceDate < in.KeysFrom {
-				continue
-			}
-			r := claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
-				Count: int64(l.LineNo), Amount: l.Billed}
-			if l.ServiceDate >= in.KeepFrom { // else lineRecord drops the duplicate-service key
-				r.Detail = in.Arena.dupDetail(l)
-			}
-			lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))
-		}
+	// The scratch must not keep the records' strings alive.
+	clear(engineRecs)
+	clear(v1Dups)
+	m.scratch.engineRecs, m.scratch.v1Dups = engineRecs[:0], v1Dups[:0]
+	return err
+}
+
+// AppendLineRecord appends to dst the LINE record of line l, adjudicated
+// in this run, as the state output has it, unless the state keeps none of
+// it (served before in.KeysFrom). Its Detail is made in in.Arena.
+func (in *MemberRun) AppendLineRecord(dst []claim.StateRecord, l *claim.Line) []claim.StateRecord {
+	if l.ServiceDate < in.KeysFrom {
+		return dst
 	}
-	state = e.AppendAccumulators(m, in.ID, in.KeepFrom, state)
-	slices.SortFunc(lineRecs, func(a, b claim.StateRecord) int {
-		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count))
+	dst = append(dst, claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
+		Count: int64(l.LineNo)})
+	if l.ServiceDate >= in.KeepFrom { // else the record drops the duplicate-service key (lineRecord)
+		r := &dst[len(dst)-1]
+		r.Amount, r.Detail = l.Billed, in.Arena.dupDetail(l)
+	}
+	return dst
+}
+
+// LineRecords returns the LINE records m holds for the member of its turn
+// (from BeginMember: the earlier runs' records the state keeps, and in
+// AdjudicateMember this run's), sorted by CompareLineRecords. They are m's
+// memory, valid until its next BeginMember.
+func (m *Member) LineRecords() []claim.StateRecord {
+	slices.SortFunc(m.scratch.lineRecs, func(a, b claim.StateRecord) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count)) // CompareLineRecords
 	})
-	state = append(state, lineRecs...)
-	clear(lineRecs) // the scratch must not keep the records' strings alive
-	m.scratch.lineRecs = lineRecs[:0]
-	return results, state, nil
+	return m.scratch.lineRecs
+}
+
+// CompareLineRecords is the order of a member's LINE records in a state
+// file: by (claim_id, line_no).
+func CompareLineRecords(a, b *claim.StateRecord) int {
+	return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count))
 }
 
 // lineRecord is the LINE record of an adjudicated line as the state output

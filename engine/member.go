@@ -20,7 +20,12 @@ type Member struct {
 	tripSeq  int32
 	// lateBefore: lines served before it are denied PR-29 (MemberRun.LateBefore).
 	lateBefore claim.Date
-	dups       []dupEntry // sorted by date
+	// The duplicate-service keys of the earlier lines: those of the state
+	// (LoadState) and those of this run's lines (recordService), each
+	// sorted by date. Two lists, because this run's lines, in date order,
+	// are appended, where insertions among a huge state's keys would cost
+	// a copy of them each. Of one date, the state's come first.
+	dups, runDups []dupEntry
 
 	ccStart []claim.Date // continuous-cover start per span, scratch
 	scratch struct {     // AdjudicateMember's, reused across members
@@ -85,6 +90,11 @@ func (e *Engine) NewMember() *Member {
 	return &Member{e: e, lifetime: make([]claim.Money, e.nLifetime), lateBefore: claim.NoDate}
 }
 
+// Reserve makes room in m for the duplicate-service keys of n more lines,
+// for a caller that adjudicates a member with a huge history in segments:
+// the keys then do not grow by copying (for a while twice their size).
+func (m *Member) Reserve(n int) { m.runDups = slices.Grow(m.runDups, n) }
+
 // Reset empties the Member's state, keeping its memory.
 func (m *Member) Reset() {
 	m.years = m.years[:0]
@@ -94,6 +104,7 @@ func (m *Member) Reset() {
 	m.tripless = tripless{}
 	m.tripSeq = 0
 	m.dups = m.dups[:0]
+	m.runDups = m.runDups[:0]
 }
 
 // year returns the state of the policy year [start, end], creating it.
@@ -176,26 +187,54 @@ func (m *Member) trip(k tripKey) *tripAcc {
 	return &m.trips[len(m.trips)-1]
 }
 
-// duplicateOf returns the index in m.dups of an earlier line with the same
-// service date, benefit, provider, billed amount, procedure code and item
-// code under another claim id (an empty value matches only an empty value),
-// or -1.
-func (m *Member) duplicateOf(ln *claim.Line) int {
-	i, _ := slices.BinarySearchFunc(m.dups, ln.ServiceDate, func(d dupEntry, t claim.Date) int { return int(d.date - t) })
-	for ; i < len(m.dups) && m.dups[i].date == ln.ServiceDate; i++ {
-		d := &m.dups[i]
-		if d.billed == ln.Billed && d.key.Benefit == ln.BenefitCode && d.key.Provider == ln.ProviderID &&
-			d.key.Procedure == ln.ProcedureCode && d.key.Item == ln.ItemCode && d.claimID != ln.ClaimID {
-			return i
+// duplicateOf returns an earlier line with the same service date,
+// benefit, provider, billed amount, procedure code and item code under
+// another claim id (an empty value matches only an empty value), the first
+// in date order (the state's before this run's), or nil.
+func (m *Member) duplicateOf(ln *claim.Line) *dupEntry {
+	if len(m.dups) > 0 {
+		if d := duplicateIn(m.dups, ln); d != nil {
+			return d
 		}
 	}
-	return -1
+	return duplicateIn(m.runDups, ln)
 }
 
+func duplicateIn(dups []dupEntry, ln *claim.Line) *dupEntry {
+	i, _ := slices.BinarySearchFunc(dups, ln.ServiceDate, func(d dupEntry, t claim.Date) int { return int(d.date - t) })
+	for ; i < len(dups) && dups[i].date == ln.ServiceDate; i++ {
+		d := &dups[i]
+		if d.billed == ln.Billed && d.key.Benefit == ln.BenefitCode && d.key.Provider == ln.ProviderID &&
+			d.key.Procedure == ln.ProcedureCode && d.key.Item == ln.ItemCode && d.claimID != ln.ClaimID {
+			return d
+		}
+	}
+	return nil
+}
+
+// recordService adds the key of a line of this run after every key of its
+// date or before.
 func (m *Member) recordService(d dupEntry) {
-	m.dups = append(m.dups, d)
-	for i := len(m.dups) - 1; i > 0 && m.dups[i-1].date > m.dups[i].date; i-- {
-		m.dups[i-1], m.dups[i] = m.dups[i], m.dups[i-1]
+	if n := len(m.runDups); n == 0 || m.runDups[n-1].date <= d.date {
+		m.runDups = append(m.runDups, d) // lines come in date order
+		return
+	}
+	i, _ := slices.BinarySearchFunc(m.runDups, d.date+1, func(e dupEntry, t claim.Date) int { return int(e.date - t) })
+	m.runDups = slices.Insert(m.runDups, i, d)
+}
+
+// allDups calls yield with every duplicate-service key in date order, the
+// state's before this run's of the same date.
+func (m *Member) allDups(yield func(*dupEntry)) {
+	a, b := m.dups, m.runDups
+	for len(a) > 0 || len(b) > 0 {
+		if len(b) == 0 || len(a) > 0 && a[0].date <= b[0].date {
+			yield(&a[0])
+			a = a[1:]
+		} else {
+			yield(&b[0])
+			b = b[1:]
+		}
 	}
 }
 

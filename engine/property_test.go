@@ -292,3 +292,74 @@ func TestStateChaining(t *testing.T) {
 		}
 	}
 }
+
+// TestSegmentsAreTheWholeMember: a member adjudicated as a runner does for
+// a huge history (BeginMember, Adjudicate on consecutive segments, the
+// LINE records of this run merged with the earlier ones) gives the results
+// and state records of AdjudicateMember, on top of a state of earlier
+// lines.
+func TestSegmentsAreTheWholeMember(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := 0; i < 300; i++ {
+		id := "M" + itoa(i)
+		spans, lines := randomMember(rng, id, 80)
+		// One line a key, as the pipeline's dedupe leaves them.
+		seen := map[[2]string]bool{}
+		lines = slices.DeleteFunc(lines, func(l claim.Line) bool {
+			k := [2]string{l.ClaimID, itoa(int(l.LineNo))}
+			dup := seen[k]
+			seen[k] = true
+			return dup
+		})
+		cut := rng.IntN(len(lines) + 1)
+		keepFrom, keysFrom := claim.NoDate, claim.NoDate
+		if rng.IntN(2) == 0 {
+			keepFrom = spans[0].Start + claim.Date(rng.IntN(400))
+			keysFrom = keepFrom - claim.Date(rng.IntN(100))
+		}
+		// The earlier night's state, and this night's lines (sorted apart:
+		// the earlier lines are not this run's).
+		_, state, err := testEngine.AdjudicateMember(testEngine.NewMember(), &MemberRun{ID: id, Spans: spans, Lines: lines[:cut],
+			KeepFrom: claim.NoDate, KeysFrom: claim.NoDate, LateBefore: claim.NoDate}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := MemberRun{ID: id, Spans: spans, Lines: lines[cut:], State: state, KeepFrom: keepFrom, KeysFrom: keysFrom, LateBefore: claim.NoDate}
+		wantResults, wantState, err := testEngine.AdjudicateMember(testEngine.NewMember(), &in, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		m := testEngine.NewMember()
+		if err := testEngine.BeginMember(m, &in); err != nil {
+			t.Fatal(err)
+		}
+		m.Reserve(len(in.Lines))
+		var results []claim.Result
+		for rest := in.Lines; len(rest) > 0; {
+			n := min(len(rest), 1+rng.IntN(20))
+			results = testEngine.Adjudicate(m, spans, rest[:n], results)
+			rest = rest[n:]
+		}
+		got := testEngine.AppendAccumulators(m, id, keepFrom, nil)
+		earlier := m.LineRecords()
+		var own []claim.StateRecord
+		for i := range in.Lines {
+			own = in.AppendLineRecord(own, &in.Lines[i])
+		}
+		slices.SortFunc(own, func(a, b claim.StateRecord) int { return CompareLineRecords(&a, &b) })
+		for len(earlier) > 0 || len(own) > 0 {
+			if len(own) == 0 || len(earlier) > 0 && CompareLineRecords(&earlier[0], &own[0]) <= 0 {
+				got, earlier = append(got, earlier[0]), earlier[1:]
+			} else {
+				got, own = append(got, own[0]), own[1:]
+			}
+		}
+		if !slices.Equal(results, wantResults) {
+			t.Fatalf("member %d: results in segments differ from the whole member's", i)
+		}
+		if !slices.Equal(got, wantState) {
+			t.Fatalf("member %d: state in segments differs from the whole member's:\n got %v\nwant %v", i, got, wantState)
+		}
+	}
+}

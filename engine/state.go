@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -104,16 +105,14 @@ func (e *Engine) appendState(m *Member, id string, keepFrom claim.Date, dst []cl
 		r.Count = int64(m.tripSeq)
 		dst = append(dst, r)
 	}
-	for _, d := range m.dups {
-		if !dups {
-			break
-		}
-		if d.date < keepFrom {
-			continue
-		}
-		r := rec(claim.KindDup, d.date, d.claimID)
-		r.Amount, r.Detail = d.billed, d.key.Detail()
-		dst = append(dst, r)
+	if dups {
+		m.allDups(func(d *dupEntry) {
+			if d.date >= keepFrom {
+				r := rec(claim.KindDup, d.date, d.claimID)
+				r.Amount, r.Detail = d.billed, d.key.Detail()
+				dst = append(dst, r)
+			}
+		})
 	}
 	return dst
 }
@@ -185,6 +184,12 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 		}
 		return m.year(r.Scope, end), nil
 	}
+	sortDups := false
+	defer func() {
+		if sortDups { // stable: as if recorded one by one (recordService)
+			slices.SortStableFunc(m.dups, func(a, b dupEntry) int { return cmp.Compare(a.date, b.date) })
+		}
+	}()
 	for _, r := range recs {
 		var err error
 		switch r.Kind {
@@ -253,7 +258,11 @@ func (e *Engine) LoadState(m *Member, recs []claim.StateRecord) error {
 				err = fmt.Errorf("engine: state %s record: malformed duplicate-service key", r.Kind)
 				break
 			}
-			m.recordService(dupEntry{date: r.Scope, billed: r.Amount, key: k, claimID: r.Key})
+			// Sorted once at the end: a state lists them by claim id, and
+			// one insertion each would cost a member with a huge history
+			// minutes.
+			m.dups = append(m.dups, dupEntry{date: r.Scope, billed: r.Amount, key: k, claimID: r.Key})
+			sortDups = true
 		default:
 			err = fmt.Errorf("engine: unknown state kind %q", r.Kind)
 		}

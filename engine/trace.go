@@ -458,7 +458,7 @@ func (e *Engine) traceSteps(m *Member, w *lineWork, denied Step) {
 			tr.Detail = e.areaDetail(w, s == denied)
 		case StepDuplicateService:
 			if s == denied {
-				tr.Detail = "the same service as claim " + m.dups[m.duplicateOf(ln)].claimID
+				tr.Detail = "the same service as claim " + m.duplicateOf(ln).claimID
 			}
 		case StepDayLimits:
 			tr.Outcome, tr.Covered, tr.Of, tr.Amount = NotApplicable, 1, 1, w.eligible

@@ -52,6 +52,7 @@ type chunkBuf struct {
 type memberLines struct {
 	member int32 // number in the book
 	lines  []claim.Line
+	huge   *hugeLines          // instead of lines, for a member with a huge history
 	state  []claim.StateRecord // its --state-in records, in file order
 	spans  []claim.Span        // its spans, sorted by start; only with lines
 }
@@ -76,6 +77,7 @@ type adjudicator struct {
 	st        *writers.StateWriter
 	pay       *payments
 	lines     int64         // lines adjudicated and written
+	segmented int           // members adjudicated in segments (huge.go)
 	chunkBufs chan chunkBuf // result buffers of written chunks, for reuse
 }
 
@@ -155,7 +157,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	})
 	g.Go(func() error {
 		for lp := range loaded {
-			if err := a.adjudicatePartition(gctx, lp.groups); err != nil {
+			if err := a.adjudicateGroups(gctx, lp.groups); err != nil {
 				return err
 			}
 			// A buffer a member with a huge history grew past twice a
@@ -200,7 +202,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err := pw.Close(); err != nil {
 		return nil, nil, err
 	}
-	r.log.Info("adjudicated", "lines", r.totals.LinesAdjudicated, "members", dd.active, "payees", len(rows))
+	r.log.Info("adjudicated", "lines", r.totals.LinesAdjudicated, "members", dd.active, "payees", len(rows), "segmented_members", a.segmented)
 	outs := []writers.Output{
 		{Name: writers.RemittanceName + f.Ext(), Rows: rem.Rows()},
 		{Name: writers.PaymentsName + f.Ext(), Rows: pw.Rows()},
@@ -330,6 +332,9 @@ func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
 	srcs := make([]partSource, len(ends))
 	for s := range ends {
 		slo, shi := sub.bounds(s)
+		if s == 0 {
+			slo = lo // sub has the range's ends only: its first starts at 0
+		}
 		srcs[s] = partSource{lines: lines, li: s, state: state, si: s, lo: slo, hi: shi}
 	}
 	return srcs, cleanup, nil
@@ -387,9 +392,21 @@ func (a *adjudicator) loadDrops(q int) ([]pos, error) {
 
 // loadPartition reads a partition's lines (skipping its drops) and groups
 // them by member, in member_id order, with the members that have state but
-// no lines. It decodes into buf (its capacity; nil makes one).
+// no lines. It decodes into buf (its capacity; nil makes one). The lines of
+// a member with a huge history stay encoded (hugeLines).
 func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPartition, error) {
 	count := src.lines.Count(src.li)
+	lo, hi := src.lo, src.hi
+	var hugeOf map[int32]*hugeLines // by member number
+	for m := lo; m < hi; m++ {
+		if n := a.r.ref.lines[m]; n > a.r.hugeLimit() {
+			if hugeOf == nil {
+				hugeOf = make(map[int32]*hugeLines)
+			}
+			hugeOf[m] = newHugeLines(n)
+			count -= int64(n)
+		}
+	}
 	loaded := buf[:0]
 	if int64(cap(loaded)) < count {
 		loaded = make([]claim.Line, 0, count)
@@ -402,13 +419,21 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	for dec.Next() {
 		loaded = append(loaded, claim.Line{})
 		l := &loaded[len(loaded)-1]
-		dec.Line(l)
+		dec.LineHead(l)
 		if len(d) > 0 {
 			at := pos{l.Source, l.Row}
 			for len(d) > 0 && d[0].less(at) {
 				d = d[1:]
 			}
 			if len(d) > 0 && d[0] == at {
+				loaded = loaded[:len(loaded)-1]
+				continue
+			}
+		}
+		dec.LineTail(l)
+		if hugeOf != nil {
+			if h := hugeOf[a.r.ref.book.Find(l.MemberID)]; h != nil {
+				h.add(dec.Record(), l.ServiceDate, l.ReceivedDate)
 				loaded = loaded[:len(loaded)-1]
 			}
 		}
@@ -417,11 +442,15 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 		return loadedPartition{}, err
 	}
 	src.lines.Release(src.li)
+	for _, h := range hugeOf {
+		if err := h.sort(); err != nil {
+			return loadedPartition{}, err
+		}
+	}
 	// Group by member with a counting sort on the member's position in ids,
 	// then sort each member's few lines: far cheaper than comparing member
 	// ids across the whole partition. Only 4-byte indices move; the lines are
 	// permuted once at the end.
-	lo, hi := src.lo, src.hi
 	n := int(hi - lo)
 	start, owner, err := a.memberBuckets(lo, n, len(loaded), func(i int) string { return loaded[i].MemberID })
 	if err != nil {
@@ -468,8 +497,8 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	var groups []memberLines
 	for k := range n {
 		if m := lo + int32(k); a.r.ref.active(m) {
-			g := memberLines{member: m, lines: lines[start[k]:start[k+1]]}
-			if len(g.lines) > 0 {
+			g := memberLines{member: m, lines: lines[start[k]:start[k+1]], huge: hugeOf[m]}
+			if len(g.lines) > 0 || g.huge != nil {
 				g.spans = src.spans.of(m)
 			}
 			if state != nil {
@@ -534,6 +563,29 @@ func (a *adjudicator) memberBuckets(lo int32, n, count int, memberID func(i int)
 		start[k] += start[k-1]
 	}
 	return start, owner, nil
+}
+
+// adjudicateGroups adjudicates the members of one partition and writes
+// their results and state in member order: those with a huge history one
+// by one in segments, the others in parallel between them.
+func (a *adjudicator) adjudicateGroups(ctx context.Context, groups []memberLines) error {
+	for len(groups) > 0 {
+		k := slices.IndexFunc(groups, func(ml memberLines) bool { return ml.huge != nil })
+		if k < 0 {
+			return a.adjudicatePartition(ctx, groups)
+		}
+		if k > 0 {
+			if err := a.adjudicatePartition(ctx, groups[:k]); err != nil {
+				return err
+			}
+		}
+		if err := a.adjudicateHuge(ctx, groups[k]); err != nil {
+			return err
+		}
+		groups[k].huge = nil // its records go to the collector
+		groups = groups[k+1:]
+	}
+	return nil
 }
 
 // adjudicatePartition adjudicates the members of one partition in parallel

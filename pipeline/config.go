@@ -93,6 +93,11 @@ type Config struct {
 	// a time) with the phase ("reading", "deduplicating", "adjudicating"),
 	// the rows or lines done in it and its total, 0 when not known yet.
 	Progress func(phase string, done, total int64)
+
+	// segmentFrom: a member with more lines than this is adjudicated in
+	// segments (huge.go); 0 = hugeMemberLines. The package's tests set it
+	// to send every member, or none, down that path.
+	segmentFrom int
 }
 
 // DefaultMemoryLimit is the memory budget when Config.MemoryLimit is 0.

@@ -61,6 +61,13 @@ func (p *payments) currencyOf(c string) int32 {
 
 // addMember adds the results of member m's lines.
 func (p *payments) addMember(m int32, results []claim.Result) {
+	p.addLines(results)
+	p.endMember(m)
+}
+
+// addLines adds the results of some of a member's lines: a member with a
+// huge history comes in several calls, then endMember.
+func (p *payments) addLines(results []claim.Result) {
 	for i := range results {
 		r := &results[i]
 		k := p.currencyOf(r.Line.PlanCurrency)
@@ -84,6 +91,10 @@ func (p *payments) addMember(m int32, results []claim.Result) {
 		row.LineCount++
 		row.PlanPaid += r.PlanPaid
 	}
+}
+
+// endMember closes the totals of member m, whose lines addLines added.
+func (p *payments) endMember(m int32) {
 	for k := range p.cur {
 		if c := &p.cur[k]; c.lines > 0 {
 			p.members = append(p.members, memberPay{member: m, cur: int32(k), lines: c.lines, paid: c.paid})

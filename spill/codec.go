@@ -210,6 +210,11 @@ func (d *Decoder) bool() bool {
 // the other decoding methods set Err on a malformed record.
 func (d *Decoder) Line(l *claim.Line) {
 	d.LineHead(l)
+	d.LineTail(l)
+}
+
+// LineTail decodes the fields of a line that follow those of LineHead.
+func (d *Decoder) LineTail(l *claim.Line) {
 	l.ServiceDate = claim.Date(d.int())
 	l.ServiceEndDate = claim.Date(d.int())
 	l.ReceivedDate = claim.Date(d.int())
@@ -241,6 +246,20 @@ func (d *Decoder) LineHead(l *claim.Line) {
 	l.MemberID = d.Str()
 	l.Source = int32(d.int())
 	l.Row = d.int()
+}
+
+// Record returns the current record's bytes. The decoder never writes them
+// again: a caller may keep them and decode them later with Load.
+func (d *Decoder) Record() []byte { return d.buf }
+
+// Load makes rec, a record Record returned, the current record, to decode
+// it again (a Decoder of its own, not one that reads a file, serves for
+// that: its zero value). The decoded strings share rec, which must not
+// change while they are used. Err keeps the first error of any record.
+func (d *Decoder) Load(rec []byte) {
+	d.buf = rec
+	d.s = unsafe.String(unsafe.SliceData(rec), len(rec))
+	d.pos = 0
 }
 
 // Rest returns the current record's bytes from the decoding position on.

@@ -53,3 +53,28 @@ func TestSpillLineRecords(t *testing.T) {
 		t.Fatalf("a second record or an error: %v", d.err)
 	}
 }
+
+// TestDecoderLoad: a record kept with Record decodes again with Load, its
+// strings sharing the kept bytes; a malformed one sets Err, which stays.
+func TestDecoderLoad(t *testing.T) {
+	l := claim.Line{ClaimID: "C1", LineNo: 2, MemberID: "M1", Source: 1, Row: 7, ServiceDate: 100, ReceivedDate: 101,
+		BenefitCode: "OP_CONSULTATION", ProviderID: "P9", Currency: "EUR", Billed: 12345, Units: 1, FXRate: "1", PlanCurrency: "EUR"}
+	rec := AppendLineFields(nil, &l)
+	var d Decoder
+	var got claim.Line
+	d.Load(rec)
+	d.Line(&got)
+	if d.Err() != nil || got != l {
+		t.Fatalf("decoded %+v, %v; want %+v", got, d.Err(), l)
+	}
+	d.Load(rec[:5])
+	d.Line(&got)
+	if d.Err() == nil {
+		t.Fatal("a cut record decoded without an error")
+	}
+	d.Load(rec)
+	d.Line(&got)
+	if d.Err() == nil {
+		t.Fatal("Err was cleared by the next record")
+	}
+}
