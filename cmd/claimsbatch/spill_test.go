@@ -93,8 +93,9 @@ func sameOutputsAcrossBudgets(t *testing.T, outs map[string]string) {
 
 // TestMemberWithHugeHistory: one member with every line of an extract
 // (40,000, over several policy years) cannot be split across partitions: its
-// partition is loaded whole, past a 1 KiB budget. The run must still finish
-// and give the bytes of a run with room to spare.
+// partition is past a 1 KiB budget, and its lines are adjudicated in segments
+// (a member of more than 8,192 lines). The run must still finish and give
+// the bytes of a run with room to spare.
 func TestMemberWithHugeHistory(t *testing.T) {
 	const lines = 40000
 	in := generateInputs(t, lines, 7)
