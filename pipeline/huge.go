@@ -84,11 +84,32 @@ func (h *hugeLines) record(at uint64) []byte {
 	return b[k : k+int(n)]
 }
 
+// heads decodes the heads (spill.Decoder.LineHead) of the two records a
+// sort compares; err reports a malformed one.
+type heads struct {
+	da, db spill.Decoder
+	la, lb claim.Line
+}
+
+func (p *heads) of(h *hugeLines, a, b hugeRef) (*claim.Line, *claim.Line) {
+	p.da.Load(h.record(a.at))
+	p.da.LineHead(&p.la)
+	p.db.Load(h.record(b.at))
+	p.db.LineHead(&p.lb)
+	return &p.la, &p.lb
+}
+
+func (p *heads) err() error {
+	if err := cmp.Or(p.da.Err(), p.db.Err()); err != nil {
+		return fmt.Errorf("pipeline: a huge member's lines: %w", err)
+	}
+	return nil
+}
+
 // sort puts the index in SPEC order (claim.Compare): the dates from the
 // index, the rest of the key from the records when the dates tie.
 func (h *hugeLines) sort() error {
-	var da, db spill.Decoder
-	var la, lb claim.Line
+	var p heads
 	slices.SortFunc(h.index, func(a, b hugeRef) int {
 		if c := cmp.Compare(a.service, b.service); c != 0 {
 			return c
@@ -96,16 +117,9 @@ func (h *hugeLines) sort() error {
 		if c := cmp.Compare(a.received, b.received); c != 0 {
 			return c
 		}
-		da.Load(h.record(a.at))
-		da.LineHead(&la)
-		db.Load(h.record(b.at))
-		db.LineHead(&lb)
-		return claim.Compare(&la, &lb)
+		return claim.Compare(p.of(h, a, b))
 	})
-	if err := cmp.Or(da.Err(), db.Err()); err != nil {
-		return fmt.Errorf("pipeline: a huge member's lines: %w", err)
-	}
-	return nil
+	return p.err()
 }
 
 // adjudicateHuge adjudicates a member with a huge history (ml.huge) in
@@ -171,17 +185,13 @@ func (a *adjudicator) adjudicateHuge(ctx context.Context, ml memberLines) error 
 	batch := e.AppendAccumulators(m, in.ID, in.KeepFrom, make([]claim.StateRecord, 0, segmentLines))
 	earlier := m.LineRecords()
 	keys := slices.DeleteFunc(h.index, func(ref hugeRef) bool { return ref.service < in.KeysFrom })
-	var da, db spill.Decoder
-	var la, lb claim.Line
+	var p heads
 	slices.SortFunc(keys, func(a, b hugeRef) int {
-		da.Load(h.record(a.at))
-		da.LineHead(&la)
-		db.Load(h.record(b.at))
-		db.LineHead(&lb)
+		la, lb := p.of(h, a, b)
 		return cmp.Or(strings.Compare(la.ClaimID, lb.ClaimID), cmp.Compare(la.LineNo, lb.LineNo))
 	})
-	if err := cmp.Or(da.Err(), db.Err()); err != nil {
-		return fmt.Errorf("pipeline: a huge member's lines: %w", err)
+	if err := p.err(); err != nil {
+		return err
 	}
 	flush := func() error {
 		if len(batch) == 0 {
