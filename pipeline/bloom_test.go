@@ -32,3 +32,32 @@ func TestBloom(t *testing.T) {
 		t.Errorf("false maybe rate %.4f with %d bytes for %d keys", rate, b.bytes(), n)
 	}
 }
+
+// BenchmarkBloomSink adds 10 M keys' hashes to a filter sized for them, in
+// batches as the sink does: one key at a time, and the batch's keys first.
+func BenchmarkBloomSink(b *testing.B) {
+	const n, batch = 10_000_000, 4096
+	hashes := make([]uint64, n)
+	for i := range hashes {
+		hashes[i] = keyHash("C"+strconv.Itoa(i), 1)
+	}
+	members := make([]int32, batch)
+	seen := make([]bool, batch)
+	b.Run("each", func(b *testing.B) {
+		for b.Loop() {
+			f := newBloom(n, 1<<30)
+			for _, h := range hashes {
+				f.testAndAdd(h)
+			}
+		}
+	})
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			f := newBloom(n, 1<<30)
+			for lo := 0; lo < n; lo += batch {
+				hi := min(lo+batch, n)
+				f.testAndAddAll(hashes[lo:hi], members[:hi-lo], seen)
+			}
+		}
+	})
+}

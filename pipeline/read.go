@@ -94,6 +94,7 @@ type readJob struct {
 	batch   *readers.Batch
 	members []int32  // per line: the member's number, -1 when rejected
 	hashes  []uint64 // per line: keyHash of its (claim_id, line_no)
+	seen    []bool   // per line: the Bloom filter's "maybe" (set by the sink)
 	enc     []byte   // the accepted lines' member-partition records, concatenated
 	ends    []int32  // per line: the end of its record in enc
 	rejects []claim.Exception
@@ -254,6 +255,8 @@ func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, job *readJob) error {
 	b, ref := job.batch, r.ref
 	keyParts := uint64(res.keys.Len())
+	job.seen = slices.Grow(job.seen[:0], len(b.Lines))[:len(b.Lines)]
+	filter.testAndAddAll(job.hashes, job.members, job.seen)
 	var k spill.Key
 	start := int32(0)
 	for i := range b.Lines {
@@ -272,7 +275,7 @@ func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, jo
 		start = end
 		h := job.hashes[i]
 		k = spill.Key{ClaimID: l.ClaimID, LineNo: l.LineNo, Source: l.Source, Row: l.Row, Member: m}
-		if filter.testAndAdd(h) {
+		if job.seen[i] {
 			k.Raw, k.HasRaw = b.Raw(i), true
 		}
 		if err := res.keys.WriteKey(int(h%keyParts), &k); err != nil {
