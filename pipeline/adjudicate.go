@@ -39,6 +39,11 @@ type chunk struct {
 	done         chan struct{}            // closed by the worker
 	stateWritten chan struct{}            // closed by the state writer
 	tallied      chan struct{}            // closed by the tally
+	// A marker chunk has no members: it passes through the pipeline in
+	// order, and once every chunk before it is written the remittance
+	// writer calls its release and closes its flushed (either may be nil).
+	release func()
+	flushed chan struct{}
 }
 
 // chunkBuf is a chunk's result buffers, kept for the next chunk.
@@ -111,10 +116,13 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		chunkBufs: make(chan chunkBuf, 2*r.cfg.Workers+1)}
 
 	// One goroutine loads (reads, groups, sorts) the next member partition
-	// while the current one is adjudicated; at most one waits loaded. A
-	// partition's lines buffer goes back to the loader once the partition is
-	// written: two of them serve the whole run.
+	// while the ones before it are adjudicated and written. At most three
+	// partitions' lines are in memory (one loading, one adjudicated, one
+	// whose last chunks are being written): a partition takes a token
+	// before it is loaded and gives it back, with its lines buffer, once
+	// its last chunk is written.
 	lineBufs := make(chan []claim.Line, 2)
+	tokens := make(chan struct{}, 3)
 	loaded := make(chan loadedPartition, 1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -132,6 +140,12 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 			r.clock.done(stageLoad, t0)
 			for _, src := range srcs {
 				src.spans = spans
+				select {
+				case tokens <- struct{}{}:
+				case <-gctx.Done():
+					cleanup()
+					return context.Cause(gctx)
+				}
 				var buf []claim.Line
 				select {
 				case buf = <-lineBufs:
@@ -155,20 +169,29 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		}
 		return nil
 	})
+	pipe := a.startPipe(gctx, g)
 	g.Go(func() error {
+		defer pipe.close()
 		for lp := range loaded {
-			if err := a.adjudicateGroups(gctx, lp.groups); err != nil {
+			if err := a.adjudicateGroups(gctx, pipe, lp.groups); err != nil {
 				return err
 			}
-			// A buffer a member with a huge history grew past twice a
-			// partition's budget is dropped, not kept for the rest of the run.
-			if int64(cap(lp.lines))*bytesPerLine > 2*r.partitionBudget() {
-				continue
+			lines := lp.lines
+			release := func() {
+				// A buffer a member with a huge history grew past twice a
+				// partition's budget is dropped, not kept for the rest of
+				// the run.
+				if int64(cap(lines))*bytesPerLine <= 2*r.partitionBudget() {
+					clear(lines) // so the kept buffer does not keep the decoded records
+					select {
+					case lineBufs <- lines[:0]:
+					default:
+					}
+				}
+				<-tokens
 			}
-			clear(lp.lines) // so the kept buffer does not keep the decoded records
-			select {
-			case lineBufs <- lp.lines[:0]:
-			default:
+			if err := pipe.mark(release, nil); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -565,19 +588,24 @@ func (a *adjudicator) memberBuckets(lo int32, n, count int, memberID func(i int)
 	return start, owner, nil
 }
 
-// adjudicateGroups adjudicates the members of one partition and writes
-// their results and state in member order: those with a huge history one
-// by one in segments, the others in parallel between them.
-func (a *adjudicator) adjudicateGroups(ctx context.Context, groups []memberLines) error {
+// adjudicateGroups hands the members of one partition to the pipeline,
+// which writes their results and state in member order: those with a huge
+// history are adjudicated here one by one in segments, once the pipeline
+// has written every member before them, the others in parallel between
+// them.
+func (a *adjudicator) adjudicateGroups(ctx context.Context, pipe *chunkPipe, groups []memberLines) error {
 	for len(groups) > 0 {
 		k := slices.IndexFunc(groups, func(ml memberLines) bool { return ml.huge != nil })
 		if k < 0 {
-			return a.adjudicatePartition(ctx, groups)
+			return pipe.submit(groups)
 		}
 		if k > 0 {
-			if err := a.adjudicatePartition(ctx, groups[:k]); err != nil {
+			if err := pipe.submit(groups[:k]); err != nil {
 				return err
 			}
+		}
+		if err := pipe.flush(); err != nil {
+			return err
 		}
 		if err := a.adjudicateHuge(ctx, groups[k]); err != nil {
 			return err
@@ -588,68 +616,38 @@ func (a *adjudicator) adjudicateGroups(ctx context.Context, groups []memberLines
 	return nil
 }
 
-// adjudicatePartition adjudicates the members of one partition in parallel
-// and writes their results and state in member order.
-func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLines) error {
+// chunkPipe adjudicates chunks of members on Workers goroutines and writes
+// them in order: the state, the tally and the remittance each on a
+// goroutine of its own that takes every chunk in turn. It lives for the
+// whole step, fed one partition after another, so that the workers start
+// on the next partition while the writers finish the last chunks of the
+// one before (when each partition had its own pipeline, the cores waited
+// for the remittance writer at every partition's end).
+type chunkPipe struct {
+	a        *adjudicator
+	ctx      context.Context
+	work     chan *chunk
+	follow   [3]chan *chunk // state, tally, remittance: every chunk, in order
+	inFlight chan struct{}
+}
+
+// startPipe starts the pipeline's goroutines in g.
+func (a *adjudicator) startPipe(ctx context.Context, g *errgroup.Group) *chunkPipe {
 	r := a.r
-	var chunks []*chunk
-	for start := 0; start < len(groups); {
-		end, n := start, 0
-		for end < len(groups) && (n < chunkLines || end == start) {
-			n += len(groups[end].lines) + 1
-			end++
-		}
-		chunks = append(chunks, &chunk{members: groups[start:end], lines: n, done: make(chan struct{}), stateWritten: make(chan struct{}),
-			tallied: make(chan struct{})})
-		start = end
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	work := make(chan *chunk)
 	// At most 2 × workers chunks are adjudicated ahead of the writer, so the
 	// results in memory stay bounded.
-	inFlight := make(chan struct{}, 2*r.cfg.Workers)
-	g.Go(func() error {
-		defer close(work)
-		for _, c := range chunks {
-			select {
-			case inFlight <- struct{}{}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			// The chunk's buffers are taken only now, so at most the
-			// chunks in flight hold any; they go back when written. A
-			// chunk past maxKeptChunk (one member with a huge history)
-			// gets buffers of its own size, not kept afterwards: about a
-			// result and a state record (its LINE key) a line.
-			if c.lines > maxKeptChunk {
-				records := c.lines + chunkLines
-				for _, ml := range c.members {
-					records += len(ml.state)
-				}
-				c.results = make([]claim.Result, 0, c.lines)
-				c.state = make([]claim.StateRecord, 0, records)
-			} else {
-				select {
-				case b := <-a.chunkBufs:
-					c.results, c.state, c.rem = b.results, b.state, b.rem
-				default:
-					c.results = make([]claim.Result, 0, maxKeptChunk)
-					c.state = make([]claim.StateRecord, 0, 3*chunkLines)
-					c.rem = new(writers.RemittanceBlock)
-				}
-			}
-			select {
-			case work <- c:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
+	p := &chunkPipe{a: a, ctx: ctx, work: make(chan *chunk), inFlight: make(chan struct{}, 2*r.cfg.Workers)}
+	for i := range p.follow {
+		p.follow[i] = make(chan *chunk, 2*r.cfg.Workers)
+	}
 	for range r.cfg.Workers {
 		g.Go(func() error {
 			m := r.engine.NewMember()
-			for c := range work {
+			for c := range p.work {
+				if len(c.members) == 0 {
+					close(c.done)
+					continue
+				}
 				t0 := r.clock.start()
 				if err := a.adjudicateChunk(m, c); err != nil {
 					return err
@@ -668,13 +666,13 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 	}
 	// follow does work on every chunk, in chunk order, once its worker is
 	// done with it, on a goroutine of its own.
-	follow := func(work func(*chunk) error) {
+	follow := func(in <-chan *chunk, work func(*chunk) error) {
 		g.Go(func() error {
-			for _, c := range chunks {
+			for c := range in {
 				select {
 				case <-c.done:
-				case <-gctx.Done():
-					return gctx.Err()
+				case <-ctx.Done():
+					return ctx.Err()
 				}
 				if err := work(c); err != nil {
 					return err
@@ -687,32 +685,130 @@ func (a *adjudicator) adjudicatePartition(ctx context.Context, groups []memberLi
 	// writer is a core's work. The results are counted and their payments
 	// summed beside both: on a Parquet run the remittance writer alone kept
 	// a core busy, and the tally was a quarter of it.
-	follow(func(c *chunk) error {
-		t0 := r.clock.start()
-		if err := a.st.Write(c.state); err != nil {
-			return err
+	follow(p.follow[0], func(c *chunk) error {
+		if len(c.members) > 0 {
+			t0 := r.clock.start()
+			if err := a.st.Write(c.state); err != nil {
+				return err
+			}
+			r.clock.done(stageState, t0)
 		}
-		r.clock.done(stageState, t0)
 		close(c.stateWritten)
 		return nil
 	})
-	follow(func(c *chunk) error {
-		t0 := r.clock.start()
-		if err := a.tally(c); err != nil {
-			return err
+	follow(p.follow[1], func(c *chunk) error {
+		if len(c.members) > 0 {
+			t0 := r.clock.start()
+			if err := a.tally(c); err != nil {
+				return err
+			}
+			r.clock.done(stageTally, t0)
 		}
-		r.clock.done(stageTally, t0)
 		close(c.tallied)
 		return nil
 	})
-	follow(func(c *chunk) error {
-		if err := a.writeChunk(gctx, c); err != nil {
+	follow(p.follow[2], func(c *chunk) error {
+		if err := a.writeChunk(ctx, c); err != nil {
 			return err
 		}
-		<-inFlight
+		<-p.inFlight
 		return nil
 	})
-	return g.Wait()
+	return p
+}
+
+// submit cuts a partition's members (none with a huge history) into chunks
+// and hands them to the pipeline.
+func (p *chunkPipe) submit(groups []memberLines) error {
+	for start := 0; start < len(groups); {
+		end, n := start, 0
+		for end < len(groups) && (n < chunkLines || end == start) {
+			n += len(groups[end].lines) + 1
+			end++
+		}
+		if err := p.send(&chunk{members: groups[start:end], lines: n}); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// mark sends a marker chunk: release is called and flushed closed (either
+// may be nil) once every chunk sent before it is written.
+func (p *chunkPipe) mark(release func(), flushed chan struct{}) error {
+	return p.send(&chunk{release: release, flushed: flushed})
+}
+
+// flush waits until every chunk sent so far is written.
+func (p *chunkPipe) flush() error {
+	flushed := make(chan struct{})
+	if err := p.mark(nil, flushed); err != nil {
+		return err
+	}
+	select {
+	case <-flushed:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+}
+
+// close ends the pipeline's input: its goroutines end once they have done
+// every chunk.
+func (p *chunkPipe) close() {
+	close(p.work)
+	for _, f := range p.follow {
+		close(f)
+	}
+}
+
+// send hands one chunk to the workers and the followers.
+func (p *chunkPipe) send(c *chunk) error {
+	a, ctx := p.a, p.ctx
+	c.done, c.stateWritten, c.tallied = make(chan struct{}), make(chan struct{}), make(chan struct{})
+	select {
+	case p.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// The chunk's buffers are taken only now, so at most the chunks in
+	// flight hold any; they go back when written. A chunk past
+	// maxKeptChunk (one member with a huge history) gets buffers of its
+	// own size, not kept afterwards: about a result and a state record
+	// (its LINE key) a line.
+	switch {
+	case len(c.members) == 0:
+	case c.lines > maxKeptChunk:
+		records := c.lines + chunkLines
+		for _, ml := range c.members {
+			records += len(ml.state)
+		}
+		c.results = make([]claim.Result, 0, c.lines)
+		c.state = make([]claim.StateRecord, 0, records)
+	default:
+		select {
+		case b := <-a.chunkBufs:
+			c.results, c.state, c.rem = b.results, b.state, b.rem
+		default:
+			c.results = make([]claim.Result, 0, maxKeptChunk)
+			c.state = make([]claim.StateRecord, 0, 3*chunkLines)
+			c.rem = new(writers.RemittanceBlock)
+		}
+	}
+	for _, f := range p.follow {
+		select {
+		case f <- c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	select {
+	case p.work <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
 }
 
 // tally counts an adjudicated chunk's results and sums their payments.
@@ -735,6 +831,22 @@ func (a *adjudicator) tally(c *chunk) error {
 // writer and the tally are done with it too) recycles its buffers.
 func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 	r := a.r
+	if len(c.members) == 0 {
+		for _, ch := range [...]chan struct{}{c.stateWritten, c.tallied} {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if c.release != nil {
+			c.release()
+		}
+		if c.flushed != nil {
+			close(c.flushed)
+		}
+		return nil
+	}
 	t0 := r.clock.start()
 	write := func() error { return a.rem.Write(c.results) }
 	if c.encoded {
