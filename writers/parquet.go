@@ -177,6 +177,17 @@ type parquetEncoder struct {
 	rates      map[string][rateBytes]byte  // rate text → its DECIMAL bytes: a run has few distinct rates
 	fixedViews []parquet.FixedLenByteArray // scratch: views into a rate column's bytes
 	err        error                       // first bad value of the current row
+
+	// A full row group is written on a goroutine of its own while the rows
+	// of the next one are collected in the other set of column buffers
+	// (spare): on a Parquet run the remittance's writer was the busiest
+	// goroutine, and its encoding and compression now overlap with the
+	// collecting. At most one row group is in flight; flushing carries
+	// its error. Everything the write uses but the column buffers (fw,
+	// dict and the scratch slices) is used by that goroutine alone while
+	// it runs, and the bytes are those of a write in place.
+	spare    []pqColumn
+	flushing chan error
 }
 
 func newParquetEncoder(w io.Writer, specs []colSpec) (*parquetEncoder, error) {
@@ -332,18 +343,51 @@ func (e *parquetEncoder) endRow() error {
 	return nil
 }
 
-// flush writes the buffered rows as one row group, column by column, and
-// empties the buffers.
+// flush starts writing the buffered rows as one row group (writeGroup) and
+// gives the encoder the other set of column buffers for the next rows. It
+// first waits for the row group before, and returns its error.
 func (e *parquetEncoder) flush() error {
 	if e.pending == 0 {
 		return nil
 	}
+	if err := e.wait(); err != nil {
+		return err
+	}
+	if e.spare == nil {
+		e.spare = make([]pqColumn, len(e.cols))
+		for i := range e.cols {
+			e.spare[i].spec = e.cols[i].spec
+		}
+	}
+	cols := e.cols
+	e.cols, e.spare = e.spare, cols
+	e.pending, e.full = 0, false
+	done := make(chan error, 1)
+	e.flushing = done
+	go func() { done <- e.writeGroup(cols) }()
+	return nil
+}
+
+// wait waits for the row group being written, if any, and returns its
+// error.
+func (e *parquetEncoder) wait() error {
+	if e.flushing == nil {
+		return nil
+	}
+	err := <-e.flushing
+	e.flushing = nil
+	return err
+}
+
+// writeGroup writes cols as one row group, column by column, and empties
+// them.
+func (e *parquetEncoder) writeGroup(cols []pqColumn) error {
 	rg, err := e.fw.AppendRowGroupChecked()
 	if err != nil {
 		return err
 	}
-	for i := range e.cols {
-		c := &e.cols[i]
+	for i := range cols {
+		c := &cols[i]
 		cw, err := rg.NextColumn()
 		if err != nil {
 			return err
@@ -369,7 +413,6 @@ func (e *parquetEncoder) flush() error {
 		}
 		c.reset()
 	}
-	e.pending, e.full = 0, false
 	return rg.Close()
 }
 
@@ -512,9 +555,13 @@ func isASCII(b []byte) bool {
 
 func (e *parquetEncoder) close(failed bool) error {
 	if failed {
+		e.wait() // the stream has failed already: its error is the one reported
 		return nil
 	}
 	if err := e.flush(); err != nil {
+		return err
+	}
+	if err := e.wait(); err != nil {
 		return err
 	}
 	if err := e.fw.Close(); err != nil {
