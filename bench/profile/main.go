@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ func run() error {
 	asOf := flag.String("as-of", "2030-01-01", "the run's as-of date (as claimsbatch --as-of; the default is after every date claimsbatch generate writes)")
 	cpuProfile := flag.String("cpuprofile", "cpu.prof", "CPU profile output")
 	memProfile := flag.String("memprofile", "", "allocation profile output (written at the end); empty = none")
+	traceOut := flag.String("trace", "", "execution trace output (go tool trace); empty = none")
 	flag.Parse()
 	if *claims == "" || *members == "" || *out == "" {
 		return fmt.Errorf("--claims, --members and --out are required")
@@ -83,9 +85,22 @@ func run() error {
 	if err := pprof.StartCPUProfile(pf); err != nil {
 		return err
 	}
+	if *traceOut != "" {
+		tf, err := os.Create(*traceOut)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	sum, runErr := pipeline.Run(context.Background(), cfg)
 	wall := time.Since(start)
+	if *traceOut != "" {
+		trace.Stop()
+	}
 	pprof.StopCPUProfile()
 	if err := pf.Close(); err != nil {
 		return err
