@@ -147,7 +147,9 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 			select {
 			case <-job.done:
 			case <-gctx.Done():
-				job.batch.Release()
+				// Not released: a pricing worker may still be reading it
+				// (a reader's error cancels the run while batches before
+				// it are priced). The garbage collector takes it.
 				return interrupted()
 			}
 			t0 := r.clock.start()
@@ -212,7 +214,7 @@ func (r *run) produceBatches(ctx context.Context, source int32, path string, tot
 		select {
 		case work <- job:
 		case <-ctx.Done():
-			return interrupted() // the sink releases the batch
+			return interrupted() // the sink drops the batch
 		}
 		if r.cfg.Progress != nil {
 			r.cfg.Progress("reading", *total+b.FirstRow+int64(b.NumRows)-1, 0)

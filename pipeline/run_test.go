@@ -209,3 +209,47 @@ func metaDate(t *testing.T, path, key string) string {
 	}
 	return ""
 }
+
+// TestBrokenFileMidway: a claims file that breaks (an unbalanced quote)
+// after thousands of good rows fails the run with the file and row, while
+// every stage's goroutines are busy with the batches before it: no batch is
+// released under a worker that is still pricing it (under -race this was a
+// data race, and a crash: index out of range). Several times, since the
+// timing varies.
+func TestBrokenFileMidway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and runs 12,000 lines")
+	}
+	ctx := context.Background()
+	in := t.TempDir()
+	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 12000, Seed: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(gen.ClaimsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	const at = 9000 // the data row that breaks
+	broken := slices.Concat(lines[:at]...)
+	broken = append(broken, []byte(`C9,1,"M9,2024-03-01`+"\n")...)
+	broken = append(broken, slices.Concat(lines[at:]...)...)
+	path := filepath.Join(in, "broken.csv")
+	if err := os.WriteFile(path, broken, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		out := filepath.Join(t.TempDir(), "out")
+		_, err := Run(ctx, Config{
+			Claims: []string{path}, Members: gen.MembersPath, FX: gen.FXPath,
+			OutDir: out, Workers: 4, MemoryLimit: 1 << 10, BatchSize: 64, AsOf: testAsOf,
+		})
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("broken.csv")) {
+			t.Fatalf("try %d: error %v, want one naming broken.csv", i, err)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("try %d: %s exists after a failed run (%v)", i, out, err)
+		}
+	}
+}
