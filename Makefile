@@ -29,8 +29,10 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-## test-race: the tests of the packages that start goroutines, under the race detector
-RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/ ./explain/
+## test-race: the tests of the packages that start goroutines, under the race
+## detector, and the command's (its bad-input and interruption cases cancel
+## runs mid-stage: a race there was found only by them)
+RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/ ./explain/ ./cmd/claimsbatch/
 test-race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
