@@ -169,10 +169,50 @@ func (in *MemberRun) AppendLineRecord(dst []claim.StateRecord, l *claim.Line) []
 // AdjudicateMember this run's), sorted by CompareLineRecords. They are m's
 // memory, valid until its next BeginMember.
 func (m *Member) LineRecords() []claim.StateRecord {
-	slices.SortFunc(m.scratch.lineRecs, func(a, b claim.StateRecord) int {
-		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(a.Count, b.Count)) // CompareLineRecords
+	recs := m.scratch.lineRecs
+	if len(recs) < 2 {
+		return recs
+	}
+	// The records (88 bytes, compared by string) are not sorted
+	// themselves: their keys' first 8 bytes, as a number, with their
+	// index, are (a string compare only on a tie), and the records are then
+	// copied out in that order (BenchmarkLineRecords, 20 records: 1.55 →
+	// 0.61 µs).
+	keys := m.scratch.keys[:0]
+	for i := range recs {
+		keys = append(keys, lineKey{prefix: keyPrefix(recs[i].Key), i: int32(i)})
+	}
+	slices.SortFunc(keys, func(a, b lineKey) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return CompareLineRecords(&recs[a.i], &recs[b.i])
 	})
-	return m.scratch.lineRecs
+	sorted := m.scratch.sorted[:0]
+	for _, k := range keys {
+		sorted = append(sorted, recs[k.i])
+	}
+	clear(recs) // the scratch must not keep the records' strings alive
+	m.scratch.keys, m.scratch.lineRecs, m.scratch.sorted = keys, sorted, recs[:0]
+	return sorted
+}
+
+// lineKey is a LINE record's sort key in LineRecords: the first 8 bytes of
+// its claim id, big endian (zero padded), and its index.
+type lineKey struct {
+	prefix uint64
+	i      int32
+}
+
+// keyPrefix is the first 8 bytes of s as a big-endian number, zero padded:
+// prefixes compare as the strings do, or are equal.
+func keyPrefix(s string) uint64 {
+	var p uint64
+	n := min(len(s), 8)
+	for i := range n {
+		p |= uint64(s[i]) << (56 - 8*i)
+	}
+	return p
 }
 
 // CompareLineRecords is the order of a member's LINE records in a state

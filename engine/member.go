@@ -30,6 +30,8 @@ type Member struct {
 	ccStart []claim.Date // continuous-cover start per span, scratch
 	scratch struct {     // AdjudicateMember's, reused across members
 		engineRecs, lineRecs, v1Dups []claim.StateRecord
+		sorted                       []claim.StateRecord // LineRecords' output
+		keys                         []lineKey           // LineRecords' sort keys
 	}
 	yearCache struct { // the policy year of the previous line
 		span       int
