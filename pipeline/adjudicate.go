@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"claimsbatch/book"
 	"claimsbatch/claim"
@@ -108,6 +109,9 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err != nil {
 		return nil, nil, err
 	}
+	timer := func(t0, t1 time.Time) { r.clock.doneAt(stageRowGroups, t0, t1) }
+	rem.SetGroupTimer(timer)
+	st.SetGroupTimer(timer)
 	keepFrom, keysFrom := r.stateWindow(asOf)
 	if err := st.Write(r.metaRecords(runID, asOf, keysFrom)); err != nil {
 		return nil, nil, err

@@ -23,10 +23,11 @@ const (
 	stageRemittance              // write: remittance rows (one goroutine)
 	stageState                   // write: state records (one goroutine)
 	stageTally                   // write: counts, control totals, payments (one goroutine)
+	stageRowGroups               // write: Parquet row groups of the remittance and the state, encoded and compressed (a goroutine each)
 	stageCount
 )
 
-var stageNames = [stageCount]string{"price", "sink", "dedupe", "load", "adjudicate", "write remittance", "write state", "tally"}
+var stageNames = [stageCount]string{"price", "sink", "dedupe", "load", "adjudicate", "write remittance", "write state", "tally", "write row groups"}
 
 // stageClock adds up each stage's busy time and spans its wall time. It is
 // safe for concurrent use; timing a unit costs two clock reads, and units

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -188,7 +189,13 @@ type parquetEncoder struct {
 	// it runs, and the bytes are those of a write in place.
 	spare    []pqColumn
 	flushing chan error
+	timer    GroupTimer // nil: row groups are not timed
 }
+
+// GroupTimer is told the start and end of each Parquet row group a writer
+// writes on its own goroutine (the run's debug log reports them as a stage).
+// It is called from that goroutine.
+type GroupTimer func(start, end time.Time)
 
 func newParquetEncoder(w io.Writer, specs []colSpec) (*parquetEncoder, error) {
 	root, err := parquetSchema(specs)
@@ -364,7 +371,15 @@ func (e *parquetEncoder) flush() error {
 	e.pending, e.full = 0, false
 	done := make(chan error, 1)
 	e.flushing = done
-	go func() { done <- e.writeGroup(cols) }()
+	timer := e.timer
+	go func() {
+		t0 := time.Now()
+		err := e.writeGroup(cols)
+		if timer != nil {
+			timer(t0, time.Now())
+		}
+		done <- err
+	}()
 	return nil
 }
 

@@ -123,6 +123,14 @@ func (t *table[T]) write(rows []T) error {
 	return nil
 }
 
+// setGroupTimer times the table's Parquet row groups with f; a CSV table
+// has none.
+func (t *table[T]) setGroupTimer(f GroupTimer) {
+	if pq, ok := t.enc.(*parquetEncoder); ok {
+		pq.timer = f
+	}
+}
+
 func (t *table[T]) close() error {
 	if t.closed {
 		return t.err

@@ -135,6 +135,10 @@ func (w *RemittanceWriter) Write(results []claim.Result) error { return w.t.writ
 // does not close the underlying io.Writer.
 func (w *RemittanceWriter) Close() error { return w.t.close() }
 
+// SetGroupTimer times the Parquet row groups the writer writes in the
+// background (nothing for CSV). Set it before the first Write.
+func (w *RemittanceWriter) SetGroupTimer(f GroupTimer) { w.t.setGroupTimer(f) }
+
 // Rows returns the number of rows written so far, for the manifest.
 func (w *RemittanceWriter) Rows() int64 { return w.t.rows }
 
@@ -318,3 +322,7 @@ func (w *StateWriter) Close() error {
 // Rows returns the number of rows written so far, for the manifest; after
 // Close it counts the END row too.
 func (w *StateWriter) Rows() int64 { return w.t.rows }
+
+// SetGroupTimer times the Parquet row groups the writer writes in the
+// background (nothing for CSV). Set it before the first Write.
+func (w *StateWriter) SetGroupTimer(f GroupTimer) { w.t.setGroupTimer(f) }
