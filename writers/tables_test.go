@@ -671,10 +671,18 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return len(p), err
 }
 
+// TestWriterErrorSurfaces: a write error of the underlying writer is the
+// error of Write or Close, and of every call after. With 3 Parquet row
+// groups' worth of rows, a row group written in the background fails while
+// the next one's rows are being collected: its error comes back through the
+// next flush.
 func TestWriterErrorSurfaces(t *testing.T) {
-	many := benchResults(20_000)
 	for _, f := range []Format{CSV, Parquet} {
-		for _, limit := range []int{0, 3, 1000, 100_000} {
+		for _, limit := range []int{0, 3, 1000, 100_000, 3_000_000} {
+			many := benchResults(20_000)
+			if f == Parquet && limit >= 100_000 {
+				many = benchResults(3*rowGroupRows + 5)
+			}
 			t.Run(fmt.Sprintf("%v/after_%d_bytes", f, limit), func(t *testing.T) {
 				fw := &failingWriter{limit: limit}
 				w, err := NewRemittanceWriter(fw, f, sampleRunID)
@@ -691,6 +699,9 @@ func TestWriterErrorSurfaces(t *testing.T) {
 				}
 				if werr != nil && !errors.Is(werr, errDiskFull) {
 					t.Errorf("Write() = %v, want nil or an error wrapping %v", werr, errDiskFull)
+				}
+				if f == Parquet && limit == 100_000 && werr == nil {
+					t.Errorf("Write() = nil: the first row group's failure should come back at the second's flush")
 				}
 				if err := w.Write(many[:1]); !errors.Is(err, errDiskFull) {
 					t.Errorf("Write after failure = %v, want the same error", err)
