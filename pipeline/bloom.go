@@ -14,9 +14,6 @@ import "math/bits"
 type bloom struct {
 	blocks [][8]uint64
 	mask   uint64 // len(blocks) - 1; the count is a power of two
-	// touched keeps the early loads of testAndAddAll from being optimised
-	// away; its value means nothing.
-	touched uint64
 }
 
 const bloomProbes = 6
@@ -51,22 +48,13 @@ func (b *bloom) testAndAdd(h uint64) (seen bool) {
 // order, and sets seen[i] to its answer (false for the others). A tight
 // loop of its own: the filter is far larger than the caches, and a loop
 // that does nothing else lets the processor overlap the misses of
-// consecutive keys (about three times faster than one key at a time among
-// the spill writes).
+// consecutive keys (measured on a 10 M-line run: the sink, which tested
+// each key among its spill writes, 6.1 → 4.2 s busy).
 func (b *bloom) testAndAddAll(hashes []uint64, members []int32, seen []bool) {
 	hashes, seen = hashes[:len(members)], seen[:len(members)]
-	const ahead = 8
-	var touch uint64
-	for i := range min(ahead, len(hashes)) {
-		touch += b.blocks[hashes[i]&b.mask][0]
-	}
 	for i, m := range members {
-		if j := i + ahead; j < len(hashes) {
-			touch += b.blocks[hashes[j]&b.mask][0]
-		}
 		seen[i] = m >= 0 && b.testAndAdd(hashes[i])
 	}
-	b.touched += touch
 }
 
 // bytes is the filter's memory.
