@@ -19,3 +19,18 @@ func startWriteback(f *os.File, off, n int64) {
 		_ = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
 	})
 }
+
+// dropWritten tells the kernel that n bytes of f from off will not be read
+// again soon (POSIX_FADV_DONTNEED): the pages already written to disk are
+// freed now, for the next writes to reuse. Pages still dirty or being
+// written are left alone (the kernel skips them), so it never waits for the
+// disk. A hint, like startWriteback.
+func dropWritten(f *os.File, off, n int64) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = unix.Fadvise(int(fd), off, n, unix.FADV_DONTNEED)
+	})
+}
