@@ -81,8 +81,10 @@ func (l *expansionLimit) Read(p []byte) (int, error) {
 // an error, so an allocation past the budget panics with *errExpansion before
 // any memory is taken; parquetSource recovers it at the boundary of the
 // third-party code, where it already turns the decoder's panics into
-// ErrCorrupt. The decoder runs on the reader's goroutine (pqarrow's Parallel
-// option stays off), so the panic always reaches that recover.
+// ErrCorrupt. The decoder runs only on goroutines of ours whose calls into
+// it recover (pqarrow's Parallel option stays off; the parallel members
+// read's goroutines go through parquetSource.next and openGroup), so the
+// panic always reaches a recover.
 type budgetAllocator struct {
 	mem   memory.Allocator
 	used  atomic.Int64

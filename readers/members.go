@@ -79,11 +79,17 @@ type MembersReader struct {
 }
 
 // OpenMembers opens a members file; Options.BatchSize sets the rows of a
-// batch (accepted plus rejected).
+// batch (accepted plus rejected). A Parquet file's row groups are read on
+// Options.Workers goroutines (pqahead.go); the rows, their checks and their
+// order are those of a read on one.
 func OpenMembers(path string, opt Options) (*MembersReader, error) {
 	t, err := openTable(path, memberColumns[:], opt)
 	if err != nil {
 		return nil, err
+	}
+	if ps, ok := t.src.(*parquetSource); ok {
+		o := opt.withDefaults()
+		ps.startAhead(o.Workers, o.BatchSize)
 	}
 	return newMembersReader(t, opt), nil
 }

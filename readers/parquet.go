@@ -39,6 +39,9 @@ type parquetSource struct {
 	ends   []int             // end of each field in buf
 	rec    []string
 	rawBuf []byte
+	// ahead, when set, reads the row groups in parallel (startAhead) and
+	// next and raw take its rows.
+	ahead *pqAhead
 	// arena, when set, holds the rows' strings: blocks that the strings of
 	// many rows share, never written again, instead of two allocations per
 	// row. Only for a reader whose rows are consumed (spilled) soon after,
@@ -250,6 +253,9 @@ func accepts(t arrow.DataType, k kind) bool {
 }
 
 func (s *parquetSource) next() (rec []string, p problem, err error) {
+	if s.ahead != nil {
+		return s.ahead.next(s)
+	}
 	defer func() {
 		if r := recover(); r != nil { // see newParquetSource
 			err = decoderPanic("Parquet decoder", r)
@@ -306,6 +312,9 @@ func (s *parquetSource) next() (rec []string, p problem, err error) {
 // order: the used columns as the row checks saw them, the others in Arrow's
 // text form.
 func (s *parquetSource) raw() string {
+	if s.ahead != nil {
+		return s.ahead.raw()
+	}
 	if s.batch == nil || s.row == 0 {
 		return ""
 	}
@@ -332,6 +341,10 @@ func (s *parquetSource) raw() string {
 func (s *parquetSource) close() error {
 	if s.in == nil {
 		return nil
+	}
+	if s.ahead != nil {
+		s.ahead.close()
+		s.ahead = nil
 	}
 	if s.rr != nil {
 		s.rr.Release()

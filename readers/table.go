@@ -17,7 +17,8 @@ type Options struct {
 	// of ClaimsReader; 0 means 8192.
 	BatchSize int
 	// Workers is the number of goroutines that parse and check a claims
-	// file's rows; 0 means one per core (GOMAXPROCS).
+	// file's rows, and that read a Parquet members file's row groups; 0
+	// means one per core (GOMAXPROCS).
 	Workers int
 	// MaxFieldBytes bounds one field; a longer field makes its row a
 	// PARSE_ERROR. 0 means 1 MiB.

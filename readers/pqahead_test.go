@@ -1,0 +1,139 @@
+package readers
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"claimsbatch/claim"
+)
+
+// aheadMembers writes a Parquet members file of n rows in row groups of
+// group rows; every seventh row is bad (coinsurance 120) and every
+// eleventh has a null policy_id (MISSING_FIELD).
+func aheadMembers(t *testing.T, n int, group int64) string {
+	t.Helper()
+	var rows []map[string]string
+	for i := range n {
+		r := map[string]string{"member_id": fmt.Sprintf("M%03d", i), "policy_id": fmt.Sprintf("P%d", i/3),
+			"coverage_start": "2023-03-01", "date_of_birth": "1980-06-15", "residence_country": "FR",
+			"origin_country": "GB", "plan_currency": "EUR", "modules": "core;outpatient", "core_coinsurance": "10"}
+		if i%7 == 3 {
+			r["core_coinsurance"] = "120"
+		}
+		if i%11 == 5 {
+			delete(r, "policy_id")
+		}
+		rows = append(rows, r)
+	}
+	cols := []arrowColumn{
+		{"member_id", arrow.BinaryTypes.String}, {"policy_id", arrow.BinaryTypes.String},
+		{"coverage_start", arrow.FixedWidthTypes.Date32}, {"date_of_birth", arrow.BinaryTypes.String},
+		{"residence_country", arrow.BinaryTypes.String}, {"origin_country", arrow.BinaryTypes.String},
+		{"plan_currency", arrow.BinaryTypes.String}, {"modules", arrow.BinaryTypes.String},
+		{"core_coinsurance", arrow.PrimitiveTypes.Int32},
+	}
+	return writeFile(t, "members.parquet", writeArrow(t, cols, rows, group))
+}
+
+// readAllMembers reads path with a MembersReader of the given options.
+func readAllMembers(t *testing.T, path string, opt Options) (spans []claim.RawSpan, ex []claim.Exception, rows int64, err error) {
+	t.Helper()
+	mr, err := OpenMembers(path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mr.Close()
+	for mr.Next() {
+		spans = append(spans, mr.Spans()...)
+		ex = append(ex, mr.Exceptions()...)
+	}
+	return spans, ex, mr.Rows(), mr.Err()
+}
+
+// TestMembersParquetAhead: a Parquet members file read on several
+// goroutines (pqahead.go) gives the rows, exceptions and raw texts of the
+// read on one, whatever the batch size against the row groups.
+func TestMembersParquetAhead(t *testing.T) {
+	path := aheadMembers(t, 100, 7) // 15 row groups, the last of 2 rows
+	wantSpans, wantEx, wantRows, err := readAllMembers(t, path, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 14 rows with coinsurance 120, 9 with no policy_id, index 38 both.
+	if wantRows != 100 || len(wantEx) != 22 || len(wantSpans) != 78 {
+		t.Fatalf("one goroutine: %d rows, %d exceptions, %d spans", wantRows, len(wantEx), len(wantSpans))
+	}
+	if wantEx[0].Row != 4 || wantEx[0].Code != claim.InvalidValue || !strings.HasPrefix(wantEx[0].Raw, "M003,P1,2023-03-01,") {
+		t.Fatalf("first exception %+v", wantEx[0])
+	}
+	for _, workers := range []int{2, 3, 8} {
+		for _, batch := range []int{1, 4, 7, 64} {
+			spans, ex, rows, err := readAllMembers(t, path, Options{Workers: workers, BatchSize: batch})
+			if err != nil {
+				t.Fatalf("%d workers, batch %d: %v", workers, batch, err)
+			}
+			if rows != wantRows || !reflect.DeepEqual(spans, wantSpans) || !reflect.DeepEqual(ex, wantEx) {
+				t.Fatalf("%d workers, batch %d: %d rows, %d spans, %d exceptions differ from one goroutine's", workers, batch, rows, len(spans), len(ex))
+			}
+		}
+	}
+}
+
+// TestMembersParquetAheadCorrupt: a row group that cannot be decoded fails
+// the parallel read after the rows before it, with the error of the read on
+// one goroutine; and a reader closed half-way stops its goroutines.
+func TestMembersParquetAheadCorrupt(t *testing.T) {
+	path := aheadMembers(t, 100, 10)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := pf.MetaData().RowGroup(6).ColumnChunk(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, size := cc.DataPageOffset(), cc.TotalCompressedSize()
+	pf.Close()
+	for i := start; i < start+size; i++ {
+		data[i] = 0xff
+	}
+	bad := writeFile(t, "members.parquet", data)
+	wantSpans, _, wantRows, wantErr := readAllMembers(t, bad, Options{Workers: 1, BatchSize: 4})
+	if !errors.Is(wantErr, ErrCorrupt) || wantRows != 60 {
+		t.Fatalf("one goroutine: error %v after %d rows, want ErrCorrupt after the 60 rows of groups 0-5", wantErr, wantRows)
+	}
+	spans, _, rows, err := readAllMembers(t, bad, Options{Workers: 3, BatchSize: 4})
+	if err == nil || err.Error() != wantErr.Error() || rows != wantRows || !reflect.DeepEqual(spans, wantSpans) {
+		t.Fatalf("three goroutines: error %v after %d rows (%d spans); one goroutine: %v after %d rows (%d spans)",
+			err, rows, len(spans), wantErr, wantRows, len(wantSpans))
+	}
+
+	before := runtime.NumGoroutine()
+	mr, err := OpenMembers(path, Options{Workers: 4, BatchSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mr.Next() {
+		t.Fatal(mr.Err())
+	}
+	mr.Close()
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Close, %d before the open", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
