@@ -118,6 +118,11 @@ type StateDigest struct {
 	buf   []byte
 	rows  int64
 	kinds []kindCount // in first-seen order; sorted for the trailer
+
+	// The last scope's canonical text: a member's records share a few
+	// dates, and formatting one was a fifth of Add.
+	scope     Date
+	scopeText []byte
 }
 
 type kindCount struct {
@@ -147,8 +152,11 @@ func (d *StateDigest) Add(r *StateRecord) {
 	b := d.buf
 	b = appendCanonical(b, r.Kind)
 	b = appendCanonical(b, r.MemberID)
-	var scope [10]byte
-	b = appendCanonicalBytes(b, r.Scope.AppendTo(scope[:0]))
+	if r.Scope != d.scope || d.scopeText == nil {
+		var scope [10]byte
+		d.scope, d.scopeText = r.Scope, appendCanonicalBytes(d.scopeText[:0], r.Scope.AppendTo(scope[:0]))
+	}
+	b = append(b, d.scopeText...)
 	b = appendCanonical(b, r.Key)
 	var num [24]byte
 	b = appendCanonicalBytes(b, r.Amount.AppendTo(num[:0]))
