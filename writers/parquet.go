@@ -164,20 +164,23 @@ func (c *pqColumn) reset() {
 // groupRows rows. No value is boxed or copied into an Arrow builder: text
 // is appended to one byte slice per column, numbers to typed slices.
 type parquetEncoder struct {
-	cols       []pqColumn
-	fw         *file.Writer
-	bw         *bufio.Writer
-	col        int
-	pending    int // rows in the buffers, not yet written
-	groupRows  int
-	dict       *textDict
-	views      []parquet.ByteArray // scratch: views into a text column's bytes
-	fixed      []byte              // scratch: a text column's bytes with invalid UTF-8 replaced
-	fixedEnds  []int32
-	full       bool                        // a text column reached maxGroupText
-	rates      map[string][rateBytes]byte  // rate text → its DECIMAL bytes: a run has few distinct rates
-	fixedViews []parquet.FixedLenByteArray // scratch: views into a rate column's bytes
-	err        error                       // first bad value of the current row
+	cols          []pqColumn
+	fw            *file.Writer
+	bw            *bufio.Writer
+	col           int
+	pending       int // rows in the buffers, not yet written
+	groupRows     int
+	dict          *textDict
+	views         []parquet.ByteArray // scratch: views into a text column's bytes
+	fixed         []byte              // scratch: a text column's bytes with invalid UTF-8 replaced
+	fixedEnds     []int32
+	full          bool                       // a text column reached maxGroupText
+	rates         map[string][rateBytes]byte // rate text → its DECIMAL bytes: a run has few distinct rates
+	lastRate      [40]byte                   // the last rate written: its text (lastRateLen bytes) and its bytes
+	lastRateLen   int
+	lastRateBytes [rateBytes]byte
+	fixedViews    []parquet.FixedLenByteArray // scratch: views into a rate column's bytes
+	err           error                       // first bad value of the current row
 
 	// A full row group is written on a goroutine of its own while the rows
 	// of the next one are collected in the other set of column buffers
@@ -296,7 +299,12 @@ func (e *parquetEncoder) rate(s string) {
 		c.def = append(c.def, 0)
 		return
 	}
-	v, ok := e.rates[s]
+	// Most lines have the rate of the line before (a member's claims are in
+	// one or two currencies): no map lookup for them.
+	v, ok := e.lastRateBytes, e.lastRateLen > 0 && s == string(e.lastRate[:e.lastRateLen])
+	if !ok {
+		v, ok = e.rates[s]
+	}
 	if !ok {
 		d, err := decimal.NewFromString(s)
 		shifted := d.Shift(claim.FXRateScale)
@@ -312,6 +320,10 @@ func (e *parquetEncoder) rate(s string) {
 			e.rates = make(map[string][rateBytes]byte)
 		}
 		e.rates[strings.Clone(s)] = v
+	}
+	if len(s) <= len(e.lastRate) { // a copy: s may be in a buffer the caller reuses
+		e.lastRateLen = copy(e.lastRate[:], s)
+		e.lastRateBytes = v
 	}
 	c.def = append(c.def, 1)
 	c.data = append(c.data, v[:]...)
