@@ -74,6 +74,7 @@ func clampPartitions(need, budget int64, most int) int {
 type readResult struct {
 	members    *spill.Partitions // accepted lines (fields only) by member range, in input order
 	keys       *spill.Partitions // their (claim_id, line_no) keys by key hash, after the state's
+	cands      *spill.Partitions // the keys the Bloom filter flagged, by key hash: the only lines that may repeat an earlier key
 	exceptions *spill.Partitions // rejected rows, in input order
 	accepted   int64             // lines that passed the row checks (duplicates included)
 }
@@ -82,6 +83,7 @@ func (rr *readResult) close() {
 	if rr != nil {
 		rr.members.Close()
 		rr.keys.Close()
+		rr.cands.Close()
 		rr.exceptions.Close()
 	}
 }
@@ -173,7 +175,7 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 		return err
 	}
 	r.totals.LinesRead = total
-	for _, set := range []*spill.Partitions{res.members, res.keys, res.exceptions} {
+	for _, set := range []*spill.Partitions{res.members, res.keys, res.cands, res.exceptions} {
 		if err := set.Finish(); err != nil {
 			return err
 		}
@@ -279,6 +281,9 @@ func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, jo
 		k = spill.Key{ClaimID: l.ClaimID, LineNo: l.LineNo, Source: l.Source, Row: l.Row, Member: m}
 		if job.seen[i] {
 			k.Raw, k.HasRaw = b.Raw(i), true
+			if err := res.cands.WriteKey(int(h%keyParts), &spill.Key{ClaimID: l.ClaimID, LineNo: l.LineNo}); err != nil {
+				return fmt.Errorf("pipeline: spill: %w", err)
+			}
 		}
 		if err := res.keys.WriteKey(int(h%keyParts), &k); err != nil {
 			return fmt.Errorf("pipeline: spill: %w", err)

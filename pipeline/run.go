@@ -128,6 +128,9 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if read.keys, err = spill.NewBuffered(r.spillDir, "keys", r.keyPartitionCount(estLines+estState), budget); err != nil {
 		return fail(err)
 	}
+	if read.cands, err = spill.NewBuffered(r.spillDir, "candidates", read.keys.Len(), budget); err != nil {
+		return fail(err)
+	}
 	r.state, err = r.loadState(read.keys, filter, budget, members.builder)
 	defer r.state.close()
 	if err != nil {
