@@ -3,6 +3,7 @@ package spill
 import (
 	"bufio"
 	"bytes"
+	"strings"
 	"testing"
 
 	"claimsbatch/claim"
@@ -76,5 +77,51 @@ func TestDecoderLoad(t *testing.T) {
 	d.Line(&got)
 	if d.Err() == nil {
 		t.Fatal("Err was cleared by the next record")
+	}
+}
+
+// TestLineTailLayouts: a line whose text fields all fit a byte's count has
+// the fixed tail, one with a longer text the tail of varints; both decode
+// to the line, and a record cut or with an unknown layout sets Err.
+func TestLineTailLayouts(t *testing.T) {
+	short := benchLine
+	long := benchLine
+	long.ItemCode = strings.Repeat("x", 256)
+	long.Billed, long.Charge, long.Units, long.ServiceDate = -1<<40, 1<<50, -3, -5
+	for _, tc := range []struct {
+		name   string
+		l      claim.Line
+		layout byte
+	}{{"fixed", short, tailFixed}, {"varint", long, tailVarint}} {
+		rec := AppendLineFields(nil, &tc.l)
+		var d Decoder
+		var got claim.Line
+		d.Load(rec)
+		d.LineHead(&got)
+		if d.Rest()[0] != tc.layout {
+			t.Fatalf("%s: layout %d, want %d", tc.name, d.Rest()[0], tc.layout)
+		}
+		d.LineTail(&got)
+		if d.Err() != nil || got != tc.l {
+			t.Fatalf("%s: decoded %+v, %v; want %+v", tc.name, got, d.Err(), tc.l)
+		}
+		for cut := len(rec) - 1; cut > len(rec)-40; cut-- {
+			var d Decoder
+			d.Load(rec[:cut])
+			d.Line(&got)
+			if d.Err() == nil {
+				t.Fatalf("%s: a record cut to %d of %d bytes decoded without an error", tc.name, cut, len(rec))
+			}
+		}
+	}
+	rec := AppendLineFields(nil, &short)
+	var d Decoder
+	var got claim.Line
+	d.Load(rec)
+	d.LineHead(&got)
+	rec[len(rec)-len(d.Rest())] = 9
+	d.LineTail(&got)
+	if d.Err() == nil {
+		t.Fatal("an unknown tail layout decoded without an error")
 	}
 }
