@@ -109,7 +109,7 @@ type adjudicator struct {
 func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, runID string, asOf claim.Date,
 	read *readResult, dd *dedupeResult, ranges *memberRanges, budget *spill.Budget) ([]writers.Output, []*writers.HashingWriter, error) {
 	f := r.cfg.Format
-	remFile, remHash, err := createOutput(pub, writers.RemittanceName+f.Ext())
+	remFile, remHash, err := r.createRemittance(pub)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -61,13 +61,17 @@
 //     line_no, where it came from, its member) to a key partition chosen by
 //     the key's hash, after the --state-in keys; a rejected row goes to the
 //     exceptions set, in input order. A Bloom filter over the keys (about
-//     10 bits a key) flags the lines whose key may have been seen before:
-//     only their key records carry the row's raw text.
-//  2. dedupe: each key partition is read back (the state's keys, then this
-//     run's in input order); the first copy of a (claim_id, line_no) is kept,
-//     a later one becomes DUPLICATE_LINE (its raw text is in its key record)
-//     and its (source, row) joins the drops of its member's range. A key
-//     partition's keys are all that is in memory.
+//     12 bits a key) flags the lines whose key may have been seen before:
+//     only their key records carry the row's raw text, and their keys also
+//     go to a candidates set, partitioned as the keys are.
+//  2. dedupe: each key partition's candidates (about 1 % of its keys, and
+//     every later copy of a key: the filter has no false negatives) are
+//     put in a table, then its keys are read back past it (the state's
+//     keys, then this run's in input order); the first copy of a candidate
+//     (claim_id, line_no) is kept, a later one becomes DUPLICATE_LINE (its
+//     raw text is in its key record) and its (source, row) joins the drops
+//     of its member's range. A key partition's candidates are all that is
+//     in memory.
 //  3. adjudicate: the member ranges are loaded in order (the next while the
 //     current one is adjudicated), their drops skipped, grouped by member
 //     with a counting sort and adjudicated in parallel; reading them in order

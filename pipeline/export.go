@@ -324,7 +324,7 @@ func (p *Prepared) Publish(ctx context.Context, out Outcome) (*Summary, error) {
 	}
 
 	f := cfg.Format
-	remFile, remHash, err := createOutput(pub, writers.RemittanceName+f.Ext())
+	remFile, remHash, err := r.createRemittance(pub)
 	if err != nil {
 		return nil, err
 	}

@@ -434,3 +434,17 @@ func createOutput(pub *writers.Publisher, name string) (io.Writer, *writers.Hash
 	h := writers.NewHashingWriter(f)
 	return h, h, nil
 }
+
+// createRemittance creates the remittance, kept in the page cache when
+// the run's 835s will read it back (writers.File.KeepCached).
+func (r *run) createRemittance(pub *writers.Publisher) (io.Writer, *writers.HashingWriter, error) {
+	f, err := pub.Create(writers.RemittanceName + r.cfg.Format.Ext())
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.cfg.X12 {
+		f.KeepCached()
+	}
+	h := writers.NewHashingWriter(f)
+	return h, h, nil
+}

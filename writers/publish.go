@@ -138,7 +138,14 @@ type File struct {
 	written int64 // bytes written
 	queued  int64 // bytes handed to the kernel's writeback (startWriteback)
 	dropped int64 // bytes dropped from the page cache (dropWritten)
+	keep    bool  // KeepCached: nothing is dropped
 }
+
+// KeepCached keeps the file's pages in the page cache: the run reads it
+// back before publishing it (the 835s read the remittance), so they are
+// not dropped as they are written (see writebackChunk). Call it before the
+// first Write.
+func (f *File) KeepCached() { f.keep = true }
 
 // writebackChunk is how many bytes a File writes before it asks the kernel
 // to start writing them to disk. Without it a big output (2 GB of a 10 M-
@@ -168,7 +175,7 @@ func (f *File) Write(b []byte) (int, error) {
 	f.written += int64(n)
 	if f.written-f.queued >= writebackChunk {
 		startWriteback(f.f, f.queued, f.written-f.queued)
-		if end := f.queued - writebackChunk; end > f.dropped {
+		if end := f.queued - writebackChunk; end > f.dropped && !f.keep {
 			dropWritten(f.f, f.dropped, end-f.dropped)
 			f.dropped = end
 		}

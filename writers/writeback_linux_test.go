@@ -12,7 +12,8 @@ import (
 
 // TestFileDropsWrittenPages checks that an output file's pages leave the
 // page cache once written to disk and followed by more writes (dropWritten),
-// and that the file still holds every byte written.
+// unless the file is kept cached, and that the file still holds every byte
+// written.
 func TestFileDropsWrittenPages(t *testing.T) {
 	dir := t.TempDir()
 	var st unix.Statfs_t
@@ -53,6 +54,26 @@ func TestFileDropsWrittenPages(t *testing.T) {
 	// b is kept: it was queued for writeback only one chunk ago.
 	if got := countTrue(resident[pages : 2*pages]); got != pages {
 		t.Errorf("%d pages of the second chunk cached, want all %d", got, pages)
+	}
+	// A file kept cached (the remittance of a run with 835s) keeps them.
+	k, err := p.Create("kept.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.KeepCached()
+	for range 2 {
+		if _, err := k.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := k.f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	if got := countTrue(residentPages(t, k.f, 3*writebackChunk)[:pages]); got != pages {
+		t.Errorf("%d pages of a kept file's first chunk cached, want all %d", got, pages)
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
