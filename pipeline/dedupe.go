@@ -39,9 +39,10 @@ func (d *dedupeResult) close() {
 
 // memberPartitionLimit is how many member ranges the run can hold open: a
 // file each for the lines, the drops, the --state-in records and the
-// members' spans, besides the key partitions and a margin.
+// members' spans, besides the key partitions, their candidates and a
+// margin.
 func (r *run) memberPartitionLimit() int {
-	free := spill.OpenFileLimit() - maxKeyPartitions - 64
+	free := spill.OpenFileLimit() - 2*maxKeyPartitions - 64
 	return max(1, min(maxMemberPartitions, free/4))
 }
 
