@@ -30,11 +30,7 @@ func TestHugeMemberInSegments(t *testing.T) {
 		t.Skip("generates and runs 18,000 lines of two members, four times")
 	}
 	ctx := context.Background()
-	in := t.TempDir()
-	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 16000, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gen := generate(t, synth.Config{Lines: 16000, Seed: 7})
 	_, members := readCSVFile(t, gen.MembersPath)
 	ids := make([]string, len(members))
 	for i, m := range members {
@@ -47,7 +43,7 @@ func TestHugeMemberInSegments(t *testing.T) {
 		r[col] = ids[(i%2)*len(ids)/2] // the first member and one in the middle
 	}
 	writeClaims := func(name string, rows [][]string) string {
-		path := filepath.Join(in, name)
+		path := filepath.Join(filepath.Dir(gen.ClaimsPath), name)
 		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
@@ -109,4 +105,16 @@ func TestHugeMemberInSegments(t *testing.T) {
 			}
 		}
 	}
+}
+
+// generate writes a synthetic extract (synth.Generate) into a fresh
+// temporary directory.
+func generate(t *testing.T, cfg synth.Config) synth.Result {
+	t.Helper()
+	cfg.Dir = t.TempDir()
+	gen, err := synth.Generate(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gen
 }

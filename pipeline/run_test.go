@@ -33,11 +33,7 @@ func TestRunIsTheSameWhateverTheWorkersAndBudget(t *testing.T) {
 		t.Skip("generates and runs 12,000 lines")
 	}
 	ctx := context.Background()
-	in := t.TempDir()
-	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 12000, Seed: 5, BadShare: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gen := generate(t, synth.Config{Lines: 12000, Seed: 5, BadShare: 0.01})
 	night := func(name string, workers int, budget int64, format writers.Format, claims, stateIn string) string {
 		out := filepath.Join(t.TempDir(), name)
 		segmentFrom := 0
@@ -221,11 +217,7 @@ func TestBrokenFileMidway(t *testing.T) {
 		t.Skip("generates and runs 12,000 lines")
 	}
 	ctx := context.Background()
-	in := t.TempDir()
-	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 12000, Seed: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gen := generate(t, synth.Config{Lines: 12000, Seed: 6})
 	data, err := os.ReadFile(gen.ClaimsPath)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +227,7 @@ func TestBrokenFileMidway(t *testing.T) {
 	broken := slices.Concat(lines[:at]...)
 	broken = append(broken, []byte(`C9,1,"M9,2024-03-01`+"\n")...)
 	broken = append(broken, slices.Concat(lines[at:]...)...)
-	path := filepath.Join(in, "broken.csv")
+	path := filepath.Join(filepath.Dir(gen.ClaimsPath), "broken.csv")
 	if err := os.WriteFile(path, broken, 0o644); err != nil {
 		t.Fatal(err)
 	}

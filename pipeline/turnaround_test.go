@@ -135,11 +135,7 @@ func TestTurnaroundSection(t *testing.T) {
 // else service_date, of every line the remittance holds) on the calendar.
 func TestRunTurnaround(t *testing.T) {
 	ctx := context.Background()
-	in := t.TempDir()
-	gen, err := synth.Generate(ctx, synth.Config{Dir: in, Lines: 3000, Seed: 21})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gen := generate(t, synth.Config{Lines: 3000, Seed: 21})
 	asOf := claim.FromCivil(2025, 7, 16) // a Wednesday
 	out := filepath.Join(t.TempDir(), "out")
 	if _, err := Run(ctx, Config{Claims: []string{gen.ClaimsPath}, Members: gen.MembersPath, FX: gen.FXPath, OutDir: out, AsOf: asOf}); err != nil {
