@@ -381,8 +381,8 @@ func (r *run) loadSpans(q int, lo, hi int32, keep func(m int32) bool) (*rangeSpa
 		return nil, err
 	}
 	n := int(hi - lo)
-	rs := &rangeSpans{lo: lo, start: make([]int32, n+1)}
-	var owner []int32
+	rs := &rangeSpans{lo: lo, start: make([]int32, n+1), spans: make([]claim.Span, 0, set.Count(q))}
+	owner := make([]int32, 0, set.Count(q))
 	for dec.Next() {
 		b := dec.Rest()
 		v, k := binary.Uvarint(b)

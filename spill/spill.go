@@ -64,6 +64,7 @@ type Partitions struct {
 	files  []*os.File
 	bufs   []*bufio.Writer
 	counts []int64
+	sizes  []int64 // framed bytes written to each partition
 	enc    encoder
 	onDisk bool
 }
@@ -85,7 +86,7 @@ func New(dir, name string, n int) (*Partitions, error) {
 // NewBuffered creates a set of n partitions that stays in memory while
 // budget allows and moves to files named after name in dir when it does not.
 func NewBuffered(dir, name string, n int, budget *Budget) (*Partitions, error) {
-	p := &Partitions{name: name, dir: dir, budget: budget, mem: make([][][]byte, n), counts: make([]int64, n)}
+	p := &Partitions{name: name, dir: dir, budget: budget, mem: make([][][]byte, n), counts: make([]int64, n), sizes: make([]int64, n)}
 	if budget == nil {
 		if err := p.toDisk(); err != nil {
 			return nil, err
@@ -125,6 +126,7 @@ func (p *Partitions) toDisk() error {
 // writeFrame appends record b, framed, to partition i.
 func (p *Partitions) writeFrame(i int, b []byte) error {
 	p.counts[i]++
+	p.sizes[i] += int64(frameLen(len(b)))
 	if p.onDisk {
 		return writeFrame(p.bufs[i], b)
 	}
@@ -210,12 +212,12 @@ func (p *Partitions) Open(i int) (*Decoder, error) {
 		for k, blk := range p.mem[i] {
 			readers[k] = bytes.NewReader(blk)
 		}
-		return NewDecoder(io.MultiReader(readers...)), nil
+		return newSizedDecoder(io.MultiReader(readers...), p.sizes[i]), nil
 	}
 	if _, err := p.files[i].Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spill: file: %w", err)
 	}
-	return NewDecoder(p.files[i]), nil
+	return newSizedDecoder(p.files[i], p.sizes[i]), nil
 }
 
 // Release frees partition i: its memory, or its file.

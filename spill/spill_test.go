@@ -1,0 +1,92 @@
+package spill
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"claimsbatch/claim"
+)
+
+// TestPartitionsSizedDecoders: a partition's decoder takes read buffers
+// and arena blocks no larger than the partition (a small one costs a few
+// KiB, not a block of arenaBlock), and every record still decodes, with
+// its strings intact once later records are read: a few tiny records, many
+// records across several blocks, and one record larger than a block, in
+// memory and on disk.
+func TestPartitionsSizedDecoders(t *testing.T) {
+	cases := []struct {
+		name  string
+		ids   []string
+		block int // the most a first arena block may take
+	}{
+		{"tiny", []string{"C1", "C2", "C3"}, 256},
+		{"many", func() (ids []string) {
+			for i := range 40000 {
+				ids = append(ids, fmt.Sprintf("C%08d", i))
+			}
+			return ids
+		}(), arenaBlock},
+		{"huge record", []string{"A", strings.Repeat("x", 3*arenaBlock/2), "B"}, 3*arenaBlock/2 + 64},
+	}
+	for _, c := range cases {
+		for _, disk := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s disk=%v", c.name, disk), func(t *testing.T) {
+				var budget *Budget
+				if !disk {
+					budget = NewBudget(1 << 30)
+				}
+				p, err := NewBuffered(t.TempDir(), "t", 2, budget)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				for i, id := range c.ids {
+					x := claim.Exception{Source: "claims.csv", Row: int64(i + 2), ClaimID: id, Code: claim.ParseError}
+					if err := p.WriteException(1, &x); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := p.Finish(); err != nil {
+					t.Fatal(err)
+				}
+				if p.OnDisk() != disk {
+					t.Fatalf("on disk %v, want %v", p.OnDisk(), disk)
+				}
+				d, err := p.Open(1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []claim.Exception
+				first := -1
+				for d.Next() {
+					if first < 0 {
+						first = cap(d.arena)
+					}
+					var x claim.Exception
+					d.Exception(&x)
+					got = append(got, x)
+				}
+				if d.Err() != nil {
+					t.Fatal(d.Err())
+				}
+				if first > c.block || first > int(p.sizes[1])+64 {
+					t.Errorf("first arena block %d bytes for a partition of %d, want at most %d", first, p.sizes[1], c.block)
+				}
+				if len(got) != len(c.ids) {
+					t.Fatalf("%d records, want %d", len(got), len(c.ids))
+				}
+				for i, x := range got {
+					if x.ClaimID != c.ids[i] || x.Row != int64(i+2) || x.Source != "claims.csv" {
+						t.Fatalf("record %d: %+v, want claim %.20q row %d", i, x, c.ids[i], i+2)
+					}
+				}
+				// The empty partition opens and ends at once.
+				d, err = p.Open(0)
+				if err != nil || d.Next() || d.Err() != nil {
+					t.Fatalf("empty partition: err %v, next or err %v", err, d.Err())
+				}
+			})
+		}
+	}
+}
