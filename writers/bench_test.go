@@ -14,7 +14,7 @@ import (
 // The writers' micro-benchmarks. One op is a batch of benchBatch rows, as
 // the pipeline writes them, taken in turn from benchRows distinct rows (so
 // that the compressor does not see the same batch again and again); a
-// Parquet writer cuts a row group every 32 Ki rows, so a run of a second or
+// Parquet writer cuts a row group every 64 Ki rows, so a run of a second or
 // more covers many. Each reports, besides
 // ns/op and allocs/op (per batch):
 //

@@ -21,7 +21,7 @@
 //
 // Parquet is written with arrow-go's Parquet column writers: each row's
 // values are appended to typed column buffers (text as bytes and offsets,
-// dates as INT32 days, amounts as INT64 cents), and every 32 Ki rows the
+// dates as INT32 days, amounts as INT64 cents), and every 64 Ki rows the
 // buffers are written as one row group, column by column, so a writer holds
 // at most one row group in memory and the bytes depend only on the rows
 // written, not on how they were batched. Dates are DATE (INT32 days since

@@ -789,7 +789,7 @@ func TestParseFormat(t *testing.T) {
 
 // TestParquetRowGroupCutAtTextLimit: a row group is cut early when a text
 // column holds maxGroupText bytes, so rows with long raw text do not pile
-// up 32 Ki at a time; the cut depends on the rows only.
+// up 64 Ki at a time; the cut depends on the rows only.
 func TestParquetRowGroupCutAtTextLimit(t *testing.T) {
 	ex := benchExceptions(40)
 	for i := range ex {
