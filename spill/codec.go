@@ -176,32 +176,42 @@ func (e *encoder) exception(x *claim.Exception) {
 
 var errSpillCorrupt = errors.New("spill: file corrupt")
 
-// Decoder reads framed records from a spill file.
+// Decoder reads framed records from a spill file, or from a partition's
+// blocks in memory.
 type Decoder struct {
-	r     *bufio.Reader
-	buf   []byte // the current record
-	s     string // the same bytes as a string
-	pos   int
-	err   error
-	arena []byte // records are read into blocks of it, never reused
-	left  int64  // bytes left to read, when known: the last blocks are no larger
+	r      io.Reader // the file; nil when the records are in blocks
+	blocks [][]byte  // the records in memory, a frame never across two
+	blk    []byte    // the block being read: its unread frames are blk[off:]
+	off    int
+	left   int64 // bytes left to read from r, when known: no block is larger
+	buf    []byte // the current record
+	s      string // the same bytes as a string
+	pos    int
+	err    error
 }
 
-// arenaBlock is the size of a Decoder's arena blocks: records are read into
-// large blocks that the decoded strings share, rather than one allocation
-// per record for the collector to track.
+// arenaBlock is the size of the blocks a Decoder reads a file into: the
+// records are decoded where they were read, and the decoded strings share
+// the blocks, rather than one allocation per record for the collector to
+// track (or a copy of every record out of a read buffer).
 const arenaBlock = 1 << 20
 
 // NewDecoder reads records from r.
 func NewDecoder(r io.Reader) *Decoder { return newSizedDecoder(r, math.MaxInt64) }
 
-// newSizedDecoder reads the size bytes of records in r. Its read buffer and
-// arena blocks are no larger than they need: a run opens a set's
-// partitions by the hundreds (the drops, spans and state of each member
-// range are often a few KiB), and a buffer and a block of full size for
-// each were a sixth of a 10 M-line run's allocations.
+// newSizedDecoder reads the size bytes of records in r. Its blocks are no
+// larger than they need: a run opens a set's partitions by the hundreds
+// (the drops, spans and state of each member range are often a few KiB),
+// and a block of full size for each was a sixth of a 10 M-line run's
+// allocations.
 func newSizedDecoder(r io.Reader, size int64) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, int(min(256<<10, max(size, 4<<10)))), left: size}
+	return &Decoder{r: r, left: size}
+}
+
+// newBlocksDecoder reads the records of blocks, which it shares: the
+// decoded strings point into them, so they must not change.
+func newBlocksDecoder(blocks [][]byte) *Decoder {
+	return &Decoder{blocks: blocks}
 }
 
 // Err returns the error that stopped Next or a decoding, nil at a clean end.
@@ -209,33 +219,78 @@ func (d *Decoder) Err() error { return d.err }
 
 // Next loads the next record; it returns false at the end or on an error.
 func (d *Decoder) Next() bool {
-	n, err := binary.ReadUvarint(d.r)
-	if err == io.EOF {
+	if d.err != nil {
 		return false
 	}
-	if err != nil {
+	for {
+		if d.off < len(d.blk) {
+			n, k := binary.Uvarint(d.blk[d.off:])
+			if k < 0 || n > 1<<30 {
+				d.err = fmt.Errorf("%w: a record of %d bytes", errSpillCorrupt, n)
+				return false
+			}
+			if k > 0 && uint64(len(d.blk)-d.off-k) >= n {
+				start := d.off + k
+				end := start + int(n)
+				// The block is never written again, so the string may
+				// share it.
+				d.buf = d.blk[start:end:end]
+				d.s = unsafe.String(unsafe.SliceData(d.buf), len(d.buf))
+				d.off, d.pos = end, 0
+				return true
+			}
+		}
+		if !d.fill() {
+			return false
+		}
+	}
+}
+
+// fill makes a block hold the next frame whole (with the start of the
+// frame the last block ended with); false at the end of the records or on
+// an error.
+func (d *Decoder) fill() bool {
+	rest := d.blk[d.off:]
+	if d.r == nil {
+		if len(rest) > 0 {
+			d.err = fmt.Errorf("%w: a record across blocks", errSpillCorrupt)
+			return false
+		}
+		if len(d.blocks) == 0 {
+			return false
+		}
+		d.blk, d.off, d.blocks = d.blocks[0], 0, d.blocks[1:]
+		return true
+	}
+	// What the frame needs at least: its header and record when the
+	// header is whole, else a header's most.
+	need := len(rest) + binary.MaxVarintLen64
+	if n, k := binary.Uvarint(rest); k > 0 {
+		need = k + int(n)
+	}
+	size := max(need, int(min(arenaBlock, int64(len(rest))+max(d.left, 0))))
+	blk := make([]byte, size)
+	copy(blk, rest)
+	got, err := io.ReadAtLeast(d.r, blk[len(rest):], min(need, size)-len(rest))
+	d.left -= int64(got)
+	d.blk, d.off = blk[:len(rest)+got], 0
+	switch {
+	case err == nil:
+		return true
+	case got == 0 && len(rest) == 0 && err == io.EOF:
+		return false // the end, between records
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		// The source ended within a frame; a short header may still be
+		// whole (the max header length was asked for).
+		if n, k := binary.Uvarint(d.blk); k > 0 && uint64(len(d.blk)-k) >= n {
+			return true
+		}
+		d.err = fmt.Errorf("%w: %w", errSpillCorrupt, io.ErrUnexpectedEOF)
+		return false
+	default:
 		d.err = fmt.Errorf("%w: %w", errSpillCorrupt, err)
 		return false
 	}
-	if n > 1<<30 {
-		d.err = fmt.Errorf("%w: a record of %d bytes", errSpillCorrupt, n)
-		return false
-	}
-	if cap(d.arena)-len(d.arena) < int(n) {
-		d.arena = make([]byte, 0, max(min(arenaBlock, d.left), int64(n)))
-	}
-	d.left -= int64(frameLen(int(n)))
-	start := len(d.arena)
-	d.arena = d.arena[:start+int(n)]
-	d.buf = d.arena[start:]
-	if _, err := io.ReadFull(d.r, d.buf); err != nil {
-		d.err = fmt.Errorf("%w: %w", errSpillCorrupt, err)
-		return false
-	}
-	// The block is never written again, so the string may share it.
-	d.s = unsafe.String(unsafe.SliceData(d.buf), len(d.buf))
-	d.pos = 0
-	return true
 }
 
 func (d *Decoder) uint() uint64 {

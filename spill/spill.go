@@ -12,7 +12,6 @@ package spill
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -205,14 +204,12 @@ func (p *Partitions) Finish() error {
 	return nil
 }
 
-// Open returns a decoder over partition i from its start.
+// Open returns a decoder over partition i from its start. The strings it
+// decodes share the partition's memory (its blocks, or the blocks it reads
+// the file into), which stays as it is.
 func (p *Partitions) Open(i int) (*Decoder, error) {
 	if !p.onDisk {
-		readers := make([]io.Reader, len(p.mem[i]))
-		for k, blk := range p.mem[i] {
-			readers[k] = bytes.NewReader(blk)
-		}
-		return newSizedDecoder(io.MultiReader(readers...), p.sizes[i]), nil
+		return newBlocksDecoder(p.mem[i]), nil
 	}
 	if _, err := p.files[i].Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spill: file: %w", err)

@@ -1,6 +1,8 @@
 package spill
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -8,12 +10,12 @@ import (
 	"claimsbatch/claim"
 )
 
-// TestPartitionsSizedDecoders: a partition's decoder takes read buffers
-// and arena blocks no larger than the partition (a small one costs a few
-// KiB, not a block of arenaBlock), and every record still decodes, with
-// its strings intact once later records are read: a few tiny records, many
-// records across several blocks, and one record larger than a block, in
-// memory and on disk.
+// TestPartitionsSizedDecoders: a partition's decoder reads a file into
+// blocks no larger than the partition (a small one costs a few hundred
+// bytes, not a block of arenaBlock) and decodes a partition in memory where
+// it is, and every record still decodes, with its strings intact once
+// later records are read: a few tiny records, many records across several
+// blocks, and one record larger than a block, in memory and on disk.
 func TestPartitionsSizedDecoders(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -61,7 +63,7 @@ func TestPartitionsSizedDecoders(t *testing.T) {
 				first := -1
 				for d.Next() {
 					if first < 0 {
-						first = cap(d.arena)
+						first = cap(d.blk)
 					}
 					var x claim.Exception
 					d.Exception(&x)
@@ -70,8 +72,19 @@ func TestPartitionsSizedDecoders(t *testing.T) {
 				if d.Err() != nil {
 					t.Fatal(d.Err())
 				}
-				if first > c.block || first > int(p.sizes[1])+64 {
-					t.Errorf("first arena block %d bytes for a partition of %d, want at most %d", first, p.sizes[1], c.block)
+				if disk && (first > c.block || first > int(p.sizes[1])+64) {
+					t.Errorf("first block %d bytes for a partition of %d, want at most %d", first, p.sizes[1], c.block)
+				}
+				if !disk {
+					// In memory the records are decoded where they are.
+					allocs := testing.AllocsPerRun(5, func() {
+						d, _ := p.Open(1)
+						for d.Next() {
+						}
+					})
+					if allocs > 1 {
+						t.Errorf("reading a partition in memory allocates %v times, want 1 (the decoder)", allocs)
+					}
 				}
 				if len(got) != len(c.ids) {
 					t.Fatalf("%d records, want %d", len(got), len(c.ids))
@@ -87,6 +100,38 @@ func TestPartitionsSizedDecoders(t *testing.T) {
 					t.Fatalf("empty partition: err %v, next or err %v", err, d.Err())
 				}
 			})
+		}
+	}
+}
+
+// TestDecoderTruncated: a file that ends within a frame's header or
+// record is corrupt; one that ends between frames is a clean end.
+func TestDecoderTruncated(t *testing.T) {
+	var whole []byte
+	whole = appendFrame(whole, []byte("first"))
+	whole = appendFrame(whole, []byte(strings.Repeat("y", 300))) // a two-byte header
+	for cut := 0; cut <= len(whole); cut++ {
+		d := NewDecoder(bytes.NewReader(whole[:cut]))
+		var got []string
+		for d.Next() {
+			got = append(got, string(d.Record()))
+		}
+		clean := cut == 0 || cut == 6 || cut == len(whole)
+		switch {
+		case clean && d.Err() != nil:
+			t.Errorf("cut at %d: %v, want a clean end", cut, d.Err())
+		case !clean && !errors.Is(d.Err(), errSpillCorrupt):
+			t.Errorf("cut at %d: err %v, want corrupt", cut, d.Err())
+		}
+		want := 0 // records whole before the cut
+		if cut >= 6 {
+			want++
+		}
+		if cut == len(whole) {
+			want++
+		}
+		if len(got) != want {
+			t.Errorf("cut at %d: %d records, want %d", cut, len(got), want)
 		}
 	}
 }
