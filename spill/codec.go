@@ -183,7 +183,7 @@ type Decoder struct {
 	blocks [][]byte  // the records in memory, a frame never across two
 	blk    []byte    // the block being read: its unread frames are blk[off:]
 	off    int
-	left   int64 // bytes left to read from r, when known: no block is larger
+	left   int64  // bytes left to read from r, when known: no block is larger
 	buf    []byte // the current record
 	s      string // the same bytes as a string
 	pos    int
