@@ -330,7 +330,7 @@ func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
 	d := drops
 	for dec.Next() {
 		rec := dec.Rest()
-		dec.LineHead(&l)
+		m := dec.LineHead(&l)
 		if dec.Err() != nil {
 			break
 		}
@@ -341,7 +341,10 @@ func (a *adjudicator) partitionSources(q int) ([]partSource, func(), error) {
 		if len(d) > 0 && d[0] == at {
 			continue
 		}
-		if err := lines.WriteRecord(offset(r.ref.book.Find(l.MemberID)), rec); err != nil {
+		if m < lo || m >= hi {
+			return fail(fmt.Errorf("pipeline: member partition %d: holds a member outside its range", q))
+		}
+		if err := lines.WriteRecord(offset(m), rec); err != nil {
 			return fail(fmt.Errorf("pipeline: spill: %w", err))
 		}
 	}
@@ -465,11 +468,14 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	if err != nil {
 		return loadedPartition{}, err
 	}
+	// owner[i] is line i's member, less lo: the number its record carries.
+	n := int(hi - lo)
+	owner := make([]int32, 0, max(count, 0))
 	d := src.drops
 	for dec.Next() {
 		loaded = append(loaded, claim.Line{})
 		l := &loaded[len(loaded)-1]
-		dec.LineHead(l)
+		m := dec.LineHead(l)
 		if len(d) > 0 {
 			at := pos{l.Source, l.Row}
 			for len(d) > 0 && d[0].less(at) {
@@ -480,13 +486,18 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 				continue
 			}
 		}
+		if m < lo || m >= hi {
+			return loadedPartition{}, fmt.Errorf("pipeline: member partition %d: holds a member outside its range", src.li)
+		}
 		dec.LineTail(l)
 		if hugeOf != nil {
-			if h := hugeOf[a.r.ref.book.Find(l.MemberID)]; h != nil {
+			if h := hugeOf[m]; h != nil {
 				h.add(dec.Record(), l.ServiceDate, l.ReceivedDate)
 				loaded = loaded[:len(loaded)-1]
+				continue
 			}
 		}
+		owner = append(owner, m-lo)
 	}
 	if err := dec.Err(); err != nil {
 		return loadedPartition{}, err
@@ -500,14 +511,16 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 			return loadedPartition{}, err
 		}
 	}
-	// Group by member with a counting sort on the member's position in ids,
-	// then sort each member's few lines: far cheaper than comparing member
-	// ids across the whole partition. Only 4-byte indices move; the lines are
-	// permuted once at the end.
-	n := int(hi - lo)
-	start, owner, err := a.memberBuckets(lo, n, len(loaded), func(i int) string { return loaded[i].MemberID })
-	if err != nil {
-		return loadedPartition{}, fmt.Errorf("pipeline: member partition %d: %w", src.li, err)
+	// Group by member with a counting sort on the member's position in the
+	// range, then sort each member's few lines: far cheaper than comparing
+	// member ids across the whole partition. Only 4-byte indices move; the
+	// lines are permuted once at the end.
+	start := make([]int32, n+1)
+	for _, k := range owner {
+		start[k+1]++
+	}
+	for k := 1; k <= n; k++ {
+		start[k] += start[k-1]
 	}
 	order := make([]int32, len(loaded)) // order[target] = source
 	next := slices.Clone(start[:n])

@@ -247,7 +247,7 @@ func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 		}
 		job.members[i] = m
 		job.hashes[i] = keyHash(l.ClaimID, l.LineNo)
-		job.enc = spill.AppendLineFields(job.enc, l)
+		job.enc = spill.AppendLineFields(job.enc, l, m)
 		job.ends[i] = int32(len(job.enc))
 	}
 }

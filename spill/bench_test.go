@@ -16,14 +16,14 @@ var benchLine = claim.Line{ClaimID: "C000123456", LineNo: 2, MemberID: "M0000116
 func BenchmarkLineEncode(b *testing.B) {
 	var buf []byte
 	for b.Loop() {
-		buf = AppendLineFields(buf[:0], &benchLine)
+		buf = AppendLineFields(buf[:0], &benchLine, 7)
 	}
 	b.ReportMetric(float64(len(buf)), "bytes/record")
 }
 
 // BenchmarkLineDecode is step 3's decoding of a member-partition record.
 func BenchmarkLineDecode(b *testing.B) {
-	rec := AppendLineFields(nil, &benchLine)
+	rec := AppendLineFields(nil, &benchLine, 7)
 	var d Decoder
 	var l claim.Line
 	for b.Loop() {

@@ -9,49 +9,47 @@ import (
 	"claimsbatch/claim"
 )
 
-// TestSpillLineRecords: a claim-partition record is the raw text and the
-// line; step 2 reads the raw text and the head and copies the rest, which
-// must decode (as a member-partition record) to the same line.
+// TestSpillLineRecords: a member-partition record decodes to the same
+// line, its head (with the member's number it was written with) first,
+// then its tail; and again whole with Line.
 func TestSpillLineRecords(t *testing.T) {
 	l := claim.Line{ClaimID: "C1", LineNo: 3, MemberID: "M7", ServiceDate: 19000, ServiceEndDate: 19002, ReceivedDate: 19010,
 		BenefitCode: "HOSPITAL_ACCOMMODATION", Benefit: 4, Diagnosis: "V0481", DiagnosisSystem: claim.ICD9, Condition: "ICD9:V04", ProcedureCode: "90471", ItemCode: "X", Country: "FR",
 		Emergency: true, TripID: "T9", ProviderID: "P1", Payee: claim.PayeeProvider, Currency: "EUR", Billed: 123456,
 		Units: 2, Charge: -99, FXRate: "1.0823", PlanCurrency: "USD", Source: 2, Row: 1 << 40}
-	var claimPart, memberPart bytes.Buffer
-	cw, mw := bufio.NewWriter(&claimPart), bufio.NewWriter(&memberPart)
-	var e encoder
-	e.line(&l, "C1,3,M7,…")
-	if err := e.frame(cw); err != nil {
-		t.Fatal(err)
+	var part bytes.Buffer
+	w := bufio.NewWriter(&part)
+	for _, member := range []int32{0, 2_000_000_123} {
+		if err := writeFrame(w, AppendLineFields(nil, &l, member)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cw.Flush()
-
-	d := NewDecoder(&claimPart)
-	if !d.Next() {
-		t.Fatalf("no record: %v", d.err)
-	}
-	raw := d.Str()
-	fields := d.Rest()
-	var head claim.Line
-	d.LineHead(&head)
-	if raw != "C1,3,M7,…" || head.ClaimID != "C1" || head.LineNo != 3 || head.MemberID != "M7" || head.Source != 2 || head.Row != 1<<40 || d.err != nil {
-		t.Fatalf("raw %q head %+v err %v", raw, head, d.err)
-	}
-	if err := writeFrame(mw, fields); err != nil {
-		t.Fatal(err)
-	}
-	mw.Flush()
-	d = NewDecoder(&memberPart)
-	var got claim.Line
-	if !d.Next() {
-		t.Fatalf("no member record: %v", d.err)
-	}
-	d.Line(&got)
-	if d.err != nil || got != l {
-		t.Fatalf("decoded %+v (err %v), want %+v", got, d.err, l)
+	w.Flush()
+	d := NewDecoder(&part)
+	for _, want := range []int32{0, 2_000_000_123} {
+		if !d.Next() {
+			t.Fatalf("no record: %v", d.err)
+		}
+		rec := d.Record()
+		var got claim.Line
+		member := d.LineHead(&got)
+		if member != want || got.ClaimID != "C1" || got.LineNo != 3 || got.MemberID != "M7" || got.Source != 2 || got.Row != 1<<40 || d.err != nil {
+			t.Fatalf("head %+v member %d (want %d), err %v", got, member, want, d.err)
+		}
+		d.LineTail(&got)
+		if d.err != nil || got != l || len(d.Rest()) != 0 {
+			t.Fatalf("decoded %+v (err %v, %d bytes left), want %+v", got, d.err, len(d.Rest()), l)
+		}
+		var again Decoder
+		again.Load(rec)
+		got = claim.Line{}
+		again.Line(&got)
+		if again.Err() != nil || got != l {
+			t.Fatalf("decoded again %+v (err %v), want %+v", got, again.Err(), l)
+		}
 	}
 	if d.Next() || d.err != nil {
-		t.Fatalf("a second record or an error: %v", d.err)
+		t.Fatalf("a third record or an error: %v", d.err)
 	}
 }
 
@@ -60,7 +58,7 @@ func TestSpillLineRecords(t *testing.T) {
 func TestDecoderLoad(t *testing.T) {
 	l := claim.Line{ClaimID: "C1", LineNo: 2, MemberID: "M1", Source: 1, Row: 7, ServiceDate: 100, ReceivedDate: 101,
 		BenefitCode: "OP_CONSULTATION", ProviderID: "P9", Currency: "EUR", Billed: 12345, Units: 1, FXRate: "1", PlanCurrency: "EUR"}
-	rec := AppendLineFields(nil, &l)
+	rec := AppendLineFields(nil, &l, 7)
 	var d Decoder
 	var got claim.Line
 	d.Load(rec)
@@ -93,7 +91,7 @@ func TestLineTailLayouts(t *testing.T) {
 		l      claim.Line
 		layout byte
 	}{{"fixed", short, tailFixed}, {"varint", long, tailVarint}} {
-		rec := AppendLineFields(nil, &tc.l)
+		rec := AppendLineFields(nil, &tc.l, 7)
 		var d Decoder
 		var got claim.Line
 		d.Load(rec)
@@ -114,7 +112,7 @@ func TestLineTailLayouts(t *testing.T) {
 			}
 		}
 	}
-	rec := AppendLineFields(nil, &short)
+	rec := AppendLineFields(nil, &short, 7)
 	var d Decoder
 	var got claim.Line
 	d.Load(rec)

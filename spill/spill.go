@@ -154,21 +154,6 @@ func (p *Partitions) writeFrame(i int, b []byte) error {
 	return nil
 }
 
-// WriteLine appends a claim-partition record (the raw text, then the line)
-// to partition i.
-func (p *Partitions) WriteLine(i int, l *claim.Line, raw string) error {
-	p.enc.line(l, raw)
-	return p.writeFrame(i, p.enc.buf)
-}
-
-// WriteLineFields appends a member-partition record (the line's fields,
-// without raw text; Decoder.Line reads it) to partition i.
-func (p *Partitions) WriteLineFields(i int, l *claim.Line) error {
-	p.enc.reset()
-	p.enc.lineFields(l)
-	return p.writeFrame(i, p.enc.buf)
-}
-
 // WriteRecord writes b, an encoded record, as it is.
 func (p *Partitions) WriteRecord(i int, b []byte) error {
 	return p.writeFrame(i, b)
