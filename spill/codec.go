@@ -492,9 +492,10 @@ func (d *Decoder) StateRecord(r *claim.StateRecord) {
 }
 
 // Key is a line-key record: an accepted line's (claim_id, line_no), where
-// it came from (Source -1 is an earlier run's state), its member's number
-// in the run's book, and its raw text when the line may be a duplicate
-// (Raw is then needed for a DUPLICATE_LINE exception).
+// it came from (Source -1 is an earlier run's state), and when the line
+// may be a duplicate its raw text (for a DUPLICATE_LINE exception) and its
+// member's number in the run's book (for its drop); a record without raw
+// text does not keep the member.
 type Key struct {
 	ClaimID string
 	LineNo  int32
@@ -511,23 +512,25 @@ func (e *encoder) key(k *Key) {
 	e.int(int64(k.LineNo))
 	e.int(int64(k.Source))
 	e.int(k.Row)
-	e.int(int64(k.Member))
 	e.bool(k.HasRaw)
 	if k.HasRaw {
+		e.int(int64(k.Member))
 		e.str(k.Raw)
 	}
 }
 
-// Key decodes a line-key record.
+// Key decodes a line-key record. Member is only in a record with its raw
+// text (-1 in the others): only such a line can be a duplicate, and only
+// a duplicate needs its member.
 func (d *Decoder) Key(k *Key) {
 	k.ClaimID = d.Str()
 	k.LineNo = int32(d.int())
 	k.Source = int32(d.int())
 	k.Row = d.int()
-	k.Member = int32(d.int())
 	k.HasRaw = d.bool()
-	k.Raw = ""
+	k.Member, k.Raw = -1, ""
 	if k.HasRaw {
+		k.Member = int32(d.int())
 		k.Raw = d.Str()
 	}
 }

@@ -123,3 +123,38 @@ func TestLineTailLayouts(t *testing.T) {
 		t.Fatal("an unknown tail layout decoded without an error")
 	}
 }
+
+// TestKeyRecords: a key record keeps the member (and the raw text) only
+// when it has raw text: only such a line can be a duplicate.
+func TestKeyRecords(t *testing.T) {
+	keys := []Key{
+		{ClaimID: "C9", LineNo: 2, Source: 1, Row: 1 << 33, Member: 400_000, Raw: "C9,2,M1,…", HasRaw: true},
+		{ClaimID: "C10", LineNo: 1, Source: 0, Row: 7, Member: 12},
+		{ClaimID: "S1", LineNo: 3, Source: -1, Member: -1},
+		{ClaimID: "", LineNo: 0, Source: 0, Row: 2, Member: 0, Raw: "", HasRaw: true},
+	}
+	var part bytes.Buffer
+	w := bufio.NewWriter(&part)
+	var e encoder
+	for i := range keys {
+		e.key(&keys[i])
+		if err := e.frame(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	d := NewDecoder(&part)
+	for i, want := range keys {
+		if !want.HasRaw {
+			want.Member = -1
+		}
+		var got Key
+		if !d.Next() {
+			t.Fatalf("key %d: no record (%v)", i, d.Err())
+		}
+		d.Key(&got)
+		if d.Err() != nil || got != want || len(d.Rest()) != 0 {
+			t.Fatalf("key %d: %+v (err %v, %d bytes left), want %+v", i, got, d.Err(), len(d.Rest()), want)
+		}
+	}
+}
