@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -246,4 +247,21 @@ func TestDateRange(t *testing.T) {
 			t.Errorf("%s.InRange() = %v", d, !in)
 		}
 	}
+}
+
+// BenchmarkStateDigest: the digest of LINE records, most of a state file.
+func BenchmarkStateDigest(b *testing.B) {
+	recs := make([]StateRecord, 4096)
+	for i := range recs {
+		recs[i] = StateRecord{Kind: KindLine, MemberID: fmt.Sprintf("M%07d", i/20), Scope: FromCivil(2024, 3, 1+i%28),
+			Key: fmt.Sprintf("C%09d", i), Count: int64(1 + i%3)}
+	}
+	d := NewStateDigest()
+	b.ResetTimer()
+	for range b.N {
+		for i := range recs {
+			d.Add(&recs[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }

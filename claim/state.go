@@ -171,15 +171,21 @@ func (d *StateDigest) Add(r *StateRecord) {
 }
 
 func appendCanonical(b []byte, s string) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
+	return append(appendLength(b, len(s)), s...)
 }
 
 func appendCanonicalBytes(b, s []byte) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
+	return append(appendLength(b, len(s)), s...)
+}
+
+// appendLength appends a field's length and the colon after it. Most
+// fields are shorter than ten bytes: one digit, without strconv's call
+// (five fields a record, two records and more a line).
+func appendLength(b []byte, n int) []byte {
+	if n < 10 {
+		return append(b, byte('0'+n), ':')
+	}
+	return append(strconv.AppendInt(b, int64(n), 10), ':')
 }
 
 // Rows returns the number of records added.
