@@ -57,13 +57,14 @@
 //     3 loads a range's full spans with its lines.
 //  1. read: every claims file goes through the readers and
 //     the run-level checks (book.Pricer: member, FX); an accepted line's
-//     fields go to the partition of its member's range, its key (claim_id,
-//     line_no, where it came from, its member) to a key partition chosen by
-//     the key's hash, after the --state-in keys; a rejected row goes to the
-//     exceptions set, in input order. A Bloom filter over the keys (about
-//     12 bits a key) flags the lines whose key may have been seen before:
-//     only their key records carry the row's raw text, and their keys also
-//     go to a candidates set, partitioned as the keys are.
+//     fields (with its member's number) go to the partition of its
+//     member's range, its key (claim_id, line_no, where it came from) to a
+//     key partition chosen by the key's hash, after the --state-in keys; a
+//     rejected row goes to the exceptions set, in input order. A Bloom
+//     filter over the keys (about 12 bits a key) flags the lines whose key
+//     may have been seen before: only their key records carry the row's raw
+//     text and the member's number, and their keys also go to a candidates
+//     set, partitioned as the keys are.
 //  2. dedupe: each key partition's candidates (about 1 % of its keys, and
 //     every later copy of a key: the filter has no false negatives) are
 //     put in a table, then its keys are read back past it (the state's

@@ -15,8 +15,9 @@ import (
 
 // The spill codec: a length-prefixed record of varints and strings. It is
 // private to one run (written and read by the same binary), so it carries no
-// version. Decoding makes one string per record and slices every field out
-// of it, so a decoded line costs one allocation.
+// version. A decoded record's strings slice the record where it was read (a
+// partition's own blocks in memory, or the blocks a file is read into), so
+// decoding a line allocates nothing of its own.
 
 type encoder struct{ buf []byte }
 
