@@ -24,15 +24,16 @@ type Pricer struct {
 	plan *plan.Plan
 	book *Book
 	fx   *FX
+	last int32 // the member of the line priced last, -1 for none
 }
 
 // Clone returns a Pricer over the same book and FX table with scratch of
 // its own, for another goroutine.
-func (p *Pricer) Clone() *Pricer { return &Pricer{plan: p.plan, book: p.book, fx: p.fx} }
+func (p *Pricer) Clone() *Pricer { return &Pricer{plan: p.plan, book: p.book, fx: p.fx, last: -1} }
 
 // NewPricer returns a Pricer over a book and an FX table (nil: no rates).
 func NewPricer(p *plan.Plan, b *Book, fx *FX) *Pricer {
-	return &Pricer{plan: p, book: b, fx: fx}
+	return &Pricer{plan: p, book: b, fx: fx, last: -1}
 }
 
 // Price checks line l and, when it passes, sets its PlanCurrency, Charge and
@@ -43,7 +44,16 @@ func NewPricer(p *plan.Plan, b *Book, fx *FX) *Pricer {
 // unknown) and the rejection, zero when the line passed.
 func (p *Pricer) Price(l *claim.Line) (member int32, why Rejection) {
 	b := p.book
-	m := b.Find(l.MemberID)
+	// A claim's lines come together, and an extract sorted by member keeps
+	// a member's: the member of the line before is compared (with the
+	// book's own id, so nothing of an earlier batch is kept) before the
+	// book is searched (in the bench's extract, 40 % of the lines follow a
+	// line of the same member).
+	m := p.last
+	if m < 0 || b.ID(m) != l.MemberID {
+		m = b.Find(l.MemberID)
+		p.last = m
+	}
 	if m < 0 || b.status[m] == memberAbsent {
 		return -1, Rejection{claim.UnknownMember, "member_id", "member_id is not in the members file"}
 	}

@@ -65,4 +65,18 @@ func TestPricer(t *testing.T) {
 			}
 		})
 	}
+	// The member of the line before is tried first: whatever the sequence,
+	// each line gets its own member (or none).
+	want := map[string]int32{"M1": b.Find("M1"), "M2": b.Find("M2"), "NOPE": -1, "OLD": -1}
+	if want["M1"] < 0 || want["M2"] < 0 || want["M1"] == want["M2"] {
+		t.Fatalf("book numbers %v", want)
+	}
+	pr = NewPricer(p, b, fx)
+	for i, id := range []string{"M1", "M1", "NOPE", "M1", "M2", "M2", "OLD", "OLD", "M2", "M1", "NOPE", "NOPE", "M2"} {
+		l := claim.Line{MemberID: string([]byte(id)), Benefit: hospital, Currency: "EUR", Billed: 100, ServiceDate: d("2024-03-01")}
+		m, why := pr.Price(&l)
+		if m != want[id] || (want[id] < 0) != (why.Code == claim.UnknownMember) {
+			t.Errorf("line %d (%s): member %d, %s; want %d", i, id, m, why.Code, want[id])
+		}
+	}
 }
