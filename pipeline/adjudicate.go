@@ -476,6 +476,9 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 		loaded = append(loaded, claim.Line{})
 		l := &loaded[len(loaded)-1]
 		m := dec.LineHead(l)
+		if dec.Err() != nil {
+			break // reported below
+		}
 		if len(d) > 0 {
 			at := pos{l.Source, l.Row}
 			for len(d) > 0 && d[0].less(at) {
