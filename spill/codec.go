@@ -266,7 +266,7 @@ func (d *Decoder) fill() bool {
 	size := max(need, int(min(arenaBlock, int64(len(rest))+max(d.left, 0))))
 	blk := make([]byte, size)
 	copy(blk, rest)
-	got, err := io.ReadAtLeast(d.r, blk[len(rest):], min(need, size)-len(rest))
+	got, err := io.ReadAtLeast(d.r, blk[len(rest):], need-len(rest)) // size >= need
 	d.left -= int64(got)
 	d.blk, d.off = blk[:len(rest)+got], 0
 	switch {
