@@ -31,10 +31,11 @@ test:
 
 ## test-race: the tests of the packages that start goroutines, under the race
 ## detector, and the command's (its bad-input and interruption cases cancel
-## runs mid-stage: a race there was found only by them)
+## runs mid-stage: a race there was found only by them); built with the
+## spillcheck tag, which overwrites recycled spill blocks (spill.BlockPool)
 RACE_PKGS := ./pipeline/ ./readers/ ./writers/ ./diff/ ./report/ ./synth/ ./explain/ ./cmd/claimsbatch/
 test-race:
-	$(GO) test -race -count=1 $(RACE_PKGS)
+	$(GO) test -race -tags spillcheck -count=1 $(RACE_PKGS)
 
 ## test-beam: the Apache Beam runner's module (beam/, its own go.mod; a cold
 ## build downloads about 300 modules and takes minutes — CI caches them)

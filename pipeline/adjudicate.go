@@ -83,6 +83,7 @@ type memberLines struct {
 type loadedPartition struct {
 	groups []memberLines
 	lines  []claim.Line // the whole partition, which groups slice
+	blocks [][]byte     // the run's pooled blocks its lines' strings point into
 }
 
 // adjudicator is step 3: it owns the output writers and the buffers that
@@ -196,8 +197,12 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 			if err := a.adjudicateGroups(gctx, pipe, lp.groups); err != nil {
 				return err
 			}
-			lines := lp.lines
+			lines, blocks := lp.lines, lp.blocks
 			release := func() {
+				// Every chunk of the partition is written, counted and its
+				// state written: nothing reads its lines' strings again
+				// (the payments and totals keep copies).
+				r.blocks.Put(blocks)
 				// A buffer a member with a huge history grew past twice a
 				// partition's budget is dropped, not kept for the rest of
 				// the run.
@@ -250,6 +255,9 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		return nil, nil, err
 	}
 	r.log.Info("adjudicated", "lines", r.totals.LinesAdjudicated, "members", dd.active, "payees", len(rows), "segmented_members", a.segmented)
+	if made, reused := r.blocks.Stats(); made > 0 {
+		r.log.Debug("spill read blocks", "made", made, "reused", reused)
+	}
 	outs := []writers.Output{
 		{Name: writers.RemittanceName + f.Ext(), Rows: rem.Rows()},
 		{Name: writers.PaymentsName + f.Ext(), Rows: pw.Rows()},
@@ -464,7 +472,7 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	if int64(cap(loaded)) < count {
 		loaded, stale = make([]claim.Line, 0, count), nil
 	}
-	dec, err := src.lines.Open(src.li)
+	dec, err := src.lines.OpenPooled(src.li, a.r.blocks)
 	if err != nil {
 		return loadedPartition{}, err
 	}
@@ -576,7 +584,7 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 			groups = append(groups, g)
 		}
 	}
-	return loadedPartition{groups: groups, lines: lines}, nil
+	return loadedPartition{groups: groups, lines: lines, blocks: dec.TakeBlocks()}, nil
 }
 
 // loadStatePartition reads the --state-in records of a partition and

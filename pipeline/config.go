@@ -98,6 +98,11 @@ type Config struct {
 	// segments (huge.go); 0 = hugeMemberLines. The package's tests set it
 	// to send every member, or none, down that path.
 	segmentFrom int
+	// spillBlock is the size of the blocks spill files are read into and
+	// recycled (spill.BlockPool); 0 = the spill package's 1 MiB. The
+	// package's tests take a few KiB, so that blocks are recycled on their
+	// small inputs (and overwritten when built with the spillcheck tag).
+	spillBlock int
 }
 
 // DefaultMemoryLimit is the memory budget when Config.MemoryLimit is 0.

@@ -105,7 +105,7 @@ func (r *run) dedupe(ctx context.Context, read *readResult, ranges *memberRanges
 	var dropsMu sync.Mutex
 	ws := make([]*dedupeWorker, min(r.cfg.Workers, n))
 	for w := range ws {
-		ws[w] = &dedupeWorker{r: r, keys: keys, cands: read.cands, ranges: ranges, drops: res.drops, dropsMu: &dropsMu, budget: budget,
+		ws[w] = &dedupeWorker{r: r, keys: keys, cands: read.cands, ranges: ranges, drops: res.drops, dropsMu: &dropsMu, budget: budget, pool: r.blocks,
 			exceptions: make([]int64, len(r.perFile))}
 	}
 	var progressMu sync.Mutex
@@ -254,6 +254,7 @@ type dedupeWorker struct {
 	dups       []*spill.Partitions // one set per key partition that had duplicates
 	exceptions []int64             // DUPLICATE_LINE rows per claims file
 	seen       keyTable
+	pool       *spill.BlockPool // the blocks partition files are read into
 }
 
 // partition deduplicates key partition p.
@@ -264,7 +265,7 @@ func (w *dedupeWorker) partition(p int) error {
 	seen := &w.seen
 	seen.reset(int(w.cands.Count(p)))
 	var k spill.Key
-	cdec, err := w.cands.Open(p)
+	cdec, err := w.cands.OpenPooled(p, w.pool)
 	if err != nil {
 		return err
 	}
@@ -278,10 +279,17 @@ func (w *dedupeWorker) partition(p int) error {
 		return err
 	}
 	w.cands.Release(p)
-	dec, err := w.keys.Open(p)
+	dec, err := w.keys.OpenPooled(p, w.pool)
 	if err != nil {
 		return err
 	}
+	// The keys' and the candidates' blocks are read again for the next
+	// partition: what outlives this one (the exceptions, the drops) is
+	// copied into spill sets as it is found.
+	defer func() {
+		w.pool.Put(cdec.TakeBlocks())
+		w.pool.Put(dec.TakeBlocks())
+	}()
 	// A partition's records are the state's keys, then this run's in input
 	// order, so its duplicates are in input order too.
 	var dups *spill.Partitions

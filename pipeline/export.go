@@ -102,7 +102,7 @@ func Prepare(ctx context.Context, cfg Config) (p *Prepared, err error) {
 // engine and logger, its configuration checked and defaulted.
 func newRun(cfg Config, validate bool) (*run, error) {
 	arrowmem.Install()
-	r := &run{cfg: cfg, log: cfg.Logger, validate: validate, clock: newStageClock()}
+	r := &run{cfg: cfg, log: cfg.Logger, validate: validate, clock: newStageClock(), blocks: spill.NewBlockPool(poolBlocks, cfg.spillBlock)}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

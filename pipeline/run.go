@@ -58,7 +58,15 @@ type run struct {
 	turnaround     turnaround    // of the adjudicated lines, added as they are written
 	reportLines    *report.Lines // the same lines added up for report.html
 	clock          *stageClock   // each stage's busy and wall time, for the debug log
+	// blocks are the blocks spill files are read into, kept from one
+	// partition for the next (steps 2 and 3).
+	blocks *spill.BlockPool
 }
+
+// poolBlocks is the most spill blocks (of 1 MiB) the run keeps for reuse:
+// about what the partitions of steps 2 and 3 read at a time (a key
+// partition per worker; three member partitions, each a few MiB).
+const poolBlocks = 32
 
 type fileCount struct {
 	rows, adjudicated, exceptions int64

@@ -178,9 +178,11 @@ type Decoder struct {
 	blocks [][]byte  // the records in memory, a frame never across two
 	blk    []byte    // the block being read: its unread frames are blk[off:]
 	off    int
-	left   int64  // bytes left to read from r, when known: no block is larger
-	buf    []byte // the current record
-	s      string // the same bytes as a string
+	left   int64 // bytes left to read from r, when known: no block is larger
+	pool   *BlockPool
+	pooled [][]byte // the blocks taken from pool, for TakeBlocks
+	buf    []byte   // the current record
+	s      string   // the same bytes as a string
 	pos    int
 	err    error
 }
@@ -188,7 +190,8 @@ type Decoder struct {
 // arenaBlock is the size of the blocks a Decoder reads a file into: the
 // records are decoded where they were read, and the decoded strings share
 // the blocks, rather than one allocation per record for the collector to
-// track (or a copy of every record out of a read buffer).
+// track (or a copy of every record out of a read buffer). A decoder with
+// a BlockPool takes the pool's blocks, of the pool's size, instead.
 const arenaBlock = 1 << 20
 
 // NewDecoder reads records from r.
@@ -207,6 +210,15 @@ func newSizedDecoder(r io.Reader, size int64) *Decoder {
 // decoded strings point into them, so they must not change.
 func newBlocksDecoder(blocks [][]byte) *Decoder {
 	return &Decoder{blocks: blocks}
+}
+
+// TakeBlocks returns the blocks the decoder took from its pool (Partitions.
+// OpenPooled) and forgets them: the caller gives them back with
+// BlockPool.Put once nothing uses what was decoded from them.
+func (d *Decoder) TakeBlocks() [][]byte {
+	b := d.pooled
+	d.pooled = nil
+	return b
 }
 
 // Err returns the error that stopped Next or a decoding, nil at a clean end.
@@ -263,8 +275,18 @@ func (d *Decoder) fill() bool {
 	if n, k := binary.Uvarint(rest); k > 0 {
 		need = k + int(n)
 	}
-	size := max(need, int(min(arenaBlock, int64(len(rest))+max(d.left, 0))))
-	blk := make([]byte, size)
+	block := arenaBlock
+	if d.pool != nil {
+		block = d.pool.size
+	}
+	size := max(need, int(min(int64(block), int64(len(rest))+max(d.left, 0))))
+	var blk []byte
+	if d.pool != nil && size == block {
+		blk = d.pool.get()
+		d.pooled = append(d.pooled, blk)
+	} else {
+		blk = make([]byte, size)
+	}
 	copy(blk, rest)
 	got, err := io.ReadAtLeast(d.r, blk[len(rest):], need-len(rest)) // size >= need
 	d.left -= int64(got)

@@ -202,6 +202,16 @@ func (p *Partitions) Open(i int) (*Decoder, error) {
 	return newSizedDecoder(p.files[i], p.sizes[i]), nil
 }
 
+// OpenPooled is Open, with the blocks a partition file is read into
+// taken from pool (see Decoder.TakeBlocks); nil is Open.
+func (p *Partitions) OpenPooled(i int, pool *BlockPool) (*Decoder, error) {
+	d, err := p.Open(i)
+	if err == nil && d.r != nil {
+		d.pool = pool
+	}
+	return d, err
+}
+
 // Release frees partition i: its memory, or its file.
 func (p *Partitions) Release(i int) {
 	if !p.onDisk {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,5 +134,71 @@ func TestDecoderTruncated(t *testing.T) {
 		if len(got) != want {
 			t.Errorf("cut at %d: %d records, want %d", cut, len(got), want)
 		}
+	}
+}
+
+// TestBlockPool reads a partition file of three MiB of records twice with
+// pooled decoders: the second read takes the blocks the first gave back,
+// overwritten in between as a reuse leaves them, and decodes the same
+// records; blocks smaller than a pool's are left out of it.
+func TestBlockPool(t *testing.T) {
+	p, err := New(t.TempDir(), "t", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var want []string
+	for i := 0; p.sizes[0] < 3*arenaBlock+arenaBlock/2; i++ {
+		id := fmt.Sprintf("C%08d-%s", i, strings.Repeat("x", i%40))
+		want = append(want, id)
+		if err := p.WriteKey(0, &Key{ClaimID: id, LineNo: int32(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.WriteKey(1, &Key{ClaimID: "small"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	pool := NewBlockPool(8, 0)
+	read := func(i int) ([]string, [][]byte) {
+		d, err := p.OpenPooled(i, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var k Key
+		for d.Next() {
+			d.Key(&k)
+			got = append(got, strings.Clone(k.ClaimID))
+		}
+		if err := d.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return got, d.TakeBlocks()
+	}
+	for round := range 2 {
+		got, blocks := read(0)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d records read, want %d (or they differ)", round, len(got), len(want))
+		}
+		if len(blocks) < 3 {
+			t.Fatalf("round %d: %d pooled blocks for 3 MiB of records", round, len(blocks))
+		}
+		for _, b := range blocks {
+			b = b[:cap(b)]
+			for j := range b {
+				b[j] = 0xFF // what a reuse may leave
+			}
+		}
+		pool.Put(blocks)
+	}
+	made, reused := pool.Stats()
+	if made == 0 || reused < made {
+		t.Errorf("pool made %d blocks and reused %d; the second read should take the first's", made, reused)
+	}
+	if got, blocks := read(1); !slices.Equal(got, []string{"small"}) || len(blocks) != 0 {
+		t.Errorf("small partition: read %q with %d pooled blocks, want [small] and none (its block is its own size)", got, len(blocks))
 	}
 }

@@ -1,0 +1,6 @@
+//go:build spillcheck
+
+package spill
+
+// poisonRecycled: see BlockPool (the spillcheck build tag).
+const poisonRecycled = true
