@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -112,38 +113,48 @@ func (e *csvEncoder) close(failed bool) error {
 }
 
 // appendMoney appends m as claim.Money.AppendTo does ("1200.00", "-0.05"),
-// two digits at a time, without the general integer formatting.
+// two digits at a time, without the general integer formatting, straight
+// into b's room (a remittance row has seven amounts: a copy of each from a
+// scratch buffer was a runtime call each).
 func appendMoney(b []byte, m claim.Money) []byte {
 	v := int64(m)
+	sign := 0
 	if v < 0 {
 		if v == math.MinInt64 {
 			return m.AppendTo(b)
 		}
-		b = append(b, '-')
-		v = -v
+		sign, v = 1, -v
 	}
-	var buf [24]byte
-	i := len(buf)
-	cents := v % 100
-	v /= 100
-	i -= 3
-	buf[i], buf[i+1], buf[i+2] = '.', digitPairs[2*cents], digitPairs[2*cents+1]
-	for v >= 100 {
-		q := v / 100
-		r := v - q*100
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[2*r], digitPairs[2*r+1]
-		v = q
+	units, cents := uint64(v/100), uint64(v%100)
+	digits := 1
+	for digits < len(pow10) && units >= pow10[digits] {
+		digits++
 	}
-	if v >= 10 {
+	at := len(b)
+	b = slices.Grow(b, sign+digits+3)[:at+sign+digits+3]
+	d := b[at+sign:]
+	if sign == 1 {
+		b[at] = '-'
+	}
+	d[digits], d[digits+1], d[digits+2] = '.', digitPairs[2*cents], digitPairs[2*cents+1]
+	i := digits
+	for units >= 100 {
+		q := units / 100
+		r := units - q*100
 		i -= 2
-		buf[i], buf[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		units = q
+	}
+	if units >= 10 {
+		d[i-2], d[i-1] = digitPairs[2*units], digitPairs[2*units+1]
 	} else {
-		i--
-		buf[i] = byte('0' + v)
+		d[i-1] = byte('0' + units)
 	}
-	return append(b, buf[i:]...)
+	return b
 }
+
+// pow10[k] is 10^k: a number below pow10[k] has at most k digits.
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
@@ -180,10 +191,49 @@ func (c *dateCache) appendDate(b []byte, d claim.Date) []byte {
 // appendCSVField appends s as encoding/csv.Writer writes a field: verbatim
 // unless csvNeedsQuotes, else in double quotes with each quote doubled. Like
 // encoding/csv without UseCRLF, \r and \n inside quotes are kept as they are.
+//
+// The common field (no leading space, no special byte) is checked and
+// copied in one pass, eight bytes at a time, straight into b's room: the
+// check and then a copy read it twice and made a runtime call a field.
 func appendCSVField(b []byte, s string) []byte {
-	if !csvNeedsQuotes(s) {
+	n := len(s)
+	if n == 0 {
+		return b
+	}
+	if c := s[0]; c >= utf8.RuneSelf || asciiSpace(c) || c == '\\' {
+		if csvNeedsQuotes(s) {
+			return appendQuoted(b, s)
+		}
 		return append(b, s...)
 	}
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	le := binary.LittleEndian
+	at := len(b)
+	b = slices.Grow(b, n+8) // room for a last 8-byte store past the field
+	dst := b[at : at+n+8]
+	src := unsafe.Slice(unsafe.StringData(s), n)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		w := le.Uint64(src[i:])
+		// A byte below ',' + 1 (bytes of 0x80 and up excluded by &^ w),
+		// then which one.
+		if (w-ones*(','+1))&^w&highs != 0 && hasCSVSpecial(src[i:i+8]) {
+			return appendQuoted(b[:at], s)
+		}
+		le.PutUint64(dst[i:], w)
+	}
+	for ; i < n; i++ {
+		c := src[i]
+		if csvSpecial[c] {
+			return appendQuoted(b[:at], s)
+		}
+		dst[i] = c
+	}
+	return b[:at+n]
+}
+
+// appendQuoted appends s in double quotes with each quote doubled.
+func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	for {
 		i := strings.IndexByte(s, '"')

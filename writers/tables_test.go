@@ -180,6 +180,9 @@ func TestCSVQuoting(t *testing.T) {
 	for _, field := range []string{
 		"", "plain", "a,b", `say "hi"`, "\"", "line\nbreak", "cr\rhere", " leading", "trailing ",
 		"\tTab", "\u00a0nbsp", "\u2003em space", "inner space", `\.`, `\.x`, `x\.`, "\xff", "é,", "PR-1:375.00 PR-2:165.00",
+		// A special byte in each place of the eight-byte steps and the tail.
+		"1234567,", "12345678,", "1234567\"x", "abcdefgh\nij", "abcdefghijklmno\r", "abcdefghijklmnop,q", ",abcdefghijklmnop",
+		"abcdefgh", "abcdefghijklmnopq", "C000000550-\xe9\xff,",
 	} {
 		want := stdCSV(field)
 		if got := string(appendCSVField(nil, field)); got != want {
@@ -202,13 +205,16 @@ func stdCSV(field string) string {
 }
 
 func FuzzCSVField(f *testing.F) {
-	for _, s := range []string{"", "a,b", `"`, " x", "\r\n", `\.`, "\u0085x"} {
+	for _, s := range []string{"", "a,b", `"`, " x", "\r\n", `\.`, "\u0085x", "abcdefgh,ijk", "abcdefghijklmnopq"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, field string) {
 		want := stdCSV(field)
 		if got := string(appendCSVField(nil, field)); got != want {
 			t.Errorf("appendCSVField(%q) = %q, encoding/csv writes %q", field, got, want)
+		}
+		if got := string(appendCSVField([]byte("x,"), field)); got != "x,"+want {
+			t.Errorf("appendCSVField(%q) after x, = %q, want %q", field, got, "x,"+want)
 		}
 		if got, want := csvNeedsQuotesBytes([]byte(field)), csvNeedsQuotes(field); got != want {
 			t.Errorf("csvNeedsQuotesBytes(%q) = %v, csvNeedsQuotes %v", field, got, want)
