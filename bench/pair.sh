@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/pair.sh OLD [NEW] — two claimsbatch builds run side by side.
+#
+# A shared host's speed drifts by 10–30 % from one minute to the next (see
+# docs/BENCHMARKS.md), more than most single changes are worth, so runs one
+# after the other compare the host as much as the code. This script starts
+# both builds at the same time on the same data set, so they share whatever
+# state the host is in, and compares their CPU time (user + system): each
+# run is CPU-bound, and a change that saves work shows as a ratio below 1.
+# Both runs slow each other (two runs on two cores), so the absolute figures
+# are not a run's; the ratio is the measurement. Two builds of the same
+# code gave 0.983 and 1.006: differences within about 2 % are noise.
+#
+# OLD and NEW are a git revision or an executable; NEW defaults to the
+# working tree. A revision is built from `git archive` into bench/bin.
+# Each round checks that both runs wrote the same bytes (CSV) or the same
+# values (Parquet, bench/compare) and fails if not.
+#
+# Environment (all optional):
+#   FMT      csv or parquet                         (default csv)
+#   LINES    the bench/data set to use, made by bench/run.sh (default 10000000)
+#   ROUNDS   rounds                                 (default 2)
+#   MEMORY_LIMIT  claimsbatch --memory-limit        (default 512MiB)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+[[ $# -ge 1 && $# -le 2 ]] || { echo "usage: $0 OLD [NEW]  (a git revision or an executable each)" >&2; exit 2; }
+GO=${GO:-go}
+FMT=${FMT:-csv}
+LINES=${LINES:-10000000}
+ROUNDS=${ROUNDS:-2}
+MEMORY_LIMIT=${MEMORY_LIMIT:-512MiB}
+BIN=bench/bin
+DATA=bench/data/$LINES-$FMT
+OUT=bench/results/pair
+mkdir -p "$BIN" "$OUT"
+[[ -f $DATA/claims.$FMT ]] || {
+	echo "no data set $DATA: make it with SIZES=$LINES PAIRS=$FMT COMPARE=0 bash bench/run.sh" >&2
+	exit 2
+}
+
+# build SPEC NAME: echoes the path of an executable for SPEC.
+build() {
+	local spec=$1 name=$2
+	if [[ -z $spec ]]; then
+		"$GO" build -trimpath -o "$BIN/pair-$name" ./cmd/claimsbatch
+	elif [[ -x $spec && ! -d $spec ]]; then
+		cp "$spec" "$BIN/pair-$name"
+	else
+		local commit tmp
+		commit=$(git rev-parse --verify --quiet "$spec^{commit}") || {
+			echo "$spec is neither an executable nor a revision" >&2
+			exit 2
+		}
+		tmp=$(mktemp -d)
+		git archive "$commit" | tar -x -C "$tmp"
+		(cd "$tmp" && "$GO" build -trimpath -o "$ROOT/$BIN/pair-$name" ./cmd/claimsbatch)
+		rm -rf "$tmp"
+	fi
+	echo "$BIN/pair-$name"
+}
+old=$(build "$1" old)
+new=$(build "${2:-}" new)
+"$GO" build -trimpath -o "$BIN/compare" ./bench/compare
+
+one() { # executable tag
+	rm -rf "$OUT/$2"
+	/usr/bin/time -f "%e %U %S %M" -o "$OUT/$2.time" "$1" run --claims "$DATA/claims.$FMT" --members "$DATA/members.$FMT" \
+		--fx "$DATA/fx.$FMT" --format "$FMT" --out "$OUT/$2" --memory-limit "$MEMORY_LIMIT" --as-of 2030-01-01 --quiet \
+		>"$OUT/$2.log" 2>&1
+}
+for r in $(seq "$ROUNDS"); do
+	one "$old" old &
+	a=$!
+	one "$new" new &
+	b=$!
+	wait $a || { echo "the old build failed: $OUT/old.log" >&2; exit 1; }
+	wait $b || { echo "the new build failed: $OUT/new.log" >&2; exit 1; }
+	read -r w1 u1 s1 _ <"$OUT/old.time"
+	read -r w2 u2 s2 _ <"$OUT/new.time"
+	verdict=$("$BIN/compare" -old "$OUT/old" -new "$OUT/new" | tail -1)
+	awk -v f="$FMT" -v r="$r" -v w1="$w1" -v u1="$u1" -v s1="$s1" -v w2="$w2" -v u2="$u2" -v s2="$s2" -v v="$verdict" 'BEGIN {
+		printf "%s round %d: old CPU %.2f s (user %.2f, sys %.2f, wall %.2f)  new CPU %.2f s (user %.2f, sys %.2f, wall %.2f)  new/old %.3f  %s\n",
+			f, r, u1 + s1, u1, s1, w1, u2 + s2, u2, s2, w2, (u2 + s2) / (u1 + s1), v
+	}'
+	[[ $verdict == *SAME* ]] || { echo "outputs differ: $OUT/old and $OUT/new" >&2; exit 1; }
+done
