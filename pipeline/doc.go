@@ -85,7 +85,9 @@
 // file: its id, the hash index, a status byte and 6 bytes a span), one
 // count of lines and of state records per member (8 bytes), the FX rates,
 // the Bloom filter (at most a sixteenth of the budget: past that it only
-// flags more keys), and the payees' totals. The exceptions of steps 1 and
+// flags more keys), the payees' totals, and the blocks spill files are read
+// into, kept for the next partition (spill.BlockPool: at most a sixteenth
+// of the budget, 32 MiB). The exceptions of steps 1 and
 // 2 are merged by (file, row) at the end, the members file's follow them
 // from their own spill set.
 //

@@ -102,7 +102,7 @@ func Prepare(ctx context.Context, cfg Config) (p *Prepared, err error) {
 // engine and logger, its configuration checked and defaulted.
 func newRun(cfg Config, validate bool) (*run, error) {
 	arrowmem.Install()
-	r := &run{cfg: cfg, log: cfg.Logger, validate: validate, clock: newStageClock(), blocks: spill.NewBlockPool(poolBlocks, cfg.spillBlock)}
+	r := &run{cfg: cfg, log: cfg.Logger, validate: validate, clock: newStageClock()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -119,6 +119,7 @@ func newRun(cfg Config, validate bool) (*run, error) {
 	if err := r.checkConfig(); err != nil {
 		return nil, err
 	}
+	r.blocks = spill.NewBlockPool(poolSize(r.cfg.MemoryLimit, r.cfg.spillBlock), r.cfg.spillBlock)
 	return r, nil
 }
 

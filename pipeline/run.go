@@ -63,10 +63,17 @@ type run struct {
 	blocks *spill.BlockPool
 }
 
-// poolBlocks is the most spill blocks (of 1 MiB) the run keeps for reuse:
-// about what the partitions of steps 2 and 3 read at a time (a key
-// partition per worker; three member partitions, each a few MiB).
-const poolBlocks = 32
+// poolSize is the most spill read blocks (of block bytes, 0 for the spill
+// package's 1 MiB) the run keeps for reuse: about what the partitions of
+// steps 2 and 3 read at a time under a 512 MiB budget (a key partition per
+// worker; three member partitions, each a few MiB), at most a sixteenth of
+// the budget, and at least two.
+func poolSize(memoryLimit int64, block int) int {
+	if block <= 0 {
+		block = 1 << 20
+	}
+	return int(min(max(memoryLimit/16/int64(block), 2), 32))
+}
 
 type fileCount struct {
 	rows, adjudicated, exceptions int64

@@ -252,3 +252,19 @@ func TestBrokenFileMidway(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolSize: the spill read blocks a run keeps stay within a sixteenth
+// of its budget (at least two, at most 32 MiB of 1 MiB blocks).
+func TestPoolSize(t *testing.T) {
+	for _, c := range []struct {
+		limit int64
+		block int
+		want  int
+	}{
+		{512 << 20, 0, 32}, {2 << 30, 0, 32}, {256 << 20, 0, 16}, {64 << 20, 0, 4}, {24 << 20, 0, 2}, {1 << 10, 4 << 10, 2}, {1 << 20, 4 << 10, 16},
+	} {
+		if got := poolSize(c.limit, c.block); got != c.want {
+			t.Errorf("poolSize(%d, %d) = %d, want %d", c.limit, c.block, got, c.want)
+		}
+	}
+}
