@@ -9,7 +9,8 @@
 # run is CPU-bound, and a change that saves work shows as a ratio below 1.
 # Both runs slow each other (two runs on two cores), so the absolute figures
 # are not a run's; the ratio is the measurement. Two builds of the same
-# code gave 0.983 and 1.006: differences within about 2 % are noise.
+# code gave 0.983, 1.006 and 0.993, but one round can be 5–10 % off when
+# the host drifts hard: take the median of several (ROUNDS).
 #
 # OLD and NEW are a git revision or an executable; NEW defaults to the
 # working tree. A revision is built from `git archive` into bench/bin.
