@@ -50,15 +50,19 @@ func (p *BlockPool) get() []byte {
 }
 
 // Stats returns how many blocks the pool made and how many times it
-// handed one out again.
+// handed one out again; nothing for a nil pool.
 func (p *BlockPool) Stats() (made, reused int64) {
+	if p == nil {
+		return 0, 0
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.made, p.reused
 }
 
 // Put gives blocks (from Decoder.TakeBlocks) back for reuse. Nothing may
-// use a string or record decoded from them afterwards.
+// use a string or record decoded from them afterwards. A nil pool takes
+// nothing (the blocks are left to the collector).
 func (p *BlockPool) Put(blocks [][]byte) {
 	if p == nil {
 		return
