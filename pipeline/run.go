@@ -63,14 +63,14 @@ type run struct {
 	blocks *spill.BlockPool
 }
 
-// poolSize is the most spill read blocks (of block bytes, 0 for the spill
-// package's 1 MiB) the run keeps for reuse: about what the partitions of
+// poolSize is the most spill read blocks (of block bytes, 0 for
+// spill.ReadBlockSize) the run keeps for reuse: about what the partitions of
 // steps 2 and 3 read at a time under a 512 MiB budget (a key partition per
 // worker; three member partitions, each a few MiB), at most a sixteenth of
 // the budget, and at least two.
 func poolSize(memoryLimit int64, block int) int {
 	if block <= 0 {
-		block = 1 << 20
+		block = spill.ReadBlockSize
 	}
 	return int(min(max(memoryLimit/16/int64(block), 2), 32))
 }

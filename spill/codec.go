@@ -192,7 +192,11 @@ type Decoder struct {
 // the blocks, rather than one allocation per record for the collector to
 // track (or a copy of every record out of a read buffer). A decoder with
 // a BlockPool takes the pool's blocks, of the pool's size, instead.
-const arenaBlock = 1 << 20
+const arenaBlock = ReadBlockSize
+
+// ReadBlockSize is the size of the blocks a Decoder reads a partition file
+// into, and of a BlockPool's blocks unless it is given another.
+const ReadBlockSize = 1 << 20
 
 // NewDecoder reads records from r.
 func NewDecoder(r io.Reader) *Decoder { return newSizedDecoder(r, math.MaxInt64) }
