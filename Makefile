@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 SAMPLE   := testdata/sample
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-race test-beam bench bench-quick bench-members lint fuzz golden clean
+.PHONY: build run test test-race test-beam bench bench-quick bench-members pgo lint fuzz golden clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/claimsbatch
@@ -57,6 +57,12 @@ bench-members:
 ## bench-quick: the same comparison at 2 M lines only, no micro-benchmarks
 bench-quick:
 	GO="$(GO)" SIZES="$${SIZES:-2000000}" bash bench/run.sh
+
+## pgo: regenerate cmd/claimsbatch/default.pgo, the CPU profile go build
+## optimises the binary with (profile-guided optimisation), from profiled
+## runs on the 2 M-line bench sets; see docs/BENCHMARKS.md
+pgo:
+	GO="$(GO)" bash bench/pgo.sh
 
 ## lint: go vet, plus staticcheck when it is installed
 lint:

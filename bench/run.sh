@@ -124,27 +124,9 @@ if [[ $MICRO == 1 ]]; then
 fi
 
 # --- data --------------------------------------------------------------------
-generator_hash() {
-	# The generator's own sources and the plan it draws benefits from.
-	git hash-object $(ls synth/*.go | grep -v '_test\.go$') plan/closecare.yaml cmd/claimsbatch/generate.go |
-		sha256sum | cut -c1-16
-}
-GEN_HASH=$(generator_hash)
-
-# ensure_data LINES FORMAT: generate bench/data/LINES-FORMAT unless its stamp matches.
-ensure_data() {
-	local lines=$1 format=$2 dir="$DATA/$1-$2"
-	local stamp="lines=$lines seed=$SEED members=$MEMBERS bad_share=$BAD_SHARE format=$format generator=$GEN_HASH"
-	if [[ -f $dir/stamp && $(cat "$dir/stamp") == "$stamp" && -f $dir/claims.$format ]]; then
-		return
-	fi
-	log "generating $lines lines ($format) into $dir"
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	"$BIN/claimsbatch" generate --out "$dir" --lines "$lines" --seed "$SEED" --format "$format" \
-		--members "$MEMBERS" --bad-share "$BAD_SHARE" >&2
-	echo "$stamp" >"$dir/stamp"
-}
+# ensure_data LINES FORMAT (bench/data.sh): generate bench/data/LINES-FORMAT
+# unless its stamp matches.
+source bench/data.sh
 
 # --- measuring ---------------------------------------------------------------
 # timed NAME CMD...: run CMD under /usr/bin/time -v; sets WALL (s), CPU (user +

@@ -1,0 +1,29 @@
+# bench/data.sh — the generated data sets of the bench scripts (sourced by
+# bench/run.sh and bench/pgo.sh, from the repository's root).
+#
+# Expects BIN (where claimsbatch is built), DATA (bench/data), SEED, MEMBERS,
+# BAD_SHARE and a log function. A set is cached in $DATA/<lines>-<format>/
+# with a stamp keyed by lines, seed, members, bad share, format and a hash of
+# the generator's sources: a changed generator regenerates.
+
+generator_hash() {
+	# The generator's own sources and the plan it draws benefits from.
+	git hash-object $(ls synth/*.go | grep -v '_test\.go$') plan/closecare.yaml cmd/claimsbatch/generate.go |
+		sha256sum | cut -c1-16
+}
+GEN_HASH=$(generator_hash)
+
+# ensure_data LINES FORMAT: generate $DATA/LINES-FORMAT unless its stamp matches.
+ensure_data() {
+	local lines=$1 format=$2 dir="$DATA/$1-$2"
+	local stamp="lines=$lines seed=$SEED members=$MEMBERS bad_share=$BAD_SHARE format=$format generator=$GEN_HASH"
+	if [[ -f $dir/stamp && $(cat "$dir/stamp") == "$stamp" && -f $dir/claims.$format ]]; then
+		return
+	fi
+	log "generating $lines lines ($format) into $dir"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$BIN/claimsbatch" generate --out "$dir" --lines "$lines" --seed "$SEED" --format "$format" \
+		--members "$MEMBERS" --bad-share "$BAD_SHARE" >&2
+	echo "$stamp" >"$dir/stamp"
+}
