@@ -39,7 +39,11 @@ mkdir -p "$BIN" "$DATA" "$OUT"
 
 log "building claimsbatch and bench/profile"
 "$GO" build -trimpath -o "$BIN/claimsbatch" ./cmd/claimsbatch
-"$GO" build -trimpath -o "$BIN/profile" ./bench/profile
+# bench/profile with the current profile too, so that the new one is of
+# the code the product binary runs (Go's PGO is meant to be iterated).
+pgo=off
+[[ -f cmd/claimsbatch/default.pgo ]] && pgo=cmd/claimsbatch/default.pgo
+"$GO" build -trimpath -pgo="$pgo" -o "$BIN/profile" ./bench/profile
 source bench/data.sh
 
 profiles=()
