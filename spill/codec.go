@@ -187,15 +187,12 @@ type Decoder struct {
 	err    error
 }
 
-// arenaBlock is the size of the blocks a Decoder reads a file into: the
+// ReadBlockSize is the size of the blocks a Decoder reads a partition file
+// into, and of a BlockPool's blocks unless it is given another: the
 // records are decoded where they were read, and the decoded strings share
 // the blocks, rather than one allocation per record for the collector to
 // track (or a copy of every record out of a read buffer). A decoder with
 // a BlockPool takes the pool's blocks, of the pool's size, instead.
-const arenaBlock = ReadBlockSize
-
-// ReadBlockSize is the size of the blocks a Decoder reads a partition file
-// into, and of a BlockPool's blocks unless it is given another.
 const ReadBlockSize = 1 << 20
 
 // NewDecoder reads records from r.
@@ -279,7 +276,7 @@ func (d *Decoder) fill() bool {
 	if n, k := binary.Uvarint(rest); k > 0 {
 		need = k + int(n)
 	}
-	block := arenaBlock
+	block := ReadBlockSize
 	if d.pool != nil {
 		block = d.pool.size
 	}

@@ -28,7 +28,7 @@ type BlockPool struct {
 // Tests take small ones, to have many on small inputs.
 func NewBlockPool(blocks, size int) *BlockPool {
 	if size <= 0 {
-		size = arenaBlock
+		size = ReadBlockSize
 	}
 	return &BlockPool{most: blocks, size: size}
 }

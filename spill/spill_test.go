@@ -13,7 +13,7 @@ import (
 
 // TestPartitionsSizedDecoders: a partition's decoder reads a file into
 // blocks no larger than the partition (a small one costs a few hundred
-// bytes, not a block of arenaBlock) and decodes a partition in memory where
+// bytes, not a block of ReadBlockSize) and decodes a partition in memory where
 // it is, and every record still decodes, with its strings intact once
 // later records are read: a few tiny records, many records across several
 // blocks, and one record larger than a block, in memory and on disk.
@@ -29,8 +29,8 @@ func TestPartitionsSizedDecoders(t *testing.T) {
 				ids = append(ids, fmt.Sprintf("C%08d", i))
 			}
 			return ids
-		}(), arenaBlock},
-		{"huge record", []string{"A", strings.Repeat("x", 3*arenaBlock/2), "B"}, 3*arenaBlock/2 + 64},
+		}(), ReadBlockSize},
+		{"huge record", []string{"A", strings.Repeat("x", 3*ReadBlockSize/2), "B"}, 3*ReadBlockSize/2 + 64},
 	}
 	for _, c := range cases {
 		for _, disk := range []bool{false, true} {
@@ -148,7 +148,7 @@ func TestBlockPool(t *testing.T) {
 	}
 	defer p.Close()
 	var want []string
-	for i := 0; p.sizes[0] < 3*arenaBlock+arenaBlock/2; i++ {
+	for i := 0; p.sizes[0] < 3*ReadBlockSize+ReadBlockSize/2; i++ {
 		id := fmt.Sprintf("C%08d-%s", i, strings.Repeat("x", i%40))
 		want = append(want, id)
 		if err := p.WriteKey(0, &Key{ClaimID: id, LineNo: int32(i)}); err != nil {
