@@ -41,23 +41,25 @@ mkdir -p "$BIN" "$OUT"
 	exit 2
 }
 
+source bench/build.sh
+
 # build SPEC NAME: echoes the path of an executable for SPEC.
 build() {
 	local spec=$1 name=$2
+	# A copied executable left from an earlier round is not an object file:
+	# go build refuses to overwrite it.
+	rm -f "$BIN/pair-$name"
 	if [[ -z $spec ]]; then
-		"$GO" build -trimpath -o "$BIN/pair-$name" ./cmd/claimsbatch
+		"$GO" build -trimpath -o "$BIN/pair-$name" ./cmd/claimsbatch >&2 || exit 1
 	elif [[ -x $spec && ! -d $spec ]]; then
 		cp "$spec" "$BIN/pair-$name"
 	else
-		local commit tmp
+		local commit
 		commit=$(git rev-parse --verify --quiet "$spec^{commit}") || {
 			echo "$spec is neither an executable nor a revision" >&2
 			exit 2
 		}
-		tmp=$(mktemp -d)
-		git archive "$commit" | tar -x -C "$tmp"
-		(cd "$tmp" && "$GO" build -trimpath -o "$ROOT/$BIN/pair-$name" ./cmd/claimsbatch)
-		rm -rf "$tmp"
+		build_revision "$commit" "$ROOT/$BIN/pair-$name" >&2 || exit 1
 	fi
 	echo "$BIN/pair-$name"
 }

@@ -86,6 +86,8 @@ log "building claimsbatch, compare and sortcopy"
 "$GO" build -trimpath -o "$BIN/compare" ./bench/compare
 (cd bench/duckdb && CGO_ENABLED=1 "$GO" build -trimpath -o ../bin/sortcopy .)
 
+source bench/build.sh
+
 # build_base: bench/bin/claimsbatch-base from revision $BASE (a `git archive`
 # of it, built in a temporary directory), unless it is already that build.
 BASE_COMMIT=""
@@ -98,11 +100,7 @@ build_base() {
 		return
 	fi
 	log "building the base binary of $BASE ($BASE_COMMIT)"
-	local tmp
-	tmp=$(mktemp -d)
-	git archive "$BASE_COMMIT" | tar -x -C "$tmp"
-	(cd "$tmp" && "$GO" build -trimpath -o "$ROOT/$BIN/claimsbatch-base" ./cmd/claimsbatch)
-	rm -rf "$tmp"
+	build_revision "$BASE_COMMIT" "$ROOT/$BIN/claimsbatch-base"
 	echo "$BASE_COMMIT" >"$BIN/claimsbatch-base.rev"
 }
 
