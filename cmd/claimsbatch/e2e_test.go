@@ -163,7 +163,8 @@ func checkNothingPublished(t *testing.T, dir string) {
 }
 
 // TestDeterminism runs the same generated inputs with 1 and 8 workers, with
-// the default batch size and batches of 7 rows, and the same command twice
+// the default batch size and batches of 7 rows, with and without huge
+// pages for the heap, and the same command twice
 // into the same directory: every output, manifest included, must be
 // byte-identical (SPEC 2), in CSV and in Parquet.
 func TestDeterminism(t *testing.T) {
@@ -180,6 +181,7 @@ func TestDeterminism(t *testing.T) {
 		{"workers=8", []string{"--workers", "8"}},
 		{"workers=8 batch-size=7", []string{"--workers", "8", "--batch-size", "7"}},
 		{"workers=1 batch-size=7", []string{"--workers", "1", "--batch-size", "7"}},
+		{"workers=8 huge-pages=false", []string{"--workers", "8", "--huge-pages=false"}},
 	}
 	for _, format := range []string{"csv", "parquet"} {
 		t.Run(format, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"claimsbatch/claim"
+	"claimsbatch/internal/hugepages"
 	"claimsbatch/pipeline"
 	"claimsbatch/plan"
 	"claimsbatch/writers"
@@ -44,6 +45,7 @@ type runFlags struct {
 	x12835          bool
 	x12Config       string
 	metricsFile     string
+	hugePages       bool
 	quiet           bool
 	debug           bool
 }
@@ -111,6 +113,7 @@ them: an extract checked against the state it would chain on.`
 	fl.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the manifest with: writes manifest.json.sig (make one with 'claimsbatch keygen')")
 	fl.Float64Var(&f.maxExceptions, "max-exception-share", 0, "fail the run, publishing nothing (exit 1), when more than this share of the claim lines read are exceptions, e.g. 0.2 (default: no limit)")
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write the run's figures (Prometheus text format, for node_exporter's textfile collector) to this file at the end of every run, a failed one too; written to a temporary file and renamed")
+	fl.BoolVar(&f.hugePages, "huge-pages", true, "on Linux, ask for transparent huge pages for the heap the run grows into (fewer page faults; nothing is changed where the system's setting is always or never)")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
 	if validate {
@@ -146,6 +149,16 @@ them: an extract checked against the state it would chain on.`
 			// state and hold every later night to that date.
 			cfg.Logger.Warn("the as-of date is after today: lines received up to it are accepted, the state is pruned from it, and a run that chains on this one cannot take an earlier as-of date",
 				"as_of", cfg.AsOf.String(), "today_utc", today.String())
+		}
+		if f.hugePages {
+			// Three quarters of the budget: where the heap's busiest memory
+			// lies (the lowest addresses are reused first). A huge page
+			// that is only partly used is resident whole, so marking all
+			// of it measured about 12 MiB more peak RSS for no more speed.
+			// Before the soft limit is set: the marking reserves the space
+			// for a moment (address space only, never touched).
+			res := hugepages.Advise(cfg.MemoryLimit * 3 / 4)
+			cfg.Logger.Debug("huge pages", "thp", res.Mode, "advised_mib", res.Advised>>20, "skipped", res.Skipped)
 		}
 		// The runtime's soft limit sits a little under the budget: the rest
 		// is stacks, buffers and memory not yet returned to the system.

@@ -1,0 +1,60 @@
+package hugepages
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Advise marks about size bytes of the address range the Go heap grows into
+// next as MADV_HUGEPAGE (less on a system with less memory available, none
+// where huge pages are always or never used) and returns what it did. The
+// memory is reserved by one allocation that is never touched, marked, and
+// handed back to the system with debug.FreeOSMemory: it costs a garbage
+// collection and no resident memory. Call it once, early, from main.
+func Advise(size int64) Result {
+	mode, overcommit, available := system()
+	n, why := decide(mode, overcommit, available, size)
+	res := Result{Mode: mode, Skipped: why}
+	if n == 0 {
+		return res
+	}
+	// A large allocation comes from fresh pages the runtime maps for it and
+	// does not clear (they are zero); the address range stays the heap's
+	// once it is freed, and the runtime reuses the lowest free addresses
+	// first.
+	b := make([]byte, n+Size)
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	hi := lo + uintptr(len(b))
+	lo = (lo + Size - 1) &^ (Size - 1)
+	hi &^= Size - 1
+	if _, _, errno := unix.Syscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_HUGEPAGE); errno != 0 {
+		res.Skipped = "madvise: " + errno.Error()
+	} else {
+		res.Advised = int64(hi - lo)
+	}
+	runtime.KeepAlive(b)
+	b = nil
+	debug.FreeOSMemory()
+	return res
+}
+
+// system reads the THP mode, the overcommit policy and the available
+// memory of the running system.
+func system() (mode, overcommit string, available int64) {
+	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled"); err == nil {
+		mode = thpMode(string(b))
+	}
+	if b, err := os.ReadFile("/proc/sys/vm/overcommit_memory"); err == nil {
+		overcommit = strings.TrimSpace(string(b))
+	}
+	available = -1
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		available = memAvailable(b)
+	}
+	return mode, overcommit, available
+}

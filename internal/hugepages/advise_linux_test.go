@@ -1,0 +1,82 @@
+package hugepages
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestAdviseMarksTheNextHeap: after Advise, a large allocation lands in
+// address space whose mapping carries the kernel's "hg" flag
+// (VM_HUGEPAGE), seen in /proc/self/smaps. On a system whose setting is
+// not "madvise" Advise must do nothing, and says why.
+func TestAdviseMarksTheNextHeap(t *testing.T) {
+	mode, overcommit, available := system()
+	if n, why := decide(mode, overcommit, available, 64<<20); n == 0 {
+		res := Advise(64 << 20)
+		if res.Advised != 0 || res.Skipped != why {
+			t.Fatalf("Advise on a system where it should skip (%s) = %+v", why, res)
+		}
+		t.Skipf("this system: %s", why)
+	}
+	res := Advise(64 << 20)
+	if res.Mode != "madvise" || res.Advised < 64<<20 || res.Skipped != "" {
+		t.Fatalf("Advise(64 MiB) = %+v, want 64 MiB or more marked under madvise", res)
+	}
+	b := make([]byte, 16<<20)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	// Its start may lie in the heap before the marked range (the free
+	// pages there come first); its middle is past it.
+	at := uintptr(unsafe.Pointer(&b[len(b)/2]))
+	flags := vmFlags(t, at)
+	if !strings.Contains(" "+flags+" ", " hg ") {
+		t.Errorf("the mapping of the middle of a 16 MiB slice allocated after Advise has flags %q, without hg", flags)
+	}
+}
+
+// vmFlags returns the VmFlags line of the mapping that holds address at.
+func vmFlags(t *testing.T, at uintptr) string {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no /proc/self/smaps: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	inside := false
+	for sc.Scan() {
+		line := sc.Text()
+		if lo, hi, ok := mappingRange(line); ok {
+			inside = lo <= at && at < hi
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "VmFlags:"); ok && inside {
+			return strings.TrimSpace(rest)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Fatalf("no mapping in /proc/self/smaps holds %#x", at)
+	return ""
+}
+
+// mappingRange parses the "lo-hi perms ..." header line of a mapping.
+func mappingRange(line string) (lo, hi uintptr, ok bool) {
+	field, _, _ := strings.Cut(line, " ")
+	a, b, found := strings.Cut(field, "-")
+	if !found {
+		return 0, 0, false
+	}
+	x, err1 := strconv.ParseUint(a, 16, 64)
+	y, err2 := strconv.ParseUint(b, 16, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return uintptr(x), uintptr(y), true
+}

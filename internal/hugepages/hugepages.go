@@ -1,0 +1,102 @@
+// Package hugepages asks Linux for transparent huge pages (2 MiB) for the
+// memory the Go heap is about to grow into.
+//
+// A run touches a few hundred MiB of heap, and much of it again after the
+// runtime has returned it to the system; with 4 KiB pages every first touch
+// is a page fault. On the bench VM a fault costs about 8 µs (a 10 M-line run
+// took 160,000 to 200,000 of them: 4–8 % of its CPU), and the Bloom filter's
+// and the book's random reads miss the TLB at every step. Backed by 2 MiB
+// pages the same memory faults 512 times less often.
+//
+// The Go runtime does not ask for huge pages itself (it stopped in Go 1.21.1),
+// so on a system whose setting is "madvise" — the default of Ubuntu, Debian
+// and others — the heap gets none. Advise reserves a stretch of heap, marks
+// it MADV_HUGEPAGE and gives it straight back to the runtime, untouched: the
+// flag stays on that address range, and the allocations that follow land
+// in it. Under "always" the kernel already backs the heap with huge pages,
+// under "never" it will not; Advise then does nothing.
+//
+// It imports nothing of ours. Only a program's main calls it, once, before
+// its work begins.
+package hugepages
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// Size is the huge page size Advise aligns to (x86-64 and arm64 with 4 KiB
+// base pages).
+const Size = 2 << 20
+
+// minAdvise is the least Advise marks: below it there is little to gain.
+const minAdvise = 4 * Size
+
+// Result says what Advise did, for the log.
+type Result struct {
+	Mode    string // the system's THP setting: "always", "madvise", "never", or "" when unknown
+	Advised int64  // bytes of heap address space marked MADV_HUGEPAGE
+	Skipped string // why nothing was marked, when Advised is 0
+}
+
+// decide returns how many bytes to mark, or 0 and why not, from the system's
+// THP mode, its overcommit policy, its available memory (-1: unknown) and
+// the size asked for.
+func decide(mode, overcommit string, available, size int64) (int64, string) {
+	switch mode {
+	case "madvise":
+	case "always":
+		return 0, "the kernel backs all memory with huge pages already"
+	case "never":
+		return 0, "transparent huge pages are turned off on this system"
+	default:
+		return 0, "no transparent huge page support"
+	}
+	if overcommit == "2" {
+		// Strict accounting charges the whole reservation at once.
+		return 0, "strict memory overcommit (vm.overcommit_memory=2)"
+	}
+	if available >= 0 {
+		size = min(size, available/2)
+	}
+	size &^= Size - 1
+	if size < minAdvise {
+		return 0, "too little memory to mark"
+	}
+	return size, ""
+}
+
+// thpMode reads the bracketed choice of a transparent_hugepage/enabled
+// file ("always [madvise] never" is "madvise").
+func thpMode(text string) string {
+	i := strings.IndexByte(text, '[')
+	j := strings.IndexByte(text, ']')
+	if i < 0 || j < i {
+		return ""
+	}
+	return text[i+1 : j]
+}
+
+// memAvailable reads MemAvailable from a /proc/meminfo text, in bytes; -1
+// when it is not there.
+func memAvailable(text []byte) int64 {
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			return -1
+		}
+		kib, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return -1
+		}
+		return kib << 10
+	}
+	return -1
+}
