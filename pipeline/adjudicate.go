@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -698,6 +700,7 @@ func (a *adjudicator) startPipe(ctx context.Context, g *errgroup.Group) *chunkPi
 	for range r.cfg.Workers {
 		g.Go(func() error {
 			m := r.engine.NewMember()
+			var cur currencyInterner
 			for c := range p.work {
 				if len(c.members) == 0 {
 					close(c.done)
@@ -714,6 +717,7 @@ func (a *adjudicator) startPipe(ctx context.Context, g *errgroup.Group) *chunkPi
 				if c.rem != nil {
 					c.encoded = a.rem.Encode(c.rem, c.results)
 				}
+				cur.intern(c.members)
 				r.clock.done(stageAdjudicate, t0)
 				close(c.done)
 			}
@@ -956,8 +960,9 @@ func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	return nil
 }
 
-// touchSink keeps touchRecords' loads from being optimised away.
-var touchSink byte
+// touchSink keeps touchRecords' loads from being optimised away (an
+// atomic store: the workers touch at the same time).
+var touchSink atomic.Uint32
 
 // touchRecords reads, before a chunk is adjudicated, one byte at the start
 // of each of its lines' records (the claim id), one at the start of its
@@ -984,10 +989,53 @@ func touchRecords(members []memberLines) {
 			if n := len(l.BenefitCode); n > 0 {
 				x ^= *unsafe.StringData(l.BenefitCode)
 			}
+			if n := len(l.Country); n > 0 {
+				x ^= *unsafe.StringData(l.Country)
+			}
 			if n := len(l.PlanCurrency); n > 0 {
 				x ^= l.PlanCurrency[n-1]
 			}
 		}
 	}
-	touchSink = x
+	touchSink.Store(uint32(x))
+}
+
+// currencyInterner makes the currency fields of lines share one copy of
+// each currency code's text.
+type currencyInterner struct {
+	codes []string
+}
+
+// maxInterned bounds the codes an interner keeps (ISO 4217 has about 180).
+const maxInterned = 256
+
+// intern points the billed and plan currencies of the members' lines at
+// the interner's copies of their codes. The worker does it once the engine
+// and the remittance encoder have read the lines, while their records are
+// in its caches; the tally, the payments and the Parquet writer then
+// compare and copy currencies that stay in the caches, rather than read
+// each line's record once more from memory.
+func (ci *currencyInterner) intern(members []memberLines) {
+	for i := range members {
+		lines := members[i].lines
+		for j := range lines {
+			l := &lines[j]
+			l.Currency = ci.of(l.Currency)
+			l.PlanCurrency = ci.of(l.PlanCurrency)
+		}
+	}
+}
+
+func (ci *currencyInterner) of(s string) string {
+	for _, c := range ci.codes {
+		if c == s {
+			return c
+		}
+	}
+	if len(ci.codes) < maxInterned {
+		c := strings.Clone(s)
+		ci.codes = append(ci.codes, c)
+		return c
+	}
+	return s
 }
