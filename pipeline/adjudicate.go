@@ -875,6 +875,9 @@ func (p *chunkPipe) send(c *chunk) error {
 // tally counts an adjudicated chunk's results and sums their payments.
 func (a *adjudicator) tally(c *chunk) error {
 	a.r.countResults(c.results)
+	// The providers' lines of the whole chunk at once (payments.addProviders
+	// overlaps their misses), then the members' own, member by member.
+	a.pay.addProviders(c.results)
 	// The results are the chunk's members' lines, in member order.
 	at := 0
 	for _, ml := range c.members {
@@ -882,7 +885,8 @@ func (a *adjudicator) tally(c *chunk) error {
 		if at+n > len(c.results) {
 			return fmt.Errorf("pipeline: a chunk has %d results for more lines", len(c.results))
 		}
-		a.pay.addMember(ml.member, c.results[at:at+n])
+		a.pay.addMemberPayees(c.results[at : at+n])
+		a.pay.endMember(ml.member)
 		at += n
 	}
 	return nil

@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"claimsbatch/claim"
 	"claimsbatch/writers"
@@ -40,5 +42,44 @@ func TestPaymentsProviders(t *testing.T) {
 	}
 	if got := p.table(); !reflect.DeepEqual(got, want) {
 		t.Errorf("payments\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestProviderTable: rows are found again after the table grows, by id
+// and currency, with ids inline and long, and sizes stay as designed.
+func TestProviderTable(t *testing.T) {
+	if got := unsafe.Sizeof(providerRow{}); got != 64 {
+		t.Errorf("providerRow is %d bytes, want 64 (a cache line)", got)
+	}
+	tab := newProviderTable()
+	id := func(i int) string {
+		if i%7 == 0 {
+			return fmt.Sprintf("long-provider-id-%040d", i) // past providerInline
+		}
+		return fmt.Sprintf("P%d", i)
+	}
+	const n = 5000
+	for round := range 2 {
+		for i := range n {
+			for cur := range int32(2) {
+				at := tab.find(providerHash(id(i), cur), cur, id(i), claim.PayeeProvider)
+				if want := int32(2*i) + cur; at != want {
+					t.Fatalf("round %d: find(%q, %d) = row %d, want %d", round, id(i), cur, at, want)
+				}
+				if got := tab.id(at); got != id(i) {
+					t.Fatalf("row %d holds id %q, want %q", at, got, id(i))
+				}
+			}
+		}
+	}
+	if len(tab.rows) != 2*n || 2*len(tab.rows) > len(tab.slots) {
+		t.Errorf("%d rows in %d slots, want %d rows, at most half the slots", len(tab.rows), len(tab.slots), 2*n)
+	}
+	// Keys whose hashes collide (forced here) still get rows of their own.
+	a := tab.find(42, 0, "A", claim.PayeeProvider)
+	b := tab.find(42, 0, "B", claim.PayeeProvider)
+	c := tab.find(42, 1, "A", claim.PayeeProvider)
+	if a == b || a == c || b == c || tab.find(42, 0, "A", claim.PayeeProvider) != a || tab.find(42, 0, "B", claim.PayeeProvider) != b {
+		t.Errorf("colliding keys: rows %d, %d, %d, found again as %d, %d", a, b, c, tab.find(42, 0, "A", claim.PayeeProvider), tab.find(42, 0, "B", claim.PayeeProvider))
 	}
 }
