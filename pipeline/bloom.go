@@ -78,16 +78,32 @@ func (b *bloom) bytes() int64 { return int64(len(b.blocks)) * 64 }
 // final mix so that the low bits (the key partition) and the Bloom probes
 // are independent enough.
 func keyHash(claimID string, lineNo int32) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(claimID); i++ {
-		h ^= uint64(claimID[i])
-		h *= 1099511628211
-	}
+	h := fnvAdd(fnvOffset, claimID)
 	for v, k := uint32(lineNo), 0; k < 4; k++ {
 		h ^= uint64(byte(v >> (8 * k)))
-		h *= 1099511628211
+		h *= fnvPrime
 	}
-	// splitmix64's finaliser.
+	return mix64(h)
+}
+
+// FNV-1a's 64-bit offset basis and prime.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnvAdd adds s's bytes to FNV-1a hash h.
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// mix64 is splitmix64's finaliser: every bit of h moves every bit of the
+// result.
+func mix64(h uint64) uint64 {
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 27

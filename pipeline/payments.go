@@ -193,21 +193,10 @@ func newProviderTable() providerTable {
 	return providerTable{slots: make([]uint32, slots), mask: slots - 1, long: map[int32]string{}}
 }
 
-// providerHash hashes a provider id and a plan currency number: FNV-1a with
-// splitmix64's finaliser, as keyHash.
+// providerHash hashes a provider id and a plan currency number as keyHash
+// does a line key.
 func providerHash(id string, cur int32) uint64 {
-	h := uint64(14695981039346656037) ^ uint64(uint32(cur))
-	h *= 1099511628211
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
-	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return mix64(fnvAdd((fnvOffset^uint64(uint32(cur)))*fnvPrime, id))
 }
 
 // find returns the row of (id, cur), which has hash h, adding one (for a
