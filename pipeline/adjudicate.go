@@ -1007,7 +1007,8 @@ func touchRecords(members []memberLines) {
 // currencyInterner makes the currency fields of lines share one copy of
 // each currency code's text.
 type currencyInterner struct {
-	codes []string
+	first []string          // the first codes seen: most runs have a few
+	more  map[string]string // the others, up to maxInterned
 }
 
 // maxInterned bounds the codes an interner keeps (ISO 4217 has about 180).
@@ -1030,16 +1031,27 @@ func (ci *currencyInterner) intern(members []memberLines) {
 	}
 }
 
+// of returns the interner's copy of s (s itself past maxInterned codes).
 func (ci *currencyInterner) of(s string) string {
-	for _, c := range ci.codes {
+	for _, c := range ci.first {
 		if c == s {
 			return c
 		}
 	}
-	if len(ci.codes) < maxInterned {
-		c := strings.Clone(s)
-		ci.codes = append(ci.codes, c)
+	if c, ok := ci.more[s]; ok {
 		return c
 	}
-	return s
+	if len(ci.first)+len(ci.more) >= maxInterned {
+		return s
+	}
+	c := strings.Clone(s) // not the line's decoded record
+	if len(ci.first) < 8 {
+		ci.first = append(ci.first, c)
+	} else {
+		if ci.more == nil {
+			ci.more = map[string]string{}
+		}
+		ci.more[c] = c
+	}
+	return c
 }

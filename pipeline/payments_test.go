@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -81,5 +82,32 @@ func TestProviderTable(t *testing.T) {
 	c := tab.find(42, 1, "A", claim.PayeeProvider)
 	if a == b || a == c || b == c || tab.find(42, 0, "A", claim.PayeeProvider) != a || tab.find(42, 0, "B", claim.PayeeProvider) != b {
 		t.Errorf("colliding keys: rows %d, %d, %d, found again as %d, %d", a, b, c, tab.find(42, 0, "A", claim.PayeeProvider), tab.find(42, 0, "B", claim.PayeeProvider))
+	}
+}
+
+// TestCurrencyInterner: a code comes back as one shared copy of its text,
+// past the first eight too, and as itself past maxInterned codes.
+func TestCurrencyInterner(t *testing.T) {
+	var ci currencyInterner
+	for round := range 2 {
+		for i := range maxInterned {
+			code := fmt.Sprintf("C%03d", i)
+			got := ci.of(strings.Clone(code))
+			if got != code {
+				t.Fatalf("of(%q) = %q", code, got)
+			}
+			if again := ci.of(strings.Clone(code)); unsafe.StringData(again) != unsafe.StringData(got) {
+				t.Fatalf("round %d: %q came back as two copies", round, code)
+			}
+		}
+	}
+	past := strings.Clone("PAST")
+	if got := ci.of(past); unsafe.StringData(got) != unsafe.StringData(past) {
+		t.Errorf("a code past maxInterned was copied")
+	}
+	lines := []claim.Line{{Currency: strings.Clone("C001"), PlanCurrency: strings.Clone("C002")}}
+	ci.intern([]memberLines{{lines: lines}})
+	if unsafe.StringData(lines[0].Currency) != unsafe.StringData(ci.of("C001")) || unsafe.StringData(lines[0].PlanCurrency) != unsafe.StringData(ci.of("C002")) {
+		t.Errorf("intern left a line's currencies pointing at their own text")
 	}
 }
