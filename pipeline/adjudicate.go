@@ -964,13 +964,19 @@ func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	return nil
 }
 
-// touchSink keeps touchRecords' loads from being optimised away (an
-// atomic store: the workers touch at the same time).
-var touchSink atomic.Uint32
+// loadSink receives the result of the loops that only load memory ahead
+// of the work that needs it (touchRecords, the Bloom filter's and the
+// payments' first passes), so that the compiler keeps their loads. An
+// atomic store: the workers load ahead at the same time.
+var loadSink atomic.Uint64
+
+// keepLoads stores x, made from loads ahead, in loadSink.
+func keepLoads(x uint64) { loadSink.Store(x) }
 
 // touchRecords reads, before a chunk is adjudicated, one byte at the start
 // of each of its lines' records (the claim id), one at the start of its
-// texts and one at their end. A line's strings point into the spill block
+// texts, one at its country (the engine's first comparison) and one at the
+// end of its texts. A line's strings point into the spill block
 // its record was read into, long enough before to have left the caches,
 // and the engine reads them in member and date order, not the block's: its
 // first read of each record was a miss to memory, one after another. Here
@@ -1001,7 +1007,7 @@ func touchRecords(members []memberLines) {
 			}
 		}
 	}
-	touchSink.Store(uint32(x))
+	keepLoads(uint64(x))
 }
 
 // currencyInterner makes the currency fields of lines share one copy of

@@ -1,9 +1,6 @@
 package pipeline
 
-import (
-	"math/bits"
-	"sync/atomic"
-)
+import "math/bits"
 
 // bloom is a blocked Bloom filter of line keys: it tells the read stage
 // which lines may repeat an earlier key (of this run, in input order, or of
@@ -62,14 +59,11 @@ func (b *bloom) testAndAddAll(hashes []uint64, members []int32, seen []bool) {
 	for i := range hashes {
 		x ^= b.blocks[hashes[i]&b.mask][0]
 	}
-	bloomSink.Store(x)
+	keepLoads(x)
 	for i, m := range members {
 		seen[i] = m >= 0 && b.testAndAdd(hashes[i])
 	}
 }
-
-// bloomSink keeps testAndAddAll's first loop from being optimised away.
-var bloomSink atomic.Uint64
 
 // bytes is the filter's memory.
 func (b *bloom) bytes() int64 { return int64(len(b.blocks)) * 64 }

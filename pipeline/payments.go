@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"strings"
-	"sync/atomic"
 
 	"claimsbatch/book"
 	"claimsbatch/claim"
@@ -56,12 +55,6 @@ func (p *payments) currencyOf(c string) int32 {
 	p.cur = append(p.cur, memberPay{})
 	p.lastCur = k
 	return k
-}
-
-// addMember adds the results of member m's lines.
-func (p *payments) addMember(m int32, results []claim.Result) {
-	p.addLines(results)
-	p.endMember(m)
 }
 
 // addLines adds the results of some of a member's lines: a member with a
@@ -119,7 +112,7 @@ func (p *payments) addProviders(results []claim.Result) {
 			y ^= t.rows[s-1].lines
 		}
 	}
-	providerSink.Store(int64(x) ^ y)
+	keepLoads(uint64(x) ^ uint64(y))
 	for j := range refs {
 		ref := &refs[j]
 		r := &results[ref.line]
@@ -129,9 +122,6 @@ func (p *payments) addProviders(results []claim.Result) {
 	}
 	p.refs = refs[:0]
 }
-
-// providerSink keeps addProviders' loads from being optimised away.
-var providerSink atomic.Int64
 
 // endMember closes the totals of member m, whose lines addLines added.
 func (p *payments) endMember(m int32) {

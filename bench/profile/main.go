@@ -78,7 +78,7 @@ func run() error {
 	}
 	// As cmd/claimsbatch does: huge pages for the heap, the runtime's soft
 	// limit a little under the budget.
-	hugepages.Advise(cfg.MemoryLimit * 3 / 4)
+	hugepages.ForBudget(cfg.MemoryLimit)
 	debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10)
 
 	pf, err := os.Create(*cpuProfile)

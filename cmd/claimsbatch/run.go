@@ -151,13 +151,7 @@ them: an extract checked against the state it would chain on.`
 				"as_of", cfg.AsOf.String(), "today_utc", today.String())
 		}
 		if f.hugePages {
-			// Three quarters of the budget: where the heap's busiest memory
-			// lies (the lowest addresses are reused first). A huge page
-			// that is only partly used is resident whole, so marking all
-			// of it measured about 12 MiB more peak RSS for no more speed.
-			// Before the soft limit is set: the marking reserves the space
-			// for a moment (address space only, never touched).
-			res := hugepages.Advise(cfg.MemoryLimit * 3 / 4)
+			res := hugepages.ForBudget(cfg.MemoryLimit)
 			cfg.Logger.Debug("huge pages", "thp", res.Mode, "advised_mib", res.Advised>>20, "skipped", res.Skipped)
 		}
 		// The runtime's soft limit sits a little under the budget: the rest

@@ -34,6 +34,15 @@ const Size = 2 << 20
 // minAdvise is the least Advise marks: below it there is little to gain.
 const minAdvise = 4 * Size
 
+// ForBudget is Advise for a run whose memory budget is limit: it marks
+// three quarters of it, where the heap's busiest memory lies (the lowest
+// addresses are reused first). A huge page that is only partly used is
+// resident whole, so marking all of it measured about 12 MiB more peak RSS
+// for no more speed. Call it before the runtime's soft memory limit is
+// set: the marking reserves the space for a moment (address space only,
+// never touched).
+func ForBudget(limit int64) Result { return Advise(limit * 3 / 4) }
+
 // Result says what Advise did, for the log.
 type Result struct {
 	Mode    string // the system's THP setting: "always", "madvise", "never", or "" when unknown
