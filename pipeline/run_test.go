@@ -268,3 +268,30 @@ func TestPoolSize(t *testing.T) {
 		}
 	}
 }
+
+// TestHashFile: an input's SHA-256, read in blocks of hashBlock, is the
+// SHA-256 of the whole file, for files empty, smaller than a block, a
+// block exactly and across blocks with a part-block at the end.
+func TestHashFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1000, hashBlock, 2*hashBlock + 12345} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i*7 + i>>11)
+		}
+		path := filepath.Join(dir, "in")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := hashFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fileSHA256(t, path); got != want {
+			t.Errorf("size %d: hashFile %s, want %s", size, got, want)
+		}
+	}
+	if _, err := hashFile(filepath.Join(dir, "missing")); err == nil {
+		t.Error("hashFile of a missing file: no error")
+	}
+}
