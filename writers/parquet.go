@@ -98,6 +98,9 @@ func parquetProperties(mem memory.Allocator, specs []colSpec) *parquet.WriterPro
 		if s.dict {
 			opts = append(opts, parquet.WithDictionaryFor(s.name, true))
 		}
+		if s.noStats {
+			opts = append(opts, parquet.WithStatsFor(s.name, false))
+		}
 	}
 	return parquet.NewWriterProperties(opts...)
 }

@@ -14,7 +14,7 @@ import (
 var (
 	remittanceSchema = []colSpec{
 		codeColumn("run_id"),
-		textColumn("claim_id"),
+		opaqueColumn("claim_id"),
 		int32Column("line_no"),
 		textColumn("member_id"),
 		textColumn("policy_id"),
@@ -23,7 +23,7 @@ var (
 		codeColumn("benefit_code"),
 		codeColumn("module"),
 		codeColumn("payee_type"),
-		textColumn("payee_id"),
+		opaqueColumn("payee_id"),
 		codeColumn("billed_currency"),
 		amountColumn("billed_amount"),
 		codeColumn("plan_currency"),
@@ -35,7 +35,7 @@ var (
 		amountColumn("plan_paid"),
 		amountColumn("member_responsibility"),
 		codeColumn("status"),
-		textColumn("adjustments"),
+		opaqueColumn("adjustments"),
 		codeColumn("remark"),
 		// Not in SPEC section 7's list: the line's procedure_code (SPEC 3.1,
 		// version 2), which the X12 835's service lines need. Last, so
@@ -67,10 +67,10 @@ var (
 		codeColumn("kind"),
 		textColumn("member_id"),
 		optionalDateColumn("scope"),
-		textColumn("key"),
+		opaqueColumn("key"),
 		amountColumn("amount"),
 		int64Column("count"),
-		textColumn("detail"),
+		opaqueColumn("detail"),
 	}
 )
 

@@ -836,3 +836,41 @@ func TestParquetRowGroupCutAtTextLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetStatistics: every column of every table has min and max in
+// the Parquet metadata but the opaque ones (ids in no order within a row
+// group, free text), which have none.
+func TestParquetStatistics(t *testing.T) {
+	opaque := 0
+	for _, tc := range tableCases {
+		var buf bytes.Buffer
+		if _, err := tc.write(&buf, Parquet, 2, 0); err != nil {
+			t.Fatal(err)
+		}
+		pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rg := pf.MetaData().RowGroup(0)
+		for i, spec := range tc.schema {
+			cc, err := rg.ColumnChunk(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := cc.StatsSet()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set == spec.noStats {
+				t.Errorf("%s.%s: statistics set %v, want %v", tc.name, spec.name, set, !spec.noStats)
+			}
+			if spec.noStats {
+				opaque++
+			}
+		}
+		pf.Close()
+	}
+	if opaque == 0 {
+		t.Error("no table has an opaque column")
+	}
+}
