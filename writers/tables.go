@@ -10,7 +10,10 @@ import (
 // The tables' schemas: column names and order as in SPEC section 7. The CSV
 // header is made from the same schema. codeColumn marks the text columns
 // with few distinct values per row group (codes, currencies, the run id,
-// the engine's remarks), which Parquet stores dictionary-encoded.
+// the engine's remarks), which Parquet stores dictionary-encoded;
+// opaqueColumn the text columns whose values are in no order within a row
+// group (claim and provider ids, free text), which get no min and max
+// statistics.
 var (
 	remittanceSchema = []colSpec{
 		codeColumn("run_id"),
