@@ -456,23 +456,24 @@ func deriveRunID(planHash string, hashes []string, f writers.Format, validate bo
 // createOutput creates an output of the run; the Publisher syncs and
 // closes it at the commit.
 func createOutput(pub *writers.Publisher, name string) (io.Writer, *writers.HashingWriter, error) {
-	f, err := pub.Create(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	h := writers.NewHashingWriter(f)
-	return h, h, nil
+	return hashed(pub.Create(name))
 }
 
 // createRemittance creates the remittance, kept in the page cache when
 // the run's 835s will read it back (writers.File.KeepCached).
 func (r *run) createRemittance(pub *writers.Publisher) (io.Writer, *writers.HashingWriter, error) {
 	f, err := pub.Create(writers.RemittanceName + r.cfg.Format.Ext())
+	if err == nil && r.cfg.X12 {
+		f.KeepCached()
+	}
+	return hashed(f, err)
+}
+
+// hashed returns a created output behind the hasher of its bytes, as the
+// writer to write to and the hasher for the manifest.
+func hashed(f *writers.File, err error) (io.Writer, *writers.HashingWriter, error) {
 	if err != nil {
 		return nil, nil, err
-	}
-	if r.cfg.X12 {
-		f.KeepCached()
 	}
 	h := writers.NewHashingWriter(f)
 	return h, h, nil
