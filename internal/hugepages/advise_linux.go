@@ -1,10 +1,12 @@
 package hugepages
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,12 +17,22 @@ import (
 // where huge pages are always or never used) and returns what it did. The
 // memory is reserved by one allocation that is never touched, marked, and
 // handed back to the system with debug.FreeOSMemory: it costs a garbage
-// collection and no resident memory. Call it once, early, from main.
+// collection and no resident memory. Call it early, from main: it does
+// its work once per process, and later calls (a test that runs the
+// command many times in one process) only say so. A second reservation
+// would come from the heap's own free pages, which the runtime clears:
+// it touched all of them, 6 GiB and 15 s for an 8 GiB budget.
 func Advise(size int64) Result {
 	mode, overcommit, available := system()
 	n, why := decide(mode, overcommit, available, size)
 	res := Result{Mode: mode, Skipped: why}
 	if n == 0 {
+		return res
+	}
+	adviseMu.Lock()
+	defer adviseMu.Unlock()
+	if advised > 0 {
+		res.Skipped = fmt.Sprintf("%s %d MiB earlier in this process", alreadyMarked, advised>>20)
 		return res
 	}
 	// A large allocation comes from fresh pages the runtime maps for it and
@@ -40,8 +52,17 @@ func Advise(size int64) Result {
 	runtime.KeepAlive(b)
 	b = nil
 	debug.FreeOSMemory()
+	advised = res.Advised
 	return res
 }
+
+// alreadyMarked begins the Skipped of an Advise after the one that marked.
+const alreadyMarked = "marked"
+
+var (
+	adviseMu sync.Mutex
+	advised  int64 // bytes the process's first successful Advise marked
+)
 
 // system reads the THP mode, the overcommit policy and the available
 // memory of the running system.

@@ -3,6 +3,7 @@ package hugepages
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,8 +24,8 @@ func TestAdviseMarksTheNextHeap(t *testing.T) {
 		t.Skipf("this system: %s", why)
 	}
 	res := Advise(64 << 20)
-	if res.Mode != "madvise" || res.Advised < 64<<20 || res.Skipped != "" {
-		t.Fatalf("Advise(64 MiB) = %+v, want 64 MiB or more marked under madvise", res)
+	if res.Mode != "madvise" || (res.Advised < 64<<20 || res.Skipped != "") && !strings.HasPrefix(res.Skipped, alreadyMarked+" ") {
+		t.Fatalf("Advise(64 MiB) = %+v, want 64 MiB or more marked under madvise (by this call or an earlier one)", res)
 	}
 	b := make([]byte, 16<<20)
 	for i := 0; i < len(b); i += 4096 {
@@ -36,6 +37,27 @@ func TestAdviseMarksTheNextHeap(t *testing.T) {
 	flags := vmFlags(t, at)
 	if !strings.Contains(" "+flags+" ", " hg ") {
 		t.Errorf("the mapping of the middle of a 16 MiB slice allocated after Advise has flags %q, without hg", flags)
+	}
+}
+
+// TestAdviseOncePerProcess: after an Advise that marked, another one
+// (a second run in the same process) marks nothing, allocates nothing and
+// says why.
+func TestAdviseOncePerProcess(t *testing.T) {
+	mode, overcommit, available := system()
+	if n, why := decide(mode, overcommit, available, 64<<20); n == 0 {
+		t.Skipf("this system: %s", why)
+	}
+	Advise(64 << 20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := Advise(64 << 20)
+	runtime.ReadMemStats(&after)
+	if res.Advised != 0 || !strings.HasPrefix(res.Skipped, alreadyMarked+" ") {
+		t.Errorf("a second Advise = %+v, want nothing marked, %q said", res, alreadyMarked)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("a second Advise allocated %d bytes", grew)
 	}
 }
 
