@@ -102,3 +102,51 @@ func mappingRange(line string) (lo, hi uintptr, ok bool) {
 	}
 	return uintptr(x), uintptr(y), true
 }
+
+// TestAdviseAfterTheHeapShrank: a process whose heap grew and shrank
+// before Advise (a free range at the heap's top, not given back) must not
+// have its reservation cleared by the runtime, which would touch all of
+// it: the peak resident memory stays far below the reservation.
+func TestAdviseAfterTheHeapShrank(t *testing.T) {
+	mode, overcommit, available := system()
+	const reserve = 1 << 30
+	if n, why := decide(mode, overcommit, available, reserve); n < reserve {
+		t.Skipf("this system cannot mark %d MiB: %s", reserve>>20, why)
+	}
+	var junk [][]byte
+	for range 3000 {
+		junk = append(junk, make([]byte, 64<<10))
+	}
+	junk = nil
+	runtime.GC()
+	adviseMu.Lock()
+	advised = 0 // as if no test had marked before this one
+	adviseMu.Unlock()
+	res := Advise(reserve)
+	if res.Advised < reserve {
+		t.Fatalf("Advise(1 GiB) = %+v", res)
+	}
+	if peak := peakRSS(t); peak > reserve/2 {
+		t.Errorf("peak resident memory %d MiB after marking %d MiB: the reservation was touched", peak>>20, res.Advised>>20)
+	}
+}
+
+// peakRSS returns the process's peak resident memory (VmHWM).
+func peakRSS(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
