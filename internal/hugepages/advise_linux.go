@@ -18,10 +18,8 @@ import (
 // memory is reserved by one allocation that is never touched, marked, and
 // handed back to the system with debug.FreeOSMemory: it costs two garbage
 // collections and no resident memory. Call it early, from main: it does
-// its work once per process, and later calls (a test that runs the
-// command many times in one process) only say so. A second reservation
-// would come from the heap's own free pages, which the runtime clears:
-// it touched all of them, 6 GiB and 15 s for an 8 GiB budget.
+// its work once per process (the range stays marked), and later calls (a
+// test that runs the command many times in one process) only say so.
 func Advise(size int64) Result {
 	mode, overcommit, available := system()
 	n, why := decide(mode, overcommit, available, size)
