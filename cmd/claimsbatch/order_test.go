@@ -4,6 +4,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"claimsbatch/synth"
@@ -27,15 +28,7 @@ func TestInputOrderDoesNotChangeResults(t *testing.T) {
 		t.Fatalf("no member_id column in %v", header)
 	}
 	sorted := slices.Clone(rows)
-	slices.SortStableFunc(sorted, func(a, b []string) int {
-		if a[member] < b[member] {
-			return -1
-		}
-		if a[member] > b[member] {
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(sorted, func(a, b []string) int { return strings.Compare(a[member], b[member]) })
 	if slices.EqualFunc(sorted, rows, slices.Equal[[]string]) {
 		t.Fatal("the generated rows are already sorted by member: the test would compare a file with itself")
 	}
