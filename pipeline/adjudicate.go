@@ -80,6 +80,9 @@ type memberLines struct {
 	huge   *hugeLines          // instead of lines, for a member with a huge history
 	state  []claim.StateRecord // its --state-in records, in file order
 	spans  []claim.Span        // its spans, sorted by start; only with lines
+	// unsorted: lines are in input order (a streamed member, stream.go),
+	// sorted by the worker that adjudicates them.
+	unsorted bool
 }
 
 // loadedPartition is one member range, loaded, grouped and sorted.
@@ -101,10 +104,46 @@ type adjudicator struct {
 	keysFrom  claim.Date
 	rem       *writers.RemittanceWriter
 	st        *writers.StateWriter
+	remHash   *writers.HashingWriter
+	stHash    *writers.HashingWriter
 	pay       *payments
 	lines     int64         // lines adjudicated and written
 	segmented int           // members adjudicated in segments (huge.go)
 	chunkBufs chan chunkBuf // result buffers of written chunks, for reuse
+}
+
+// newAdjudicator creates the remittance and state writers (the state's
+// META rows written) and the payments table of step 3. dd may be nil
+// until step 2 is done (a streamed run, stream.go).
+func (r *run) newAdjudicator(pub *writers.Publisher, runID string, asOf claim.Date,
+	read *readResult, dd *dedupeResult, ranges *memberRanges, budget *spill.Budget) (*adjudicator, error) {
+	f := r.cfg.Format
+	remFile, remHash, err := r.createRemittance(pub)
+	if err != nil {
+		return nil, err
+	}
+	rem, err := writers.NewRemittanceWriter(remFile, f, runID)
+	if err != nil {
+		return nil, err
+	}
+	stFile, stHash, err := createOutput(pub, writers.StateName+f.Ext())
+	if err != nil {
+		return nil, err
+	}
+	st, err := writers.NewStateWriter(stFile, f)
+	if err != nil {
+		return nil, err
+	}
+	timer := func(t0, t1 time.Time) { r.clock.doneAt(stageRowGroups, t0, t1) }
+	rem.SetGroupTimer(timer)
+	st.SetGroupTimer(timer)
+	keepFrom, keysFrom := r.stateWindow(asOf)
+	if err := st.Write(r.metaRecords(runID, asOf, keysFrom)); err != nil {
+		return nil, err
+	}
+	return &adjudicator{r: r, read: read, dd: dd, ranges: ranges, budget: budget, keepFrom: keepFrom, keysFrom: keysFrom,
+		rem: rem, st: st, remHash: remHash, stHash: stHash, pay: newPayments(r.ref.book),
+		chunkBufs: make(chan chunkBuf, 2*r.cfg.Workers+1)}, nil
 }
 
 // adjudicateAndWrite adjudicates every member in parallel and writes
@@ -112,32 +151,10 @@ type adjudicator struct {
 // (remittance first) with their hashers.
 func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, runID string, asOf claim.Date,
 	read *readResult, dd *dedupeResult, ranges *memberRanges, budget *spill.Budget) ([]writers.Output, []*writers.HashingWriter, error) {
-	f := r.cfg.Format
-	remFile, remHash, err := r.createRemittance(pub)
+	a, err := r.newAdjudicator(pub, runID, asOf, read, dd, ranges, budget)
 	if err != nil {
 		return nil, nil, err
 	}
-	rem, err := writers.NewRemittanceWriter(remFile, f, runID)
-	if err != nil {
-		return nil, nil, err
-	}
-	stFile, stHash, err := createOutput(pub, writers.StateName+f.Ext())
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := writers.NewStateWriter(stFile, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	timer := func(t0, t1 time.Time) { r.clock.doneAt(stageRowGroups, t0, t1) }
-	rem.SetGroupTimer(timer)
-	st.SetGroupTimer(timer)
-	keepFrom, keysFrom := r.stateWindow(asOf)
-	if err := st.Write(r.metaRecords(runID, asOf, keysFrom)); err != nil {
-		return nil, nil, err
-	}
-	a := &adjudicator{r: r, read: read, dd: dd, ranges: ranges, budget: budget, keepFrom: keepFrom, keysFrom: keysFrom, rem: rem, st: st, pay: newPayments(r.ref.book),
-		chunkBufs: make(chan chunkBuf, 2*r.cfg.Workers+1)}
 
 	// One goroutine loads (reads, groups, sorts) the next member partition
 	// while the ones before it are adjudicated and written. At most three
@@ -234,7 +251,14 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("pipeline: run interrupted: %w", err)
 	}
+	return a.finish(pub)
+}
 
+// finish closes the remittance and state writers, once every member is
+// written, and writes the payments. It returns the outputs (remittance
+// first) with their hashers.
+func (a *adjudicator) finish(pub *writers.Publisher) ([]writers.Output, []*writers.HashingWriter, error) {
+	r, rem, st, f := a.r, a.rem, a.st, a.r.cfg.Format
 	if err := rem.Close(); err != nil {
 		return nil, nil, err
 	}
@@ -257,7 +281,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 	if err := pw.Close(); err != nil {
 		return nil, nil, err
 	}
-	r.log.Info("adjudicated", "lines", r.totals.LinesAdjudicated, "members", dd.active, "payees", len(rows), "segmented_members", a.segmented)
+	r.log.Info("adjudicated", "lines", r.totals.LinesAdjudicated, "members", a.dd.active, "payees", len(rows), "segmented_members", a.segmented)
 	if made, reused := r.blocks.Stats(); made > 0 {
 		r.log.Debug("spill read blocks", "made", made, "reused", reused)
 	}
@@ -266,7 +290,7 @@ func (r *run) adjudicateAndWrite(ctx context.Context, pub *writers.Publisher, ru
 		{Name: writers.PaymentsName + f.Ext(), Rows: pw.Rows()},
 		{Name: writers.StateName + f.Ext(), Rows: st.Rows()},
 	}
-	return outs, []*writers.HashingWriter{remHash, payHash, stHash}, nil
+	return outs, []*writers.HashingWriter{a.remHash, payHash, a.stHash}, nil
 }
 
 // partSource is where a loaded partition's data is: its member records
@@ -942,7 +966,9 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		}
 	}
 	c.results, c.state, c.members, c.rem = nil, nil, nil, nil
-	if r.cfg.Progress != nil {
+	// While a stream adjudicates (dd not known yet), the read reports
+	// its progress: Progress is called from one goroutine at a time.
+	if r.cfg.Progress != nil && a.dd != nil {
 		r.cfg.Progress("adjudicating", a.lines, a.dd.accepted)
 	}
 	return nil
@@ -952,6 +978,7 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 // collects their results and state records.
 func (a *adjudicator) adjudicateChunk(m *engine.Member, c *chunk) error {
 	r := a.r
+	sortStreamed(c.members)
 	touchRecords(c.members)
 	for _, ml := range c.members {
 		in := engine.MemberRun{ID: r.ref.book.ID(ml.member), Lines: ml.lines, State: ml.state, Spans: ml.spans,

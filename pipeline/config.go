@@ -84,6 +84,10 @@ type Config struct {
 	// TmpDir is where the spill files go (in a claimsbatch-spill-* directory
 	// removed at the end, on failure too); "" = the system temp directory.
 	TmpDir string
+	// NoStream makes the run go through the member partitions even when
+	// the claims are ordered by member; false streams them (stream.go).
+	// The outputs are byte-identical either way.
+	NoStream bool
 	// BatchSize is the readers' batch size; 0 = the readers' default.
 	BatchSize int
 	RunID     string       // "" = derived from the inputs' content hashes

@@ -24,6 +24,7 @@ type dedupeResult struct {
 	state      *spill.Partitions   // --state-in member records by member range; nil without --state-in
 	accepted   int64               // lines that passed every check
 	active     int                 // members with lines or state
+	repeats    int64               // DUPLICATE_LINE lines
 }
 
 func (d *dedupeResult) close() {
@@ -99,8 +100,10 @@ func (r *run) dedupe(ctx context.Context, read *readResult, ranges *memberRanges
 	if res.drops, err = spill.NewBuffered(r.spillDir, "drops", len(ranges.ends), budget); err != nil {
 		return res, err
 	}
-	if res.state, err = r.splitState(ranges, budget); err != nil {
-		return res, err
+	if !r.stream.on() { // a stream took the state's records in member order
+		if res.state, err = r.splitState(ranges, budget); err != nil {
+			return res, err
+		}
 	}
 	var dropsMu sync.Mutex
 	ws := make([]*dedupeWorker, min(r.cfg.Workers, n))
@@ -150,6 +153,7 @@ func (r *run) dedupe(ctx context.Context, read *readResult, ranges *memberRanges
 		res.duplicates = append(res.duplicates, w.dups...)
 		for src, x := range w.exceptions {
 			res.accepted -= x
+			res.repeats += x
 			r.perFile[src].exceptions += x
 			for range x {
 				r.totals.AddException(claim.DuplicateLine)

@@ -155,8 +155,10 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 				return interrupted()
 			}
 			t0 := r.clock.start()
-			err := r.sinkBatch(res, filter, ranges, job)
-			job.batch.Release()
+			kept, err := r.sinkBatch(res, filter, ranges, job)
+			if !kept {
+				job.batch.Release()
+			}
 			r.clock.done(stageSink, t0)
 			if err != nil {
 				return err
@@ -233,6 +235,7 @@ func (r *run) produceBatches(ctx context.Context, source int32, path string, tot
 // hashes their keys and encodes the accepted ones.
 func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 	lines := job.batch.Lines
+	encode := !r.noEncode.Load()
 	job.members = slices.Grow(job.members[:0], len(lines))[:len(lines)]
 	job.hashes = slices.Grow(job.hashes[:0], len(lines))[:len(lines)]
 	job.ends = slices.Grow(job.ends[:0], len(lines))[:len(lines)]
@@ -247,17 +250,26 @@ func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 		}
 		job.members[i] = m
 		job.hashes[i] = keyHash(l.ClaimID, l.LineNo)
-		job.enc = spill.AppendLineFields(job.enc, l, m)
+		if encode {
+			job.enc = spill.AppendLineFields(job.enc, l, m)
+		}
 		job.ends[i] = int32(len(job.enc))
 	}
 }
 
 // sinkBatch does, in input order, what depends on it: the counts, the
 // Bloom filter (whose "maybe" keeps a line's raw text in its key record),
-// and the writes to the spill sets; the batch's rejected rows, the
-// reader's and the book's, go to the exceptions set merged in row order.
-func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, job *readJob) error {
+// and the writes to the spill sets, or, when the run streams, the lines
+// to the stream; the batch's rejected rows, the reader's and the book's,
+// go to the exceptions set merged in row order. kept reports that the
+// stream took the batch (it releases it once its lines are written).
+func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, job *readJob) (kept bool, err error) {
 	b, ref := job.batch, r.ref
+	st := r.stream
+	if st != nil && st.mode == streamUndecided {
+		st.decide(job)
+	}
+	streaming := st.on()
 	keyParts := uint64(res.keys.Len())
 	job.seen = slices.Grow(job.seen[:0], len(b.Lines))[:len(b.Lines)]
 	filter.testAndAddAll(job.hashes, job.members, job.seen)
@@ -273,8 +285,12 @@ func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, jo
 		l := &b.Lines[i]
 		ref.lines[m]++
 		res.accepted++
-		if err := res.members.WriteRecord(ranges.of(m), job.enc[start:end]); err != nil {
-			return fmt.Errorf("pipeline: spill: %w", err)
+		if streaming {
+			if err := st.line(job, i, m); err != nil {
+				return false, err
+			}
+		} else if err := res.members.WriteRecord(ranges.of(m), job.enc[start:end]); err != nil {
+			return false, fmt.Errorf("pipeline: spill: %w", err)
 		}
 		start = end
 		h := job.hashes[i]
@@ -282,19 +298,23 @@ func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, jo
 		if job.seen[i] {
 			k.Raw, k.HasRaw = b.Raw(i), true
 			if err := res.cands.WriteKey(int(h%keyParts), &spill.Key{ClaimID: l.ClaimID, LineNo: l.LineNo}); err != nil {
-				return fmt.Errorf("pipeline: spill: %w", err)
+				return false, fmt.Errorf("pipeline: spill: %w", err)
 			}
 		}
 		if err := res.keys.WriteKey(int(h%keyParts), &k); err != nil {
-			return fmt.Errorf("pipeline: spill: %w", err)
+			return false, fmt.Errorf("pipeline: spill: %w", err)
 		}
 	}
 	n, err := r.spillExceptions(res.exceptions, b.Exceptions, job.rejects)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r.perFile[job.source].exceptions += n
-	return nil
+	if streaming {
+		st.endBatch(b)
+		return true, nil
+	}
+	return false, nil
 }
 
 // spillExceptions writes a batch's rejected rows, the reader's and the

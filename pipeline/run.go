@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 
 	"claimsbatch/claim"
 	"claimsbatch/engine"
@@ -61,6 +62,12 @@ type run struct {
 	// blocks are the blocks spill files are read into, kept from one
 	// partition for the next (steps 2 and 3).
 	blocks *spill.BlockPool
+	// stream adjudicates claims ordered by member as they are read
+	// (stream.go); nil when the run may not stream.
+	stream *stream
+	// noEncode is set once the run streams: the pricing workers stop
+	// encoding lines for the member partitions.
+	noEncode atomic.Bool
 }
 
 // poolSize is the most spill read blocks (of block bytes, 0 for
@@ -80,6 +87,19 @@ type fileCount struct {
 }
 
 func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
+	sum, err := executeOnce(ctx, cfg, validate, !validate && !cfg.NoStream)
+	if errors.Is(err, errNotOrdered) {
+		// The streamed outputs are thrown away (nothing was published):
+		// the same run, on the partitioned path.
+		return executeOnce(ctx, cfg, validate, false)
+	}
+	return sum, err
+}
+
+// executeOnce is one attempt at a run; with mayStream, it streams claims
+// that turn out to be ordered by member (stream.go), and returns an error
+// wrapping errNotOrdered when it has to start again without.
+func executeOnce(ctx context.Context, cfg Config, validate, mayStream bool) (*Summary, error) {
 	r, err := newRun(cfg, validate)
 	if err != nil {
 		return nil, err
@@ -179,16 +199,63 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
+	var runID string
+	deriveID := func() string {
+		if cfg.RunID != "" {
+			return cfg.RunID
+		}
+		return deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate, cfg.AsOf)
+	}
+	if mayStream {
+		r.stream = r.newStream(ctx, ranges, func() (*adjudicator, error) {
+			if err := hg.Wait(); err != nil {
+				return nil, fmt.Errorf("pipeline: hashing inputs: %w", err)
+			}
+			runID = deriveID()
+			return r.newAdjudicator(pub, runID, cfg.AsOf, read, nil, ranges, budget)
+		})
+	}
+	restart := func(err error) (*Summary, error) {
+		hg.Wait()
+		if a := r.stream.a; a != nil {
+			// Their last row groups finished; the staged files go with
+			// the stage.
+			a.rem.Close()
+			a.st.Close()
+		}
+		r.log.Info("claims not ordered by member after all: the run starts again on the partitioned path, its outputs so far thrown away", "reason", err)
+		return nil, err
+	}
 	if err := r.readClaims(ctx, read, filter, ranges); err != nil {
+		err = r.stream.abort(err)
+		if errors.Is(err, errNotOrdered) {
+			return restart(err)
+		}
 		return fail(err)
 	}
-	r.log.Info("partitioned", "key_partitions", read.keys.Len(), "member_ranges", len(ranges.ends),
-		"spilled_to_disk", read.members.OnDisk() || read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+	streamed := r.stream.on()
+	if streamed {
+		if err := r.stream.finish(); err != nil {
+			err = r.stream.abort(err)
+			if errors.Is(err, errNotOrdered) {
+				return restart(err)
+			}
+			return fail(err)
+		}
+		r.log.Info("streamed", "members", r.stream.members, "repeats_within_members", r.stream.dropped,
+			"key_partitions", read.keys.Len(), "spilled_to_disk", read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+	} else {
+		r.log.Info("partitioned", "key_partitions", read.keys.Len(), "member_ranges", len(ranges.ends),
+			"spilled_to_disk", read.members.OnDisk() || read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+	}
 	filter = nil
 	dd, err := r.dedupe(ctx, read, ranges, budget)
 	defer dd.close()
 	if err != nil {
 		return fail(err)
+	}
+	if streamed && dd.repeats != r.stream.dropped {
+		return restart(notOrdered("%d lines repeat a key of another member or of another member's --state-in records", dd.repeats-r.stream.dropped))
 	}
 	if err := r.writeExceptions(exWriter, read, dd); err != nil {
 		return fail(err)
@@ -204,9 +271,8 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 			return nil, err
 		}
 	}
-	runID := cfg.RunID
-	if runID == "" {
-		runID = deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate, cfg.AsOf)
+	if !streamed {
+		runID = deriveID()
 	}
 	if err := exWriter.Close(); err != nil {
 		return nil, err
@@ -215,7 +281,15 @@ func execute(ctx context.Context, cfg Config, validate bool) (*Summary, error) {
 	hashers := []*writers.HashingWriter{exHash}
 
 	if !validate {
-		outs, hs, err := r.adjudicateAndWrite(ctx, pub, runID, cfg.AsOf, read, dd, ranges, budget)
+		var outs []writers.Output
+		var hs []*writers.HashingWriter
+		if streamed {
+			a := r.stream.a
+			a.dd = dd
+			outs, hs, err = a.finish(pub)
+		} else {
+			outs, hs, err = r.adjudicateAndWrite(ctx, pub, runID, cfg.AsOf, read, dd, ranges, budget)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -46,6 +46,7 @@ type runFlags struct {
 	x12Config       string
 	metricsFile     string
 	hugePages       bool
+	stream          bool
 	quiet           bool
 	debug           bool
 }
@@ -125,6 +126,7 @@ them: an extract checked against the state it would chain on.`
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
 		fl.BoolVar(&f.x12835, "x12-835", false, "also publish 835/: one X12 835 remittance advice per provider payee and plan currency, balanced and tied out to payments before publishing")
 		fl.StringVar(&f.x12Config, "x12-config", "", "with --x12-835: YAML file with the trading partners' ids, names and payment details (default: built-in placeholders, marked test data); see docs/X12.md")
+		fl.BoolVar(&f.stream, "stream", true, "when the claims come ordered by member (across the --claims files, in their order), adjudicate each member as soon as its lines are read instead of through spilled member partitions; false always partitions (outputs are byte-identical either way)")
 		fl.IntVar(&f.stateKeepYears, "state-keep-years", 2, "drop from the state output the accumulators of policy years that ended more than this many years before the run's --as-of date (negative: keep all); adjudicated line keys are kept whatever it is (a plan's timely_filing_days prunes them)")
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
@@ -251,6 +253,7 @@ func (f *runFlags) config(validate bool) (pipeline.Config, error) {
 		X12: f.x12835, X12Config: x12Config,
 		Plan: p, OutDir: f.out, Format: format, Workers: f.workers, BatchSize: f.batchSize,
 		RunID: f.runID, Version: version, MemoryLimit: limit, TmpDir: f.tmpDir,
+		NoStream: !f.stream,
 	}, nil
 }
 

@@ -1,0 +1,436 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"claimsbatch/book"
+	"claimsbatch/claim"
+	"claimsbatch/readers"
+	"claimsbatch/spill"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Claims ordered by member (streaming).
+//
+// Warehouse extracts usually come sorted by member. When the first batch
+// of accepted lines is in member order, the run streams: a member's lines
+// are held, decoded as the reader made them, until a line of a later
+// member arrives, and the member is then adjudicated and written while the
+// read goes on; no line is encoded, spilled to a member partition, loaded
+// back or grouped. Everything else of step 1 runs as before: the keys go to
+// the key partitions and the Bloom filter, the rejected rows to the
+// exceptions, and step 2 runs over all the keys at the end.
+//
+// A repeat is found in stream only within its member: a line whose key the
+// Bloom filter may have seen is looked up among its member's lines read so
+// far and its member's --state-in LINE records, and dropped when found
+// (the first copy is kept: step 2's rule). Step 2 then finds every
+// DUPLICATE_LINE of the run, those across members too; the streamed
+// outputs are the partitioned path's, line for line, exactly when step 2
+// finds no more than the stream dropped (the stream's are a subset of
+// step 2's). When it finds more, when the order breaks later in the input
+// (a member's number goes down, in one file or across --claims files), when
+// the --state-in records are not in member order, or when a member has more
+// lines than one is adjudicated whole with (huge.go), the run's outputs
+// are thrown away and the run starts again on the partitioned path, saying
+// why in the log. For input not ordered, that is decided on its first
+// batch, before anything is streamed.
+
+// errNotOrdered is wrapped by the reasons a streamed run starts again on
+// the partitioned path.
+var errNotOrdered = errors.New("claims not ordered by member")
+
+// notOrdered returns errNotOrdered with its reason; it names files and
+// rows, never a member or a claim.
+func notOrdered(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errNotOrdered, fmt.Sprintf(format, args...))
+}
+
+// streamLines is how many held lines of complete members the stream hands
+// to the adjudication at a time.
+const streamLines = 4 * chunkLines
+
+// The stream's modes.
+const (
+	streamUndecided = iota // no accepted line seen yet
+	streamOn               // members streamed to the adjudication
+	streamOff              // partitioned
+)
+
+// stream is the streamed adjudication of claims ordered by member. The
+// sink goroutine drives it (line, endBatch); the adjudication is the
+// partitioned path's chunk pipeline.
+type stream struct {
+	r      *run
+	ctx    context.Context // the run's: the adjudication outlives the read
+	mode   int
+	ranges *memberRanges
+	// begin makes the adjudicator (the output writers): it waits for the
+	// inputs' hashes, which the run id needs.
+	begin func() (*adjudicator, error)
+	a     *adjudicator
+	g     *errgroup.Group
+	stop  context.CancelCauseFunc
+	pipe  *chunkPipe
+
+	cur      int32 // the member being read; -1 before the first
+	curStart int   // its first line in held
+	curState []claim.StateRecord
+	held     []claim.Line  // lines of the complete members in groups, then cur's
+	groups   []memberLines // complete members not handed over yet
+	// Batches whose lines are all held or handed over: the first safe of
+	// them only hold lines of complete members, and are released once
+	// those are written.
+	batches []*readers.Batch
+	safe    int
+	free    chan []claim.Line // held buffers of written members, for reuse
+
+	state     *spill.Decoder // --state-in member records, in file order
+	next      claim.StateRecord
+	nextM     int32 // next's member number
+	hasNext   bool
+	lastState int32 // the last member whose state records were taken
+
+	spans  *rangeSpans // of member range spansQ
+	spansQ int
+
+	dropped int64 // lines dropped as repeats within their member
+	members int64 // members handed to the adjudication
+}
+
+// newStream prepares a stream; it starts at the first accepted line.
+func (r *run) newStream(ctx context.Context, ranges *memberRanges, begin func() (*adjudicator, error)) *stream {
+	return &stream{r: r, ctx: ctx, ranges: ranges, begin: begin, cur: -1, lastState: -1, spansQ: -1,
+		free: make(chan []claim.Line, 2*r.cfg.Workers+2)}
+}
+
+// on reports whether members are being streamed.
+func (s *stream) on() bool { return s != nil && s.mode == streamOn }
+
+// decide takes the first batch with an accepted line: the run streams when
+// that batch's accepted lines are in member order. It reports whether it
+// does.
+func (s *stream) decide(job *readJob) bool {
+	last := int32(-1)
+	any := false
+	for _, m := range job.members {
+		if m < 0 {
+			continue
+		}
+		any = true
+		if m < last {
+			s.mode = streamOff
+			return false
+		}
+		last = m
+	}
+	if !any {
+		return false
+	}
+	s.mode = streamOn
+	s.r.noEncode.Store(true)
+	s.r.log.Info("claims ordered by member: each member is adjudicated as soon as its lines are read, with no member partitions")
+	return true
+}
+
+// start makes the adjudicator and starts its pipeline, at the first
+// member handed over.
+func (s *stream) start() error {
+	a, err := s.begin()
+	if err != nil {
+		return err
+	}
+	s.a = a
+	var sctx context.Context
+	sctx, s.stop = context.WithCancelCause(s.ctx)
+	var gctx context.Context
+	s.g, gctx = errgroup.WithContext(sctx)
+	s.pipe = a.startPipe(gctx, s.g)
+	if s.r.state.records != nil {
+		if s.state, err = s.r.state.records.Open(0); err != nil {
+			return err
+		}
+		s.advance()
+	}
+	return nil
+}
+
+// advance reads the next --state-in member record, if any.
+func (s *stream) advance() {
+	s.hasNext = s.state.Next()
+	if s.hasNext {
+		s.state.StateRecord(&s.next)
+		s.nextM = s.r.ref.book.Find(s.next.MemberID)
+	}
+}
+
+// line takes accepted line i of job (member m) in input order.
+func (s *stream) line(job *readJob, i int, m int32) error {
+	l := &job.batch.Lines[i]
+	if m != s.cur {
+		if m < s.cur {
+			return notOrdered("%s row %d belongs to a member before the one read last", filepath.Base(s.r.cfg.Claims[l.Source]), l.Row)
+		}
+		if s.a == nil {
+			if err := s.start(); err != nil {
+				return err
+			}
+		}
+		if err := s.endMember(); err != nil {
+			return err
+		}
+		if err := s.stateBefore(m); err != nil {
+			return err
+		}
+		// Every batch taken so far holds lines of complete members only
+		// (this line's batch is not taken yet).
+		s.safe = len(s.batches)
+		if len(s.held) >= streamLines {
+			if err := s.handOver(); err != nil {
+				return err
+			}
+		}
+		s.cur, s.curStart = m, len(s.held)
+		s.curState = s.takeState(m)
+	}
+	if job.seen[i] && s.repeats(l) {
+		s.dropped++
+		return nil
+	}
+	if len(s.held)-s.curStart >= int(s.r.hugeLimit()) {
+		return notOrdered("a member has more than %d lines: members that big are adjudicated in segments, from partitions", s.r.hugeLimit())
+	}
+	if s.held == nil {
+		s.held = s.newHeld()
+	}
+	s.held = append(s.held, *l)
+	return nil
+}
+
+// repeats reports whether l's key is among its member's lines held so far
+// or its member's --state-in LINE records.
+func (s *stream) repeats(l *claim.Line) bool {
+	for j := s.curStart; j < len(s.held); j++ {
+		if h := &s.held[j]; h.LineNo == l.LineNo && h.ClaimID == l.ClaimID {
+			return true
+		}
+	}
+	for j := range s.curState {
+		if rec := &s.curState[j]; rec.Kind == claim.KindLine && rec.Count == int64(l.LineNo) && rec.Key == l.ClaimID {
+			return true
+		}
+	}
+	return false
+}
+
+// newHeld returns an empty buffer for held lines.
+func (s *stream) newHeld() []claim.Line {
+	select {
+	case b := <-s.free:
+		return b[:0]
+	default:
+		return make([]claim.Line, 0, streamLines+chunkLines)
+	}
+}
+
+// endBatch takes ownership of a batch whose lines have all been taken: it
+// is released once they are written.
+func (s *stream) endBatch(b *readers.Batch) {
+	s.batches = append(s.batches, b)
+}
+
+// endMember moves the member being read to the groups.
+func (s *stream) endMember() error {
+	if s.cur < 0 {
+		return nil
+	}
+	g := memberLines{member: s.cur, lines: s.held[s.curStart:len(s.held):len(s.held)], state: s.curState, unsorted: true}
+	if len(g.lines) > 0 {
+		spans, err := s.spansOf(s.cur)
+		if err != nil {
+			return err
+		}
+		g.spans = spans
+	}
+	if len(g.lines) > 0 || len(g.state) > 0 {
+		s.groups = append(s.groups, g)
+	}
+	s.curStart, s.curState = len(s.held), nil
+	return nil
+}
+
+// spansOf returns member m's spans (m has lines), loading its range's.
+func (s *stream) spansOf(m int32) ([]claim.Span, error) {
+	if q := s.ranges.of(m); q != s.spansQ {
+		if s.spansQ >= 0 {
+			s.r.ref.spans.Release(s.spansQ)
+		}
+		lo, hi := s.ranges.bounds(q)
+		rs, err := s.r.loadSpans(q, lo, hi, func(int32) bool { return true })
+		if err != nil {
+			return nil, err
+		}
+		s.spans, s.spansQ = rs, q
+	}
+	spans := s.spans.of(m)
+	book.SortSpans(spans)
+	return spans, nil
+}
+
+// takeState returns member m's --state-in records (those of the members
+// before it are taken already).
+func (s *stream) takeState(m int32) []claim.StateRecord {
+	var recs []claim.StateRecord
+	for s.hasNext && s.nextM == m {
+		recs = append(recs, s.next)
+		s.advance()
+	}
+	return recs
+}
+
+// stateBefore hands over, as members of their own, the members before m
+// that have --state-in records and no lines.
+func (s *stream) stateBefore(m int32) error {
+	for s.hasNext && s.nextM < m {
+		n := s.nextM
+		if n < 0 {
+			return fmt.Errorf("pipeline: state partition 0: %w", errors.New("holds a member outside its range"))
+		}
+		if n <= s.lastState {
+			return notOrdered("the --state-in records are not in member order")
+		}
+		s.lastState = n
+		s.groups = append(s.groups, memberLines{member: n, state: s.takeState(n)})
+	}
+	if s.hasNext && s.nextM == m {
+		if m <= s.lastState {
+			return notOrdered("the --state-in records are not in member order")
+		}
+		s.lastState = m
+	}
+	return nil
+}
+
+// handOver hands the complete members to the adjudication; the batches
+// and the held buffer they use are released once they are written.
+func (s *stream) handOver() error {
+	if len(s.groups) == 0 {
+		return nil
+	}
+	s.members += int64(len(s.groups))
+	if err := s.pipe.submit(s.groups); err != nil {
+		return err
+	}
+	s.groups = nil
+	// The member being read moves to a buffer of its own.
+	old := s.held
+	s.held = append(s.newHeld(), old[s.curStart:]...)
+	s.curStart = 0
+	batches := slices.Clone(s.batches[:s.safe])
+	s.batches = append(s.batches[:0], s.batches[s.safe:]...)
+	s.safe = 0
+	free := s.free
+	release := func() {
+		for _, b := range batches {
+			b.Release()
+		}
+		if cap(old) == streamLines+chunkLines {
+			// The stale lines point into released batches: the next
+			// member's appends overwrite them.
+			select {
+			case free <- old:
+			default:
+			}
+		}
+	}
+	if err := s.pipe.mark(release, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// finish hands over the last member and the members after it with
+// --state-in records only, and waits until everything is written.
+func (s *stream) finish() error {
+	if err := s.endMember(); err != nil {
+		return s.abort(err)
+	}
+	if s.hasNext {
+		if err := s.stateBefore(int32(s.r.ref.book.Len())); err != nil {
+			return s.abort(err)
+		}
+	}
+	if s.state != nil {
+		if err := s.state.Err(); err != nil {
+			return s.abort(err)
+		}
+	}
+	s.safe = len(s.batches)
+	s.curStart = len(s.held)
+	if err := s.handOver(); err != nil {
+		return s.abort(err)
+	}
+	s.pipe.close()
+	g := s.g
+	s.g = nil
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if s.spansQ >= 0 {
+		s.r.ref.spans.Release(s.spansQ)
+	}
+	return nil
+}
+
+// abort stops the adjudication (after a failed read or a break of the
+// order) and releases what the stream holds; it returns err.
+func (s *stream) abort(err error) error {
+	if s == nil {
+		return err
+	}
+	if s.g != nil {
+		s.stop(err)
+		s.pipe.close()
+		// When the adjudication failed first, the read saw only its
+		// cancellation: its own error is the one to report.
+		if gerr := s.g.Wait(); gerr != nil && errors.Is(err, context.Canceled) && !errors.Is(gerr, context.Canceled) {
+			err = gerr
+		}
+		s.g = nil
+	}
+	for _, b := range s.batches {
+		b.Release()
+	}
+	s.batches, s.held, s.groups = nil, nil, nil
+	return err
+}
+
+// lineOrder sorts a member's lines in SPEC order (claim.Compare, a total
+// order: any sort gives the partitioned path's order).
+type lineOrder []claim.Line
+
+func (o lineOrder) Len() int           { return len(o) }
+func (o lineOrder) Less(i, j int) bool { return claim.Compare(&o[i], &o[j]) < 0 }
+func (o lineOrder) Swap(i, j int)      { o[i], o[j] = o[j], o[i] }
+
+// sortStreamed sorts the lines of a chunk's streamed members (on the
+// adjudication's workers, not the reading goroutine); lines already in
+// order, as sorted extracts often hold them, cost one pass.
+func sortStreamed(members []memberLines) {
+	for i := range members {
+		ml := &members[i]
+		if !ml.unsorted {
+			continue
+		}
+		ml.unsorted = false
+		if o := lineOrder(ml.lines); len(o) > 1 && !sort.IsSorted(o) {
+			sort.Sort(o)
+		}
+	}
+}

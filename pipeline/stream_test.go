@@ -1,0 +1,198 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"claimsbatch/synth"
+	"claimsbatch/writers"
+)
+
+// TestStreamedRunIsThePartitioned runs claims ordered by member, which the
+// run streams (stream.go), and checks every output, byte for byte, against
+// the same run through the member partitions (Config.NoStream): with
+// repeats within members (the generator's bad rows, a second night on the
+// first's state), members with --state-in records and no lines, several
+// workers, small batches and a budget that spills the keys, CSV and
+// Parquet. The cases that must leave the stream (a repeat across members,
+// in the input or against another member's state, a row out of order late
+// in a file, files in the wrong order, a member too big to hold) check the
+// reason the log gives and that the outputs are still the partitioned
+// path's. Under -race it is the stream's concurrency test.
+func TestStreamedRunIsThePartitioned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and runs 6,000 lines many times")
+	}
+	ctx := context.Background()
+	sorted := generate(t, synth.Config{Lines: 6000, Seed: 31, BadShare: 0.01, Sorted: true})
+	other := generate(t, synth.Config{Lines: 6000, Seed: 31, BadShare: 0.01})
+	dir := t.TempDir()
+	// The rows as written (the generator's bad rows are not all CSV a
+	// strict reader takes): one a line, the header first.
+	raw, err := os.ReadFile(sorted.ClaimsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	header := rows[0]
+	rows = rows[1:]
+	fields := func(row string) []string {
+		r := csv.NewReader(strings.NewReader(row))
+		r.LazyQuotes, r.FieldsPerRecord = true, -1
+		f, _ := r.Read()
+		return f
+	}
+	member := slices.Index(fields(header), "member_id")
+	if member < 0 {
+		t.Fatalf("columns %v", header)
+	}
+	memberOf := func(i int) string {
+		if f := fields(rows[i]); member < len(f) {
+			return f[member]
+		}
+		return ""
+	}
+	file := func(name string, rows []string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(header+"\n"+strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// Two files cut between two members.
+	cut := len(rows) / 2
+	for memberOf(cut) == memberOf(cut-1) {
+		cut++
+	}
+	first, second := file("first.csv", rows[:cut]), file("second.csv", rows[cut:])
+	// A row out of order at the end.
+	late := file("late.csv", append(slices.Clone(rows[1:]), rows[0]))
+	// A line of the first member sent again under the next member: a
+	// repeat across members, in member order.
+	at := 1
+	for memberOf(at) == memberOf(0) {
+		at++
+	}
+	moved := fields(rows[0])
+	moved[member] = memberOf(at)
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(moved)
+	w.Flush()
+	across := file("across.csv", slices.Insert(slices.Clone(rows), at+1, strings.TrimSuffix(b.String(), "\n")))
+
+	type want struct {
+		streamed bool   // the stream went to the end
+		restart  string // else: the reason the log gives
+	}
+	night := func(name string, claims []string, stateIn string, format writers.Format, noStream bool, workers int, budget int64, batch, segmentFrom int) (string, string) {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), name)
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		_, err := Run(ctx, Config{
+			Claims: claims, Members: sorted.MembersPath, FX: sorted.FXPath, StateIn: stateIn,
+			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: batch,
+			AsOf: testAsOf, NoStream: noStream, segmentFrom: segmentFrom, spillBlock: 4 << 10,
+			Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return out, logs.String()
+	}
+	for _, format := range []writers.Format{writers.CSV, writers.Parquet} {
+		ownState, _ := night("own", []string{sorted.ClaimsPath}, "", format, true, 1, 512<<20, 0, 0)
+		ownState = filepath.Join(ownState, writers.StateName+format.Ext())
+		otherState, _ := night("other", []string{other.ClaimsPath}, "", format, true, 1, 512<<20, 0, 0)
+		otherState = filepath.Join(otherState, writers.StateName+format.Ext())
+		cases := []struct {
+			name        string
+			claims      []string
+			stateIn     string
+			segmentFrom int
+			want        want
+		}{
+			{"sorted", []string{sorted.ClaimsPath}, "", 0, want{streamed: true}},
+			{"two files in order", []string{first, second}, "", 0, want{streamed: true}},
+			{"second night on its state", []string{sorted.ClaimsPath}, ownState, 0, want{streamed: true}},
+			{"state-only members", []string{second}, ownState, 0, want{streamed: true}},
+			{"state of another extract", []string{sorted.ClaimsPath}, otherState, 0, want{restart: "repeat a key of another member"}},
+			{"repeat across members", []string{across}, "", 0, want{restart: "1 lines repeat a key of another member"}},
+			{"late row", []string{late}, "", 0, want{restart: fmt.Sprintf("late.csv row %d belongs to a member before", len(rows))}},
+			{"files in the wrong order", []string{second, first}, "", 0, want{restart: "first.csv row 1 belongs to a member before"}},
+			{"a member too big to hold", []string{sorted.ClaimsPath}, "", 20, want{restart: "a member has more than 20 lines"}},
+		}
+		for _, c := range cases {
+			t.Run(format.String()+"/"+c.name, func(t *testing.T) {
+				ref, refLog := night("partitioned", c.claims, c.stateIn, format, true, 1, 512<<20, 0, c.segmentFrom)
+				if strings.Contains(refLog, "ordered by member") {
+					t.Fatalf("NoStream streamed:\n%s", refLog)
+				}
+				for _, v := range []struct {
+					workers, batch int
+					budget         int64
+				}{{4, 333, 512 << 20}, {3, 7, 256 << 10}} {
+					got, log := night("streamed", c.claims, c.stateIn, format, false, v.workers, v.budget, v.batch, c.segmentFrom)
+					sameFiles(t, ref, got)
+					if !strings.Contains(log, "claims ordered by member") {
+						t.Fatalf("workers %d batch %d: the run did not stream:\n%s", v.workers, v.batch, log)
+					}
+					streamed := strings.Contains(log, "msg=streamed")
+					restarted := strings.Contains(log, "starts again on the partitioned path")
+					switch {
+					case c.want.streamed && (!streamed || restarted):
+						t.Errorf("workers %d batch %d: want the stream to the end:\n%s", v.workers, v.batch, log)
+					case !c.want.streamed && (!restarted || !strings.Contains(log, c.want.restart)):
+						t.Errorf("workers %d batch %d: want a restart saying %q:\n%s", v.workers, v.batch, c.want.restart, log)
+					case c.want.streamed && v.budget < 1<<20 && !strings.Contains(log, "spilled_to_disk=true"):
+						t.Errorf("budget %d: want the keys spilled:\n%s", v.budget, log)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestUnorderedClaimsDoNotStream: claims not ordered by member go through
+// the partitions from their first batch, with nothing streamed and no
+// restart.
+func TestUnorderedClaimsDoNotStream(t *testing.T) {
+	gen := generate(t, synth.Config{Lines: 3000, Seed: 32})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	_, err := Run(context.Background(), Config{
+		Claims: []string{gen.ClaimsPath}, Members: gen.MembersPath, FX: gen.FXPath,
+		OutDir: filepath.Join(t.TempDir(), "out"), AsOf: testAsOf,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logs.String()
+	if strings.Contains(log, "ordered by member") || !strings.Contains(log, "msg=partitioned") {
+		t.Errorf("want the partitioned path from the start:\n%s", log)
+	}
+}
+
+// lockedWriter serialises the writes of a run's goroutines to a log
+// buffer.
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
