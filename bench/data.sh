@@ -13,17 +13,25 @@ generator_hash() {
 }
 GEN_HASH=$(generator_hash)
 
-# ensure_data LINES FORMAT: generate $DATA/LINES-FORMAT unless its stamp matches.
+# ensure_data LINES FORMAT [sorted]: generate $DATA/LINES-FORMAT (with
+# "sorted", $DATA/LINES-FORMAT-sorted: the claims ordered by member, as
+# warehouse extracts often are, with generate --sorted) unless its stamp
+# matches.
 ensure_data() {
-	local lines=$1 format=$2 dir="$DATA/$1-$2"
-	local stamp="lines=$lines seed=$SEED members=$MEMBERS bad_share=$BAD_SHARE format=$format generator=$GEN_HASH"
+	local lines=$1 format=$2 order=${3:-}
+	local dir="$DATA/$1-$2" flags=()
+	if [[ $order == sorted ]]; then
+		dir+="-sorted"
+		flags=(--sorted)
+	fi
+	local stamp="lines=$lines seed=$SEED members=$MEMBERS bad_share=$BAD_SHARE format=$format generator=$GEN_HASH${order:+ $order}"
 	if [[ -f $dir/stamp && $(cat "$dir/stamp") == "$stamp" && -f $dir/claims.$format ]]; then
 		return
 	fi
-	log "generating $lines lines ($format) into $dir"
+	log "generating $lines lines ($format${order:+, $order}) into $dir"
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	"$BIN/claimsbatch" generate --out "$dir" --lines "$lines" --seed "$SEED" --format "$format" \
-		--members "$MEMBERS" --bad-share "$BAD_SHARE" >&2
+		--members "$MEMBERS" --bad-share "$BAD_SHARE" "${flags[@]}" >&2
 	echo "$stamp" >"$dir/stamp"
 }

@@ -25,6 +25,9 @@
 # Environment (all optional):
 #   SIZES         claim lines per data set          (default "10000000 30000000")
 #   PAIRS         formats, input = output            (default "csv parquet")
+#   SORTED_SIZES  sizes also run on claims ordered by member (generate --sorted), which
+#                 claimsbatch streams, and again with --stream=false (default "10000000";
+#                 "" skips them)
 #   SEED          generator seed                     (default 42)
 #   MEMBERS       members per data set; 0 = lines/20 (default 500000: the same book at every size, so the 30 M run is that book with more history)
 #   BAD_SHARE     generator --bad-share              (default 0.002, the generator's)
@@ -52,6 +55,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 SIZES=${SIZES:-10000000 30000000}
+SORTED_SIZES=${SORTED_SIZES-10000000}
 PAIRS=${PAIRS:-csv parquet}
 SEED=${SEED:-42}
 MEMBERS=${MEMBERS:-500000}
@@ -241,51 +245,84 @@ report() {
 	fi
 }
 
-# run_ours NAME BINARY DIR FORMAT OUT: one claimsbatch run under best_of.
+# run_ours NAME BINARY DIR FORMAT OUT [FLAG...]: one claimsbatch run under
+# best_of, with the FLAGs added.
 run_ours() {
-	best_of "$1" bash -c 'rm -rf "$1" && exec "$2" run --claims "$3/claims.$4" --members "$3/members.$4" \
-		--fx "$3/fx.$4" --out "$1" --format "$4" --memory-limit "$5" --as-of "$6" --quiet' _ "$5" "$2" "$3" "$4" "$MEMORY_LIMIT" "$AS_OF"
+	local name=$1 bin=$2 dir=$3 format=$4 out=$5
+	shift 5
+	best_of "$name" bash -c 'out=$1 bin=$2 dir=$3 f=$4 limit=$5 asof=$6
+		shift 6
+		rm -rf "$out" && exec "$bin" run --claims "$dir/claims.$f" --members "$dir/members.$f" \
+			--fx "$dir/fx.$f" --out "$out" --format "$f" --memory-limit "$limit" --as-of "$asof" --quiet "$@"' \
+		_ "$out" "$bin" "$dir" "$format" "$MEMORY_LIMIT" "$AS_OF" "$@"
+}
+
+# bench_pair LINES FORMAT [sorted]: claimsbatch and DuckDB on one data set;
+# on the sorted set, claimsbatch also with --stream=false (the same claims
+# through the member partitions).
+bench_pair() {
+	local lines=$1 format=$2 order=${3:-}
+	ensure_data "$lines" "$format" "$order"
+	local dir="$DATA/$lines-$format${order:+-$order}" name="$lines-$format${order:+-$order}"
+	# Warm the page cache so neither engine pays the first read from disk.
+	cat "$dir"/*."$format" >/dev/null
+
+	local out="$RUNS/$name"
+	rm -rf "$out"
+	mkdir -p "$out"
+	log "$lines lines $format→$format${order:+ ($order)}: claimsbatch"
+	run_ours "$name-ours" "$BIN/claimsbatch" "$dir" "$format" "$out/ours"
+	local ours_s=$BEST_WALL ours_cpu=$BEST_CPU ours_rss=$BEST_RSS
+	local part_s="" part_cpu="" part_rss=""
+	if [[ $order == sorted ]]; then
+		log "$lines lines $format→$format ($order): claimsbatch --stream=false"
+		run_ours "$name-ours-partitioned" "$BIN/claimsbatch" "$dir" "$format" "$out/ours" --stream=false
+		part_s=$BEST_WALL part_cpu=$BEST_CPU part_rss=$BEST_RSS
+	fi
+
+	log "$lines lines $format→$format${order:+ ($order)}: duckdb sortcopy"
+	best_of "$name-duckdb" bash -c 'rm -f "$1/sorted.$4" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5"' \
+		_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS"
+	local duck_s=$BEST_WALL duck_cpu=$BEST_CPU duck_rss=$BEST_RSS
+
+	local lim_s=- lim_cpu=- lim_rss=-
+	if [[ -n $DUCKDB_MEMORY_LIMIT ]]; then
+		log "$lines lines $format→$format${order:+ ($order)}: duckdb sortcopy, memory_limit $DUCKDB_MEMORY_LIMIT"
+		# A failure here (DuckDB out of memory, say) is a result, not the end of the benchmark.
+		if best_of "$name-duckdb-limited" bash -c 'rm -rf "$1/sorted.$4" "$1/duckdb-tmp" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5" --memory-limit "$6" --temp-dir "$1/duckdb-tmp"' \
+			_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS" "$DUCKDB_MEMORY_LIMIT"; then
+			lim_s=$BEST_WALL lim_cpu=$BEST_CPU lim_rss=$BEST_RSS
+		else
+			lim_s=failed
+		fi
+	fi
+	[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
+
+	local pair="$format→$format" ours_lps
+	[[ $order == sorted ]] && pair+=" sorted, streamed"
+	ours_lps=$(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}')
+	rows+=("$lines|$pair|$ours_s|$ours_lps|$ours_rss|$ours_cpu|$duck_s|$duck_rss|$duck_cpu|$lim_s|$lim_rss|$lim_cpu")
+	log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB, ratio $(ratio "$ours_s" "$duck_s"); at $DUCKDB_MEMORY_LIMIT ${lim_s}s (cpu ${lim_cpu}s) ${lim_rss} MiB, ratio $(ratio "$ours_s" "$lim_s")"
+	if [[ -n $part_s ]]; then
+		local part_lps
+		part_lps=$(awk -v n="$lines" -v s="$part_s" 'BEGIN {printf "%.0f", n / s}')
+		rows+=("$lines|$format→$format sorted, --stream=false|$part_s|$part_lps|$part_rss|$part_cpu|$duck_s|$duck_rss|$duck_cpu|$lim_s|$lim_rss|$lim_cpu")
+		log "  ours --stream=false ${part_s}s (cpu ${part_cpu}s) ${part_rss} MiB"
+	fi
+	# Keep what is measured so far: a long run stopped half-way still has a table.
+	report >"$RESULTS/latest.md"
 }
 
 rows=()
 cmp_rows=()
 for lines in $SIZES; do
 	for format in $PAIRS; do
-		ensure_data "$lines" "$format"
-		dir="$DATA/$lines-$format"
-		# Warm the page cache so neither engine pays the first read from disk.
-		cat "$dir"/*."$format" >/dev/null
-
-		out="$RUNS/$lines-$format"
-		rm -rf "$out"
-		mkdir -p "$out"
-		log "$lines lines $format→$format: claimsbatch"
-		run_ours "$lines-$format-ours" "$BIN/claimsbatch" "$dir" "$format" "$out/ours"
-		ours_s=$BEST_WALL ours_cpu=$BEST_CPU ours_rss=$BEST_RSS
-
-		log "$lines lines $format→$format: duckdb sortcopy"
-		best_of "$lines-$format-duckdb" bash -c 'rm -f "$1/sorted.$4" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5"' \
-			_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS"
-		duck_s=$BEST_WALL duck_cpu=$BEST_CPU duck_rss=$BEST_RSS
-
-		lim_s=- lim_cpu=- lim_rss=-
-		if [[ -n $DUCKDB_MEMORY_LIMIT ]]; then
-			log "$lines lines $format→$format: duckdb sortcopy, memory_limit $DUCKDB_MEMORY_LIMIT"
-			# A failure here (DuckDB out of memory, say) is a result, not the end of the benchmark.
-			if best_of "$lines-$format-duckdb-limited" bash -c 'rm -rf "$1/sorted.$4" "$1/duckdb-tmp" && exec "$2" --in "$3/claims.$4" --out "$1/sorted.$4" --format "$4" --threads "$5" --memory-limit "$6" --temp-dir "$1/duckdb-tmp"' \
-				_ "$out" "$BIN/sortcopy" "$dir" "$format" "$DUCKDB_THREADS" "$DUCKDB_MEMORY_LIMIT"; then
-				lim_s=$BEST_WALL lim_cpu=$BEST_CPU lim_rss=$BEST_RSS
-			else
-				lim_s=failed
-			fi
-		fi
-		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
-
-		ours_lps=$(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}')
-		rows+=("$lines|$format→$format|$ours_s|$ours_lps|$ours_rss|$ours_cpu|$duck_s|$duck_rss|$duck_cpu|$lim_s|$lim_rss|$lim_cpu")
-		log "  ours ${ours_s}s (cpu ${ours_cpu}s) ${ours_rss} MiB; duckdb ${duck_s}s (cpu ${duck_cpu}s) ${duck_rss} MiB, ratio $(ratio "$ours_s" "$duck_s"); at $DUCKDB_MEMORY_LIMIT ${lim_s}s (cpu ${lim_cpu}s) ${lim_rss} MiB, ratio $(ratio "$ours_s" "$lim_s")"
-		# Keep what is measured so far: a long run stopped half-way still has a table.
-		report >"$RESULTS/latest.md"
+		bench_pair "$lines" "$format"
+	done
+done
+for lines in $SORTED_SIZES; do
+	for format in $PAIRS; do
+		bench_pair "$lines" "$format" sorted
 	done
 done
 
@@ -293,31 +330,36 @@ done
 different=0
 if [[ $COMPARE == 1 ]]; then
 	build_base
-	for format in $PAIRS; do
-		ensure_data "$COMPARE_LINES" "$format"
-		dir="$DATA/$COMPARE_LINES-$format"
-		cat "$dir"/*."$format" >/dev/null
-		out="$RUNS/compare-$COMPARE_LINES-$format"
-		rm -rf "$out"
-		mkdir -p "$out"
-		log "$COMPARE_LINES lines $format→$format: base binary ($BASE)"
-		run_ours "compare-$COMPARE_LINES-$format-base" "$BIN/claimsbatch-base" "$dir" "$format" "$out/base"
-		base_s=$BEST_WALL base_cpu=$BEST_CPU base_rss=$BEST_RSS
-		log "$COMPARE_LINES lines $format→$format: this binary"
-		run_ours "compare-$COMPARE_LINES-$format-new" "$BIN/claimsbatch" "$dir" "$format" "$out/new"
-		new_s=$BEST_WALL new_cpu=$BEST_CPU new_rss=$BEST_RSS
-		log "comparing the outputs"
-		status=0
-		"$BIN/compare" --old "$out/base" --new "$out/new" >"$RUNS/compare-$COMPARE_LINES-$format.txt" 2>&1 || status=$?
-		cat "$RUNS/compare-$COMPARE_LINES-$format.txt" >&2
-		case $status in
-		0) verdict=SAME ;;
-		1) verdict=DIFFERENT different=1 ;;
-		*) verdict="compare failed (exit $status)" different=1 ;;
-		esac
-		[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
-		cmp_rows+=("$COMPARE_LINES|$format→$format|$base_s|$base_cpu|$base_rss|$new_s|$new_cpu|$new_rss|$verdict")
-		report >"$RESULTS/latest.md"
+	# The generated sets, which this binary partitions, and the same lines
+	# ordered by member, which it streams (the base binary partitions both).
+	for order in "" sorted; do
+		for format in $PAIRS; do
+			ensure_data "$COMPARE_LINES" "$format" "$order"
+			name="$COMPARE_LINES-$format${order:+-$order}"
+			dir="$DATA/$name"
+			cat "$dir"/*."$format" >/dev/null
+			out="$RUNS/compare-$name"
+			rm -rf "$out"
+			mkdir -p "$out"
+			log "$COMPARE_LINES lines $format→$format${order:+ ($order)}: base binary ($BASE)"
+			run_ours "compare-$name-base" "$BIN/claimsbatch-base" "$dir" "$format" "$out/base"
+			base_s=$BEST_WALL base_cpu=$BEST_CPU base_rss=$BEST_RSS
+			log "$COMPARE_LINES lines $format→$format${order:+ ($order)}: this binary"
+			run_ours "compare-$name-new" "$BIN/claimsbatch" "$dir" "$format" "$out/new"
+			new_s=$BEST_WALL new_cpu=$BEST_CPU new_rss=$BEST_RSS
+			log "comparing the outputs"
+			status=0
+			"$BIN/compare" --old "$out/base" --new "$out/new" >"$RUNS/compare-$name.txt" 2>&1 || status=$?
+			cat "$RUNS/compare-$name.txt" >&2
+			case $status in
+			0) verdict=SAME ;;
+			1) verdict=DIFFERENT different=1 ;;
+			*) verdict="compare failed (exit $status)" different=1 ;;
+			esac
+			[[ $KEEP_OUTPUTS == 1 ]] || rm -rf "$out"
+			cmp_rows+=("$COMPARE_LINES|$format→$format${order:+ $order}|$base_s|$base_cpu|$base_rss|$new_s|$new_cpu|$new_rss|$verdict")
+			report >"$RESULTS/latest.md"
+		done
 	done
 fi
 
