@@ -159,6 +159,11 @@ func (r *run) readClaims(ctx context.Context, res *readResult, filter *bloom, ra
 			if !kept {
 				job.batch.Release()
 			}
+			if st := r.stream; st != nil {
+				// Waiting for a full adjudication pipeline is not work.
+				t0 = t0.Add(st.batchWait)
+				st.batchWait = 0
+			}
 			r.clock.done(stageSink, t0)
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"time"
 
 	"claimsbatch/book"
 	"claimsbatch/claim"
@@ -102,6 +103,10 @@ type stream struct {
 
 	dropped int64 // lines dropped as repeats within their member
 	members int64 // members handed to the adjudication
+	// waited is how long the read waited for the adjudication to take
+	// members (the pipeline full); batchWait the part of it in the batch
+	// being sunk, which the sink's busy time leaves out.
+	waited, batchWait time.Duration
 }
 
 // newStream prepares a stream; it starts at the first accepted line.
@@ -324,6 +329,12 @@ func (s *stream) handOver() error {
 		return nil
 	}
 	s.members += int64(len(s.groups))
+	t0 := time.Now()
+	defer func() {
+		w := time.Since(t0)
+		s.waited += w
+		s.batchWait += w
+	}()
 	if err := s.pipe.submit(s.groups); err != nil {
 		return err
 	}
