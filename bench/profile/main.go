@@ -52,6 +52,7 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "cpu.prof", "CPU profile output")
 	memProfile := flag.String("memprofile", "", "allocation profile output (written at the end); empty = none")
 	traceOut := flag.String("trace", "", "execution trace output (go tool trace); empty = none")
+	stream := flag.Bool("stream", true, "stream claims ordered by member (as claimsbatch --stream); false always partitions")
 	flag.Parse()
 	if *claims == "" || *members == "" || *out == "" {
 		return fmt.Errorf("--claims, --members and --out are required")
@@ -74,6 +75,7 @@ func run() error {
 		Format:      f,
 		Workers:     *workers,
 		MemoryLimit: *memoryMiB << 20,
+		NoStream:    !*stream,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	// As cmd/claimsbatch does: huge pages for the heap, the runtime's soft

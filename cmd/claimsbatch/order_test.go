@@ -17,8 +17,9 @@ import (
 // files; under a budget that holds them all and under one that spills
 // everything. The engine orders each member's lines itself (SPEC 4); only
 // DUPLICATE_LINE, which this data does not have, depends on input order.
-// It is also the check a path for ordered input (docs/BENCHMARKS.md,
-// "What would close the gap") would have to pass.
+// The sorted variants are streamed (pipeline/stream.go: claims ordered by
+// member skip the member partitions), the others partitioned; the
+// pipeline's TestStreamedRunIsThePartitioned has the cases with repeats.
 func TestInputOrderDoesNotChangeResults(t *testing.T) {
 	const lines = 12_000
 	in := synthInputs(t, synth.Config{Lines: lines, Seed: 23})
@@ -78,5 +79,34 @@ func TestInputOrderDoesNotChangeResults(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestStreamFlag: claims ordered by member are streamed by default, and
+// --stream=false sends them through the partitions; the log says which,
+// and the outputs are the same bytes.
+func TestStreamFlag(t *testing.T) {
+	in := synthInputs(t, synth.Config{Lines: 2000, Seed: 24, Sorted: true, BadShare: 0.01})
+	run := func(extra ...string) (string, string) {
+		t.Helper()
+		out := t.TempDir()
+		args := append([]string{"run", "--claims", in.ClaimsPath, "--members", in.MembersPath, "--fx", in.FXPath,
+			"--out", out, "--as-of", synthAsOf}, extra...)
+		code, msg := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, msg)
+		}
+		return out, msg
+	}
+	streamed, log := run()
+	if !strings.Contains(log, "claims ordered by member") || !strings.Contains(log, "msg=streamed") {
+		t.Errorf("the default run did not stream:\n%s", log)
+	}
+	partitioned, log := run("--stream=false")
+	if strings.Contains(log, "claims ordered by member") || !strings.Contains(log, "msg=partitioned") {
+		t.Errorf("--stream=false streamed:\n%s", log)
+	}
+	for _, f := range []string{"remittance.csv", "payments.csv", "state.csv", "exceptions.csv", "manifest.json", "report.html"} {
+		sameBytes(t, partitioned, streamed, f)
 	}
 }
