@@ -19,6 +19,10 @@
 //   - state in (state.go): the --state-in file is streamed: its line keys to
 //     the key partitions, its member records to a spill set;
 //   - read (read.go): step 1 below;
+//   - stream (stream.go): claims ordered by member skip the member
+//     partitions: each member is adjudicated and written (step 3's chunk
+//     pipeline) as soon as its lines are read, and the run starts again
+//     partitioned if step 2 or a later row shows that it should not have;
 //   - dedupe (dedupe.go): step 2;
 //   - adjudicate and write (adjudicate.go): step 3, then payments; the
 //     writer measures each line's turnaround as it goes (turnaround.go);
@@ -79,6 +83,14 @@
 //     gives the SPEC's output order. A range the plan made too big for the
 //     budget (its lines were only estimated) is split into sub-ranges when it
 //     is loaded.
+//
+// With claims ordered by member (stream.go), step 1 writes no member
+// partition: the sink holds the current member's lines as decoded (with
+// the batches their strings point into) and hands complete members to step
+// 3's chunk pipeline, with the member's --state-in records (read from the
+// state's spill set in file order) and spans (loaded a member range at a
+// time). Step 1's keys and step 2 run as above; the stream's outputs stand
+// only if step 2 drops no line the stream kept.
 //
 // What stays in memory for the whole run is sized by members, not lines:
 // the book (package book: measured 32.5 bytes a member of a 2 M-member

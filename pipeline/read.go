@@ -97,10 +97,13 @@ type readJob struct {
 	members []int32  // per line: the member's number, -1 when rejected
 	hashes  []uint64 // per line: keyHash of its (claim_id, line_no)
 	seen    []bool   // per line: the Bloom filter's "maybe" (set by the sink)
-	enc     []byte   // the accepted lines' member-partition records, concatenated
+	enc     []byte   // the accepted lines' member-partition records, concatenated; or, detached, their text
 	ends    []int32  // per line: the end of its record in enc
-	rejects []claim.Exception
-	done    chan struct{}
+	// detached: the accepted lines' strings were copied into enc (a
+	// streamed run, stream.go), which outlives the batch.
+	detached bool
+	rejects  []claim.Exception
+	done     chan struct{}
 }
 
 // readClaims is step 1: every claims file in --claims order. Each reader
@@ -241,6 +244,7 @@ func (r *run) produceBatches(ctx context.Context, source int32, path string, tot
 func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 	lines := job.batch.Lines
 	encode := !r.noEncode.Load()
+	job.detached = !encode
 	job.members = slices.Grow(job.members[:0], len(lines))[:len(lines)]
 	job.hashes = slices.Grow(job.hashes[:0], len(lines))[:len(lines)]
 	job.ends = slices.Grow(job.ends[:0], len(lines))[:len(lines)]
@@ -257,6 +261,8 @@ func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 		job.hashes[i] = keyHash(l.ClaimID, l.LineNo)
 		if encode {
 			job.enc = spill.AppendLineFields(job.enc, l, m)
+		} else {
+			job.enc = detachLine(job.enc, l)
 		}
 		job.ends[i] = int32(len(job.enc))
 	}
@@ -316,8 +322,7 @@ func (r *run) sinkBatch(res *readResult, filter *bloom, ranges *memberRanges, jo
 	}
 	r.perFile[job.source].exceptions += n
 	if streaming {
-		st.endBatch(b)
-		return true, nil
+		return st.endBatch(job), nil
 	}
 	return false, nil
 }

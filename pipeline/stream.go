@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unsafe"
 
 	"claimsbatch/book"
 	"claimsbatch/claim"
@@ -85,12 +86,13 @@ type stream struct {
 	curState []claim.StateRecord
 	held     []claim.Line  // lines of the complete members in groups, then cur's
 	groups   []memberLines // complete members not handed over yet
-	// Batches whose lines are all held or handed over: the first safe of
-	// them only hold lines of complete members, and are released once
-	// those are written.
-	batches []*readers.Batch
-	safe    int
-	free    chan []claim.Line // held buffers of written members, for reuse
+	// What the strings of the lines held or handed over point into, batch
+	// by batch: the first safe only hold lines of complete members, and
+	// are released once those are written.
+	holds  []hold
+	safe   int
+	free   chan []claim.Line // held buffers of written members, for reuse
+	arenas chan []byte       // text arenas of written members, for reuse
 
 	state     *spill.Decoder // --state-in member records, in file order
 	next      claim.StateRecord
@@ -109,10 +111,56 @@ type stream struct {
 	waited, batchWait time.Duration
 }
 
+// hold is what one batch's taken lines point into: the text its pricing
+// worker copied them into (detachLine), or, for the batch read before the
+// run decided to stream, the batch itself.
+type hold struct {
+	arena []byte
+	batch *readers.Batch
+}
+
+// release gives h back: the arena for reuse, the batch to its reader.
+func (h hold) release(arenas chan []byte) {
+	if h.batch != nil {
+		h.batch.Release()
+	}
+	if h.arena != nil {
+		select {
+		case arenas <- h.arena[:0]:
+		default:
+		}
+	}
+}
+
+// detachLine copies l's strings into arena (grown as needed) and points
+// them there, so that the line outlives its batch: a streamed run holds a
+// member's lines until they are written, and a batch's text is pinned with
+// its whole row group or CSV chunk (the reader's look-ahead), which the
+// collector then has to work around. Earlier lines keep the arrays a
+// growth leaves behind.
+func detachLine(arena []byte, l *claim.Line) []byte {
+	fields := [...]*string{&l.ClaimID, &l.MemberID, &l.BenefitCode, &l.Diagnosis, &l.Condition, &l.ProcedureCode,
+		&l.ItemCode, &l.Country, &l.TripID, &l.ProviderID, &l.Currency, &l.FXRate, &l.PlanCurrency}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	arena = slices.Grow(arena, n)
+	for _, f := range fields {
+		if len(*f) == 0 {
+			continue
+		}
+		at := len(arena)
+		arena = append(arena, *f...)
+		*f = unsafe.String(&arena[at], len(*f))
+	}
+	return arena
+}
+
 // newStream prepares a stream; it starts at the first accepted line.
 func (r *run) newStream(ctx context.Context, ranges *memberRanges, begin func() (*adjudicator, error)) *stream {
 	return &stream{r: r, ctx: ctx, ranges: ranges, begin: begin, cur: -1, lastState: -1, spansQ: -1,
-		free: make(chan []claim.Line, 2*r.cfg.Workers+2)}
+		free: make(chan []claim.Line, 2*r.cfg.Workers+2), arenas: make(chan []byte, 8*r.cfg.Workers+8)}
 }
 
 // on reports whether members are being streamed.
@@ -195,7 +243,7 @@ func (s *stream) line(job *readJob, i int, m int32) error {
 		}
 		// Every batch taken so far holds lines of complete members only
 		// (this line's batch is not taken yet).
-		s.safe = len(s.batches)
+		s.safe = len(s.holds)
 		if len(s.held) >= streamLines {
 			if err := s.handOver(); err != nil {
 				return err
@@ -244,10 +292,23 @@ func (s *stream) newHeld() []claim.Line {
 	}
 }
 
-// endBatch takes ownership of a batch whose lines have all been taken: it
-// is released once they are written.
-func (s *stream) endBatch(b *readers.Batch) {
-	s.batches = append(s.batches, b)
+// endBatch takes what the lines taken from job point into, to release it
+// once they are written: the text of a detached job (which gets a
+// recycled arena for its next batch), else the batch itself; kept
+// reports the latter.
+func (s *stream) endBatch(job *readJob) (kept bool) {
+	if job.detached {
+		s.holds = append(s.holds, hold{arena: job.enc})
+		select {
+		case a := <-s.arenas:
+			job.enc = a
+		default:
+			job.enc = nil
+		}
+		return false
+	}
+	s.holds = append(s.holds, hold{batch: job.batch})
+	return true
 }
 
 // endMember moves the member being read to the groups.
@@ -322,8 +383,9 @@ func (s *stream) stateBefore(m int32) error {
 	return nil
 }
 
-// handOver hands the complete members to the adjudication; the batches
-// and the held buffer they use are released once they are written.
+// handOver hands the complete members to the adjudication; the held
+// buffer their lines are in, and what those lines' strings point into, are
+// released once they are written.
 func (s *stream) handOver() error {
 	if len(s.groups) == 0 {
 		return nil
@@ -343,16 +405,16 @@ func (s *stream) handOver() error {
 	old := s.held
 	s.held = append(s.newHeld(), old[s.curStart:]...)
 	s.curStart = 0
-	batches := slices.Clone(s.batches[:s.safe])
-	s.batches = append(s.batches[:0], s.batches[s.safe:]...)
+	holds := slices.Clone(s.holds[:s.safe])
+	s.holds = append(s.holds[:0], s.holds[s.safe:]...)
 	s.safe = 0
-	free := s.free
+	free, arenas := s.free, s.arenas
 	release := func() {
-		for _, b := range batches {
-			b.Release()
+		for _, h := range holds {
+			h.release(arenas)
 		}
 		if cap(old) == streamLines+chunkLines {
-			// The stale lines point into released batches: the next
+			// The stale lines point into released text: the next
 			// member's appends overwrite them.
 			select {
 			case free <- old:
@@ -382,7 +444,7 @@ func (s *stream) finish() error {
 			return s.abort(err)
 		}
 	}
-	s.safe = len(s.batches)
+	s.safe = len(s.holds)
 	s.curStart = len(s.held)
 	if err := s.handOver(); err != nil {
 		return s.abort(err)
@@ -415,10 +477,12 @@ func (s *stream) abort(err error) error {
 		}
 		s.g = nil
 	}
-	for _, b := range s.batches {
-		b.Release()
+	for _, h := range s.holds {
+		if h.batch != nil {
+			h.batch.Release()
+		}
 	}
-	s.batches, s.held, s.groups = nil, nil, nil
+	s.holds, s.held, s.groups = nil, nil, nil
 	return err
 }
 
