@@ -208,7 +208,7 @@ func executeOnce(ctx context.Context, cfg Config, validate, mayStream bool) (*Su
 		return deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate, cfg.AsOf)
 	}
 	if mayStream {
-		r.stream = r.newStream(ctx, ranges, func() (*adjudicator, error) {
+		r.stream = r.newStream(ctx, ranges, budget, func() (*adjudicator, error) {
 			if err := hg.Wait(); err != nil {
 				return nil, fmt.Errorf("pipeline: hashing inputs: %w", err)
 			}

@@ -45,6 +45,21 @@ func (b *Budget) take(n int64) bool {
 	return true
 }
 
+// Reserve takes up to n bytes from the budget for good, for memory the
+// caller holds outside the sets, and returns what it took.
+func (b *Budget) Reserve(n int64) int64 {
+	if b == nil {
+		return 0
+	}
+	for {
+		left := b.left.Load()
+		took := min(n, max(left, 0))
+		if b.left.CompareAndSwap(left, left-took) {
+			return took
+		}
+	}
+}
+
 func (b *Budget) give(n int64) {
 	if b != nil && n > 0 {
 		b.left.Add(n)

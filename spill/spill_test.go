@@ -202,3 +202,37 @@ func TestBlockPool(t *testing.T) {
 		t.Errorf("small partition: read %q with %d pooled blocks, want [small] and none (its block is its own size)", got, len(blocks))
 	}
 }
+
+// TestBudgetReserve: Reserve takes what is asked when it is left, else
+// what is left, and a set then moves to files as soon as its records pass
+// what the reservation left of the budget.
+func TestBudgetReserve(t *testing.T) {
+	b := NewBudget(1000)
+	if got := b.Reserve(600); got != 600 {
+		t.Fatalf("Reserve(600) of 1000 = %d", got)
+	}
+	if got := b.Reserve(600); got != 400 {
+		t.Fatalf("Reserve(600) of the 400 left = %d", got)
+	}
+	if got := b.Reserve(1); got != 0 {
+		t.Fatalf("Reserve(1) of nothing = %d", got)
+	}
+	if got := (*Budget)(nil).Reserve(5); got != 0 {
+		t.Fatalf("nil Reserve = %d", got)
+	}
+	b = NewBudget(1 << 20)
+	b.Reserve(1<<20 - 300)
+	p, err := NewBuffered(t.TempDir(), "reserved", 1, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := 0; i < 100 && !p.OnDisk(); i++ {
+		if err := p.WriteRecord(0, []byte("0123456789")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !p.OnDisk() {
+		t.Error("the set stayed in memory past the 300 bytes the reservation left")
+	}
+}
