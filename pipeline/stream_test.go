@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"claimsbatch/synth"
 	"claimsbatch/writers"
@@ -195,4 +198,44 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestStreamInterrupted: a streamed run cancelled half-way through the
+// read stops its adjudication, publishes nothing and leaves no goroutine
+// behind.
+func TestStreamInterrupted(t *testing.T) {
+	gen := generate(t, synth.Config{Lines: 6000, Seed: 33, Sorted: true})
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	_, err := Run(ctx, Config{
+		Claims: []string{gen.ClaimsPath}, Members: gen.MembersPath, FX: gen.FXPath,
+		OutDir: out, AsOf: testAsOf, BatchSize: 100, Workers: 2,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+		Progress: func(phase string, done, _ int64) {
+			if phase == "reading" && done >= 3000 {
+				cancel()
+			}
+		},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the cancellation", err)
+	}
+	if !strings.Contains(logs.String(), "claims ordered by member") {
+		t.Fatalf("the run did not stream:\n%s", logs.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("--out exists after an interrupted run: %v", err)
+	}
+	// The readers' and writers' goroutines end shortly after Run returns.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the run, %d before", n, before)
+	}
 }
