@@ -217,6 +217,9 @@ func (r *run) produceBatches(ctx context.Context, source int32, path string, tot
 			job = &readJob{}
 		}
 		job.source, job.batch, job.done = source, b, make(chan struct{})
+		// Read before the batch is handed over: once sunk it may be
+		// released and reused by the reader.
+		lastRow := b.FirstRow + int64(b.NumRows) - 1
 		select {
 		case order <- job:
 		case <-ctx.Done():
@@ -229,7 +232,7 @@ func (r *run) produceBatches(ctx context.Context, source int32, path string, tot
 			return interrupted() // the sink drops the batch
 		}
 		if r.cfg.Progress != nil {
-			r.cfg.Progress("reading", *total+b.FirstRow+int64(b.NumRows)-1, 0)
+			r.cfg.Progress("reading", *total+lastRow, 0)
 		}
 	}
 	fc := &r.perFile[source]
