@@ -56,7 +56,7 @@ bench-members:
 
 ## bench-quick: the same comparison at 2 M lines only, no micro-benchmarks
 bench-quick:
-	GO="$(GO)" SIZES="$${SIZES:-2000000}" bash bench/run.sh
+	GO="$(GO)" SIZES="$${SIZES:-2000000}" SORTED_SIZES="$${SORTED_SIZES-2000000}" bash bench/run.sh
 
 ## pgo: regenerate cmd/claimsbatch/default.pgo, the CPU profile go build
 ## optimises the binary with (profile-guided optimisation), from profiled
