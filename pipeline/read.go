@@ -243,7 +243,8 @@ func (r *run) produceBatches(ctx context.Context, source int32, path string, tot
 }
 
 // priceBatch applies the book's checks to a batch's lines, prices them,
-// hashes their keys and encodes the accepted ones.
+// hashes their keys and encodes the accepted ones for the member
+// partitions, or, once the run streams, copies their text into an arena.
 func (r *run) priceBatch(pricer *book.Pricer, job *readJob) {
 	lines := job.batch.Lines
 	encode := !r.noEncode.Load()

@@ -22,10 +22,11 @@ import (
 //
 // Warehouse extracts usually come sorted by member. When the first batch
 // of accepted lines is in member order, the run streams: a member's lines
-// are held, decoded as the reader made them, until a line of a later
-// member arrives, and the member is then adjudicated and written while the
-// read goes on; no line is encoded, spilled to a member partition, loaded
-// back or grouped. Everything else of step 1 runs as before: the keys go to
+// are held as the reader decoded them (their text copied by the pricing
+// workers into arenas that outlive the batch, detachLine) until a line of
+// a later member arrives, and the member is then adjudicated and written
+// while the read goes on; no line is encoded, spilled to a member
+// partition, loaded back or grouped. Everything else of step 1 runs as before: the keys go to
 // the key partitions and the Bloom filter, the rejected rows to the
 // exceptions, and step 2 runs over all the keys at the end.
 //
