@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,12 +100,11 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), name)
 		var logs bytes.Buffer
-		var mu sync.Mutex
 		_, err := Run(ctx, Config{
 			Claims: claims, Members: sorted.MembersPath, FX: sorted.FXPath, StateIn: stateIn,
 			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: batch,
 			AsOf: testAsOf, NoStream: noStream, segmentFrom: segmentFrom, spillBlock: 4 << 10,
-			Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -172,11 +170,10 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 func TestUnorderedClaimsDoNotStream(t *testing.T) {
 	gen := generate(t, synth.Config{Lines: 3000, Seed: 32})
 	var logs bytes.Buffer
-	var mu sync.Mutex
 	_, err := Run(context.Background(), Config{
 		Claims: []string{gen.ClaimsPath}, Members: gen.MembersPath, FX: gen.FXPath,
 		OutDir: filepath.Join(t.TempDir(), "out"), AsOf: testAsOf,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -185,19 +182,6 @@ func TestUnorderedClaimsDoNotStream(t *testing.T) {
 	if strings.Contains(log, "ordered by member") || !strings.Contains(log, "msg=partitioned") {
 		t.Errorf("want the partitioned path from the start:\n%s", log)
 	}
-}
-
-// lockedWriter serialises the writes of a run's goroutines to a log
-// buffer.
-type lockedWriter struct {
-	w  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // TestStreamInterrupted: a streamed run cancelled half-way through the
@@ -210,11 +194,10 @@ func TestStreamInterrupted(t *testing.T) {
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "out")
 	var logs bytes.Buffer
-	var mu sync.Mutex
 	_, err := Run(ctx, Config{
 		Claims: []string{gen.ClaimsPath}, Members: gen.MembersPath, FX: gen.FXPath,
 		OutDir: out, AsOf: testAsOf, BatchSize: 100, Workers: 2,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Progress: func(phase string, done, _ int64) {
 			if phase == "reading" && done >= 3000 {
 				cancel()
