@@ -236,7 +236,7 @@ func (s *stream) line(job *readJob, i int, m int32) error {
 	l := &job.batch.Lines[i]
 	if m != s.cur {
 		if m < s.cur {
-			return notOrdered("%s row %d belongs to a member before the one read last", filepath.Base(s.r.cfg.Claims[l.Source]), l.Row)
+			return notOrdered("%s row %d belongs to a member before the one read last", s.fileName(l.Source), l.Row)
 		}
 		if s.a == nil {
 			if err := s.start(); err != nil {
@@ -272,6 +272,16 @@ func (s *stream) line(job *readJob, i int, m int32) error {
 	}
 	s.held = append(s.held, *l)
 	return nil
+}
+
+// fileName names claims file source in a reason: its base name, and its
+// place among several --claims files (two may have the same name).
+func (s *stream) fileName(source int32) string {
+	name := filepath.Base(s.r.cfg.Claims[source])
+	if n := len(s.r.cfg.Claims); n > 1 {
+		name = fmt.Sprintf("%s (--claims file %d of %d)", name, source+1, n)
+	}
+	return name
 }
 
 // repeats reports whether l's key is among its member's lines held so far

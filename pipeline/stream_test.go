@@ -130,7 +130,7 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 			{"state of another extract", []string{sorted.ClaimsPath}, otherState, 0, want{restart: "repeat a key of another member"}},
 			{"repeat across members", []string{across}, "", 0, want{restart: "1 lines repeat a key of another member"}},
 			{"late row", []string{late}, "", 0, want{restart: fmt.Sprintf("late.csv row %d belongs to a member before", len(rows))}},
-			{"files in the wrong order", []string{second, first}, "", 0, want{restart: "first.csv row 1 belongs to a member before"}},
+			{"files in the wrong order", []string{second, first}, "", 0, want{restart: "first.csv (--claims file 2 of 2) row 1 belongs to a member before"}},
 			{"a member too big to hold", []string{sorted.ClaimsPath}, "", 20, want{restart: "a member has more than 20 lines"}},
 		}
 		for _, c := range cases {
