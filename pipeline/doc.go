@@ -85,12 +85,14 @@
 //     is loaded.
 //
 // With claims ordered by member (stream.go), step 1 writes no member
-// partition: the sink holds the current member's lines as decoded (with
-// the batches their strings point into) and hands complete members to step
-// 3's chunk pipeline, with the member's --state-in records (read from the
-// state's spill set in file order) and spans (loaded a member range at a
-// time). Step 1's keys and step 2 run as above; the stream's outputs stand
-// only if step 2 drops no line the stream kept.
+// partition: the sink holds the current member's lines as decoded (their
+// text copied into arenas by the pricing workers) and hands complete
+// members to step 3's chunk pipeline, with the member's --state-in records
+// (read from the state's spill set in file order) and spans (loaded a
+// member range at a time); a member with a huge history is kept as
+// records and adjudicated in segments, as below. Step 1's keys and step 2
+// run as above; the stream's outputs stand only if step 2 drops no line
+// the stream kept.
 //
 // What stays in memory for the whole run is sized by members, not lines:
 // the book (package book: measured 32.5 bytes a member of a 2 M-member

@@ -26,9 +26,14 @@ import (
 // workers into arenas that outlive the batch, detachLine) until a line of
 // a later member arrives, and the member is then adjudicated and written
 // while the read goes on; no line is encoded, spilled to a member
-// partition, loaded back or grouped. Everything else of step 1 runs as before: the keys go to
-// the key partitions and the Bloom filter, the rejected rows to the
-// exceptions, and step 2 runs over all the keys at the end.
+// partition, loaded back or grouped. Everything else of step 1 runs as
+// before: the keys go to the key partitions and the Bloom filter, the
+// rejected rows to the exceptions, and step 2 runs over all the keys at
+// the end.
+//
+// A member past hugeLimit lines is adjudicated in segments, as on the
+// partitioned path (huge.go): its lines move to records as a member
+// partition holds them, and it is handed over as soon as it is complete.
 //
 // A repeat is found in stream only within its member: a line whose key the
 // Bloom filter may have seen is looked up among its member's lines read so
@@ -38,9 +43,8 @@ import (
 // outputs are the partitioned path's, line for line, exactly when step 2
 // finds no more than the stream dropped (the stream's are a subset of
 // step 2's). When it finds more, when the order breaks later in the input
-// (a member's number goes down, in one file or across --claims files), when
-// the --state-in records are not in member order, or when a member has more
-// lines than one is adjudicated whole with (huge.go), the run's outputs
+// (a member's number goes down, in one file or across --claims files), or
+// when the --state-in records are not in member order, the run's outputs
 // are thrown away and the run starts again on the partitioned path, saying
 // why in the log. For input not ordered, that is decided on its first
 // batch, before anything is streamed.
@@ -86,8 +90,16 @@ type stream struct {
 	cur      int32 // the member being read; -1 before the first
 	curStart int   // its first line in held
 	curState []claim.StateRecord
-	held     []claim.Line  // lines of the complete members in groups, then cur's
-	groups   []memberLines // complete members not handed over yet
+	// A member past hugeLimit lines moves to curHuge, its lines encoded
+	// as a member partition holds them (huge.go), and is adjudicated in
+	// segments as the partitioned path would.
+	curHuge *hugeLines
+	// curKeys is the member's kept lines' and --state-in LINE records'
+	// keys, made once a repeat is looked up in a member with many.
+	curKeys map[lineKey]struct{}
+	enc     []byte        // a huge member's line record being made
+	held    []claim.Line  // lines of the complete members in groups, then cur's
+	groups  []memberLines // complete members not handed over yet
 	// What the strings of the lines held or handed over point into, batch
 	// by batch: the first safe only hold lines of complete members, and
 	// are released once those are written.
@@ -231,6 +243,12 @@ func (s *stream) advance() {
 	}
 }
 
+// lineKey is a line's (claim_id, line_no).
+type lineKey struct {
+	claimID string
+	lineNo  int32
+}
+
 // line takes accepted line i of job (member m) in input order.
 func (s *stream) line(job *readJob, i int, m int32) error {
 	l := &job.batch.Lines[i]
@@ -252,7 +270,7 @@ func (s *stream) line(job *readJob, i int, m int32) error {
 		// Every batch taken so far holds lines of complete members only
 		// (this line's batch is not taken yet).
 		s.safe = len(s.holds)
-		if len(s.held) >= streamLines {
+		if len(s.held) >= streamLines || s.hugeWaiting() {
 			if err := s.handOver(); err != nil {
 				return err
 			}
@@ -264,14 +282,42 @@ func (s *stream) line(job *readJob, i int, m int32) error {
 		s.dropped++
 		return nil
 	}
-	if len(s.held)-s.curStart >= int(s.r.hugeLimit()) {
-		return notOrdered("a member has more than %d lines: members that big are adjudicated in segments, from partitions", s.r.hugeLimit())
+	if s.curKeys != nil {
+		s.curKeys[lineKey{l.ClaimID, l.LineNo}] = struct{}{}
+	}
+	if s.curHuge == nil && len(s.held)-s.curStart >= int(s.r.hugeLimit()) {
+		s.toHuge(m)
+	}
+	if s.curHuge != nil {
+		s.enc = spill.AppendLineFields(s.enc[:0], l, m)
+		s.curHuge.add(s.enc, l.ServiceDate, l.ReceivedDate)
+		return nil
 	}
 	if s.held == nil {
 		s.held = s.newHeld()
 	}
 	s.held = append(s.held, *l)
 	return nil
+}
+
+// toHuge moves the member being read (m), past hugeLimit lines, from held
+// to curHuge.
+func (s *stream) toHuge(m int32) {
+	lines := s.held[s.curStart:]
+	h := newHugeLines(int32(2 * len(lines)))
+	for j := range lines {
+		s.enc = spill.AppendLineFields(s.enc[:0], &lines[j], m)
+		h.add(s.enc, lines[j].ServiceDate, lines[j].ReceivedDate)
+	}
+	clear(lines)
+	s.held = s.held[:s.curStart]
+	s.curHuge = h
+}
+
+// hugeWaiting reports whether the last complete member is a huge one: it
+// is handed over at once, so that its records do not wait for more.
+func (s *stream) hugeWaiting() bool {
+	return len(s.groups) > 0 && s.groups[len(s.groups)-1].huge != nil
 }
 
 // fileName names claims file source in a reason: its base name, and its
@@ -284,9 +330,20 @@ func (s *stream) fileName(source int32) string {
 	return name
 }
 
-// repeats reports whether l's key is among its member's lines held so far
+// manyKeys is the most keys of a member (lines kept and --state-in LINE
+// records) a repeat is looked up among one by one; past it, in a map.
+const manyKeys = 64
+
+// repeats reports whether l's key is among its member's lines kept so far
 // or its member's --state-in LINE records.
 func (s *stream) repeats(l *claim.Line) bool {
+	if s.curKeys == nil && (s.curHuge != nil || len(s.held)-s.curStart+len(s.curState) > manyKeys) {
+		s.curKeys = s.memberKeys()
+	}
+	if s.curKeys != nil {
+		_, ok := s.curKeys[lineKey{l.ClaimID, l.LineNo}]
+		return ok
+	}
 	for j := s.curStart; j < len(s.held); j++ {
 		if h := &s.held[j]; h.LineNo == l.LineNo && h.ClaimID == l.ClaimID {
 			return true
@@ -298,6 +355,32 @@ func (s *stream) repeats(l *claim.Line) bool {
 		}
 	}
 	return false
+}
+
+// memberKeys returns the keys of the member being read: its --state-in
+// LINE records' and its lines' kept so far. Their text lives as long as
+// the member is read: the state's decoded blocks, the lines' arenas, a
+// huge member's records.
+func (s *stream) memberKeys() map[lineKey]struct{} {
+	keys := make(map[lineKey]struct{}, 2*(len(s.held)-s.curStart+len(s.curState)))
+	for j := range s.curState {
+		if rec := &s.curState[j]; rec.Kind == claim.KindLine {
+			keys[lineKey{rec.Key, int32(rec.Count)}] = struct{}{}
+		}
+	}
+	for j := s.curStart; j < len(s.held); j++ {
+		keys[lineKey{s.held[j].ClaimID, s.held[j].LineNo}] = struct{}{}
+	}
+	if h := s.curHuge; h != nil {
+		var d spill.Decoder
+		var l claim.Line
+		for _, ref := range h.index {
+			d.Load(h.record(ref.at))
+			d.LineHead(&l)
+			keys[lineKey{l.ClaimID, l.LineNo}] = struct{}{}
+		}
+	}
+	return keys
 }
 
 // newHeld returns an empty buffer for held lines.
@@ -335,17 +418,23 @@ func (s *stream) endMember() error {
 		return nil
 	}
 	g := memberLines{member: s.cur, lines: s.held[s.curStart:len(s.held):len(s.held)], state: s.curState, unsorted: true}
-	if len(g.lines) > 0 {
+	if h := s.curHuge; h != nil {
+		if err := h.sort(); err != nil {
+			return err
+		}
+		g.lines, g.huge = nil, h
+	}
+	if len(g.lines) > 0 || g.huge != nil {
 		spans, err := s.spansOf(s.cur)
 		if err != nil {
 			return err
 		}
 		g.spans = spans
 	}
-	if len(g.lines) > 0 || len(g.state) > 0 {
+	if len(g.lines) > 0 || g.huge != nil || len(g.state) > 0 {
 		s.groups = append(s.groups, g)
 	}
-	s.curStart, s.curState = len(s.held), nil
+	s.curStart, s.curState, s.curHuge, s.curKeys = len(s.held), nil, nil, nil
 	return nil
 }
 
@@ -415,7 +504,9 @@ func (s *stream) handOver() error {
 		s.waited += w
 		s.batchWait += w
 	}()
-	if err := s.pipe.submit(s.groups); err != nil {
+	// A huge member is adjudicated here, in segments, once every member
+	// before it is written (adjudicateGroups).
+	if err := s.a.adjudicateGroups(s.pipe.ctx, s.pipe, s.groups); err != nil {
 		return err
 	}
 	s.groups = nil

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"claimsbatch/claim"
 	"claimsbatch/synth"
 	"claimsbatch/writers"
 )
@@ -27,9 +28,11 @@ import (
 // workers, small batches and a budget that spills the keys, CSV and
 // Parquet. The cases that must leave the stream (a repeat across members,
 // in the input or against another member's state, a row out of order late
-// in a file, files in the wrong order, a member too big to hold) check the
+// in a file, files in the wrong order) check the
 // reason the log gives and that the outputs are still the partitioned
-// path's. Under -race it is the stream's concurrency test.
+// path's. Members past the size adjudicated whole go in segments, as on
+// the partitioned path (huge.go). Under -race it is the stream's
+// concurrency test.
 func TestStreamedRunIsThePartitioned(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and runs 6,000 lines many times")
@@ -76,6 +79,16 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 		cut++
 	}
 	first, second := file("first.csv", rows[:cut]), file("second.csv", rows[cut:])
+	// Every other row, in two files: each member's lines over two nights.
+	var odd, even []string
+	for i, row := range rows {
+		if i%2 == 0 {
+			odd = append(odd, row)
+		} else {
+			even = append(even, row)
+		}
+	}
+	oddFile, evenFile := file("odd.csv", odd), file("even.csv", even)
 	// A row out of order at the end.
 	late := file("late.csv", append(slices.Clone(rows[1:]), rows[0]))
 	// A line of the first member sent again under the next member: a
@@ -93,8 +106,9 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 	across := file("across.csv", slices.Insert(slices.Clone(rows), at+1, strings.TrimSuffix(b.String(), "\n")))
 
 	type want struct {
-		streamed bool   // the stream went to the end
-		restart  string // else: the reason the log gives
+		streamed  bool   // the stream went to the end
+		restart   string // else: the reason the log gives
+		segmented bool   // members adjudicated in segments (huge.go)
 	}
 	night := func(name string, claims []string, stateIn string, format writers.Format, noStream bool, workers int, budget int64, batch, segmentFrom int) (string, string) {
 		t.Helper()
@@ -116,6 +130,8 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 		ownState = filepath.Join(ownState, writers.StateName+format.Ext())
 		otherState, _ := night("other", []string{other.ClaimsPath}, "", format, true, 1, 512<<20, 0, 0)
 		otherState = filepath.Join(otherState, writers.StateName+format.Ext())
+		oddState, _ := night("odd", []string{oddFile}, "", format, true, 1, 512<<20, 0, 0)
+		oddState = filepath.Join(oddState, writers.StateName+format.Ext())
 		cases := []struct {
 			name        string
 			claims      []string
@@ -131,7 +147,8 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 			{"repeat across members", []string{across}, "", 0, want{restart: "1 lines repeat a key of another member"}},
 			{"late row", []string{late}, "", 0, want{restart: fmt.Sprintf("late.csv row %d belongs to a member before", len(rows))}},
 			{"files in the wrong order", []string{second, first}, "", 0, want{restart: "first.csv (--claims file 2 of 2) row 1 belongs to a member before"}},
-			{"a member too big to hold", []string{sorted.ClaimsPath}, "", 20, want{restart: "a member has more than 20 lines"}},
+			{"members in segments", []string{sorted.ClaimsPath}, "", 20, want{streamed: true, segmented: true}},
+			{"members in segments, on their state", []string{evenFile}, oddState, 20, want{streamed: true, segmented: true}},
 		}
 		for _, c := range cases {
 			t.Run(format.String()+"/"+c.name, func(t *testing.T) {
@@ -157,6 +174,8 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 						t.Errorf("workers %d batch %d: want a restart saying %q:\n%s", v.workers, v.batch, c.want.restart, log)
 					case c.want.streamed && v.budget < 1<<20 && !strings.Contains(log, "spilled_to_disk=true"):
 						t.Errorf("budget %d: want the keys spilled:\n%s", v.budget, log)
+					case c.want.segmented == strings.Contains(log, "segmented_members=0"):
+						t.Errorf("want members in segments %v:\n%s", c.want.segmented, log)
 					}
 				}
 			})
@@ -220,5 +239,56 @@ func TestStreamInterrupted(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines after the run, %d before", n, before)
+	}
+}
+
+// TestStreamRepeats: a repeat is found among its member's kept lines and
+// --state-in LINE records, one by one for a few keys and through a map for
+// many, also once the member's lines are records of a huge member; keys of
+// other kinds of state records, or with another line number, are not
+// repeats.
+func TestStreamRepeats(t *testing.T) {
+	line := func(claimID string, lineNo int32) claim.Line {
+		return claim.Line{ClaimID: claimID, LineNo: lineNo, MemberID: "M1", ServiceDate: 100, ReceivedDate: 101}
+	}
+	for _, n := range []int{3, manyKeys + 10} {
+		for _, huge := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d keys, huge %v", 2*n, huge), func(t *testing.T) {
+				s := &stream{cur: 0}
+				for i := range n {
+					s.curState = append(s.curState,
+						claim.StateRecord{Kind: claim.KindLine, MemberID: "M1", Key: fmt.Sprintf("S%d", i), Count: 1},
+						claim.StateRecord{Kind: "DED", MemberID: "M1", Key: fmt.Sprintf("X%d", i), Count: 1})
+					s.held = append(s.held, line(fmt.Sprintf("L%d", i), 2))
+				}
+				if huge {
+					s.toHuge(0)
+					if len(s.held) != 0 || len(s.curHuge.index) != n {
+						t.Fatalf("toHuge: %d held, %d records", len(s.held), len(s.curHuge.index))
+					}
+				}
+				for _, c := range []struct {
+					l    claim.Line
+					want bool
+				}{
+					{line("S0", 1), true},
+					{line(fmt.Sprintf("S%d", n-1), 1), true},
+					{line("L0", 2), true},
+					{line(fmt.Sprintf("L%d", n-1), 2), true},
+					{line("S0", 2), false},  // another line of the claim
+					{line("L0", 1), false},  // the same
+					{line("X0", 1), false},  // an accumulator's key, not a line's
+					{line("L", 2), false},   // a prefix
+					{line("NEW", 1), false}, // nothing like it
+				} {
+					if got := s.repeats(&c.l); got != c.want {
+						t.Errorf("repeats(%s, %d) = %v, want %v", c.l.ClaimID, c.l.LineNo, got, c.want)
+					}
+				}
+				if many := huge || 3*n > manyKeys; many != (s.curKeys != nil) {
+					t.Errorf("map made %v, want %v", s.curKeys != nil, many)
+				}
+			})
+		}
 	}
 }
