@@ -246,6 +246,7 @@ func executeOnce(ctx context.Context, cfg Config, validate, mayStream bool) (*Su
 		r.log.Info("streamed", "members", r.stream.members, "repeats_within_members", r.stream.dropped,
 			"read_waited_for_adjudication", r.stream.waited.Round(time.Millisecond),
 			"key_partitions", read.keys.Len(), "spilled_to_disk", read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)
+		r.log.Debug("stream held", "most_batches", r.stream.mostHolds)
 	} else {
 		r.log.Info("partitioned", "key_partitions", read.keys.Len(), "member_ranges", len(ranges.ends),
 			"spilled_to_disk", read.members.OnDisk() || read.keys.OnDisk(), "memory_limit_mib", r.cfg.MemoryLimit>>20)

@@ -96,10 +96,11 @@ type stream struct {
 	curHuge *hugeLines
 	// curKeys is the member's kept lines' and --state-in LINE records'
 	// keys, made once a repeat is looked up in a member with many.
-	curKeys map[lineKey]struct{}
-	enc     []byte        // a huge member's line record being made
-	held    []claim.Line  // lines of the complete members in groups, then cur's
-	groups  []memberLines // complete members not handed over yet
+	curKeys    map[lineKey]struct{}
+	enc        []byte        // a huge member's line record being made
+	held       []claim.Line  // lines of the complete members in groups, then cur's
+	groups     []memberLines // complete members not handed over yet
+	groupState int           // their --state-in records
 	// What the strings of the lines held or handed over point into, batch
 	// by batch: the first safe only hold lines of complete members, and
 	// are released once those are written.
@@ -117,8 +118,9 @@ type stream struct {
 	spans  *rangeSpans // of member range spansQ
 	spansQ int
 
-	dropped int64 // lines dropped as repeats within their member
-	members int64 // members handed to the adjudication
+	mostHolds int   // the most batches' text held at once (debug log)
+	dropped   int64 // lines dropped as repeats within their member
+	members   int64 // members handed to the adjudication
 	// waited is how long the read waited for the adjudication to take
 	// members (the pipeline full); batchWait the part of it in the batch
 	// being sunk, which the sink's busy time leaves out.
@@ -270,7 +272,7 @@ func (s *stream) line(job *readJob, i int, m int32) error {
 		// Every batch taken so far holds lines of complete members only
 		// (this line's batch is not taken yet).
 		s.safe = len(s.holds)
-		if len(s.held) >= streamLines || s.hugeWaiting() {
+		if s.due() {
 			if err := s.handOver(); err != nil {
 				return err
 			}
@@ -314,10 +316,18 @@ func (s *stream) toHuge(m int32) {
 	s.curHuge = h
 }
 
-// hugeWaiting reports whether the last complete member is a huge one: it
-// is handed over at once, so that its records do not wait for more.
-func (s *stream) hugeWaiting() bool {
-	return len(s.groups) > 0 && s.groups[len(s.groups)-1].huge != nil
+// streamHolds is the most batches' text the stream holds before it hands
+// over what it has: a night whose lines are all repeats keeps none, and
+// its batches' arenas must still go back.
+const streamHolds = 8
+
+// due reports whether the complete members should be handed over now:
+// when their lines and --state-in records come to streamLines, when the
+// batches held come to streamHolds, or when the last one is a huge member
+// (its records should not wait for more).
+func (s *stream) due() bool {
+	return len(s.held)+s.groupState >= streamLines || len(s.holds) >= streamHolds ||
+		len(s.groups) > 0 && s.groups[len(s.groups)-1].huge != nil
 }
 
 // fileName names claims file source in a reason: its base name, and its
@@ -398,6 +408,7 @@ func (s *stream) newHeld() []claim.Line {
 // recycled arena for its next batch), else the batch itself; kept
 // reports the latter.
 func (s *stream) endBatch(job *readJob) (kept bool) {
+	s.mostHolds = max(s.mostHolds, len(s.holds)+1)
 	if job.detached {
 		s.holds = append(s.holds, hold{arena: job.enc})
 		select {
@@ -433,6 +444,7 @@ func (s *stream) endMember() error {
 	}
 	if len(g.lines) > 0 || g.huge != nil || len(g.state) > 0 {
 		s.groups = append(s.groups, g)
+		s.groupState += len(g.state)
 	}
 	s.curStart, s.curState, s.curHuge, s.curKeys = len(s.held), nil, nil, nil
 	return nil
@@ -479,7 +491,9 @@ func (s *stream) stateBefore(m int32) error {
 			return notOrdered("the --state-in records are not in member order")
 		}
 		s.lastState = n
-		s.groups = append(s.groups, memberLines{member: n, state: s.takeState(n)})
+		g := memberLines{member: n, state: s.takeState(n)}
+		s.groups = append(s.groups, g)
+		s.groupState += len(g.state)
 	}
 	if s.hasNext && s.nextM == m {
 		if m <= s.lastState {
@@ -494,26 +508,29 @@ func (s *stream) stateBefore(m int32) error {
 // buffer their lines are in, and what those lines' strings point into, are
 // released once they are written.
 func (s *stream) handOver() error {
-	if len(s.groups) == 0 {
+	if len(s.groups) == 0 && s.safe == 0 {
 		return nil
 	}
-	s.members += int64(len(s.groups))
 	t0 := time.Now()
 	defer func() {
 		w := time.Since(t0)
 		s.waited += w
 		s.batchWait += w
 	}()
-	// A huge member is adjudicated here, in segments, once every member
-	// before it is written (adjudicateGroups).
-	if err := s.a.adjudicateGroups(s.pipe.ctx, s.pipe, s.groups); err != nil {
-		return err
+	var old []claim.Line
+	if len(s.groups) > 0 {
+		s.members += int64(len(s.groups))
+		// A huge member is adjudicated here, in segments, once every
+		// member before it is written (adjudicateGroups).
+		if err := s.a.adjudicateGroups(s.pipe.ctx, s.pipe, s.groups); err != nil {
+			return err
+		}
+		s.groups, s.groupState = nil, 0
+		// The member being read moves to a buffer of its own.
+		old = s.held
+		s.held = append(s.newHeld(), old[s.curStart:]...)
+		s.curStart = 0
 	}
-	s.groups = nil
-	// The member being read moves to a buffer of its own.
-	old := s.held
-	s.held = append(s.newHeld(), old[s.curStart:]...)
-	s.curStart = 0
 	holds := slices.Clone(s.holds[:s.safe])
 	s.holds = append(s.holds[:0], s.holds[s.safe:]...)
 	s.safe = 0
@@ -531,10 +548,7 @@ func (s *stream) handOver() error {
 			}
 		}
 	}
-	if err := s.pipe.mark(release, nil); err != nil {
-		return err
-	}
-	return nil
+	return s.pipe.mark(release, nil)
 }
 
 // finish hands over the last member and the members after it with

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +120,7 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 			Claims: claims, Members: sorted.MembersPath, FX: sorted.FXPath, StateIn: stateIn,
 			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: batch,
 			AsOf: testAsOf, NoStream: noStream, segmentFrom: segmentFrom, spillBlock: 4 << 10,
-			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -176,6 +178,18 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 						t.Errorf("budget %d: want the keys spilled:\n%s", v.budget, log)
 					case c.want.segmented == strings.Contains(log, "segmented_members=0"):
 						t.Errorf("want members in segments %v:\n%s", c.want.segmented, log)
+					}
+					// The batches' text goes back as members are written,
+					// also when every line is a repeat (nothing is held):
+					// no member here spans more than two batches of 333.
+					if c.want.streamed && v.batch == 333 {
+						m := regexp.MustCompile(`most_batches=(\d+)`).FindStringSubmatch(log)
+						if m == nil {
+							t.Fatalf("no most_batches in the log:\n%s", log)
+						}
+						if n, _ := strconv.Atoi(m[1]); n > streamHolds+2 {
+							t.Errorf("%d batches held at once, want at most %d", n, streamHolds+2)
+						}
 					}
 				}
 			})

@@ -44,6 +44,7 @@ func run() error {
 	claims := flag.String("claims", "", "claims file")
 	members := flag.String("members", "", "members file")
 	fx := flag.String("fx", "", "FX file")
+	stateIn := flag.String("state-in", "", "state file of an earlier run (as claimsbatch --state-in)")
 	out := flag.String("out", "", "output directory")
 	format := flag.String("format", "csv", "output format: csv or parquet")
 	memoryMiB := flag.Int64("memory-limit-mib", 512, "memory budget in MiB (as claimsbatch --memory-limit)")
@@ -71,6 +72,7 @@ func run() error {
 		Claims:      strings.Split(*claims, ","),
 		Members:     *members,
 		FX:          *fx,
+		StateIn:     *stateIn,
 		OutDir:      *out,
 		Format:      f,
 		Workers:     *workers,
