@@ -116,8 +116,12 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), name)
 		var logs bytes.Buffer
+		// Progress is called from one goroutine at a time: under -race,
+		// calls from two at once would show on calls.
+		calls := 0
 		_, err := Run(ctx, Config{
-			Claims: claims, Members: sorted.MembersPath, FX: sorted.FXPath, StateIn: stateIn,
+			Progress: func(string, int64, int64) { calls++ },
+			Claims:   claims, Members: sorted.MembersPath, FX: sorted.FXPath, StateIn: stateIn,
 			OutDir: out, Format: format, Workers: workers, MemoryLimit: budget, BatchSize: batch,
 			AsOf: testAsOf, NoStream: noStream, segmentFrom: segmentFrom, spillBlock: 4 << 10,
 			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
