@@ -966,12 +966,17 @@ func (a *adjudicator) writeChunk(ctx context.Context, c *chunk) error {
 		}
 	}
 	c.results, c.state, c.members, c.rem = nil, nil, nil, nil
-	// While a stream adjudicates (dd not known yet), the read reports
-	// its progress: Progress is called from one goroutine at a time.
-	if r.cfg.Progress != nil && a.dd != nil {
-		r.cfg.Progress("adjudicating", a.lines, a.dd.accepted)
-	}
+	a.progress()
 	return nil
+}
+
+// progress reports the lines written. While a stream adjudicates (dd not
+// known yet) the read reports its own instead: Progress is called from one
+// goroutine at a time.
+func (a *adjudicator) progress() {
+	if p := a.r.cfg.Progress; p != nil && a.dd != nil {
+		p("adjudicating", a.lines, a.dd.accepted)
+	}
 }
 
 // adjudicateChunk adjudicates the members of c with the worker's Member and

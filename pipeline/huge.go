@@ -167,10 +167,7 @@ func (a *adjudicator) adjudicateHuge(ctx context.Context, ml memberLines) error 
 		a.pay.addLines(results)
 		a.lines += int64(len(results))
 		r.clock.done(stageRemittance, t0)
-		// A stream (dd not known yet) leaves the progress to its read.
-		if r.cfg.Progress != nil && a.dd != nil {
-			r.cfg.Progress("adjudicating", a.lines, a.dd.accepted)
-		}
+		a.progress()
 	}
 	a.pay.endMember(ml.member)
 	clear(results)

@@ -227,21 +227,22 @@ func executeOnce(ctx context.Context, cfg Config, validate, mayStream bool) (*Su
 		r.log.Info("claims not ordered by member after all: the run starts again on the partitioned path, its outputs so far thrown away", "reason", err)
 		return nil, err
 	}
-	if err := r.readClaims(ctx, read, filter, ranges); err != nil {
+	// A failure of the read or of the stream's end stops the stream, and
+	// a break of the order starts the run again.
+	readFailed := func(err error) (*Summary, error) {
 		err = r.stream.abort(err)
 		if errors.Is(err, errNotOrdered) {
 			return restart(err)
 		}
 		return fail(err)
 	}
+	if err := r.readClaims(ctx, read, filter, ranges); err != nil {
+		return readFailed(err)
+	}
 	streamed := r.stream.on()
 	if streamed {
 		if err := r.stream.finish(); err != nil {
-			err = r.stream.abort(err)
-			if errors.Is(err, errNotOrdered) {
-				return restart(err)
-			}
-			return fail(err)
+			return readFailed(err)
 		}
 		r.log.Info("streamed", "members", r.stream.members, "repeats_within_members", r.stream.dropped,
 			"read_waited_for_adjudication", r.stream.waited.Round(time.Millisecond),

@@ -183,9 +183,8 @@ func (r *run) newStream(ctx context.Context, ranges *memberRanges, budget *spill
 func (s *stream) on() bool { return s != nil && s.mode == streamOn }
 
 // decide takes the first batch with an accepted line: the run streams when
-// that batch's accepted lines are in member order. It reports whether it
-// does.
-func (s *stream) decide(job *readJob) bool {
+// that batch's accepted lines are in member order.
+func (s *stream) decide(job *readJob) {
 	last := int32(-1)
 	any := false
 	for _, m := range job.members {
@@ -195,12 +194,12 @@ func (s *stream) decide(job *readJob) bool {
 		any = true
 		if m < last {
 			s.mode = streamOff
-			return false
+			return
 		}
 		last = m
 	}
 	if !any {
-		return false
+		return
 	}
 	s.mode = streamOn
 	s.r.noEncode.Store(true)
@@ -211,7 +210,6 @@ func (s *stream) decide(job *readJob) bool {
 	// Parquet lines: 62 collections → 45, CPU 31–33 s → 30–31 s.
 	s.budget.Reserve(s.r.cfg.MemoryLimit / 8)
 	s.r.log.Info("claims ordered by member: each member is adjudicated as soon as its lines are read, with no member partitions")
-	return true
 }
 
 // start makes the adjudicator and starts its pipeline, at the first
@@ -553,24 +551,24 @@ func (s *stream) handOver() error {
 
 // finish hands over the last member and the members after it with
 // --state-in records only, and waits until everything is written.
+// On an error the caller aborts the stream.
 func (s *stream) finish() error {
 	if err := s.endMember(); err != nil {
-		return s.abort(err)
+		return err
 	}
 	if s.hasNext {
 		if err := s.stateBefore(int32(s.r.ref.book.Len())); err != nil {
-			return s.abort(err)
+			return err
 		}
 	}
 	if s.state != nil {
 		if err := s.state.Err(); err != nil {
-			return s.abort(err)
+			return err
 		}
 	}
 	s.safe = len(s.holds)
-	s.curStart = len(s.held)
 	if err := s.handOver(); err != nil {
-		return s.abort(err)
+		return err
 	}
 	s.pipe.close()
 	g := s.g
