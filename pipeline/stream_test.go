@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"claimsbatch/claim"
 	"claimsbatch/synth"
@@ -308,5 +310,37 @@ func TestStreamRepeats(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDetachLineCoversEveryString: after detachLine, no string field of a
+// claim.Line points into the text it was read from (a field added to
+// claim.Line and left out of detachLine would, and a streamed run would
+// read it after its batch was reused).
+func TestDetachLineCoversEveryString(t *testing.T) {
+	src := []byte(strings.Repeat("x", 64))
+	var l claim.Line
+	v := reflect.ValueOf(&l).Elem()
+	n := 0
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.String {
+			f.SetString(unsafe.String(&src[i], 3))
+			n++
+		}
+	}
+	if n < 13 {
+		t.Fatalf("only %d string fields in claim.Line", n)
+	}
+	arena := detachLine(nil, &l)
+	for i := range src {
+		src[i] = '!'
+	}
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.String && f.String() != "xxx" {
+			t.Errorf("claim.Line.%s = %q after its source changed: not detached", v.Type().Field(i).Name, f.String())
+		}
+	}
+	if len(arena) != 3*n {
+		t.Errorf("arena holds %d bytes, want %d", len(arena), 3*n)
 	}
 }
