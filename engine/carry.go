@@ -71,6 +71,19 @@ func (a *Arena) dupDetail(l *claim.Line) string {
 	return unsafe.String(&a.block[start], len(a.block)-start)
 }
 
+// str returns a copy of s in the arena, s itself when there is none.
+func (a *Arena) str(s string) string {
+	if a == nil || s == "" {
+		return s
+	}
+	if cap(a.block)-len(a.block) < len(s) {
+		a.block = make([]byte, 0, max(arenaBlock, len(s)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	return unsafe.String(&a.block[start], len(s))
+}
+
 // AdjudicateMember adjudicates one member on top of its earlier state and
 // appends its results to results and its state records to state (the
 // accumulators, then one LINE record per adjudicated line of this run and of
@@ -131,6 +144,7 @@ func (e *Engine) BeginMember(m *Member, in *MemberRun) error {
 		if r.Scope < in.KeysFrom {
 			continue
 		}
+		r.MemberID = in.memberID(r.MemberID)
 		lineRecs = append(lineRecs, lineRecord(r, in.KeepFrom))
 	}
 	if len(v1Dups) > 0 {
@@ -150,18 +164,36 @@ func (e *Engine) BeginMember(m *Member, in *MemberRun) error {
 
 // AppendLineRecord appends to dst the LINE record of line l, adjudicated
 // in this run, as the state output has it, unless the state keeps none of
-// it (served before in.KeysFrom). Its Detail is made in in.Arena.
+// it (served before in.KeysFrom). Its Detail is made in in.Arena and its
+// Key (the claim id) copied there, its MemberID is in.ID (memberID): the
+// state writer then reads the arena's blocks in order and one string a
+// member, not each line's text where the reader left it. Copied here, on
+// the adjudication worker that has just read the line, the claim id costs
+// little; read there, on the writer's goroutine, every record's first
+// read missed the caches (a 10 M-line CSV run: the state writer's busy
+// time 3.05 → 2.35 s, the trailer's digest 1.6 → 1.0 s; with the member
+// id alone shared, the miss only moved to the claim id beside it).
 func (in *MemberRun) AppendLineRecord(dst []claim.StateRecord, l *claim.Line) []claim.StateRecord {
 	if l.ServiceDate < in.KeysFrom {
 		return dst
 	}
-	dst = append(dst, claim.StateRecord{Kind: claim.KindLine, MemberID: l.MemberID, Scope: l.ServiceDate, Key: l.ClaimID,
+	dst = append(dst, claim.StateRecord{Kind: claim.KindLine, MemberID: in.memberID(l.MemberID), Scope: l.ServiceDate, Key: in.Arena.str(l.ClaimID),
 		Count: int64(l.LineNo)})
 	if l.ServiceDate >= in.KeepFrom { // else the record drops the duplicate-service key (lineRecord)
 		r := &dst[len(dst)-1]
 		r.Amount, r.Detail = l.Billed, in.Arena.dupDetail(l)
 	}
 	return dst
+}
+
+// memberID is the member_id of the member's LINE records: in.ID, one
+// string for all of them, where it is set, rather than each line's (or
+// state record's) own copy of the same text (see AppendLineRecord).
+func (in *MemberRun) memberID(own string) string {
+	if in.ID != "" {
+		return in.ID
+	}
+	return own
 }
 
 // LineRecords returns the LINE records m holds for the member of its turn
