@@ -56,6 +56,16 @@ func (e *csvEncoder) strBytes(b []byte) {
 	e.buf = append(append(e.buf, b...), ',')
 }
 
+func (e *csvEncoder) code(s string) {
+	e.buf = append(append(e.buf, s...), ',')
+}
+
+// adjustments never needs quoting: reason codes, colons, amounts and
+// spaces between them, beginning with a reason code.
+func (e *csvEncoder) adjustments(a *claim.Adjustments) {
+	e.buf = append(appendAdjustments(e.buf, a), ',')
+}
+
 func (e *csvEncoder) date(d claim.Date) {
 	e.buf = append(e.dates.appendDate(e.buf, d), ',')
 }
@@ -110,6 +120,25 @@ func (e *csvEncoder) close(failed bool) error {
 		return nil
 	}
 	return e.flush()
+}
+
+// appendAdjustments appends a as claim.Adjustments.AppendTo does, its
+// amounts formatted by appendMoney.
+func appendAdjustments(b []byte, a *claim.Adjustments) []byte {
+	first := true
+	for r, amt := range a {
+		if amt == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ' ')
+		}
+		first = false
+		b = append(b, claim.Reason(r).String()...)
+		b = append(b, ':')
+		b = appendMoney(b, amt)
+	}
+	return b
 }
 
 // appendMoney appends m as claim.Money.AppendTo does ("1200.00", "-0.05"),

@@ -54,3 +54,58 @@ func TestDateCache(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendAdjustments(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cases := []claim.Adjustments{{}, {1}, {claim.PR204: -5}}
+	var all claim.Adjustments
+	for r := range all {
+		all[r] = claim.Money(r*1000 + 1)
+	}
+	cases = append(cases, all)
+	for range 20_000 {
+		var a claim.Adjustments
+		for range 1 + rng.IntN(4) {
+			a[rng.IntN(len(a))] = claim.Money(rng.Int64N(10_000_000) - 100)
+		}
+		cases = append(cases, a)
+	}
+	for _, a := range cases {
+		got, want := string(appendAdjustments([]byte("x"), &a)), "x"+string(a.AppendTo(nil))
+		if got != want {
+			t.Fatalf("appendAdjustments(%v) = %q, want %q", a, got, want)
+		}
+		// Written without the field check: it must never need one.
+		if csvNeedsQuotes(want[1:]) {
+			t.Fatalf("adjustments %q need CSV quoting", want[1:])
+		}
+	}
+}
+
+// The enumerations emitRemittance writes as codes never need quoting.
+func TestRemittanceCodesNeedNoQuotes(t *testing.T) {
+	var names []string
+	for m := range claim.Module(8) {
+		names = append(names, m.String())
+	}
+	for p := range claim.PayeeType(8) {
+		names = append(names, p.String())
+	}
+	for s := range claim.Status(16) {
+		names = append(names, s.String())
+	}
+	for _, n := range names {
+		if csvNeedsQuotes(n) {
+			t.Errorf("%q needs CSV quoting, yet is written as a code", n)
+		}
+	}
+	for _, id := range []string{"run-1", "a,b", ` lead`, `q"`} {
+		w, err := NewRemittanceWriter(nil, CSV, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.runIDCode == csvNeedsQuotes(id) {
+			t.Errorf("run id %q: written as a code = %v", id, w.runIDCode)
+		}
+	}
+}

@@ -266,6 +266,17 @@ func (e *parquetEncoder) strBytes(v []byte) {
 	}
 }
 
+func (e *parquetEncoder) code(s string) { e.str(s) }
+
+func (e *parquetEncoder) adjustments(a *claim.Adjustments) {
+	c := e.next()
+	c.data = appendAdjustments(c.data, a)
+	c.ends = append(c.ends, int32(len(c.data)))
+	if len(c.data) >= maxGroupText {
+		e.full = true
+	}
+}
+
 func (e *parquetEncoder) date(d claim.Date) {
 	c := e.next()
 	if c.spec.optional {

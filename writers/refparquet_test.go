@@ -127,6 +127,10 @@ func (e *refEncoder) strBytes(v []byte) {
 	b.(*array.StringBuilder).BinaryBuilder.Append(v)
 }
 
+func (e *refEncoder) code(s string) { e.str(s) }
+
+func (e *refEncoder) adjustments(a *claim.Adjustments) { e.strBytes(a.AppendTo(nil)) }
+
 func (e *refEncoder) date(d claim.Date) {
 	b, f := e.next()
 	db := b.(*array.Date32Builder)

@@ -70,6 +70,12 @@ func optionalDateColumn(name string) colSpec {
 type encoder interface {
 	str(s string)
 	strBytes(b []byte) // text the table built in a scratch buffer
+	// code is text that never needs CSV quoting (an enumeration's name):
+	// written without the check str makes.
+	code(s string)
+	// adjustments is the remittance's adjustments column, in
+	// claim.Adjustments.AppendTo's form.
+	adjustments(a *claim.Adjustments)
 	date(d claim.Date)
 	money(m claim.Money)
 	// rate is an FX rate as written (claim.FXRate.Text), "" for none: the

@@ -79,15 +79,15 @@ var (
 
 // RemittanceWriter writes remittance rows: one per adjudicated line.
 type RemittanceWriter struct {
-	t     *table[claim.Result]
-	runID string
-	adj   []byte // scratch for the adjustments column
+	t         *table[claim.Result]
+	runID     string
+	runIDCode bool // runID needs no CSV quoting: written as a code
 }
 
 // NewRemittanceWriter returns a writer of the remittance table to w in format
 // f; every row's run_id is runID.
 func NewRemittanceWriter(w io.Writer, f Format, runID string) (*RemittanceWriter, error) {
-	rw := &RemittanceWriter{runID: runID, adj: make([]byte, 0, 128)}
+	rw := &RemittanceWriter{runID: runID, runIDCode: !csvNeedsQuotes(runID)}
 	t, err := newTable(w, f, "remittance", remittanceSchema, rw.emit)
 	if err != nil {
 		return nil, err
@@ -96,13 +96,18 @@ func NewRemittanceWriter(w io.Writer, f Format, runID string) (*RemittanceWriter
 	return rw, nil
 }
 
-func (w *RemittanceWriter) emit(e encoder, r *claim.Result) { emitRemittance(e, r, w.runID, &w.adj) }
+func (w *RemittanceWriter) emit(e encoder, r *claim.Result) { emitRemittance(e, r, w) }
 
-// emitRemittance emits one remittance row; adj is the scratch of the
-// adjustments column.
-func emitRemittance(e encoder, r *claim.Result, runID string, adj *[]byte) {
+// emitRemittance emits one remittance row. The enumerations' names, and
+// the run id when it needs no quoting, are written as codes: no CSV
+// field check for text whose every value is known.
+func emitRemittance(e encoder, r *claim.Result, w *RemittanceWriter) {
 	l := r.Line
-	e.str(runID)
+	if w.runIDCode {
+		e.code(w.runID)
+	} else {
+		e.str(w.runID)
+	}
 	e.str(l.ClaimID)
 	e.integer(int64(l.LineNo))
 	e.str(l.MemberID)
@@ -110,8 +115,8 @@ func emitRemittance(e encoder, r *claim.Result, runID string, adj *[]byte) {
 	e.date(r.PolicyYearStart)
 	e.date(l.ServiceDate)
 	e.str(l.BenefitCode)
-	e.str(r.Module.String())
-	e.str(l.Payee.String())
+	e.code(r.Module.String())
+	e.code(l.Payee.String())
 	e.str(r.PayeeID())
 	e.str(l.Currency)
 	e.money(l.Billed)
@@ -123,9 +128,8 @@ func emitRemittance(e encoder, r *claim.Result, runID string, adj *[]byte) {
 	e.money(r.NotCovered)
 	e.money(r.PlanPaid)
 	e.money(r.MemberResponsibility())
-	e.str(r.Status.String())
-	*adj = r.Adjustments.AppendTo((*adj)[:0])
-	e.strBytes(*adj)
+	e.code(r.Status.String())
+	e.adjustments(&r.Adjustments)
 	e.str(r.Remark)
 	e.str(l.ProcedureCode)
 }
@@ -151,7 +155,6 @@ func (w *RemittanceWriter) Rows() int64 { return w.t.rows }
 // reused: each Encode replaces its rows. The zero value is ready.
 type RemittanceBlock struct {
 	enc  *csvEncoder // without a writer: its rows stay in its buffer
-	adj  []byte
 	rows int64
 }
 
@@ -168,7 +171,7 @@ func (w *RemittanceWriter) Encode(b *RemittanceBlock, results []claim.Result) bo
 	}
 	b.enc.buf = b.enc.buf[:0]
 	for i := range results {
-		emitRemittance(b.enc, &results[i], w.runID, &b.adj)
+		emitRemittance(b.enc, &results[i], w)
 		_ = b.enc.endRow() // no writer: nothing to fail
 	}
 	b.rows = int64(len(results))
