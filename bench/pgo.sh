@@ -8,7 +8,8 @@
 # the bench times: bench/profile (the pipeline as `claimsbatch run` calls
 # it) on the generated data sets of LINES lines, CSV and Parquet, RUNS times
 # each under MEMORY_LIMIT (so the lines spill, as in a nightly run of a big
-# extract), merged into one profile.
+# extract), and the same sets sorted by member (generate --sorted: the
+# streamed path) SORTED_RUNS times each, merged into one profile.
 #
 # Regenerate it after a change that moves or renames the hot code (the
 # profile names functions: a renamed one is no longer optimised, nothing
@@ -18,6 +19,8 @@
 # Environment (all optional):
 #   LINES         lines of each data set             (default 2000000)
 #   RUNS          profiled runs per format           (default 3)
+#   SORTED_RUNS   profiled runs per format of the sets sorted by member
+#                 (default 1; 0 leaves the streamed path out)
 #   MEMORY_LIMIT  the runs' memory budget in MiB     (default 512)
 #   SEED, MEMBERS, BAD_SHARE  the generator's, as bench/run.sh's
 set -euo pipefail
@@ -27,6 +30,7 @@ cd "$ROOT"
 GO=${GO:-go}
 LINES=${LINES:-2000000}
 RUNS=${RUNS:-3}
+SORTED_RUNS=${SORTED_RUNS:-1}
 MEMORY_LIMIT=${MEMORY_LIMIT:-512}
 SEED=${SEED:-42}
 MEMBERS=${MEMBERS:-500000}
@@ -47,12 +51,17 @@ pgo=off
 source bench/data.sh
 
 profiles=()
-for format in csv parquet; do
-	ensure_data "$LINES" "$format"
-	d=$DATA/$LINES-$format
-	for i in $(seq "$RUNS"); do
-		p=$OUT/$format-$i.prof
-		log "profiling $LINES lines $format→$format, run $i of $RUNS"
+for set in csv parquet csv-sorted parquet-sorted; do
+	format=${set%-sorted} runs=$RUNS order=
+	if [[ $set == *-sorted ]]; then
+		runs=$SORTED_RUNS order=sorted
+	fi
+	((runs > 0)) || continue
+	ensure_data "$LINES" "$format" $order
+	d=$DATA/$LINES-$set
+	for i in $(seq "$runs"); do
+		p=$OUT/$set-$i.prof
+		log "profiling $LINES lines $set→$format, run $i of $runs"
 		rm -rf "$OUT/out"
 		"$BIN/profile" --claims "$d/claims.$format" --members "$d/members.$format" --fx "$d/fx.$format" \
 			--format "$format" --out "$OUT/out" --memory-limit-mib "$MEMORY_LIMIT" --cpuprofile "$p" >"$OUT/run.log" 2>&1 ||
