@@ -23,6 +23,9 @@
 //     partitions: each member is adjudicated and written (step 3's chunk
 //     pipeline) as soon as its lines are read, and the run starts again
 //     partitioned if step 2 or a later row shows that it should not have;
+//     --claims files that cannot follow each other in member order (one
+//     begins before the last member of the one before) are partitioned
+//     from the start;
 //   - dedupe (dedupe.go): step 2;
 //   - adjudicate and write (adjudicate.go): step 3, then payments; the
 //     writer measures each line's turnaround as it goes (turnaround.go);

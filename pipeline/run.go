@@ -207,6 +207,12 @@ func executeOnce(ctx context.Context, cfg Config, validate, mayStream bool) (*Su
 		}
 		return deriveRunID(r.plan.SHA256, hashes, cfg.Format, validate, cfg.AsOf)
 	}
+	if mayStream && len(cfg.Claims) > 1 {
+		if why := r.filesOutOfOrder(); why != "" {
+			r.log.Info("claims files not in member order from one to the next: the run takes the partitioned path", "reason", why)
+			mayStream = false
+		}
+	}
 	if mayStream {
 		r.stream = r.newStream(ctx, ranges, budget, func() (*adjudicator, error) {
 			if err := hg.Wait(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -47,7 +48,8 @@ import (
 // when the --state-in records are not in member order, the run's outputs
 // are thrown away and the run starts again on the partitioned path, saying
 // why in the log. For input not ordered, that is decided on its first
-// batch, before anything is streamed.
+// batch, before anything is streamed; for --claims files that cannot
+// follow each other in member order, before the read (filesOutOfOrder).
 
 // errNotOrdered is wrapped by the reasons a streamed run starts again on
 // the partitioned path.
@@ -177,6 +179,63 @@ func detachLine(arena []byte, l *claim.Line) []byte {
 func (r *run) newStream(ctx context.Context, ranges *memberRanges, budget *spill.Budget, begin func() (*adjudicator, error)) *stream {
 	return &stream{r: r, ctx: ctx, ranges: ranges, budget: budget, begin: begin, cur: -1, lastState: -1, spansQ: -1,
 		free: make(chan []claim.Line, 2*r.cfg.Workers+2), arenas: make(chan []byte, 8*r.cfg.Workers+8)}
+}
+
+// filesOutOfOrder returns why the --claims files cannot be in member
+// order from one to the next, or "" when they may be: a file that begins
+// (the first of its first peekRows rows that names a member of the book)
+// with a member before the one the file before it ends with (the last
+// such row of its tail, readers.LastValue; its first when its end cannot
+// be read, a gzip-compressed file). Extracts written in parts that are
+// each sorted but together cover the members several times over (a
+// warehouse's sort within partitions) are told this way before the read,
+// instead of streaming the first part only to start again at the second.
+// It only guesses, from rows it does not check: a wrong guess costs the
+// stream (or a restart), never a result. A file it cannot read is left to
+// the read, which reports it.
+func (r *run) filesOutOfOrder() string {
+	known := func(id string) bool { return r.ref.book.Find(id) >= 0 }
+	for k := 1; k < len(r.cfg.Claims); k++ {
+		next := r.firstMember(r.cfg.Claims[k])
+		if next < 0 {
+			continue
+		}
+		prevPath, end, prev := r.cfg.Claims[k-1], "last", int32(-1)
+		if id, err := readers.LastValue(prevPath, "member_id", known); err == nil && id != "" {
+			prev = r.ref.book.Find(id)
+		}
+		if prev < 0 {
+			end, prev = "first", r.firstMember(prevPath)
+		}
+		if prev >= 0 && next < prev {
+			return fmt.Sprintf("%s (--claims file %d of %d) begins with a member before the %s of %s (file %d)",
+				filepath.Base(r.cfg.Claims[k]), k+1, len(r.cfg.Claims), end, filepath.Base(prevPath), k)
+		}
+	}
+	return ""
+}
+
+// peekRows is how many rows of a --claims file filesOutOfOrder reads at
+// most for its first member.
+const peekRows = 1000
+
+// firstMember returns the number of the first member of the book named in
+// the first peekRows rows of the claims file at path, or -1.
+func (r *run) firstMember(path string) int32 {
+	rr, err := readers.OpenRows(path, []readers.TableColumn{{Name: "member_id"}}, readers.Options{})
+	if err != nil {
+		return -1
+	}
+	defer rr.Close()
+	for i := 0; i < peekRows && rr.Next(); i++ {
+		if rr.Problem() != "" {
+			continue
+		}
+		if m := r.ref.book.Find(strings.TrimSpace(rr.Record()[0])); m >= 0 {
+			return m
+		}
+	}
+	return -1
 }
 
 // on reports whether members are being streamed.

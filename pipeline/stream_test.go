@@ -32,9 +32,11 @@ import (
 // workers, small batches and a budget that spills the keys, CSV and
 // Parquet. The cases that must leave the stream (a repeat across members,
 // in the input or against another member's state, a row out of order late
-// in a file, files in the wrong order) check the
+// in a file or in a second file) check the
 // reason the log gives and that the outputs are still the partitioned
-// path's. Members past the size adjudicated whole go in segments, as on
+// path's; --claims files that cannot be in member order one after the
+// other (given in the wrong order, or each over all the members) take the
+// partitioned path before the read. Members past the size adjudicated whole go in segments, as on
 // the partitioned path (huge.go). Under -race it is the stream's
 // concurrency test.
 func TestStreamedRunIsThePartitioned(t *testing.T) {
@@ -95,6 +97,17 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 	oddFile, evenFile := file("odd.csv", odd), file("even.csv", even)
 	// A row out of order at the end.
 	late := file("late.csv", append(slices.Clone(rows[1:]), rows[0]))
+	// Two files cut between two members, a row of the first file's
+	// second member moved into the second file after its first rows: the
+	// second file begins after the first file's first member, so only the
+	// read finds the order broken.
+	moveFrom := 1
+	for memberOf(moveFrom) == memberOf(0) {
+		moveFrom++
+	}
+	overlapA := slices.Delete(slices.Clone(rows[:cut]), moveFrom, moveFrom+1)
+	overlapB := slices.Insert(slices.Clone(rows[cut:]), 3, rows[moveFrom])
+	overlapFirst, overlapSecond := file("overlap-a.csv", overlapA), file("overlap-b.csv", overlapB)
 	// A line of the first member sent again under the next member: a
 	// repeat across members, in member order.
 	at := 1
@@ -112,6 +125,7 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 	type want struct {
 		streamed  bool   // the stream went to the end
 		restart   string // else: the reason the log gives
+		upfront   string // or: why the files were taken as not ordered before the read
 		segmented bool   // members adjudicated in segments (huge.go)
 	}
 	night := func(name string, claims []string, stateIn string, format writers.Format, noStream bool, workers int, budget int64, batch, segmentFrom int) (string, string) {
@@ -154,7 +168,9 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 			{"state of another extract", []string{sorted.ClaimsPath}, otherState, 0, want{restart: "repeat a key of another member"}},
 			{"repeat across members", []string{across}, "", 0, want{restart: "1 lines repeat a key of another member"}},
 			{"late row", []string{late}, "", 0, want{restart: fmt.Sprintf("late.csv row %d belongs to a member before", len(rows))}},
-			{"files in the wrong order", []string{second, first}, "", 0, want{restart: "first.csv (--claims file 2 of 2) row 1 belongs to a member before"}},
+			{"files in the wrong order", []string{second, first}, "", 0, want{upfront: "first.csv (--claims file 2 of 2) begins with a member before the last of second.csv (file 1)"}},
+			{"files each over all members", []string{oddFile, evenFile}, "", 0, want{upfront: "even.csv (--claims file 2 of 2) begins with a member before the last of odd.csv (file 1)"}},
+			{"files that overlap", []string{overlapFirst, overlapSecond}, "", 0, want{restart: "overlap-b.csv (--claims file 2 of 2) row 4 belongs to a member before"}},
 			{"members in segments", []string{sorted.ClaimsPath}, "", 20, want{streamed: true, segmented: true}},
 			{"members in segments, on their state", []string{evenFile}, oddState, 20, want{streamed: true, segmented: true}},
 		}
@@ -170,6 +186,15 @@ func TestStreamedRunIsThePartitioned(t *testing.T) {
 				}{{4, 333, 512 << 20}, {3, 7, 256 << 10}} {
 					got, log := night("streamed", c.claims, c.stateIn, format, false, v.workers, v.budget, v.batch, c.segmentFrom)
 					sameFiles(t, ref, got)
+					if c.want.upfront != "" {
+						// Partitioned from the start: nothing streamed,
+						// no restart.
+						if !strings.Contains(log, "not in member order from one to the next") || !strings.Contains(log, c.want.upfront) ||
+							strings.Contains(log, "claims ordered by member") || strings.Contains(log, "starts again") {
+							t.Errorf("workers %d batch %d: want the partitioned path from the start, saying %q:\n%s", v.workers, v.batch, c.want.upfront, log)
+						}
+						continue
+					}
 					if !strings.Contains(log, "claims ordered by member") {
 						t.Fatalf("workers %d batch %d: the run did not stream:\n%s", v.workers, v.batch, log)
 					}
