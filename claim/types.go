@@ -295,6 +295,12 @@ type Adjustments [NumReasons]Money
 
 // AppendTo appends the SPEC's adjustments form, e.g. "PR-1:375.00 PR-2:165.00".
 func (a *Adjustments) AppendTo(b []byte) []byte {
+	return a.AppendWith(b, func(b []byte, m Money) []byte { return m.AppendTo(b) })
+}
+
+// AppendWith is AppendTo with each amount appended by appendMoney, which
+// must append Money.AppendTo's form (a writer's own, faster formatting).
+func (a *Adjustments) AppendWith(b []byte, appendMoney func([]byte, Money) []byte) []byte {
 	first := true
 	for r, amt := range a {
 		if amt == 0 {
@@ -306,7 +312,7 @@ func (a *Adjustments) AppendTo(b []byte) []byte {
 		first = false
 		b = append(b, reasonNames[r]...)
 		b = append(b, ':')
-		b = amt.AppendTo(b)
+		b = appendMoney(b, amt)
 	}
 	return b
 }

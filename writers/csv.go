@@ -124,22 +124,7 @@ func (e *csvEncoder) close(failed bool) error {
 
 // appendAdjustments appends a as claim.Adjustments.AppendTo does, its
 // amounts formatted by appendMoney.
-func appendAdjustments(b []byte, a *claim.Adjustments) []byte {
-	first := true
-	for r, amt := range a {
-		if amt == 0 {
-			continue
-		}
-		if !first {
-			b = append(b, ' ')
-		}
-		first = false
-		b = append(b, claim.Reason(r).String()...)
-		b = append(b, ':')
-		b = appendMoney(b, amt)
-	}
-	return b
-}
+func appendAdjustments(b []byte, a *claim.Adjustments) []byte { return a.AppendWith(b, appendMoney) }
 
 // appendMoney appends m as claim.Money.AppendTo does ("1200.00", "-0.05"),
 // two digits at a time, without the general integer formatting, straight
