@@ -20,7 +20,7 @@ const tailBytes = 256 << 10
 // (its value trimmed of spaces), without reading the file through: a CSV
 // file's last tailBytes (each line there parsed on its own, so a record
 // broken over lines by a quoted newline is skipped, not misread), a
-// Parquet file's last row group, that column only. It returns "" when
+// Parquet file's last row group, that column only, a page at a time. It returns "" when
 // there is no such record there, when the column is not a text column, and
 // for a gzip-compressed CSV file, which cannot be read from its end. It is
 // a hint, for a caller that only guesses from it (the pipeline's check of
@@ -106,7 +106,11 @@ func lastParquetValue(path, name string, accept func(string) bool) (v string, er
 			v, err = "", decoderPanic("not a readable Parquet file", p)
 		}
 	}()
-	pf, err := file.OpenParquetFile(path, false)
+	// Pages read as they are decoded, not the column chunk at once: a
+	// file written as one row group has one chunk of the whole column.
+	props := parquet.NewReaderProperties(nil)
+	props.BufferedStreamEnabled, props.BufferSize = true, 1<<20
+	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
 	if err != nil {
 		return "", err
 	}
@@ -125,25 +129,26 @@ func lastParquetValue(path, name string, accept func(string) bool) (v string, er
 	if !ok {
 		return "", nil
 	}
-	n := rg.NumRows()
-	vals := make([]parquet.ByteArray, n)
-	defs := make([]int16, n)
-	// Values come packed (a null has a level and no value).
-	var rows, got int64
-	for rows < n && cr.HasNext() {
-		levels, read, err := cr.ReadBatch(n-rows, vals[got:], defs[rows:], nil)
+	// The values in batches of a fixed size, the last accepted one kept:
+	// memory does not grow with the row group.
+	const batch = 4096
+	vals := make([]parquet.ByteArray, batch)
+	defs := make([]int16, batch)
+	for cr.HasNext() {
+		levels, read, err := cr.ReadBatch(batch, vals, defs, nil)
 		if err != nil {
 			return "", err
 		}
 		if levels == 0 {
 			break
 		}
-		rows, got = rows+levels, got+int64(read)
-	}
-	for i := got - 1; i >= 0; i-- {
-		if s := strings.TrimSpace(string(vals[i])); accept(s) {
-			return s, nil
+		// Values come packed (a null has a level and no value).
+		for i := read - 1; i >= 0; i-- {
+			if s := strings.TrimSpace(string(vals[i])); accept(s) {
+				v = s
+				break
+			}
 		}
 	}
-	return "", nil
+	return v, nil
 }

@@ -65,6 +65,20 @@ func TestLastValue(t *testing.T) {
 			t.Errorf("parquet %s: got %q, %v; want %q", c.column, got, err, c.want)
 		}
 	}
+	// One row group of many pages, read in several batches; the last
+	// accepted value in an early batch, unknown ones after it.
+	rows = rows[:0]
+	for i := range 10_000 {
+		id := fmt.Sprintf("M%05d", i)
+		if i > 5000 {
+			id = "X"
+		}
+		rows = append(rows, map[string]string{"claim_id": fmt.Sprint("C", i), "member_id": id, "units": "1"})
+	}
+	one := writeFile(t, "one-group.parquet", writeArrow(t, cols, rows, 1<<20))
+	if got, err := LastValue(one, "member_id", known); err != nil || got != "M05000" {
+		t.Errorf("one row group: got %q, %v; want M05000", got, err)
+	}
 	if _, err := LastValue(writeFile(t, "broken.parquet", []byte("PAR1 not parquet PAR1")), "member_id", known); err == nil {
 		t.Errorf("a broken Parquet file: no error")
 	}
