@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -183,10 +182,10 @@ func (r *run) newStream(ctx context.Context, ranges *memberRanges, budget *spill
 
 // filesOutOfOrder returns why the --claims files cannot be in member
 // order from one to the next, or "" when they may be: a file that begins
-// (the first of its first peekRows rows that names a member of the book)
-// with a member before the one the file before it ends with (the last
-// such row of its tail, readers.LastValue; its first when its end cannot
-// be read, a gzip-compressed file). Extracts written in parts that are
+// (the first of its first rows that names a member of the book,
+// readers.FirstValue) with a member before the one the file before it ends
+// with (the last such row of its tail, readers.LastValue; its first when
+// its end cannot be read, a gzip-compressed file). Extracts written in parts that are
 // each sorted but together cover the members several times over (a
 // warehouse's sort within partitions) are told this way before the read,
 // instead of streaming the first part only to start again at the second.
@@ -215,27 +214,14 @@ func (r *run) filesOutOfOrder() string {
 	return ""
 }
 
-// peekRows is how many rows of a --claims file filesOutOfOrder reads at
-// most for its first member.
-const peekRows = 1000
-
-// firstMember returns the number of the first member of the book named in
-// the first peekRows rows of the claims file at path, or -1.
+// firstMember returns the number of the first member of the book named
+// in the first rows of the claims file at path (readers.FirstValue), or -1.
 func (r *run) firstMember(path string) int32 {
-	rr, err := readers.OpenRows(path, []readers.TableColumn{{Name: "member_id"}}, readers.Options{})
-	if err != nil {
+	id, err := readers.FirstValue(path, "member_id", func(id string) bool { return r.ref.book.Find(id) >= 0 })
+	if err != nil || id == "" {
 		return -1
 	}
-	defer rr.Close()
-	for i := 0; i < peekRows && rr.Next(); i++ {
-		if rr.Problem() != "" {
-			continue
-		}
-		if m := r.ref.book.Find(strings.TrimSpace(rr.Record()[0])); m >= 0 {
-			return m
-		}
-	}
-	return -1
+	return r.ref.book.Find(id)
 }
 
 // on reports whether members are being streamed.
