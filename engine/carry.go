@@ -62,13 +62,18 @@ func (a *Arena) dupDetail(l *claim.Line) string {
 	if a == nil {
 		return k.Detail()
 	}
-	need := 3*(len(k.Benefit)+len(k.Provider)+len(k.Procedure)+len(k.Item)) + 8 // every byte escaped at worst
-	if cap(a.block)-len(a.block) < need {
-		a.block = make([]byte, 0, max(arenaBlock, need))
-	}
+	a.room(3*(len(k.Benefit)+len(k.Provider)+len(k.Procedure)+len(k.Item)) + 8) // every byte escaped at worst
 	start := len(a.block)
 	a.block = k.AppendDetail(a.block)
 	return unsafe.String(&a.block[start], len(a.block)-start)
+}
+
+// room makes sure the current block has need bytes free: a new block
+// when it has not (the old one stays with the strings in it).
+func (a *Arena) room(need int) {
+	if cap(a.block)-len(a.block) < need {
+		a.block = make([]byte, 0, max(arenaBlock, need))
+	}
 }
 
 // str returns a copy of s in the arena, s itself when there is none.
@@ -76,9 +81,7 @@ func (a *Arena) str(s string) string {
 	if a == nil || s == "" {
 		return s
 	}
-	if cap(a.block)-len(a.block) < len(s) {
-		a.block = make([]byte, 0, max(arenaBlock, len(s)))
-	}
+	a.room(len(s))
 	start := len(a.block)
 	a.block = append(a.block, s...)
 	return unsafe.String(&a.block[start], len(s))

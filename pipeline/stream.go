@@ -194,34 +194,37 @@ func (r *run) newStream(ctx context.Context, ranges *memberRanges, budget *spill
 // the read, which reports it.
 func (r *run) filesOutOfOrder() string {
 	known := func(id string) bool { return r.ref.book.Find(id) >= 0 }
-	for k := 1; k < len(r.cfg.Claims); k++ {
-		next := r.firstMember(r.cfg.Claims[k])
-		if next < 0 {
-			continue
+	// first returns the number of the first member of the book named in
+	// the first rows of the claims file at path, or -1.
+	first := func(path string) int32 {
+		if id, err := readers.FirstValue(path, "member_id", known); err == nil && id != "" {
+			return r.ref.book.Find(id)
 		}
-		prevPath, end, prev := r.cfg.Claims[k-1], "last", int32(-1)
-		if id, err := readers.LastValue(prevPath, "member_id", known); err == nil && id != "" {
-			prev = r.ref.book.Find(id)
-		}
-		if prev < 0 {
-			end, prev = "first", r.firstMember(prevPath)
-		}
-		if prev >= 0 && next < prev {
-			return fmt.Sprintf("%s (--claims file %d of %d) begins with a member before the %s of %s (file %d)",
-				filepath.Base(r.cfg.Claims[k]), k+1, len(r.cfg.Claims), end, filepath.Base(prevPath), k)
-		}
-	}
-	return ""
-}
-
-// firstMember returns the number of the first member of the book named
-// in the first rows of the claims file at path (readers.FirstValue), or -1.
-func (r *run) firstMember(path string) int32 {
-	id, err := readers.FirstValue(path, "member_id", func(id string) bool { return r.ref.book.Find(id) >= 0 })
-	if err != nil || id == "" {
 		return -1
 	}
-	return r.ref.book.Find(id)
+	prevFirst, havePrevFirst := int32(-1), false // the file before's, when read
+	for k := 1; k < len(r.cfg.Claims); k++ {
+		prevPath := r.cfg.Claims[k-1]
+		next := first(r.cfg.Claims[k])
+		if next >= 0 {
+			end, prev := "last", int32(-1)
+			if id, err := readers.LastValue(prevPath, "member_id", known); err == nil && id != "" {
+				prev = r.ref.book.Find(id)
+			}
+			if prev < 0 {
+				if !havePrevFirst {
+					prevFirst = first(prevPath)
+				}
+				end, prev = "first", prevFirst
+			}
+			if prev >= 0 && next < prev {
+				return fmt.Sprintf("%s (--claims file %d of %d) begins with a member before the %s of %s (file %d)",
+					filepath.Base(r.cfg.Claims[k]), k+1, len(r.cfg.Claims), end, filepath.Base(prevPath), k)
+			}
+		}
+		prevFirst, havePrevFirst = next, true
+	}
+	return ""
 }
 
 // on reports whether members are being streamed.

@@ -251,19 +251,13 @@ func (e *parquetEncoder) fail(c *pqColumn, format string, args ...any) {
 func (e *parquetEncoder) str(s string) {
 	c := e.next()
 	c.data = append(c.data, s...)
-	c.ends = append(c.ends, int32(len(c.data)))
-	if len(c.data) >= maxGroupText {
-		e.full = true
-	}
+	e.endText(c)
 }
 
 func (e *parquetEncoder) strBytes(v []byte) {
 	c := e.next()
 	c.data = append(c.data, v...)
-	c.ends = append(c.ends, int32(len(c.data)))
-	if len(c.data) >= maxGroupText {
-		e.full = true
-	}
+	e.endText(c)
 }
 
 func (e *parquetEncoder) code(s string) { e.str(s) }
@@ -271,6 +265,12 @@ func (e *parquetEncoder) code(s string) { e.str(s) }
 func (e *parquetEncoder) adjustments(a *claim.Adjustments) {
 	c := e.next()
 	c.data = appendAdjustments(c.data, a)
+	e.endText(c)
+}
+
+// endText ends the value just appended to text column c's data, and the
+// row group once the column holds maxGroupText bytes.
+func (e *parquetEncoder) endText(c *pqColumn) {
 	c.ends = append(c.ends, int32(len(c.data)))
 	if len(c.data) >= maxGroupText {
 		e.full = true
