@@ -33,19 +33,21 @@ func Advise(size int64) Result {
 		res.Skipped = fmt.Sprintf("%s %d MiB earlier in this process", alreadyMarked, advised>>20)
 		return res
 	}
-	// A large allocation comes from pages the runtime knows are zero, which
-	// it does not clear: fresh ones it maps for it, or free ones it has
-	// given back to the system. Free pages it has not given back it
-	// clears, and a free range at the top of the heap merges with the
-	// fresh one: after a heap had grown to 191 MiB and been freed, a 2 GiB
-	// reservation took 7.6 s and touched all of it. So everything free is
-	// given back first (13 ms then). The address range stays the heap's
-	// once it is freed, and the runtime reuses the lowest free addresses
-	// first.
+	// The reservation must not be touched: a cleared reservation is
+	// resident whole. make clears a large allocation when any page of it
+	// is free but not given back to the system (fresh pages and given-back
+	// ones are known zero): after a heap had grown to 191 MiB and been
+	// freed, a 2 GiB reservation took 7.6 s and touched all of it. Giving
+	// everything free back first was not enough: on a busy host one run
+	// in ten of TestAdviseAfterTheHeapShrank still had its 1 GiB cleared
+	// (8 s: presumably a page in the range freed again, by the background
+	// sweep, between the give-back and the allocation). So the reservation is made with reserve, which asks for
+	// memory without clearing it; giving the free pages back first keeps
+	// the reservation out of resident memory as far as it can. The address
+	// range stays the heap's once it is freed, and the runtime reuses the
+	// lowest free addresses first.
 	debug.FreeOSMemory()
-	b := make([]byte, n+Size)
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	hi := lo + uintptr(len(b))
+	lo, hi, keep := reserve(n + Size)
 	lo = (lo + Size - 1) &^ (Size - 1)
 	hi &^= Size - 1
 	if _, _, errno := unix.Syscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_HUGEPAGE); errno != 0 {
@@ -53,8 +55,8 @@ func Advise(size int64) Result {
 	} else {
 		res.Advised = int64(hi - lo)
 	}
-	runtime.KeepAlive(b)
-	b = nil
+	runtime.KeepAlive(keep)
+	keep = nil
 	debug.FreeOSMemory()
 	advised = res.Advised
 	return res
@@ -82,4 +84,20 @@ func system() (mode, overcommit string, available int64) {
 		available = memAvailable(b)
 	}
 	return mode, overcommit, available
+}
+
+// reserve allocates size bytes of heap without clearing them and returns
+// the allocation's address range and what keeps it alive. The bytes are
+// never read or written but one, the first (a strings.Builder cannot give
+// its buffer's address while it is empty): its buffer comes from the
+// runtime's allocation without zeroing (bytealg.MakeNoZero), the one way a
+// program can ask for it. TestAdviseAfterTheHeapShrank checks that the
+// reservation stays out of resident memory, should a later Go clear it.
+func reserve(size int64) (lo, hi uintptr, keep *string) {
+	var sb strings.Builder
+	sb.Grow(int(size))
+	sb.WriteByte(0)
+	s := sb.String()
+	lo = uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	return lo, lo + uintptr(sb.Cap()), &s
 }

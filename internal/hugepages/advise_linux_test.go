@@ -143,3 +143,29 @@ func peakRSS(t *testing.T) int64 {
 	}
 	return ru.Maxrss << 10
 }
+
+// TestReserveLeavesTheMemoryUntouched: reserve's allocation is not
+// cleared even where make's would be: over free pages of a heap that grew
+// and shrank and that were not given back to the system (no
+// debug.FreeOSMemory here, unlike Advise), the runtime clears a make of
+// 1 GiB whole, and the process's peak resident memory passes 1 GiB.
+func TestReserveLeavesTheMemoryUntouched(t *testing.T) {
+	const size = 1 << 30
+	if _, _, available := system(); available >= 0 && available < 4*size {
+		t.Skipf("%d MiB available: too little to check a 1 GiB reservation safely", available>>20)
+	}
+	var junk [][]byte
+	for range 3000 {
+		junk = append(junk, make([]byte, 64<<10))
+	}
+	junk = nil
+	runtime.GC()
+	lo, hi, keep := reserve(size)
+	if hi-lo < size {
+		t.Fatalf("reserve(%d) gave %d bytes", size, hi-lo)
+	}
+	runtime.KeepAlive(keep)
+	if peak := peakRSS(t); peak > size/2 {
+		t.Errorf("peak resident memory %d MiB after reserving %d MiB: the reservation was touched", peak>>20, size>>20)
+	}
+}
