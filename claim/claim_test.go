@@ -237,6 +237,26 @@ func TestStateDigest(t *testing.T) {
 	}
 }
 
+// TestStateDigestScopes: the digest's cache of scope texts gives each
+// record its own scope's text, also for scopes that share a cache slot
+// (dates 1,024 days apart; no date and the epoch; the open end) in turn.
+func TestStateDigestScopes(t *testing.T) {
+	base := FromCivil(2024, 3, 1)
+	scopes := []Date{base, base + 1024, NoDate, 0, base, OpenEnd, base + 1023, base + 2048, 0, NoDate, base + 1024}
+	d := NewStateDigest()
+	var canonical strings.Builder
+	for i := range 3 * len(scopes) {
+		sc := scopes[(i*7)%len(scopes)]
+		d.Add(&StateRecord{Kind: KindLine, MemberID: "M1", Scope: sc, Key: "C1", Count: 1})
+		text := sc.AppendTo(nil)
+		fmt.Fprintf(&canonical, "4:LINE2:M1%d:%s2:C14:0.001:10:\n", len(text), text)
+	}
+	sum := sha256.Sum256([]byte(canonical.String()))
+	if got, want := d.Trailer().Detail, hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("digest of records over colliding scopes %s, want %s (of %q)", got, want, canonical.String())
+	}
+}
+
 // TestDateRange pins the bounds of SPEC section 7 (version 2).
 func TestDateRange(t *testing.T) {
 	if FirstDate != FromCivil(1900, 1, 1) || LastDate != FromCivil(2199, 12, 31) {

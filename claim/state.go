@@ -119,10 +119,22 @@ type StateDigest struct {
 	rows  int64
 	kinds []kindCount // in first-seen order; sorted for the trailer
 
-	// The last scope's canonical text: a member's records share a few
-	// dates, and formatting one was a fifth of Add.
-	scope     Date
-	scopeText []byte
+	// Scopes' canonical texts, direct-mapped by the date's low bits: a
+	// member's records share a few dates and a run's records a few
+	// thousand, and formatting one was a fifth of Add. scopeSet marks
+	// the slots filled.
+	scopes   [scopeSlots]scopeText
+	scopeSet [scopeSlots]bool
+}
+
+// scopeSlots is the size of StateDigest's scope cache (a power of two).
+const scopeSlots = 1024
+
+// scopeText is a scope's canonical text: "10:" and the date, or "0:".
+type scopeText struct {
+	d    Date
+	n    uint8
+	text [13]byte
 }
 
 type kindCount struct {
@@ -152,11 +164,14 @@ func (d *StateDigest) Add(r *StateRecord) {
 	b := d.buf
 	b = appendCanonical(b, r.Kind)
 	b = appendCanonical(b, r.MemberID)
-	if r.Scope != d.scope || d.scopeText == nil {
+	k := uint32(r.Scope) & (scopeSlots - 1)
+	st := &d.scopes[k]
+	if st.d != r.Scope || !d.scopeSet[k] {
 		var scope [10]byte
-		d.scope, d.scopeText = r.Scope, appendCanonicalBytes(d.scopeText[:0], r.Scope.AppendTo(scope[:0]))
+		st.d, d.scopeSet[k] = r.Scope, true
+		st.n = uint8(len(appendCanonicalBytes(st.text[:0], r.Scope.AppendTo(scope[:0]))))
 	}
-	b = append(b, d.scopeText...)
+	b = append(b, st.text[:st.n]...)
 	b = appendCanonical(b, r.Key)
 	var num [24]byte
 	b = appendCanonicalBytes(b, r.Amount.AppendTo(num[:0]))
