@@ -120,11 +120,12 @@ type Plan struct {
 	Benefits []Benefit
 
 	byCode map[string]claim.BenefitID
+	codes  codeTable // byCode for Lookup
 }
 
 // Lookup resolves a benefit code. It satisfies readers.BenefitLookup.
 func (p *Plan) Lookup(code string) (id claim.BenefitID, needsItemCode bool, ok bool) {
-	id, ok = p.byCode[code]
+	id, ok = p.codes.find(code)
 	if !ok {
 		return 0, false, false
 	}
@@ -514,6 +515,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	p.codes = newCodeTable(p.byCode)
 	return p, nil
 }
 

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -133,5 +134,58 @@ func TestParseListsEveryProblem(t *testing.T) {
 	_, err = Parse("broken.yaml", []byte("name: x\ncurrencies: [USD\n"))
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Line == 0 || !strings.HasPrefix(ve.Problems[0].Message, "not valid YAML: ") {
 		t.Errorf("syntax error: %v", err)
+	}
+}
+
+// TestLookupCodes: Lookup finds every code of the built-in plan and of a
+// table crowded with codes that share their first and last eight bytes,
+// and nothing else: no prefix, extension, case change or empty code.
+func TestLookupCodes(t *testing.T) {
+	p := Default()
+	for i, b := range p.Benefits {
+		id, item, ok := p.Lookup(b.Code)
+		if !ok || id != claim.BenefitID(i) || item != b.LimitPerItem {
+			t.Errorf("Lookup(%q) = %d, %v, %v; want %d, %v, true", b.Code, id, item, ok, i, b.LimitPerItem)
+		}
+		for _, miss := range []string{b.Code[:len(b.Code)-1], b.Code + "_", strings.ToLower(b.Code), " " + b.Code} {
+			if _, _, ok := p.Lookup(miss); ok {
+				t.Errorf("Lookup(%q) found a benefit", miss)
+			}
+		}
+	}
+	if _, _, ok := p.Lookup(""); ok {
+		t.Error(`Lookup("") found a benefit`)
+	}
+	codes := map[string]claim.BenefitID{}
+	for i := range 300 {
+		codes[fmt.Sprintf("PREFIX_%03d_SUFFIX_X", i)] = claim.BenefitID(i) // same first and last 8 bytes
+		codes[fmt.Sprintf("B%d", i)] = claim.BenefitID(1000 + i)           // shorter than 8 bytes
+	}
+	tab := newCodeTable(codes)
+	for code, want := range codes {
+		if got, ok := tab.find(code); !ok || got != want {
+			t.Errorf("find(%q) = %d, %v; want %d", code, got, ok, want)
+		}
+		if _, ok := tab.find(code + "Z"); ok {
+			t.Errorf("find(%q) found a code", code+"Z")
+		}
+	}
+	var empty codeTable
+	if _, ok := empty.find("B1"); ok {
+		t.Error("an empty table found a code")
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	p := Default()
+	codes := make([]string, 0, len(p.Benefits))
+	for _, bn := range p.Benefits {
+		codes = append(codes, strings.Clone(bn.Code))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, ok := p.Lookup(codes[i%len(codes)]); !ok {
+			b.Fatal("not found")
+		}
 	}
 }

@@ -1,0 +1,76 @@
+package plan
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+
+	"claimsbatch/claim"
+)
+
+// codeTable finds a benefit code for Lookup, which runs on every claim row:
+// open addressing over a multiplicative hash of the code's length and its
+// first and last eight bytes, checked against the whole code. A Go map took
+// 27 ns a row there (hashing every byte of a code such as
+// HOSPITAL_ACCOMMODATION, then comparing it); a plan has some dozens of
+// codes, and the table is kept at most a quarter full, so a lookup is one
+// hash and, for a code of the plan, nearly always one comparison.
+type codeTable struct {
+	slots []codeSlot // a power of two long
+	shift uint       // 64 - log2(len(slots))
+}
+
+type codeSlot struct {
+	code string // "" for an empty slot (a plan has no empty code)
+	id   claim.BenefitID
+}
+
+// newCodeTable builds the table of the plan's codes (none empty).
+func newCodeTable(codes map[string]claim.BenefitID) codeTable {
+	n := 16
+	for n < 4*len(codes) {
+		n *= 2
+	}
+	t := codeTable{slots: make([]codeSlot, n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
+	for code, id := range codes {
+		i := t.home(code)
+		for t.slots[i].code != "" {
+			i = (i + 1) & (len(t.slots) - 1)
+		}
+		t.slots[i] = codeSlot{code: code, id: id}
+	}
+	return t
+}
+
+// home is code's first slot.
+func (t *codeTable) home(code string) int {
+	var a, b uint64
+	n := len(code)
+	if n >= 8 {
+		p := unsafe.Slice(unsafe.StringData(code), n)
+		a = binary.LittleEndian.Uint64(p)
+		b = binary.LittleEndian.Uint64(p[n-8:])
+	} else {
+		for i := range n {
+			a |= uint64(code[i]) << (8 * i)
+		}
+	}
+	h := (a*0x9E3779B97F4A7C15 ^ b*0xC2B2AE3D27D4EB4F ^ uint64(n)) * 0x165667B19E3779F9
+	return int(h >> t.shift)
+}
+
+// find returns code's benefit, or false when the plan has no such code.
+func (t *codeTable) find(code string) (claim.BenefitID, bool) {
+	if code == "" || len(t.slots) == 0 {
+		return 0, false
+	}
+	for i := t.home(code); ; i = (i + 1) & (len(t.slots) - 1) {
+		s := &t.slots[i]
+		if s.code == code {
+			return s.id, true
+		}
+		if s.code == "" {
+			return 0, false
+		}
+	}
+}
