@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestLoadAhead: results come in order whatever order the loads finish in,
+// no more than 2×GOMAXPROCS are loaded ahead of the caller, an error is
+// returned at its place, and stopping early leaves no goroutine behind.
+func TestLoadAhead(t *testing.T) {
+	const n = 200
+	before := runtime.NumGoroutine()
+	var started atomic.Int64
+	next, stop := loadAhead(n, func(i int) (string, error) {
+		started.Add(1)
+		time.Sleep(time.Duration((i*7919)%5) * 100 * time.Microsecond) // out of order
+		if i == 150 {
+			return "", fmt.Errorf("load %d failed", i)
+		}
+		return fmt.Sprint("r", i), nil
+	})
+	limit := int64(2*runtime.GOMAXPROCS(0) + runtime.GOMAXPROCS(0) + 1)
+	for i := range 150 {
+		if i == 10 {
+			time.Sleep(20 * time.Millisecond) // let the loads run ahead as far as they may
+			if s := started.Load(); s > int64(i)+limit {
+				t.Fatalf("%d loads started with %d results taken, want at most %d ahead", s, i, limit)
+			}
+		}
+		v, err := next()
+		if err != nil || v != fmt.Sprint("r", i) {
+			t.Fatalf("result %d = %q, %v", i, v, err)
+		}
+	}
+	if _, err := next(); err == nil || err.Error() != "load 150 failed" {
+		t.Fatalf("result 150: error %v, want load 150 failed", err)
+	}
+	stop()
+	stop() // a second stop does nothing
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := next()
+		if errors.Is(err, errLoadAheadDone) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("next after stop never said done")
+		}
+	}
+	if s := started.Load(); s >= n {
+		t.Errorf("all %d loads ran although the caller stopped after 151", s)
+	}
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after stop, %d before the loads", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	// All results taken: next then says done.
+	nextSquare, stopSquares := loadAhead(3, func(i int) (int, error) { return i * i, nil })
+	defer stopSquares()
+	for i := range 3 {
+		if v, err := nextSquare(); v != i*i || err != nil {
+			t.Fatalf("result %d = %d, %v", i, v, err)
+		}
+	}
+	if _, err := nextSquare(); !errors.Is(err, errLoadAheadDone) {
+		t.Fatalf("past the last result: %v, want errLoadAheadDone", err)
+	}
+}
