@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"runtime"
+	"sync"
 )
 
 // errLoadAheadDone is what loadAhead's next returns past the last result
@@ -12,8 +13,10 @@ var errLoadAheadDone = errors.New("pipeline: no more results to load")
 // loadAhead runs load(0), load(1), ... load(n-1) on up to GOMAXPROCS
 // goroutines, at most twice that many ahead of the caller, and returns them
 // in order: each call of next returns the next one's result (n calls at
-// most). stop ends the loading early (the loads under way finish and are
-// dropped); call it when done, whether or not every result was taken.
+// most). stop ends the loading early: it returns once the loads under way
+// have finished (their results dropped), so that nothing loads any more
+// when the caller goes on to close what load reads. Call it when done,
+// whether or not every result was taken.
 func loadAhead[T any](n int, load func(i int) (T, error)) (next func() (T, error), stop func()) {
 	type result struct {
 		v   T
@@ -23,7 +26,10 @@ func loadAhead[T any](n int, load func(i int) (T, error)) (next func() (T, error
 	pending := make(chan chan result, 2*workers) // in order, each filled once
 	quit := make(chan struct{})
 	sem := make(chan struct{}, workers)
+	var running sync.WaitGroup // the dispatching goroutine and the loads
+	running.Add(1)
 	go func() {
+		defer running.Done()
 		defer close(pending)
 		for i := range n {
 			select {
@@ -38,7 +44,9 @@ func loadAhead[T any](n int, load func(i int) (T, error)) (next func() (T, error
 				<-sem
 				return
 			}
+			running.Add(1)
 			go func() {
+				defer running.Done()
 				defer func() { <-sem }()
 				v, err := load(i)
 				out <- result{v, err}
@@ -59,6 +67,7 @@ func loadAhead[T any](n int, load func(i int) (T, error)) (next func() (T, error
 		if !stopped {
 			stopped = true
 			close(quit)
+			running.Wait()
 		}
 	}
 	return next, stop

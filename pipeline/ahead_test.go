@@ -11,13 +11,16 @@ import (
 
 // TestLoadAhead: results come in order whatever order the loads finish in,
 // no more than 2×GOMAXPROCS are loaded ahead of the caller, an error is
-// returned at its place, and stopping early leaves no goroutine behind.
+// returned at its place, and stop returns only when no load runs any more
+// and no goroutine is left.
 func TestLoadAhead(t *testing.T) {
 	const n = 200
 	before := runtime.NumGoroutine()
-	var started atomic.Int64
+	var started, running atomic.Int64
 	next, stop := loadAhead(n, func(i int) (string, error) {
 		started.Add(1)
+		running.Add(1)
+		defer running.Add(-1)
 		time.Sleep(time.Duration((i*7919)%5) * 100 * time.Microsecond) // out of order
 		if i == 150 {
 			return "", fmt.Errorf("load %d failed", i)
@@ -41,6 +44,9 @@ func TestLoadAhead(t *testing.T) {
 		t.Fatalf("result 150: error %v, want load 150 failed", err)
 	}
 	stop()
+	if r := running.Load(); r != 0 {
+		t.Errorf("%d loads still running after stop returned", r)
+	}
 	stop() // a second stop does nothing
 	deadline := time.Now().Add(5 * time.Second)
 	for {

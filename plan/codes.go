@@ -11,8 +11,8 @@ import (
 // codeTable finds a benefit code for Lookup, which runs on every claim row:
 // open addressing over a multiplicative hash of the code's length and its
 // first and last eight bytes, checked against the whole code. A Go map took
-// 27 ns a row there (hashing every byte of a code such as
-// HOSPITAL_ACCOMMODATION, then comparing it); a plan has some dozens of
+// 27 ns a row there in a 10 M-line profile (hashing every byte of a code
+// such as HOSPITAL_ACCOMMODATION, then comparing it); a plan has dozens of
 // codes, and the table is kept at most a quarter full, so a lookup is one
 // hash and, for a code of the plan, nearly always one comparison.
 type codeTable struct {

@@ -38,14 +38,14 @@ func Advise(size int64) Result {
 	// is free but not given back to the system (fresh pages and given-back
 	// ones are known zero): after a heap had grown to 191 MiB and been
 	// freed, a 2 GiB reservation took 7.6 s and touched all of it. Giving
-	// everything free back first was not enough: on a busy host one run
-	// in ten of TestAdviseAfterTheHeapShrank still had its 1 GiB cleared
-	// (8 s: presumably a page in the range freed again, by the background
-	// sweep, between the give-back and the allocation). So the reservation is made with reserve, which asks for
-	// memory without clearing it; giving the free pages back first keeps
-	// the reservation out of resident memory as far as it can. The address
-	// range stays the heap's once it is freed, and the runtime reuses the
-	// lowest free addresses first.
+	// everything free back first was not enough: on a busy host one run in
+	// ten of TestAdviseAfterTheHeapShrank still had its 1 GiB cleared (8 s;
+	// presumably a page of the range freed again, by the background sweep,
+	// between the give-back and the allocation). So the reservation is made
+	// by reserve, which asks for memory without clearing it, after the
+	// give-back, which keeps the pages that back it out of resident memory.
+	// The address range stays the heap's once it is freed, and the runtime
+	// reuses the lowest free addresses first.
 	debug.FreeOSMemory()
 	lo, hi, keep := reserve(n + Size)
 	lo = (lo + Size - 1) &^ (Size - 1)
@@ -91,8 +91,9 @@ func system() (mode, overcommit string, available int64) {
 // never read or written but one, the first (a strings.Builder cannot give
 // its buffer's address while it is empty): its buffer comes from the
 // runtime's allocation without zeroing (bytealg.MakeNoZero), the one way a
-// program can ask for it. TestAdviseAfterTheHeapShrank checks that the
-// reservation stays out of resident memory, should a later Go clear it.
+// program can ask for it. TestReserveLeavesTheMemoryUntouched and
+// TestAdviseAfterTheHeapShrank check that the reservation stays out of
+// resident memory, should a later Go clear it.
 func reserve(size int64) (lo, hi uintptr, keep *string) {
 	var sb strings.Builder
 	sb.Grow(int(size))
