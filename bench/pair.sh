@@ -22,6 +22,9 @@
 #   LINES    the bench/data set to use, made by bench/run.sh (default 10000000)
 #   ROUNDS   rounds                                 (default 2)
 #   MEMORY_LIMIT  claimsbatch --memory-limit        (default 512MiB)
+#   KEEP     non-empty: keep the last round's outputs in bench/results/pair
+#            (by default they are removed once found the same; outputs that
+#            differ are always kept)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -88,4 +91,7 @@ for r in $(seq "$ROUNDS"); do
 			f, r, u1 + s1, u1, s1, w1, u2 + s2, u2, s2, w2, (u2 + s2) / (u1 + s1), v
 	}'
 	[[ $verdict == *SAME* ]] || { echo "outputs differ: $OUT/old and $OUT/new" >&2; exit 1; }
+	# Two 10 M-line CSV runs' outputs are 5 GB: gone once they are known
+	# to be the same, unless asked for (a full disk stopped a bench once).
+	[[ -n ${KEEP:-} ]] || rm -rf "$OUT/old" "$OUT/new"
 done
