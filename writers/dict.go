@@ -1,8 +1,8 @@
 package writers
 
 import (
-	"bytes"
 	"hash/maphash"
+	"unsafe"
 )
 
 // textDict dictionary-encodes one text column of a row group: it finds the
@@ -27,6 +27,7 @@ type textDict struct {
 
 	lastHash uint64 // of the value lookup did not find,
 	lastSlot int    // and the free slot it ends at
+	prevID   int32  // add: the last row's value number, -1 before the first
 }
 
 // Limits of a dictionary. maxDictShare is a fraction of the rows, so a row
@@ -56,25 +57,21 @@ func (d *textDict) build(data []byte, ends []int32) bool {
 	if maxDistinct < 1 {
 		maxDistinct = 1
 	}
-	// The table starts small (a code column has a handful of values) and
-	// doubles as needed; its capacity is kept for the next column.
-	d.slots = resize(d.slots, 1024)
-	d.hashes, d.vals = d.hashes[:0], d.vals[:0]
-	d.offs = append(d.offs[:0], 0)
+	d.clearValues()
 	if cap(d.idx) < n {
 		d.idx = make([]int32, n)
 	}
 	d.idx = d.idx[:n]
 
-	var prev []byte
+	var prev string
 	prevID := int32(-1)
 	start := int32(0)
 	for i, end := range ends {
-		v := data[start:end]
+		v := bytesString(data[start:end])
 		start = end
 		// Runs of one value are common (the run id, currencies, sorted
 		// members): the previous row's value needs no hashing.
-		if prevID >= 0 && bytes.Equal(v, prev) {
+		if prevID >= 0 && v == prev {
 			d.idx[i] = prevID
 			continue
 		}
@@ -91,10 +88,59 @@ func (d *textDict) build(data []byte, ends []int32) bool {
 	return true
 }
 
+// clearValues empties the dictionary, keeping its buffers' capacity. The
+// table starts small (a code column has a handful of values) and doubles
+// as needed.
+func (d *textDict) clearValues() {
+	d.slots = resize(d.slots, 1024)
+	d.hashes, d.vals = d.hashes[:0], d.vals[:0]
+	d.offs = append(d.offs[:0], 0)
+}
+
+// begin readies d for a column given row by row (add).
+func (d *textDict) begin() {
+	d.clearValues()
+	d.idx = d.idx[:0]
+	d.prevID = -1
+}
+
+// add appends a row of value v, as build would have encoded it, and
+// reports true; or, when v is a new value that would take the distinct
+// values past maxDictBytes, reports false and leaves d as it was (the
+// caller then writes the column as text). v is copied if it is kept: the
+// caller may reuse its bytes. The share of distinct values is checked by
+// fits once the row group's rows are known.
+func (d *textDict) add(v string) bool {
+	if d.prevID >= 0 && bytesString(d.value(d.prevID)) == v {
+		d.idx = append(d.idx, d.prevID)
+		return true
+	}
+	id := d.lookup(v)
+	if id < 0 {
+		if len(d.vals)+len(v) > maxDictBytes {
+			return false
+		}
+		id = d.insert(v)
+	}
+	d.idx = append(d.idx, id)
+	d.prevID = id
+	return true
+}
+
+// fits reports whether the dictionary that add built pays for its rows by
+// build's rule: at most maxDictShare of them distinct.
+func (d *textDict) fits() bool {
+	return d.size() <= max(len(d.idx)*maxDictShareNum/maxDictShareDen, 1)
+}
+
+// bytesString returns b's bytes as a string without copying them: only for
+// values that are compared or hashed, never kept.
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 // lookup returns the number of distinct value v, or -1 if it is new (then
 // lastHash and lastSlot say where to insert it).
-func (d *textDict) lookup(v []byte) int32 {
-	h := maphash.Bytes(d.seed, v)
+func (d *textDict) lookup(v string) int32 {
+	h := maphash.String(d.seed, v)
 	mask := uint64(len(d.slots) - 1)
 	for p := h & mask; ; p = (p + 1) & mask {
 		s := d.slots[p]
@@ -102,14 +148,14 @@ func (d *textDict) lookup(v []byte) int32 {
 			d.lastHash, d.lastSlot = h, int(p)
 			return -1
 		}
-		if d.hashes[s-1] == h && bytes.Equal(d.value(s-1), v) {
+		if d.hashes[s-1] == h && bytesString(d.value(s-1)) == v {
 			return s - 1
 		}
 	}
 }
 
 // insert adds v, which lookup just did not find, and returns its number.
-func (d *textDict) insert(v []byte) int32 {
+func (d *textDict) insert(v string) int32 {
 	id := int32(d.size())
 	d.vals = append(d.vals, v...)
 	d.offs = append(d.offs, int32(len(d.vals)))

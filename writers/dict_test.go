@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"claimsbatch/claim"
 )
 
 // column returns the data and ends of a text column holding values.
@@ -27,6 +32,7 @@ func checkDict(t *testing.T, d *textDict, values []string) bool {
 	t.Helper()
 	data, ends := column(values)
 	ok := d.build(data, ends)
+	checkAdd(t, values, ok, d)
 
 	var distinct []string
 	seen := map[string]bool{}
@@ -69,6 +75,39 @@ func checkDict(t *testing.T, d *textDict, values []string) bool {
 		}
 	}
 	return true
+}
+
+// checkAdd gives values to a textDict row by row (add), as the Parquet
+// encoder does for a dictionary column, and checks that it ends where
+// build did: the same dictionary and indices when build kept one (built
+// is then d), and when build gave up, a value refused for the byte limit
+// or a dictionary that does not fit the share rule.
+func checkAdd(t *testing.T, values []string, ok bool, built *textDict) {
+	t.Helper()
+	a := newTextDict()
+	a.begin()
+	refused := false
+	for _, v := range values {
+		if !a.add(v) {
+			refused = true
+			break
+		}
+	}
+	if got := !refused && a.fits(); got != ok {
+		t.Fatalf("row by row: kept %v (refused a value: %v, fits: %v), build kept %v", got, refused, a.fits(), ok)
+	}
+	if !ok {
+		return
+	}
+	if !slices.Equal(a.offs, built.offs) || !bytes.Equal(a.vals, built.vals) || !slices.Equal(a.idx, built.idx) {
+		t.Fatalf("row by row: %d values, %d indices; build: %d values, %d indices, or their contents differ",
+			a.size(), len(a.idx), built.size(), len(built.idx))
+	}
+	// Reused for another column, it starts empty.
+	a.begin()
+	if a.size() != 0 || len(a.idx) != 0 || !a.add("x") || a.size() != 1 || a.idx[0] != 0 {
+		t.Fatalf("after begin: %d values, %d indices", a.size(), len(a.idx))
+	}
 }
 
 func TestTextDict(t *testing.T) {
@@ -159,4 +198,70 @@ func FuzzTextDict(f *testing.F) {
 		}
 		checkDict(t, d, rev)
 	})
+}
+
+// TestParquetCodesAsCollected writes the same exceptions with the
+// dictionary columns' codes collected as the rows come and with their text
+// collected and encoded when the row group is written (the encoder before
+// collectCodes): the files must be the same bytes, and read back the rows.
+// The columns are made to take every path: codes throughout (code); a
+// dictionary refused for the byte limit in the middle of a row group, the
+// rows so far turned into text (field); dictionaries that hold invalid
+// UTF-8, which is replaced, merging two values, or that break the share
+// rule (source, in the second row group and the first); a dictionary column reaching maxGroupText and cutting the
+// row group (code, in the last part).
+func TestParquetCodesAsCollected(t *testing.T) {
+	ex := benchExceptions(2*rowGroupRows + 20000)
+	long := strings.Repeat("x", 5<<10)
+	for i := range ex {
+		x := &ex[i]
+		switch {
+		case i < rowGroupRows/2:
+			x.Field = fmt.Sprintf("f%d", i%7)
+			x.Source = fmt.Sprintf("part-%d.csv", i) // all distinct: plain
+		case i < rowGroupRows/2+300:
+			// 4 KiB values, all distinct: past 1 MiB after 256 of them.
+			x.Field = fmt.Sprintf("%04d", i%5000) + long[:4<<10]
+		case i < rowGroupRows:
+			x.Field = fmt.Sprintf("g%d", i%7)
+		case i < 2*rowGroupRows:
+			x.Source = []string{"a\xff", "a\xfe", "b.csv", "c\xc3"}[i%4]
+		default:
+			x.Code = claim.ExceptionCode(long[:2<<10+i%3]) // 2 KiB codes: 16 MiB within a group
+		}
+	}
+	write := func(collect bool) []byte {
+		t.Helper()
+		defer func(old bool) { collectCodes = old }(collectCodes)
+		collectCodes = collect
+		var buf bytes.Buffer
+		w, err := NewExceptionsWriter(&buf, Parquet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeChunks(w, ex, 1000); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	text, codes := write(false), write(true)
+	if !bytes.Equal(codes, text) {
+		t.Fatalf("codes collected: %d bytes, differ from the text collected (%d bytes)", len(codes), len(text))
+	}
+	pf, err := file.NewParquetReader(bytes.NewReader(codes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := pf.NumRowGroups()
+	pf.Close()
+	if groups < 5 {
+		t.Errorf("%d row groups: the 2 KiB codes did not cut any early", groups)
+	}
+	got := readWithXitongsys(t, codes, exceptionsSchema)
+	for i, row := range got {
+		src := strings.ToValidUTF8(ex[i].Source, "\uFFFD")
+		if row[0] != src || row[5] != string(ex[i].Code) || row[6] != ex[i].Field {
+			t.Fatalf("row %d: source %q code %.20q field %.20q, want %q %.20q %.20q", i+1, row[0], row[5], row[6], src, ex[i].Code, ex[i].Field)
+		}
+	}
 }

@@ -80,6 +80,12 @@ var (
 	parquetCodecLevel = compress.DefaultCompressionLevel
 )
 
+// collectCodes makes the dictionary columns collect their codes as the rows
+// come (pqColumn.codes); false collects their text and builds each row
+// group's dictionary from it, as before. The bytes are the same either way
+// (TestParquetCodesAsCollected); only that test changes it.
+var collectCodes = true
+
 // parquetProperties are the same for every table. The created_by string is
 // the library's fixed default (no timestamp), so the bytes are reproducible.
 // Dictionary encoding is on for the columns whose colSpec asks for it; the
@@ -160,10 +166,36 @@ type pqColumn struct {
 	i32  []int32
 	i64  []int64
 	def  []int16
+
+	// A dictionary column (spec.dict) is collected as its row group's
+	// distinct values and each row's index into them (codes, built as the
+	// rows come: the codes are few, and most rows repeat the row before),
+	// so its text is neither copied into data nor hashed again when the row
+	// group is written. If its distinct values pass maxDictBytes, the rows
+	// so far are turned into text and the column holds text (asText) for
+	// the rest of the row group.
+	codes     *textDict // nil until the column's first value
+	asText    bool
+	codeBytes int // the text the codes stand for, for maxGroupText
 }
 
 func (c *pqColumn) reset() {
 	c.data, c.ends, c.i32, c.i64, c.def = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.def[:0]
+	if c.codes != nil {
+		c.codes.begin()
+	}
+	c.asText, c.codeBytes = false, 0
+}
+
+// codesToText turns the dictionary column's rows so far into text, which
+// the column holds from then on.
+func (c *pqColumn) codesToText() {
+	d := c.codes
+	for _, id := range d.idx {
+		c.data = append(c.data, d.value(id)...)
+		c.ends = append(c.ends, int32(len(c.data)))
+	}
+	c.asText = true
 }
 
 // parquetEncoder collects each row's values in typed column buffers and
@@ -250,13 +282,39 @@ func (e *parquetEncoder) fail(c *pqColumn, format string, args ...any) {
 
 func (e *parquetEncoder) str(s string) {
 	c := e.next()
+	if c.spec.dict && !c.asText && collectCodes {
+		e.addCode(c, s)
+		return
+	}
 	c.data = append(c.data, s...)
 	e.endText(c)
 }
 
 func (e *parquetEncoder) strBytes(v []byte) {
 	c := e.next()
+	if c.spec.dict && !c.asText && collectCodes {
+		e.addCode(c, bytesString(v)) // add copies what it keeps
+		return
+	}
 	c.data = append(c.data, v...)
+	e.endText(c)
+}
+
+// addCode adds a value of dictionary column c.
+func (e *parquetEncoder) addCode(c *pqColumn, s string) {
+	if c.codes == nil {
+		c.codes = newTextDict()
+		c.codes.begin()
+	}
+	if c.codes.add(s) {
+		c.codeBytes += len(s)
+		if c.codeBytes >= maxGroupText {
+			e.full = true
+		}
+		return
+	}
+	c.codesToText()
+	c.data = append(c.data, s...)
 	e.endText(c)
 }
 
@@ -474,10 +532,20 @@ func (c *pqColumn) defLevels() []int16 {
 // spec asks for it and the dictionary pays, else plain, in chunks of views
 // into the column's bytes.
 func (e *parquetEncoder) writeText(w *file.ByteArrayColumnChunkWriter, c *pqColumn) error {
+	if c.spec.dict && !c.asText && c.codes != nil {
+		// The dictionary built as the rows came is the one build would
+		// make of their text, unless it fails build's share rule or holds
+		// invalid UTF-8 (which fixUTF8 would replace, maybe merging two
+		// values): then the column is written as its text would be.
+		if c.codes.fits() && validValues(c.codes) {
+			return e.writeDict(w, c.codes, len(c.codes.idx))
+		}
+		c.codesToText()
+	}
 	data, ends := e.fixUTF8(c)
 	if c.spec.dict {
 		if e.dict.build(data, ends) {
-			return e.writeDict(w, len(ends))
+			return e.writeDict(w, e.dict, len(ends))
 		}
 		// A fresh writer has written nothing: this only swaps its encoder.
 		w.FallbackToPlain()
@@ -510,11 +578,10 @@ type dictEncoder interface {
 	NumEntries() int
 }
 
-// writeDict writes the column of n rows that e.dict has just encoded: the
-// dictionary goes to the encoder as it is, the statistics are computed
-// over the distinct values only, and the rows as their indices.
-func (e *parquetEncoder) writeDict(w *file.ByteArrayColumnChunkWriter, n int) error {
-	d := e.dict
+// writeDict writes the column of n rows that d encodes: the dictionary
+// goes to the encoder as it is, the statistics are computed over the
+// distinct values only, and the rows as their indices.
+func (e *parquetEncoder) writeDict(w *file.ByteArrayColumnChunkWriter, d *textDict, n int) error {
 	enc, ok := w.CurrentEncoder().(dictEncoder)
 	if !ok {
 		return fmt.Errorf("the column writer's encoder %T is not a dictionary encoder", w.CurrentEncoder())
@@ -577,6 +644,19 @@ func (e *parquetEncoder) fixUTF8(c *pqColumn) ([]byte, []int32) {
 	}
 	e.fixed, e.fixedEnds = fixed, ends
 	return fixed, ends
+}
+
+// validValues reports whether every distinct value of d is valid UTF-8.
+func validValues(d *textDict) bool {
+	if isASCII(d.vals) {
+		return true
+	}
+	for i := range int32(d.size()) {
+		if !utf8.Valid(d.value(i)) {
+			return false
+		}
+	}
+	return true
 }
 
 // isASCII reports whether every byte of b is below 0x80, eight at a time.
