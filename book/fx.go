@@ -16,8 +16,25 @@ import (
 // FX answers "the latest rate on or before a date" for a currency pair. The
 // zero value (or nil) has no rates.
 type FX struct {
-	pairs map[[2]string][]Rate // sorted by date
+	pairs map[[2]string]*fxPair
 }
+
+// fxPair holds one currency pair's rates, sorted by date, and an index by
+// day: days[d] is the number of the latest rate on or before first + d, for
+// every day from the first rate's to the last's. A line's rate is then one
+// load rather than a binary search through the rates (a few hundred for a
+// pair with daily rates over a year or two). A pair whose dates span more
+// than maxFXDays has no index and is searched.
+type fxPair struct {
+	from, to string
+	rates    []Rate
+	first    claim.Date
+	days     []int32
+}
+
+// maxFXDays bounds the index by day of one pair (256 KiB of it): about 180
+// years, more than any real FX file spans.
+const maxFXDays = 1 << 16
 
 // Rate is one FX rate: one unit of a currency is worth it in the plan
 // currency from its date on.
@@ -37,7 +54,7 @@ type Rate struct {
 // rate must never depend on row order. The exceptions returned are the
 // reader's (readerEx) and NewFX's, in row order.
 func NewFX(path string, rates []claim.FXRate, readerEx []claim.Exception) (*FX, []claim.Exception) {
-	t := &FX{pairs: map[[2]string][]Rate{}}
+	t := &FX{pairs: map[[2]string]*fxPair{}}
 	var ex []claim.Exception
 	seen := map[fxKey]int64{}
 	for _, r := range rates {
@@ -55,10 +72,15 @@ func NewFX(path string, rates []claim.FXRate, readerEx []claim.Exception) (*FX, 
 			fr.mantissa, fr.exp, fr.fits = coef.Int64(), r.Rate.Exponent(), true
 		}
 		pair := [2]string{r.Currency, r.PlanCurrency}
-		t.pairs[pair] = append(t.pairs[pair], fr)
+		fp := t.pairs[pair]
+		if fp == nil {
+			fp = &fxPair{from: strings.Clone(r.Currency), to: strings.Clone(r.PlanCurrency)}
+			t.pairs[pair] = fp
+		}
+		fp.rates = append(fp.rates, fr)
 	}
-	for _, list := range t.pairs {
-		slices.SortFunc(list, func(a, b Rate) int { return int(a.date - b.date) })
+	for _, fp := range t.pairs {
+		fp.index()
 	}
 	all := append(slices.Clip(readerEx), ex...)
 	slices.SortStableFunc(all, func(a, b claim.Exception) int { return cmp.Compare(a.Row, b.Row) })
@@ -78,12 +100,39 @@ type fxKey struct {
 	date     claim.Date
 }
 
-// Lookup returns the latest rate for from→to on or before date.
-func (t *FX) Lookup(from, to string, date claim.Date) (*Rate, bool) {
-	if t == nil {
-		return nil, false
+// index sorts the pair's rates by date and builds its index by day.
+func (fp *fxPair) index() {
+	list := fp.rates
+	slices.SortFunc(list, func(a, b Rate) int { return int(a.date - b.date) })
+	fp.first = list[0].date
+	span := int64(list[len(list)-1].date) - int64(fp.first) + 1
+	if span > maxFXDays {
+		return
 	}
-	list := t.pairs[[2]string{from, to}]
+	fp.days = make([]int32, span)
+	i := 0
+	for d := range fp.days {
+		day := fp.first + claim.Date(d)
+		for i+1 < len(list) && list[i+1].date <= day {
+			i++
+		}
+		fp.days[d] = int32(i)
+	}
+}
+
+// on returns the latest rate of the pair on or before date.
+func (fp *fxPair) on(date claim.Date) (*Rate, bool) {
+	list := fp.rates
+	if fp.days != nil {
+		d := int64(date) - int64(fp.first)
+		switch {
+		case d < 0:
+			return nil, false
+		case d >= int64(len(fp.days)):
+			return &list[len(list)-1], true
+		}
+		return &list[fp.days[d]], true
+	}
 	i, found := slices.BinarySearchFunc(list, date, func(r Rate, d claim.Date) int { return int(r.date - d) })
 	if found {
 		return &list[i], true
@@ -92,6 +141,23 @@ func (t *FX) Lookup(from, to string, date claim.Date) (*Rate, bool) {
 		return nil, false
 	}
 	return &list[i-1], true
+}
+
+// pair returns the rates of from→to, nil when there are none.
+func (t *FX) pair(from, to string) *fxPair {
+	if t == nil {
+		return nil
+	}
+	return t.pairs[[2]string{from, to}]
+}
+
+// Lookup returns the latest rate for from→to on or before date.
+func (t *FX) Lookup(from, to string, date claim.Date) (*Rate, bool) {
+	fp := t.pair(from, to)
+	if fp == nil {
+		return nil, false
+	}
+	return fp.on(date)
 }
 
 var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17}

@@ -25,6 +25,11 @@ type Pricer struct {
 	book *Book
 	fx   *FX
 	last int32 // the member of the line priced last, -1 for none
+
+	// The rates of the last line priced in a foreign currency (a member's
+	// lines are mostly in one): most lines find theirs without hashing the
+	// pair.
+	lastPair *fxPair
 }
 
 // Clone returns a Pricer over the same book and FX table with scratch of
@@ -68,7 +73,19 @@ func (p *Pricer) Price(l *claim.Line) (member int32, why Rejection) {
 	case l.Currency == planCurrency:
 		l.Charge, l.FXRate = l.Billed, "1"
 	default:
-		rate, ok := p.fx.Lookup(l.Currency, planCurrency, l.ServiceDate)
+		fp := p.lastPair
+		if fp == nil || l.Currency != fp.from || planCurrency != fp.to {
+			if fp = p.fx.pair(l.Currency, planCurrency); fp != nil {
+				p.lastPair = fp
+			}
+		}
+		var (
+			rate *Rate
+			ok   bool
+		)
+		if fp != nil {
+			rate, ok = fp.on(l.ServiceDate)
+		}
 		if !ok {
 			return m, Rejection{claim.NoFXRate, "currency", fmt.Sprintf("no %s→%s rate on or before %s", l.Currency, planCurrency, l.ServiceDate)}
 		}
