@@ -447,14 +447,11 @@ func rateFast(s string) (v [rateBytes]byte, ok bool) {
 	if digits == 0 || digits > 19 || frac > claim.FXRateScale || point == len(s)-1 {
 		return v, false
 	}
-	hi, lo := bits.Mul64(m, pow10u64[claim.FXRateScale-frac])
+	hi, lo := bits.Mul64(m, pow10[claim.FXRateScale-frac])
 	binary.BigEndian.PutUint64(v[:8], hi)
 	binary.BigEndian.PutUint64(v[8:], lo)
 	return v, true
 }
-
-// pow10u64[i] is 10^i.
-var pow10u64 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
 // The fast path's bound on digits is within the column's integer digits.
 var _ [claim.FXRateIntDigits - 19]struct{}
