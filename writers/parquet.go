@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -583,19 +584,33 @@ func (c *pqColumn) defLevels() []int16 {
 // spec asks for it and the dictionary pays, else plain, in chunks of views
 // into the column's bytes.
 func (e *parquetEncoder) writeText(w *file.ByteArrayColumnChunkWriter, c *pqColumn) error {
-	if c.spec.dict && !c.asText && c.codes != nil {
-		// The dictionary built as the rows came is the one build would
-		// make of their text, unless it fails build's share rule or holds
-		// invalid UTF-8 (which fixUTF8 would replace, maybe merging two
-		// values): then the column is written as its text would be.
-		if c.codes.fits() && validValues(c.codes) {
-			return e.writeDict(w, c.codes, len(c.codes.idx))
+	// refused: build is known to refuse the column's text as it is (the
+	// codes passed maxDictBytes, or broke the share rule), so unless
+	// fixUTF8 changes the text it is not hashed a second time to find out.
+	refused := false
+	if c.spec.dict && c.codes != nil {
+		if c.asText {
+			refused = true
+		} else {
+			// The dictionary built as the rows came is the one build would
+			// make of their text, unless it fails build's share rule or
+			// holds invalid UTF-8 (which fixUTF8 would replace, maybe
+			// merging two values): then the column is written as its text
+			// would be.
+			valid := validValues(c.codes)
+			if valid && c.codes.fits() {
+				return e.writeDict(w, c.codes, len(c.codes.idx))
+			}
+			c.codesToText()
+			refused = valid
 		}
-		c.codesToText()
 	}
 	data, ends := e.fixUTF8(c)
+	if refused && unsafe.SliceData(ends) != unsafe.SliceData(c.ends) {
+		refused = false // fixUTF8 replaced bytes: build decides
+	}
 	if c.spec.dict {
-		if e.dict.build(data, ends) {
+		if !refused && e.dict.build(data, ends) {
 			return e.writeDict(w, e.dict, len(ends))
 		}
 		// A fresh writer has written nothing: this only swaps its encoder.
