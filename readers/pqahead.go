@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"sync"
+	"unicode/utf8"
 )
 
 // A Parquet members file is read on every core: its row groups are handed
@@ -52,8 +54,17 @@ func (s *parquetSource) startAhead(workers, batchSize int) {
 		return
 	}
 	a := &pqAhead{groups: groups, lanes: make([]chan *aheadBlock, workers), done: make(chan struct{})}
+	in := pqInputOf(s, math.MaxInt32)
 	for w := range a.lanes {
 		a.lanes[w] = make(chan *aheadBlock, max(1, lookaheadRows/batchSize))
+		if !arrowAhead {
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				a.readTyped(in, w, batchSize)
+			}()
+			continue
+		}
 		// The worker's own source: the file, its columns and kinds shared,
 		// the buffers and the record reader its own.
 		ws := &parquetSource{pf: s.pf, fr: s.fr, leaves: s.leaves, fields: s.fields, types: s.types,
@@ -118,6 +129,149 @@ func (a *pqAhead) read(ws *parquetSource, w, batchSize int) {
 			return
 		}
 	}
+}
+
+// arrowAhead makes the workers read through arrow-go's record reader rather
+// than its typed column readers (the tests compare the two).
+var arrowAhead = false
+
+// readTyped reads groups w, w+len(lanes), ... into lane w as read does, with
+// the typed column readers of the claims reader (pqtyped.go): each column
+// of a batch of rows at once into the rows' cells, then each row's text
+// made from them as parquetSource.next makes it from Arrow arrays (the
+// claims reader's text path checks the same equality). The raw text of a
+// row is made only when asked for (an exception), from the block's rows.
+func (a *pqAhead) readTyped(in *pqInput, w, batchSize int) {
+	lane := a.lanes[w]
+	defer close(lane)
+	send := func(b *aheadBlock) bool {
+		select {
+		case lane <- b:
+			return true
+		case <-a.done:
+			return false
+		}
+	}
+	pw := new(pqWorker)
+	for g := w; g < a.groups; g += len(a.lanes) {
+		if !a.readTypedGroup(in, pw, g, batchSize, send) {
+			return
+		}
+	}
+}
+
+// readTypedGroup sends the rows of group g in blocks of at most batchSize
+// rows; false when it sent an error or the read was closed.
+func (a *pqAhead) readTypedGroup(in *pqInput, pw *pqWorker, g, batchSize int, send func(*aheadBlock) bool) (ok bool) {
+	var grp *pqGroup
+	var rows *pqRows
+	defer func() {
+		if p := recover(); p != nil { // see newParquetSource
+			if rows != nil {
+				rows.free(true)
+			}
+			ok = false
+			send(&aheadBlock{err: decoderPanic("Parquet decoder", p), last: true})
+		}
+		if grp != nil {
+			grp.close()
+		}
+	}()
+	// The errors as the Arrow read words them (parquetSource.next and
+	// openGroup): the same file fails the same way on one goroutine.
+	fail := func(err error) bool {
+		if e, isExp := asExpansion(err); isExp {
+			err = e
+		}
+		send(&aheadBlock{err: fmt.Errorf("%w: %w", ErrCorrupt, err), last: true})
+		return false
+	}
+	var err error
+	if grp, _, err = in.openGroup(context.Background(), g); err != nil {
+		send(&aheadBlock{err: fmt.Errorf("opening the Parquet columns: %w: %w", ErrCorrupt, err), last: true})
+		return false
+	}
+	width := len(in.cols)
+	total := int(in.groupRows[g])
+	if total == 0 {
+		return send(&aheadBlock{width: width, last: true})
+	}
+	for done := 0; done < total; {
+		n := min(batchSize, total-done)
+		rows = in.newRows(g, done, n)
+		for j := range in.cols {
+			if err := pw.read(grp, j, rows); err != nil {
+				rows.free(true)
+				rows = nil
+				return fail(err)
+			}
+		}
+		// The rows' text in one buffer, then in one string that the
+		// fields slice (ends: where each field ends in the buffer).
+		b := &aheadBlock{width: width, fields: make([]string, n*width), probs: make([]problem, n), raws: make([]string, n)}
+		text := pw.text[:0]
+		ends := resize(pw.ends, n*width)
+		var bad []int // rows whose text is not valid UTF-8
+		for i := range n {
+			start := len(text)
+			for j := range in.cols {
+				if in.cols[j].kind != 0 {
+					text = rows.appendText(text, j, i)
+				}
+				ends[i*width+j] = len(text)
+			}
+			if !utf8.Valid(text[start:]) {
+				bad = append(bad, i)
+			}
+		}
+		all := string(text)
+		start := 0
+		for i := range n {
+			rec := b.fields[i*width : (i+1)*width]
+			for j, end := range ends[i*width : (i+1)*width] {
+				rec[j] = all[start:end]
+				start = end
+			}
+		}
+		for _, i := range bad {
+			b.probs[i] = invalidUTF8(b.fields[i*width : (i+1)*width])
+		}
+		// The raw texts here too, as the Arrow read makes them on its
+		// goroutines (the members reader asks for every row's), in one
+		// string: the used columns from the fields, the others from Arrow.
+		raw := pw.scratch[:0]
+		for i := range n {
+			ends[i] = len(raw)
+			rec := b.fields[i*width : (i+1)*width]
+			for j, c := range in.cols {
+				if j > 0 {
+					raw = append(raw, ',')
+				}
+				if c.kind != 0 {
+					raw = appendCSVField(raw, rec[j])
+				} else if a, k := rows.cols[j].array(i); a != nil && !a.IsNull(k) {
+					raw = appendCSVField(raw, a.ValueStr(k))
+				}
+			}
+		}
+		raws := string(raw)
+		for i := range n {
+			end := len(raws)
+			if i+1 < n {
+				end = ends[i+1]
+			}
+			b.raws[i] = raws[ends[i]:end]
+		}
+		rows.free(false) // nothing made from the rows is in their memory
+		pw.text, pw.ends, pw.scratch = text, ends, raw
+		done += n
+		b.last = done == total
+		rows = nil
+		if !send(b) {
+			return false
+		}
+	}
+	return true
 }
 
 // openGroup points ws at row group g alone.

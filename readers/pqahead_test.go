@@ -3,6 +3,7 @@ package readers
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"runtime"
@@ -136,4 +137,62 @@ func TestMembersParquetAheadCorrupt(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestMembersParquetTypedRandom: members files of random column types and
+// hostile values (randomMembersParquet) read on several goroutines, with
+// the typed column readers, give the spans, exceptions, raw texts, row
+// count and error of the Arrow read on one, and of the Arrow read on
+// several.
+func TestMembersParquetTypedRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n := 60
+	if raceEnabled {
+		n = 15
+	}
+	spans, exceptions := 0, 0
+	for k := range n {
+		seed := make([]byte, 40+rng.IntN(400))
+		for i := range seed {
+			seed[i] = byte(rng.UintN(256))
+		}
+		path := writeFile(t, fmt.Sprintf("members%d.parquet", k), randomMembersParquet(t, seed))
+		want := readMembersResult(t, path, Options{Workers: 1})
+		if want.rows == 0 {
+			t.Fatalf("seed %d: no rows", k)
+		}
+		spans += len(want.spans)
+		exceptions += len(want.ex)
+		opt := Options{Workers: 2 + rng.IntN(3), BatchSize: 1 + rng.IntN(9)}
+		if got := readMembersResult(t, path, opt); !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d, %+v: typed read on several goroutines\n got %+v\nwant %+v", k, opt, got, want)
+		}
+		arrowAhead = true
+		got := readMembersResult(t, path, opt)
+		arrowAhead = false
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d, %+v: Arrow read on several goroutines differs", k, opt)
+		}
+	}
+	if spans < n || exceptions < n {
+		t.Fatalf("%d spans, %d exceptions in %d files: the files should have many of both", spans, exceptions, n)
+	}
+	t.Logf("%d spans, %d exceptions", spans, exceptions)
+}
+
+type membersResult struct {
+	spans []claim.RawSpan
+	ex    []claim.Exception
+	rows  int64
+	err   string
+}
+
+func readMembersResult(t *testing.T, path string, opt Options) membersResult {
+	t.Helper()
+	spans, ex, rows, err := readAllMembers(t, path, opt)
+	r := membersResult{spans: spans, ex: ex, rows: rows}
+	if err != nil {
+		r.err = err.Error()
+	}
+	return r
 }

@@ -80,14 +80,25 @@ type pqInput struct {
 	maxField    int
 }
 
-// newPQInput prepares the typed read of a Parquet file opened by s, or
-// returns nil for the text path.
+// newPQInput prepares the typed read of a Parquet claims file opened by s,
+// or returns nil for the text path.
 func newPQInput(s *parquetSource, t *table, opt Options) *pqInput {
 	if t.maxField < minTypedField {
 		return nil
 	}
+	in := pqInputOf(s, t.maxField)
+	if j := t.idx[cLineNo]; j >= 0 {
+		m := in.cols[j].mode
+		in.lineNoTyped = m == pqInt32 || m == pqInt64
+	}
+	return in
+}
+
+// pqInputOf prepares the typed read of the columns of a Parquet file opened
+// by s; strings longer than maxField are marked bad (pqRows.str).
+func pqInputOf(s *parquetSource, maxField int) *pqInput {
 	md := s.pf.MetaData()
-	in := &pqInput{pf: s.pf, fr: s.fr, maxField: t.maxField}
+	in := &pqInput{pf: s.pf, fr: s.fr, maxField: maxField}
 	for j, name := range s.names {
 		descr := md.Schema.Column(s.leaves[j])
 		c := pqColumn{name: name, leaf: s.leaves[j], field: s.fields[j], kind: s.kinds[j], maxDef: descr.MaxDefinitionLevel()}
@@ -99,10 +110,6 @@ func newPQInput(s *parquetSource, t *table, opt Options) *pqInput {
 			in.used = append(in.used, j)
 		}
 		in.cols = append(in.cols, c)
-	}
-	if j := t.idx[cLineNo]; j >= 0 {
-		m := in.cols[j].mode
-		in.lineNoTyped = m == pqInt32 || m == pqInt64
 	}
 	for g := range s.pf.NumRowGroups() {
 		in.groupRows = append(in.groupRows, md.RowGroup(g).NumRows())
@@ -203,21 +210,24 @@ func (c *pqColumn) numeric() bool {
 	return false
 }
 
-func (r *ClaimsReader) newPQRows(g, first, n int) *pqRows {
+func (r *ClaimsReader) newPQRows(g, first, n int) *pqRows { return r.pq.newRows(g, first, n) }
+
+// newRows returns rows for n rows of row group g from its row first.
+func (in *pqInput) newRows(g, first, n int) *pqRows {
 	rows, _ := pqRowsPool.Get().(*pqRows)
 	if rows == nil {
 		rows = new(pqRows)
 	}
-	if len(rows.cols) != len(r.pq.cols) {
-		rows.cols = make([]pqValues, len(r.pq.cols))
+	if len(rows.cols) != len(in.cols) {
+		rows.cols = make([]pqValues, len(in.cols))
 	}
-	rows.in, rows.group, rows.first, rows.n = r.pq, g, first, n
+	rows.in, rows.group, rows.first, rows.n = in, g, first, n
 	rows.bad = resize(rows.bad, n)
 	clear(rows.bad)
 	rows.arena = rows.arena[:0]
 	for j := range rows.cols {
 		v := &rows.cols[j]
-		if c := &r.pq.cols[j]; c.kind != 0 {
+		if c := &in.cols[j]; c.kind != 0 {
 			v.cell = resize(v.cell, n)
 			if c.numeric() {
 				v.num = resize(v.num, n)
@@ -236,7 +246,11 @@ func resize[T any](s []T, n int) []T {
 
 // release gives the rows back to the reader; the arena stays with the lines
 // of Next, which may be kept.
-func (rows *pqRows) release(r *ClaimsReader) {
+func (rows *pqRows) release(r *ClaimsReader) { rows.free(r.legacy) }
+
+// free releases the rows' Arrow columns and gives the rows back to the
+// pool; with drop, their arenas are left to the strings made in them.
+func (rows *pqRows) free(drop bool) {
 	for j := range rows.cols {
 		v := &rows.cols[j]
 		if v.arr != nil {
@@ -247,7 +261,7 @@ func (rows *pqRows) release(r *ClaimsReader) {
 	clear(rows.rawOf)
 	rows.rawOf = rows.rawOf[:0]
 	rows.rawArena = rows.rawArena[:0]
-	if r.legacy {
+	if drop {
 		rows.arena, rows.rawArena = nil, nil
 	}
 	rows.in = nil
@@ -256,14 +270,16 @@ func (rows *pqRows) release(r *ClaimsReader) {
 
 // pqWorker is a goroutine's scratch space for the typed column readers.
 type pqWorker struct {
-	defs  []int16
-	i32   []int32
-	i64   []int64
-	bools []bool
-	bytes []parquet.ByteArray
-	flba  []parquet.FixedLenByteArray
-	rec   []string
-	text  []byte
+	defs    []int16
+	i32     []int32
+	i64     []int64
+	bools   []bool
+	bytes   []parquet.ByteArray
+	flba    []parquet.FixedLenByteArray
+	rec     []string
+	text    []byte
+	ends    []int // pqAhead.readTypedGroup's
+	scratch []byte
 }
 
 // producePQ queues a unit per row group.
@@ -282,6 +298,26 @@ func (r *ClaimsReader) producePQ(ctx context.Context, work *errgroup.Group) erro
 type pqGroup struct {
 	typed []file.ColumnChunkReader // per column, for the typed modes
 	arrow []*pqarrow.ColumnReader  // per column, for pqArrow and pqUnused
+}
+
+// openGroup opens the column readers of row group g; on an error, the
+// readers opened so far are in the group returned, for close, and j is the
+// column that failed.
+func (in *pqInput) openGroup(ctx context.Context, g int) (grp *pqGroup, j int, err error) {
+	grp = &pqGroup{typed: make([]file.ColumnChunkReader, len(in.cols)), arrow: make([]*pqarrow.ColumnReader, len(in.cols))}
+	rgr := in.pf.RowGroup(g)
+	for j, c := range in.cols {
+		switch c.mode {
+		case pqUnused, pqArrow:
+			grp.arrow[j], err = in.fr.GetFieldReader(ctx, c.field, map[int]bool{c.leaf: true}, []int{g})
+		default:
+			grp.typed[j], err = rgr.Column(c.leaf)
+		}
+		if err != nil {
+			return grp, j, err
+		}
+	}
+	return grp, 0, nil
 }
 
 func (g *pqGroup) close() {
@@ -306,7 +342,7 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, u *unit)
 		w.pq = new(pqWorker)
 	}
 	var done int64 // rows of the group sent
-	grp := &pqGroup{typed: make([]file.ColumnChunkReader, len(in.cols)), arrow: make([]*pqarrow.ColumnReader, len(in.cols))}
+	var grp *pqGroup
 	defer func() {
 		// The Parquet decoder can panic on a malformed file, and the
 		// budget allocator panics past the expansion limit: at this
@@ -315,7 +351,9 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, u *unit)
 		if p := recover(); p != nil {
 			r.send(ctx, u, unitItem{row: done + 1, err: decoderPanic("Parquet decoder", p)})
 		}
-		grp.close()
+		if grp != nil {
+			grp.close()
+		}
 	}()
 	fail := func(err error) {
 		if e, ok := asExpansion(err); ok {
@@ -325,19 +363,11 @@ func (r *ClaimsReader) readGroup(ctx context.Context, w *worker, g int, u *unit)
 		}
 		r.send(ctx, u, unitItem{row: done + 1, err: err})
 	}
-	rgr := in.pf.RowGroup(g)
-	for j, c := range in.cols {
-		var err error
-		switch c.mode {
-		case pqUnused, pqArrow:
-			grp.arrow[j], err = in.fr.GetFieldReader(ctx, c.field, map[int]bool{c.leaf: true}, []int{g})
-		default:
-			grp.typed[j], err = rgr.Column(c.leaf)
-		}
-		if err != nil {
-			fail(fmt.Errorf("column %s: %w", c.name, err))
-			return
-		}
+	var err error
+	var j int
+	if grp, j, err = in.openGroup(ctx, g); err != nil {
+		fail(fmt.Errorf("column %s: %w", in.cols[j].name, err))
+		return
 	}
 	total := in.groupRows[g]
 	for done < total {
@@ -430,10 +460,10 @@ func (r *ClaimsReader) checkRows(w *worker, b *Batch, done int64) {
 func (rows *pqRows) appendText(b []byte, j, i int) []byte {
 	v := &rows.cols[j]
 	s := rows.cellString(v, i)
-	if _, ok := typedValue(s); !ok {
+	c := &rows.in.cols[j]
+	if _, ok := typedValue(s); !ok || !c.numeric() {
 		return append(b, s...)
 	}
-	c := &rows.in.cols[j]
 	n := v.num[i]
 	switch c.mode {
 	case pqDate:

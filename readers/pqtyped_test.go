@@ -217,11 +217,43 @@ func readFileBytes(t testing.TB, path string) []byte {
 // amounts of any scale), written with random row groups, pages, encodings
 // and codecs.
 func randomParquet(t testing.TB, seed []byte) []byte {
+	// Good values make a valid row together (hostile ones include values
+	// good in another column).
+	good := map[string][]string{
+		"claim_id": {"C1", "C2", "C3"}, "member_id": {"M1", "M2"}, "benefit_code": {"HOSPITAL_ACCOMMODATION", "OP_CONSULTATION"},
+		"diagnosis_code": {"C50.9", "c509"}, "diagnosis_system": {"ICD10", ""},
+		"country": {"FR", "us"}, "currency": {"EUR", "usd"}, "payee": {"member", ""}, "item_code": {"WIG", ""},
+		"provider_id": {"P1"}, "emergency": {"Y", "N"}, "line_no": {"1", "2", "+3"}, "units": {"1", "2"},
+		"service_date": {"2024-01-05"}, "service_end_date": {"2024-01-07"}, "received_date": {"2024-02-01"},
+		"billed_amount": {"100.00", "12.5", "0"},
+	}
+	goodDates := map[string]int32{"service_date": int32(mustDate(t, "2024-01-05")), "service_end_date": int32(mustDate(t, "2024-01-07")), "received_date": int32(mustDate(t, "2024-03-01"))}
+	return randomTable(t, seed, claimColumns[:], good, goodDates)
+}
+
+// randomMembersParquet is randomParquet for a members file.
+func randomMembersParquet(t testing.TB, seed []byte) []byte {
+	good := map[string][]string{
+		"member_id": {"M1", "M2", "m3"}, "policy_id": {"P1", "P2"}, "coverage_start": {"2023-03-01"}, "coverage_end": {"2025-01-01", ""},
+		"date_of_birth": {"1980-06-15"}, "residence_country": {"FR", "us"}, "origin_country": {"GB"}, "us_cover": {"Y", "N", ""},
+		"plan_currency": {"EUR", "USD"}, "modules": {"core", "core;outpatient"}, "core_deductible": {"150.00", "0", ""},
+		"core_coinsurance": {"10", "20", ""}, "core_oop_max": {"3000.00", ""}, "outpatient_deductible": {"75.00", ""},
+		"outpatient_coinsurance": {"30", ""}, "outpatient_oop_max": {"1000", ""},
+	}
+	goodDates := map[string]int32{"coverage_start": int32(mustDate(t, "2023-03-01")), "coverage_end": int32(mustDate(t, "2025-01-01")),
+		"date_of_birth": int32(mustDate(t, "1980-06-15"))}
+	return randomTable(t, seed, memberColumns[:], good, goodDates)
+}
+
+// randomTable builds a Parquet file of the columns of spec from a fuzzer's
+// bytes (see randomParquet); good holds each column's good values as text,
+// goodDates those of the date columns.
+func randomTable(t testing.TB, seed []byte, spec []column, good map[string][]string, goodDates map[string]int32) []byte {
 	c := &choices{seed}
 	str := arrow.BinaryTypes.String
 	var fields []arrow.Field
 	var kinds []kind
-	for _, col := range claimColumns {
+	for _, col := range spec {
 		if !col.required && c.next(3) == 0 {
 			continue
 		}
@@ -258,19 +290,9 @@ func randomParquet(t testing.TB, seed []byte) []byte {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	rows := 1 + c.next(60)
-	hostile := []string{"", " x ", "x\xff", "\xc3", "\xa9", strings.Repeat("z", 300), "a,\"b\"\nc", "NOPE", "2024-13-01", "1.005", "-1", "y"}
-	// Good values make a valid row together (hostile ones include values
-	// good in another column).
-	good := map[string][]string{
-		"claim_id": {"C1", "C2", "C3"}, "member_id": {"M1", "M2"}, "benefit_code": {"HOSPITAL_ACCOMMODATION", "OP_CONSULTATION"},
-		"diagnosis_code": {"C50.9", "c509"}, "diagnosis_system": {"ICD10", ""},
-		"country": {"FR", "us"}, "currency": {"EUR", "usd"}, "payee": {"member", ""}, "item_code": {"WIG", ""},
-		"provider_id": {"P1"}, "emergency": {"Y", "N"}, "line_no": {"1", "2", "+3"}, "units": {"1", "2"},
-		"service_date": {"2024-01-05"}, "service_end_date": {"2024-01-07"}, "received_date": {"2024-02-01"},
-		"billed_amount": {"100.00", "12.5", "0"},
-	}
+	hostile := []string{"", " x ", "x\xff", "\xc3", "\xa9", strings.Repeat("z", 300), "a,\"b\"\nc", "NOPE", "2024-13-01", "1.005", "-1", "y",
+		"\xff\x01\x00\x00\x00\x00\x00\x00\x00\xff"} // the last: a string with a typed value's marks (typed.go)
 	hostile = append(hostile, "CANCER_DEVICE", "provider", "250.01", "ICD9", "SNOMED", "2024-01-01", "2024-01-05")
-	goodDates := map[string]int32{"service_date": int32(mustDate(t, "2024-01-05")), "service_end_date": int32(mustDate(t, "2024-01-07")), "received_date": int32(mustDate(t, "2024-03-01"))}
 	badDates := []int32{int32(mustDate(t, "2024-01-04")), int32(minDate) - 1, int32(maxDate) + 1, int32(minDate), int32(maxDate),
 		int32(claim.FromCivil(1899, 12, 31)), int32(claim.FromCivil(2200, 1, 1)), 0}
 	goodInts := []int64{1, 2, 3, 12}
