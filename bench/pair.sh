@@ -77,6 +77,10 @@ one() { # executable tag
 		>"$OUT/$2.log" 2>&1
 }
 for r in $(seq "$ROUNDS"); do
+	# Warm the page cache first (as bench/run.sh does): this host drops
+	# cached file pages within minutes, and the first read from disk would
+	# charge its system time to whichever run asked first.
+	cat "$DATA"/*."$FMT" >/dev/null
 	one "$old" old &
 	a=$!
 	one "$new" new &
