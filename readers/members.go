@@ -89,7 +89,7 @@ func OpenMembers(path string, opt Options) (*MembersReader, error) {
 	}
 	if ps, ok := t.src.(*parquetSource); ok {
 		o := opt.withDefaults()
-		ps.startAhead(o.Workers, o.BatchSize)
+		ps.startAhead(o.Workers, o.BatchSize, false)
 	}
 	return newMembersReader(t, opt), nil
 }

@@ -9,13 +9,21 @@ import (
 	"unicode/utf8"
 )
 
-// A Parquet members file is read on every core: its row groups are handed
-// out to goroutines, each of which reads its groups' rows with a
-// parquetSource of its own over the shared file, text and raw text exactly
-// as the sequential read makes them, in blocks; next then takes the blocks
-// in file order. The file's row groups are read at once where the
-// sequential read left one core idle (a 575 k-row members file took 1.1 s
-// on one core, half of it in the Parquet decoder).
+// A Parquet members or state file is read on every core: its row groups
+// are handed out to goroutines, each of which reads its groups' columns
+// with the typed column readers of the claims reader (pqtyped.go), a batch
+// of rows at a time, and makes each row's text, and raw text, exactly as
+// the sequential read makes them from Arrow arrays (parquetSource.next and
+// raw; the claims reader's text path relies on the same equality), in
+// blocks; next then takes the blocks in file order. The file's row groups
+// are read at once where the sequential read left one core idle (a 575
+// k-row members file took 1.1 s on one core, half of it in the Parquet
+// decoder; a 10 M-row state file 8.3 s).
+//
+// A block holds its rows' text as one string and the ends of the fields as
+// offsets, with no pointer per field: the goroutines write none for the
+// collector's write barrier, and next slices the string for the row it
+// returns.
 //
 // Memory stays bounded whatever the row groups' sizes: a goroutine holds
 // one block being filled and ready ones up to about lookaheadRows rows
@@ -25,13 +33,18 @@ import (
 
 // aheadBlock is up to a batch of consecutive rows of one row group.
 type aheadBlock struct {
-	fields []string  // the rows' fields, row after row, width each
-	width  int       // fields per row
-	probs  []problem // per row
-	raws   []string  // per row, as raw returns it
-	err    error     // the read failed after the rows above
-	last   bool      // the group's last block
+	text    string    // the rows' fields, one after another
+	ends    []uint32  // per row, per column: where the field ends in text
+	width   int       // fields per row
+	probs   []problem // per row
+	raw     string    // the rows' raw texts, one after another
+	rawEnds []uint32  // per row: where its raw text ends in raw (none without raw texts)
+	err     error     // the read failed after the rows above
+	last    bool      // the group's last block
 }
+
+// rows is the number of rows in the block.
+func (b *aheadBlock) rows() int { return len(b.probs) }
 
 // pqAhead is the parallel read of a parquetSource's row groups.
 type pqAhead struct {
@@ -39,109 +52,38 @@ type pqAhead struct {
 	lanes  []chan *aheadBlock // worker w reads groups w, w+len(lanes), ...
 	done   chan struct{}
 	wg     sync.WaitGroup
+	noRaw  bool // no raw texts: raw returns ""
 
 	g   int // the group next reads
 	cur *aheadBlock
 	row int // next row of cur
 }
 
-// startAhead makes s read its row groups on workers goroutines from now on;
+// startAhead makes s read its row groups on workers goroutines from now on,
+// with each row's raw text unless noRaw (a reader that never asks for it);
 // it does nothing for a file of one row group or one worker.
-func (s *parquetSource) startAhead(workers, batchSize int) {
+func (s *parquetSource) startAhead(workers, batchSize int, noRaw bool) {
 	groups := s.pf.NumRowGroups()
 	workers = min(workers, groups)
 	if workers < 2 || s.rr != nil {
 		return
 	}
-	a := &pqAhead{groups: groups, lanes: make([]chan *aheadBlock, workers), done: make(chan struct{})}
+	a := &pqAhead{groups: groups, lanes: make([]chan *aheadBlock, workers), done: make(chan struct{}), noRaw: noRaw}
 	in := pqInputOf(s, math.MaxInt32)
 	for w := range a.lanes {
 		a.lanes[w] = make(chan *aheadBlock, max(1, lookaheadRows/batchSize))
-		if !arrowAhead {
-			a.wg.Add(1)
-			go func() {
-				defer a.wg.Done()
-				a.readTyped(in, w, batchSize)
-			}()
-			continue
-		}
-		// The worker's own source: the file, its columns and kinds shared,
-		// the buffers and the record reader its own.
-		ws := &parquetSource{pf: s.pf, fr: s.fr, leaves: s.leaves, fields: s.fields, types: s.types,
-			kinds: s.kinds, names: s.names, rec: make([]string, len(s.rec)), ends: make([]int, len(s.ends))}
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			a.read(ws, w, batchSize)
+			a.read(in, w, batchSize)
 		}()
 	}
 	s.ahead = a
 }
 
-// read reads groups w, w+len(lanes), ... with ws into lane w, until the
-// last group, an error or close.
-func (a *pqAhead) read(ws *parquetSource, w, batchSize int) {
-	lane := a.lanes[w]
-	defer close(lane)
-	send := func(b *aheadBlock) bool {
-		select {
-		case lane <- b:
-			return true
-		case <-a.done:
-			return false
-		}
-	}
-	width := len(ws.rec) // a Parquet row always has every column
-	newBlock := func() *aheadBlock {
-		return &aheadBlock{width: width, fields: make([]string, 0, batchSize*width),
-			probs: make([]problem, 0, batchSize), raws: make([]string, 0, batchSize)}
-	}
-	for g := w; g < a.groups; g += len(a.lanes) {
-		b := newBlock()
-		err := ws.openGroup(g)
-		for err == nil {
-			var rec []string
-			var p problem
-			rec, p, err = ws.next()
-			if err == io.EOF {
-				err = nil
-				break
-			}
-			if err != nil {
-				break
-			}
-			b.fields = append(b.fields, rec...)
-			b.probs = append(b.probs, p)
-			b.raws = append(b.raws, ws.raw())
-			if len(b.probs) == batchSize {
-				if !send(b) {
-					return
-				}
-				b = newBlock()
-			}
-		}
-		if ws.rr != nil {
-			ws.rr.Release()
-			ws.rr = nil
-		}
-		b.err, b.last = err, true
-		if !send(b) || err != nil {
-			return
-		}
-	}
-}
-
-// arrowAhead makes the workers read through arrow-go's record reader rather
-// than its typed column readers (the tests compare the two).
-var arrowAhead = false
-
-// readTyped reads groups w, w+len(lanes), ... into lane w as read does, with
-// the typed column readers of the claims reader (pqtyped.go): each column
-// of a batch of rows at once into the rows' cells, then each row's text
-// made from them as parquetSource.next makes it from Arrow arrays (the
-// claims reader's text path checks the same equality). The raw text of a
-// row is made only when asked for (an exception), from the block's rows.
-func (a *pqAhead) readTyped(in *pqInput, w, batchSize int) {
+// read reads groups w, w+len(lanes), ... into lane w, until the last
+// group, an error or close.
+func (a *pqAhead) read(in *pqInput, w, batchSize int) {
 	lane := a.lanes[w]
 	defer close(lane)
 	send := func(b *aheadBlock) bool {
@@ -154,15 +96,15 @@ func (a *pqAhead) readTyped(in *pqInput, w, batchSize int) {
 	}
 	pw := new(pqWorker)
 	for g := w; g < a.groups; g += len(a.lanes) {
-		if !a.readTypedGroup(in, pw, g, batchSize, send) {
+		if !a.readGroup(in, pw, g, batchSize, send) {
 			return
 		}
 	}
 }
 
-// readTypedGroup sends the rows of group g in blocks of at most batchSize
-// rows; false when it sent an error or the read was closed.
-func (a *pqAhead) readTypedGroup(in *pqInput, pw *pqWorker, g, batchSize int, send func(*aheadBlock) bool) (ok bool) {
+// readGroup sends the rows of group g in blocks of at most batchSize rows;
+// false when it sent an error or the read was closed.
+func (a *pqAhead) readGroup(in *pqInput, pw *pqWorker, g, batchSize int, send func(*aheadBlock) bool) (ok bool) {
 	var grp *pqGroup
 	var rows *pqRows
 	defer func() {
@@ -177,15 +119,9 @@ func (a *pqAhead) readTypedGroup(in *pqInput, pw *pqWorker, g, batchSize int, se
 			grp.close()
 		}
 	}()
-	// The errors as the Arrow read words them (parquetSource.next and
-	// openGroup): the same file fails the same way on one goroutine.
-	fail := func(err error) bool {
-		if e, isExp := asExpansion(err); isExp {
-			err = e
-		}
-		send(&aheadBlock{err: fmt.Errorf("%w: %w", ErrCorrupt, err), last: true})
-		return false
-	}
+	// The errors as the sequential read words them (parquetSource.next and
+	// its record reader's opening): a file fails the same way on one
+	// goroutine or several.
 	var err error
 	if grp, _, err = in.openGroup(context.Background(), g); err != nil {
 		send(&aheadBlock{err: fmt.Errorf("opening the Parquet columns: %w: %w", ErrCorrupt, err), last: true})
@@ -203,70 +139,22 @@ func (a *pqAhead) readTypedGroup(in *pqInput, pw *pqWorker, g, batchSize int, se
 			if err := pw.read(grp, j, rows); err != nil {
 				rows.free(true)
 				rows = nil
-				return fail(err)
-			}
-		}
-		// The rows' text in one buffer, then in one string that the
-		// fields slice (ends: where each field ends in the buffer).
-		b := &aheadBlock{width: width, fields: make([]string, n*width), probs: make([]problem, n), raws: make([]string, n)}
-		text := pw.text[:0]
-		ends := resize(pw.ends, n*width)
-		var bad []int // rows whose text is not valid UTF-8
-		for i := range n {
-			start := len(text)
-			for j := range in.cols {
-				if in.cols[j].kind != 0 {
-					text = rows.appendText(text, j, i)
+				if e, isExp := asExpansion(err); isExp {
+					err = e
 				}
-				ends[i*width+j] = len(text)
-			}
-			if !utf8.Valid(text[start:]) {
-				bad = append(bad, i)
+				send(&aheadBlock{err: fmt.Errorf("%w: %w", ErrCorrupt, err), last: true})
+				return false
 			}
 		}
-		all := string(text)
-		start := 0
-		for i := range n {
-			rec := b.fields[i*width : (i+1)*width]
-			for j, end := range ends[i*width : (i+1)*width] {
-				rec[j] = all[start:end]
-				start = end
-			}
+		b, err := a.block(pw, rows)
+		rows.free(false) // nothing the block holds is in the rows' memory
+		rows = nil
+		if err != nil {
+			send(&aheadBlock{err: fmt.Errorf("%w: %w", ErrCorrupt, err), last: true})
+			return false
 		}
-		for _, i := range bad {
-			b.probs[i] = invalidUTF8(b.fields[i*width : (i+1)*width])
-		}
-		// The raw texts here too, as the Arrow read makes them on its
-		// goroutines (the members reader asks for every row's), in one
-		// string: the used columns from the fields, the others from Arrow.
-		raw := pw.scratch[:0]
-		for i := range n {
-			ends[i] = len(raw)
-			rec := b.fields[i*width : (i+1)*width]
-			for j, c := range in.cols {
-				if j > 0 {
-					raw = append(raw, ',')
-				}
-				if c.kind != 0 {
-					raw = appendCSVField(raw, rec[j])
-				} else if a, k := rows.cols[j].array(i); a != nil && !a.IsNull(k) {
-					raw = appendCSVField(raw, a.ValueStr(k))
-				}
-			}
-		}
-		raws := string(raw)
-		for i := range n {
-			end := len(raws)
-			if i+1 < n {
-				end = ends[i+1]
-			}
-			b.raws[i] = raws[ends[i]:end]
-		}
-		rows.free(false) // nothing made from the rows is in their memory
-		pw.text, pw.ends, pw.scratch = text, ends, raw
 		done += n
 		b.last = done == total
-		rows = nil
 		if !send(b) {
 			return false
 		}
@@ -274,25 +162,83 @@ func (a *pqAhead) readTypedGroup(in *pqInput, pw *pqWorker, g, batchSize int, se
 	return true
 }
 
-// openGroup points ws at row group g alone.
-func (ws *parquetSource) openGroup(g int) (err error) {
-	defer func() {
-		if r := recover(); r != nil { // see newParquetSource
-			err = decoderPanic("Parquet decoder", r)
+// block makes the block of rows: each row's fields as parquetSource.next
+// makes them (the used columns' text, "" for the others and for null), its
+// problem (invalid UTF-8) and, unless noRaw, its raw text as
+// parquetSource.raw makes it.
+func (a *pqAhead) block(pw *pqWorker, rows *pqRows) (*aheadBlock, error) {
+	in, n := rows.in, rows.n
+	width := len(in.cols)
+	b := &aheadBlock{width: width, ends: make([]uint32, n*width), probs: make([]problem, n)}
+	text := pw.text[:0]
+	var bad []int // rows whose text is not valid UTF-8
+	for i := range n {
+		start := len(text)
+		for j := range in.cols {
+			if in.cols[j].kind != 0 {
+				text = rows.appendText(text, j, i)
+			}
+			b.ends[i*width+j] = uint32(len(text))
 		}
-	}()
-	ws.batch, ws.row = nil, 0
-	ws.rr, err = ws.fr.GetRecordReader(context.Background(), ws.leaves, []int{g})
-	if err != nil {
-		ws.rr = nil
-		return fmt.Errorf("opening the Parquet columns: %w: %w", ErrCorrupt, err)
+		if !utf8.Valid(text[start:]) {
+			bad = append(bad, i)
+		}
+		if len(text) > math.MaxUint32 {
+			return nil, fmt.Errorf("a batch of %d rows holds more than 4 GiB of text", n)
+		}
 	}
-	return nil
+	b.text = string(text)
+	pw.text = text
+	rec := resize(pw.rec, width)
+	pw.rec = rec
+	for _, i := range bad {
+		b.fields(i, rec)
+		b.probs[i] = invalidUTF8(rec)
+	}
+	if !a.noRaw {
+		// The used columns from the fields, the others from Arrow.
+		raw := pw.scratch[:0]
+		b.rawEnds = make([]uint32, n)
+		for i := range n {
+			b.fields(i, rec)
+			for j, c := range in.cols {
+				if j > 0 {
+					raw = append(raw, ',')
+				}
+				if c.kind != 0 {
+					raw = appendCSVField(raw, rec[j])
+				} else if arr, k := rows.cols[j].array(i); arr != nil && !arr.IsNull(k) {
+					raw = appendCSVField(raw, arr.ValueStr(k))
+				}
+			}
+			if len(raw) > math.MaxUint32 {
+				return nil, fmt.Errorf("a batch of %d rows holds more than 4 GiB of raw text", n)
+			}
+			b.rawEnds[i] = uint32(len(raw))
+		}
+		b.raw = string(raw)
+		pw.scratch = raw
+	}
+	clear(rec)
+	return b, nil
+}
+
+// fields sets rec (width long) to row i's fields.
+func (b *aheadBlock) fields(i int, rec []string) {
+	w := b.width
+	start := uint32(0)
+	if i > 0 {
+		start = b.ends[i*w-1]
+	}
+	for j, end := range b.ends[i*w : (i+1)*w] {
+		rec[j] = b.text[start:end]
+		start = end
+	}
 }
 
 // next returns the next row in file order, as parquetSource.next does.
 func (a *pqAhead) next(s *parquetSource) ([]string, problem, error) {
-	for a.cur == nil || a.row >= len(a.cur.probs) {
+	for a.cur == nil || a.row >= a.cur.rows() {
 		if a.cur != nil {
 			if a.cur.err != nil {
 				return nil, problem{}, a.cur.err
@@ -313,17 +259,20 @@ func (a *pqAhead) next(s *parquetSource) ([]string, problem, error) {
 	}
 	i := a.row
 	a.row++
-	w := a.cur.width
-	s.rec = append(s.rec[:0], a.cur.fields[i*w:(i+1)*w]...)
+	a.cur.fields(i, s.rec)
 	return s.rec, a.cur.probs[i], nil
 }
 
 // raw returns the raw text of the row next returned last.
 func (a *pqAhead) raw() string {
-	if a.cur == nil || a.row == 0 {
+	if a.cur == nil || a.row == 0 || a.noRaw {
 		return ""
 	}
-	return a.cur.raws[a.row-1]
+	start := uint32(0)
+	if a.row > 1 {
+		start = a.cur.rawEnds[a.row-2]
+	}
+	return a.cur.raw[start:a.cur.rawEnds[a.row-1]]
 }
 
 // close stops the workers and waits for them.

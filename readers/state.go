@@ -87,11 +87,17 @@ type StateReader struct {
 	ended   bool // the END row has been read
 }
 
-// OpenState opens a state file for streaming.
+// OpenState opens a state file for streaming. A Parquet state's row groups
+// are decoded on every core (pqahead.go), the records, their checks and
+// their order those of a read on one.
 func OpenState(path string) (*StateReader, error) {
 	t, err := openTable(path, stateColumns[:], Options{})
 	if err != nil {
 		return nil, err
+	}
+	if ps, ok := t.src.(*parquetSource); ok {
+		o := Options{}.withDefaults()
+		ps.startAhead(o.Workers, o.BatchSize, true) // its errors quote no raw text
 	}
 	return newStateReader(t), nil
 }

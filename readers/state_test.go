@@ -158,3 +158,76 @@ func TestStateTrailer(t *testing.T) {
 		t.Errorf("version 3 without END: %d records, %v", len(recs), err)
 	}
 }
+
+// TestStateParquetAhead: a Parquet state of many row groups, decoded on
+// several goroutines (OpenState, pqahead.go), gives the records, or the
+// error and its row, of the read on one goroutine: a good state, one with
+// an edited amount (the END row's digest) and one with a negative amount
+// in its middle.
+func TestStateParquetAhead(t *testing.T) {
+	rows := []string{"META,,,version,0.00,0,4\n", "META,,2025-05-02,as_of,0.00,0,\n"}
+	for m := range 40 {
+		rows = append(rows, fmt.Sprintf("YEAR,M%03d,2024-01-01,,0.00,0,2024-12-31\n", m),
+			fmt.Sprintf("ACC,M%03d,2024-01-01,deductible:core,%d.%02d,0,\n", m, m*7, m%100))
+		for l := range m % 9 {
+			rows = append(rows, fmt.Sprintf("LINE,M%03d,2024-03-%02d,C%d-%d,%d.50,%d,HOSPITAL_ACCOMMODATION - - -\n", m, 1+l, m, l, 10*l, 1+l))
+		}
+	}
+	good := v4State(t, rows...)
+	edited := strings.Replace(good, "ACC,M013,2024-01-01,deductible:core,91.13", "ACC,M013,2024-01-01,deductible:core,91.14", 1)
+	negative := v4State(t, append(slices.Clone(rows[:100]), append([]string{"ACC,M900,2024-01-01,deductible:core,-5.00,0,\n"}, rows[100:]...)...)...)
+	if edited == good {
+		t.Fatal("the edit did not apply")
+	}
+	cols := []arrowColumn{{"kind", arrow.BinaryTypes.String}, {"member_id", arrow.BinaryTypes.String},
+		{"scope", arrow.FixedWidthTypes.Date32}, {"key", arrow.BinaryTypes.String},
+		{"amount", &arrow.Decimal128Type{Precision: 18, Scale: 2}}, {"count", arrow.PrimitiveTypes.Int64}, {"detail", arrow.BinaryTypes.String}}
+	for _, tc := range []struct{ name, csv, wantErr string }{
+		{"good", good, ""},
+		{"edited", edited, "row "},
+		{"negative", negative, "row 101: column amount: ACC 2024-01-01 deductible:core: amount -5.00 is negative"},
+	} {
+		// The CSV state as Parquet rows, in row groups of 7.
+		tbl, err := openMem("state.csv", []byte(tc.csv), stateColumns[:], Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pqRows []map[string]string
+		for {
+			rec, _, err := tbl.next()
+			if err != nil {
+				break
+			}
+			r := map[string]string{}
+			for i, c := range cols {
+				r[c.name] = rec[i]
+			}
+			pqRows = append(pqRows, r)
+		}
+		path := writeFile(t, "state.parquet", writeArrow(t, cols, pqRows, 7))
+		seq := func() ([]claim.StateRecord, error) {
+			tb, err := openTable(path, stateColumns[:], Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sr := newStateReader(tb)
+			defer sr.Close()
+			var recs []claim.StateRecord
+			for sr.Next() {
+				recs = append(recs, sr.Record())
+			}
+			return recs, sr.Err()
+		}
+		want, wantErr := seq()
+		got, gotErr := ReadState(path)
+		if tc.wantErr == "" {
+			if wantErr != nil || gotErr != nil || len(want) != len(pqRows)-1 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: %d records (%v) on several goroutines, %d (%v) on one, of %d rows", tc.name, len(got), gotErr, len(want), wantErr, len(pqRows))
+			}
+			continue
+		}
+		if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() || !strings.Contains(gotErr.Error(), tc.wantErr) {
+			t.Fatalf("%s: error %v on several goroutines, %v on one; want one containing %q", tc.name, gotErr, wantErr, tc.wantErr)
+		}
+	}
+}
