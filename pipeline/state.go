@@ -57,6 +57,9 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	var unknown error // reported after the version and plan checks
 	var outOfBounds error
 	var records int64
+	// The LINE keys' hashes go to the Bloom filter a batch at a time
+	// (bloom.addAll), all of them before the claims are read.
+	pending := make([]uint64, 0, 1024)
 	for sr.Next() {
 		rec := sr.Record()
 		records++
@@ -78,7 +81,10 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 				break // Prepare: only the checks
 			}
 			h := keyHash(rec.Key, int32(rec.Count))
-			filter.testAndAdd(h)
+			if pending = append(pending, h); len(pending) == cap(pending) {
+				filter.addAll(pending)
+				pending = pending[:0]
+			}
 			k := spill.Key{ClaimID: rec.Key, LineNo: int32(rec.Count), Source: -1, Member: -1}
 			if err := keys.WriteKey(int(h%uint64(keys.Len())), &k); err != nil {
 				return s, fmt.Errorf("pipeline: spill: %w", err)
@@ -107,6 +113,9 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	}
 	if err := sr.Err(); err != nil {
 		return s, configError(err)
+	}
+	if filter != nil {
+		filter.addAll(pending)
 	}
 	if !slices.Contains(claim.StateVersionsRead, version) {
 		return s, fmt.Errorf("%w: state file %s has version %q, this build reads versions %s", ErrConfig, r.cfg.StateIn, version, strings.Join(claim.StateVersionsRead, " and "))
