@@ -22,6 +22,10 @@ type csvSource struct {
 	r      *csv.Reader
 	header []string
 	start  int64 // input offset where the last record (or the blank lines before it) starts
+	// ahead, when set, parses the data rows in parallel (startAhead) and
+	// next and raw take its records.
+	ahead *csvAhead
+	rec   []string
 }
 
 func newCSVSource(in io.ReadCloser, gz bool, size int64, opt Options) (*csvSource, []string, error) {
@@ -110,6 +114,16 @@ func inputFailure(err error, maxRow int) error {
 }
 
 func (s *csvSource) next() ([]string, problem, error) {
+	if s.ahead != nil {
+		var rec []string
+		var p problem
+		var err error
+		rec, p, err = s.ahead.next(s.rec)
+		if rec != nil {
+			s.rec = rec
+		}
+		return rec, p, err
+	}
 	s.start = s.r.InputOffset()
 	s.track.keepFrom = s.start
 	rec, err := s.r.Read()
@@ -239,6 +253,9 @@ func skipBlankLines(b []byte) []byte {
 }
 
 func (s *csvSource) raw() string {
+	if s.ahead != nil {
+		return s.ahead.raw()
+	}
 	// encoding/csv skips blank lines before a record; they are not part of it.
 	return string(recordRaw(skipBlankLines(s.track.text(s.start, s.r.InputOffset()))))
 }
@@ -257,6 +274,10 @@ func recordRaw(b []byte) []byte {
 func (s *csvSource) close() error {
 	if s.in == nil {
 		return nil
+	}
+	if s.ahead != nil {
+		s.ahead.close()
+		s.ahead = nil
 	}
 	err := s.in.Close()
 	s.in = nil

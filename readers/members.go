@@ -87,9 +87,12 @@ func OpenMembers(path string, opt Options) (*MembersReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ps, ok := t.src.(*parquetSource); ok {
-		o := opt.withDefaults()
-		ps.startAhead(o.Workers, o.BatchSize, false)
+	o := opt.withDefaults()
+	switch src := t.src.(type) {
+	case *parquetSource:
+		src.startAhead(o.Workers, o.BatchSize, false)
+	case *csvSource:
+		src.startAhead(o.Workers, o.BatchSize, false)
 	}
 	return newMembersReader(t, opt), nil
 }

@@ -187,6 +187,14 @@ func (c *choices) next(n int) int {
 // lines, a byte order mark, rows of the wrong width, invalid UTF-8, a last
 // row without a line end or with a quote that never closes.
 func randomCSV(seed []byte) []byte {
+	return randomCSVOf(seed, claimsHeader, func(row int) string {
+		return csvRow(map[string]string{"claim_id": fmt.Sprintf("C%d", row), "member_id": fmt.Sprintf("M%d", row%3)})
+	})
+}
+
+// randomCSVOf is randomCSV for a file of the given header, goodRow(i) a
+// good row i of it.
+func randomCSVOf(seed []byte, header []string, goodRow func(row int) string) []byte {
 	c := &choices{seed}
 	var b bytes.Buffer
 	if c.next(4) == 0 {
@@ -198,14 +206,14 @@ func randomCSV(seed []byte) []byte {
 		}
 		return "\n"
 	}
-	b.WriteString(strings.Join(claimsHeader, ",") + nl())
+	b.WriteString(strings.Join(header, ",") + nl())
 	pieces := []string{"a", "b", ",", `"`, "\n", "\r\n", "\r", " ", "é", "\xff", "x,y", `""`}
 	rows := 1 + c.next(12)
 	for row := 0; row < rows; row++ {
 		for c.next(6) == 1 {
 			b.WriteString(nl()) // blank lines
 		}
-		good := csvRow(map[string]string{"claim_id": fmt.Sprintf("C%d", row), "member_id": fmt.Sprintf("M%d", row%3)})
+		good := goodRow(row)
 		if c.next(2) == 0 {
 			b.WriteString(good)
 		} else {

@@ -31,16 +31,21 @@ import (
 // while the one before it is taken: with less the goroutines would take
 // turns instead of overlapping. It costs about 0.6 KB a row ahead.
 
-// aheadBlock is up to a batch of consecutive rows of one row group.
+// aheadBlock is up to a batch of consecutive rows of one row group (or of
+// one chunk of a CSV file, csvahead.go).
 type aheadBlock struct {
 	text    string    // the rows' fields, one after another
-	ends    []uint32  // per row, per column: where the field ends in text
+	ends    []uint32  // per row, per field: where the field ends in text
 	width   int       // fields per row
+	counts  []int     // per row, its fields when they are not width each (a CSV record's); nil: width each
 	probs   []problem // per row
 	raw     string    // the rows' raw texts, one after another
 	rawEnds []uint32  // per row: where its raw text ends in raw (none without raw texts)
 	err     error     // the read failed after the rows above
-	last    bool      // the group's last block
+	last    bool      // the group's (chunk's) last block
+	end     bool      // no rows follow (csvAhead)
+
+	at, field int // record: the row it returns next, and that row's first field
 }
 
 // rows is the number of rows in the block.
@@ -223,7 +228,8 @@ func (a *pqAhead) block(pw *pqWorker, rows *pqRows) (*aheadBlock, error) {
 	return b, nil
 }
 
-// fields sets rec (width long) to row i's fields.
+// fields sets rec (width long) to row i's fields; the block's rows have
+// width fields each.
 func (b *aheadBlock) fields(i int, rec []string) {
 	w := b.width
 	start := uint32(0)
@@ -234,6 +240,31 @@ func (b *aheadBlock) fields(i int, rec []string) {
 		rec[j] = b.text[start:end]
 		start = end
 	}
+}
+
+// record returns row i's fields in rec's memory; the rows are asked for in
+// order (each row's first field follows the row before's).
+func (b *aheadBlock) record(i int, rec []string) []string {
+	if b.counts == nil {
+		rec = resize(rec, b.width)
+		b.fields(i, rec)
+		return rec
+	}
+	if i != b.at {
+		panic("readers: ahead rows out of order")
+	}
+	n := b.counts[i]
+	start := uint32(0)
+	if b.field > 0 {
+		start = b.ends[b.field-1]
+	}
+	rec = rec[:0]
+	for _, end := range b.ends[b.field : b.field+n] {
+		rec = append(rec, b.text[start:end])
+		start = end
+	}
+	b.at, b.field = i+1, b.field+n
+	return rec
 }
 
 // next returns the next row in file order, as parquetSource.next does.

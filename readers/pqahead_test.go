@@ -189,3 +189,50 @@ func readMembersResult(t *testing.T, path string, opt Options) membersResult {
 	}
 	return r
 }
+
+// TestMembersCSVAhead: random members CSV files of good and hostile rows
+// (randomCSVOf: quoting, line breaks in fields, CRLF, blank lines, wrong
+// widths, invalid UTF-8, quotes left open), parsed on several goroutines
+// in chunks of any size (csvahead.go), give the spans, exceptions, raw
+// texts, row count and error of encoding/csv on one.
+func TestMembersCSVAhead(t *testing.T) {
+	header := make([]string, len(memberColumns))
+	for i, c := range memberColumns {
+		header[i] = c.name
+	}
+	good := func(row int) string {
+		return fmt.Sprintf("M%d,P%d,2023-03-01,,1980-06-15,FR,GB,,EUR,core;outpatient,150.00,10,3000.00,,,", row, row/2)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	n := 300
+	if raceEnabled {
+		n = 60
+	}
+	spans, exceptions, failures := 0, 0, 0
+	defaultBlock := csvBlock
+	for k := range n {
+		seed := make([]byte, rng.IntN(200))
+		for i := range seed {
+			seed[i] = byte(rng.UintN(256))
+		}
+		path := writeFile(t, fmt.Sprintf("members%d.csv", k), randomCSVOf(seed, header, good))
+		batch := 1 + rng.IntN(9) // the same for both: a failed batch's rows are not returned
+		want := readMembersResult(t, path, Options{Workers: 1, BatchSize: batch})
+		spans += len(want.spans)
+		exceptions += len(want.ex)
+		if want.err != "" {
+			failures++
+		}
+		for _, block := range []int{1, 17, 150, defaultBlock} {
+			useCSVBlock(t, block)
+			opt := Options{Workers: 2 + rng.IntN(3), BatchSize: batch}
+			if got := readMembersResult(t, path, opt); !reflect.DeepEqual(got, want) {
+				t.Fatalf("file %d, block %d, %+v: on several goroutines\n got %+v\nwant %+v", k, block, opt, got, want)
+			}
+		}
+	}
+	if spans < n/2 || exceptions < n || failures == 0 {
+		t.Fatalf("%d spans, %d exceptions, %d failed reads in %d files: the files should have many of each", spans, exceptions, failures, n)
+	}
+	t.Logf("%d spans, %d exceptions, %d failed reads", spans, exceptions, failures)
+}

@@ -87,17 +87,22 @@ type StateReader struct {
 	ended   bool // the END row has been read
 }
 
-// OpenState opens a state file for streaming. A Parquet state's row groups
-// are decoded on every core (pqahead.go), the records, their checks and
-// their order those of a read on one.
+// OpenState opens a state file for streaming. Its rows are decoded on every
+// core (a Parquet file's row groups, pqahead.go; a CSV file's chunks,
+// csvahead.go), the records, their checks and their order those of a read
+// on one.
 func OpenState(path string) (*StateReader, error) {
 	t, err := openTable(path, stateColumns[:], Options{})
 	if err != nil {
 		return nil, err
 	}
-	if ps, ok := t.src.(*parquetSource); ok {
-		o := Options{}.withDefaults()
-		ps.startAhead(o.Workers, o.BatchSize, true) // its errors quote no raw text
+	// Parsed on every core; its errors quote no raw text.
+	o := Options{}.withDefaults()
+	switch src := t.src.(type) {
+	case *parquetSource:
+		src.startAhead(o.Workers, o.BatchSize, true)
+	case *csvSource:
+		src.startAhead(o.Workers, o.BatchSize, true)
 	}
 	return newStateReader(t), nil
 }

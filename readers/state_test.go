@@ -159,12 +159,13 @@ func TestStateTrailer(t *testing.T) {
 	}
 }
 
-// TestStateParquetAhead: a Parquet state of many row groups, decoded on
-// several goroutines (OpenState, pqahead.go), gives the records, or the
-// error and its row, of the read on one goroutine: a good state, one with
-// an edited amount (the END row's digest) and one with a negative amount
-// in its middle.
-func TestStateParquetAhead(t *testing.T) {
+// TestStateAhead: a state read on several goroutines (OpenState: a Parquet
+// file of many row groups, pqahead.go; a CSV file in chunks of 97 bytes,
+// csvahead.go) gives the records, or the error and its row, of the read on
+// one goroutine: a good state, one with an edited amount (the END row's
+// digest) and one with a negative amount in its middle.
+func TestStateAhead(t *testing.T) {
+	useCSVBlock(t, 97)
 	rows := []string{"META,,,version,0.00,0,4\n", "META,,2025-05-02,as_of,0.00,0,\n"}
 	for m := range 40 {
 		rows = append(rows, fmt.Sprintf("YEAR,M%03d,2024-01-01,,0.00,0,2024-12-31\n", m),
@@ -204,30 +205,33 @@ func TestStateParquetAhead(t *testing.T) {
 			}
 			pqRows = append(pqRows, r)
 		}
-		path := writeFile(t, "state.parquet", writeArrow(t, cols, pqRows, 7))
-		seq := func() ([]claim.StateRecord, error) {
-			tb, err := openTable(path, stateColumns[:], Options{})
-			if err != nil {
-				t.Fatal(err)
+		pqPath := writeFile(t, "state.parquet", writeArrow(t, cols, pqRows, 7))
+		csvPath := writeFile(t, "state.csv", []byte(tc.csv))
+		for _, path := range []string{pqPath, csvPath} {
+			seq := func() ([]claim.StateRecord, error) {
+				tb, err := openTable(path, stateColumns[:], Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sr := newStateReader(tb)
+				defer sr.Close()
+				var recs []claim.StateRecord
+				for sr.Next() {
+					recs = append(recs, sr.Record())
+				}
+				return recs, sr.Err()
 			}
-			sr := newStateReader(tb)
-			defer sr.Close()
-			var recs []claim.StateRecord
-			for sr.Next() {
-				recs = append(recs, sr.Record())
+			want, wantErr := seq()
+			got, gotErr := ReadState(path)
+			if tc.wantErr == "" {
+				if wantErr != nil || gotErr != nil || len(want) != len(pqRows)-1 || !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s, %s: %d records (%v) on several goroutines, %d (%v) on one, of %d rows", tc.name, path, len(got), gotErr, len(want), wantErr, len(pqRows))
+				}
+				continue
 			}
-			return recs, sr.Err()
-		}
-		want, wantErr := seq()
-		got, gotErr := ReadState(path)
-		if tc.wantErr == "" {
-			if wantErr != nil || gotErr != nil || len(want) != len(pqRows)-1 || !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s: %d records (%v) on several goroutines, %d (%v) on one, of %d rows", tc.name, len(got), gotErr, len(want), wantErr, len(pqRows))
+			if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() || !strings.Contains(gotErr.Error(), tc.wantErr) {
+				t.Fatalf("%s, %s: error %v on several goroutines, %v on one; want one containing %q", tc.name, path, gotErr, wantErr, tc.wantErr)
 			}
-			continue
-		}
-		if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() || !strings.Contains(gotErr.Error(), tc.wantErr) {
-			t.Fatalf("%s: error %v on several goroutines, %v on one; want one containing %q", tc.name, gotErr, wantErr, tc.wantErr)
 		}
 	}
 }

@@ -1,0 +1,286 @@
+package readers
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"unicode/utf8"
+)
+
+// A CSV members or state file is parsed on every core, as the claims file
+// is (csvsplit.go): a producer goroutine reads the data rows in blocks cut
+// at record ends (lastRecordEnd) and hands chunk k to worker k mod n, which
+// parses it with the claims reader's csvParser (encoding/csv's records,
+// errors and line numbers) and makes each row's fields, problem and raw
+// text exactly as csvSource.next and raw make them, in blocks (pqahead.go's
+// aheadBlock); next takes the blocks in chunk order. A 10 M-row CSV state
+// took 8.3 s on one goroutine, 3.6 s of it in encoding/csv.
+//
+// Memory stays bounded as the Parquet read's: each worker holds its chunk
+// and blocks up to about lookaheadRows rows ahead, the producer one block
+// being read and one chunk waiting per worker.
+
+// csvJob is a chunk of complete records for a worker, or the end of the
+// data rows (with the read's error, if it failed).
+type csvJob struct {
+	data     []byte
+	lineBase int // encoding/csv's line count at the chunk's start
+	end      bool
+	err      error
+}
+
+// csvAhead is the parallel parse of a csvSource's data rows.
+type csvAhead struct {
+	jobs  []chan csvJob      // worker w's chunks: w, w+len(jobs), ...
+	lanes []chan *aheadBlock // worker w's blocks, in its chunks' order
+	done  chan struct{}
+	wg    sync.WaitGroup
+	noRaw bool
+
+	k   int // the chunk next reads
+	cur *aheadBlock
+	row int // next row of cur
+}
+
+// startAhead makes s parse its data rows on workers goroutines from now on,
+// with each row's raw text unless noRaw (a reader that never asks for it);
+// it does nothing for one worker.
+func (s *csvSource) startAhead(workers, batchSize int, noRaw bool) {
+	if workers < 2 || s.ahead != nil {
+		return
+	}
+	in := s.rest()
+	a := &csvAhead{jobs: make([]chan csvJob, workers), lanes: make([]chan *aheadBlock, workers),
+		done: make(chan struct{}), noRaw: noRaw}
+	for w := range workers {
+		a.jobs[w] = make(chan csvJob, 1)
+		a.lanes[w] = make(chan *aheadBlock, max(1, lookaheadRows/batchSize))
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.parse(w, in.header, batchSize, in.maxRow)
+		}()
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.produce(in)
+	}()
+	s.ahead = a
+}
+
+// produce reads the data rows in blocks and hands out the chunks of
+// complete records, then the end (csvsplit.go's produceCSV, whose reads,
+// cuts and failures it repeats).
+func (a *csvAhead) produce(in *csvInput) {
+	k := 0
+	defer func() {
+		for _, j := range a.jobs {
+			close(j)
+		}
+	}()
+	give := func(j csvJob) bool {
+		select {
+		case a.jobs[k%len(a.jobs)] <- j:
+			k++
+			return true
+		case <-a.done:
+			return false
+		}
+	}
+	lineBase := in.lineBase
+	emit := func(data []byte) bool {
+		j := csvJob{data: data, lineBase: lineBase}
+		lineBase += bytes.Count(data, []byte{'\n'})
+		return give(j)
+	}
+	buf := append(make([]byte, 0, csvBlock+trackChunk), in.ahead...)
+	target := csvBlock
+	var readErr error
+	for {
+		for readErr == nil && len(buf) < target {
+			if cap(buf)-len(buf) < trackChunk {
+				grown := make([]byte, len(buf), 2*cap(buf)+trackChunk)
+				copy(grown, buf)
+				buf = grown
+			}
+			n, err := in.src.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			readErr = err
+		}
+		if readErr == io.EOF {
+			if len(buf) > 0 && !emit(buf) {
+				return
+			}
+			give(csvJob{end: true})
+			return
+		}
+		end := lastRecordEnd(buf)
+		if readErr != nil {
+			if end > 0 && !emit(buf[:end]) {
+				return
+			}
+			give(csvJob{end: true, err: inputFailure(readErr, in.maxRow)})
+			return
+		}
+		if end == 0 {
+			// One record fills the block: read on, or give up on it.
+			if len(buf) > in.maxRow {
+				give(csvJob{end: true, err: inputFailure(errRowTooLong, in.maxRow)})
+				return
+			}
+			target = len(buf) + csvBlock
+			continue
+		}
+		next := append(make([]byte, 0, max(csvBlock, len(buf)-end)+trackChunk), buf[end:]...)
+		if !emit(buf[:end]) {
+			return
+		}
+		buf, target = next, max(csvBlock, len(next)+trackChunk)
+	}
+}
+
+// parse parses worker w's chunks into its lane.
+func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
+	lane := a.lanes[w]
+	defer close(lane)
+	send := func(b *aheadBlock) bool {
+		select {
+		case lane <- b:
+			return true
+		case <-a.done:
+			return false
+		}
+	}
+	width := len(header)
+	var p csvParser
+	var text, raw []byte
+	var ends, rawEnds []uint32
+	for j := range a.jobs[w] {
+		if j.end {
+			send(&aheadBlock{width: width, err: j.err, last: true, end: true})
+			return
+		}
+		p.reset(j.data, j.lineBase)
+		ascii := isASCII(j.data)
+		// A block's rows; its fields and raw texts are copied into one
+		// string each when it is sent.
+		var probs []problem
+		var counts []int // per row: its field count (a bad row's may differ from width)
+		flush := func(last bool, err error) bool {
+			b := &aheadBlock{width: width, text: string(text), ends: ends, probs: probs, counts: counts, err: err, last: last}
+			if !a.noRaw {
+				b.raw, b.rawEnds = string(raw), rawEnds
+			}
+			text, raw, ends, rawEnds, probs, counts = text[:0], raw[:0], nil, nil, nil, nil
+			return send(b)
+		}
+		failed := false
+		for {
+			start := p.pos
+			fields, perr, ok := p.next()
+			if !ok {
+				break
+			}
+			body := skipBlankLines(j.data[start:p.pos])
+			if len(body) > maxRow {
+				flush(true, inputFailure(errRowTooLong, maxRow))
+				failed = true
+				break
+			}
+			var prob problem
+			switch {
+			case perr != nil:
+				if perr.Err == csv.ErrQuote {
+					if err := unclosedQuote(body, perr, header); err != nil {
+						flush(true, err)
+						failed = true
+						break
+					}
+				}
+				prob = problem{field: len(fields), message: perr.Error()}
+			case len(fields) != width:
+				prob = problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(fields), width)}
+			case !ascii && !utf8.Valid(j.data[start:p.pos]):
+				prob = invalidUTF8(fields)
+			}
+			if failed {
+				break
+			}
+			for _, f := range fields {
+				text = append(text, f...)
+				ends = append(ends, uint32(len(text)))
+			}
+			probs = append(probs, prob)
+			counts = append(counts, len(fields))
+			if !a.noRaw {
+				raw = append(raw, recordRaw(body)...)
+				rawEnds = append(rawEnds, uint32(len(raw)))
+			}
+			if len(text) > math.MaxUint32/2 || len(raw) > math.MaxUint32/2 {
+				flush(true, fmt.Errorf("readers: a block of %d rows holds more than 2 GiB of text", len(probs)))
+				failed = true
+				break
+			}
+			if len(probs) == batchSize && !flush(false, nil) {
+				return
+			}
+		}
+		if failed {
+			return
+		}
+		if !flush(true, nil) {
+			return
+		}
+	}
+}
+
+// next returns the next record in file order, as csvSource.next does.
+func (a *csvAhead) next(rec []string) ([]string, problem, error) {
+	for a.cur == nil || a.row >= a.cur.rows() {
+		if a.cur != nil {
+			if a.cur.err != nil {
+				return nil, problem{}, a.cur.err
+			}
+			if a.cur.end {
+				return nil, problem{}, io.EOF
+			}
+			if a.cur.last {
+				a.k++
+			}
+		}
+		b, ok := <-a.lanes[a.k%len(a.lanes)]
+		if !ok { // a worker stops only after its end or error block, or on close
+			return nil, problem{}, fmt.Errorf("chunk %d: %w: the reader stopped", a.k, ErrCorrupt)
+		}
+		a.cur, a.row = b, 0
+	}
+	i := a.row
+	a.row++
+	return a.cur.record(i, rec), a.cur.probs[i], nil
+}
+
+// raw returns the raw text of the record next returned last.
+func (a *csvAhead) raw() string {
+	if a.cur == nil || a.row == 0 || a.noRaw {
+		return ""
+	}
+	start := uint32(0)
+	if a.row > 1 {
+		start = a.cur.rawEnds[a.row-2]
+	}
+	return a.cur.raw[start:a.cur.rawEnds[a.row-1]]
+}
+
+// close stops the goroutines and waits for them.
+func (a *csvAhead) close() {
+	close(a.done)
+	for _, lane := range a.lanes {
+		for range lane { // unblock a worker waiting to send
+		}
+	}
+	a.wg.Wait()
+}
