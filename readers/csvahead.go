@@ -3,10 +3,9 @@ package readers
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
-	"io"
 	"math"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -34,15 +33,8 @@ type csvJob struct {
 
 // csvAhead is the parallel parse of a csvSource's data rows.
 type csvAhead struct {
-	jobs  []chan csvJob      // worker w's chunks: w, w+len(jobs), ...
-	lanes []chan *aheadBlock // worker w's blocks, in its chunks' order
-	done  chan struct{}
-	wg    sync.WaitGroup
-	noRaw bool
-
-	k   int // the chunk next reads
-	cur *aheadBlock
-	row int // next row of cur
+	aheadLanes
+	jobs []chan csvJob // worker w's chunks: w, w+len(jobs), ...
 }
 
 // startAhead makes s parse its data rows on workers goroutines from now on,
@@ -53,8 +45,8 @@ func (s *csvSource) startAhead(workers, batchSize int, noRaw bool) {
 		return
 	}
 	in := s.rest()
-	a := &csvAhead{jobs: make([]chan csvJob, workers), lanes: make([]chan *aheadBlock, workers),
-		done: make(chan struct{}), noRaw: noRaw}
+	a := &csvAhead{jobs: make([]chan csvJob, workers), aheadLanes: aheadLanes{lanes: make([]chan *aheadBlock, workers),
+		done: make(chan struct{}), noRaw: noRaw, units: -1, name: "chunk"}}
 	for w := range workers {
 		a.jobs[w] = make(chan csvJob, 1)
 		a.lanes[w] = make(chan *aheadBlock, max(1, lookaheadRows/batchSize))
@@ -92,69 +84,31 @@ func (a *csvAhead) produce(in *csvInput) {
 		}
 	}
 	lineBase := in.lineBase
-	emit := func(data []byte) bool {
+	stopped := errors.New("stopped")
+	emit := func(_, data []byte, _ bool) error {
 		j := csvJob{data: data, lineBase: lineBase}
 		lineBase += bytes.Count(data, []byte{'\n'})
-		return give(j)
+		if !give(j) {
+			return stopped
+		}
+		return nil
 	}
-	buf := append(make([]byte, 0, csvBlock+trackChunk), in.ahead...)
-	target := csvBlock
-	var readErr error
-	for {
-		for readErr == nil && len(buf) < target {
-			if cap(buf)-len(buf) < trackChunk {
-				grown := make([]byte, len(buf), 2*cap(buf)+trackChunk)
-				copy(grown, buf)
-				buf = grown
-			}
-			n, err := in.src.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			readErr = err
-		}
-		if readErr == io.EOF {
-			if len(buf) > 0 && !emit(buf) {
-				return
-			}
-			give(csvJob{end: true})
-			return
-		}
-		end := lastRecordEnd(buf)
-		if readErr != nil {
-			if end > 0 && !emit(buf[:end]) {
-				return
-			}
-			give(csvJob{end: true, err: inputFailure(readErr, in.maxRow)})
-			return
-		}
-		if end == 0 {
-			// One record fills the block: read on, or give up on it.
-			if len(buf) > in.maxRow {
-				give(csvJob{end: true, err: inputFailure(errRowTooLong, in.maxRow)})
-				return
-			}
-			target = len(buf) + csvBlock
-			continue
-		}
-		next := append(make([]byte, 0, max(csvBlock, len(buf)-end)+trackChunk), buf[end:]...)
-		if !emit(buf[:end]) {
-			return
-		}
-		buf, target = next, max(csvBlock, len(next)+trackChunk)
+	newBlock := func(n int) []byte { return make([]byte, 0, max(csvBlock, n)+trackChunk) }
+	switch err := cutRecords(in, newBlock, emit); err {
+	case nil:
+		give(csvJob{end: true})
+	case stopped:
+	default:
+		var f inputFailed
+		errors.As(err, &f)
+		give(csvJob{end: true, err: f.err})
 	}
 }
 
 // parse parses worker w's chunks into its lane.
 func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
-	lane := a.lanes[w]
-	defer close(lane)
-	send := func(b *aheadBlock) bool {
-		select {
-		case lane <- b:
-			return true
-		case <-a.done:
-			return false
-		}
-	}
+	defer close(a.lanes[w])
+	send := a.sender(w)
 	width := len(header)
 	var p csvParser
 	var text, raw []byte
@@ -236,51 +190,4 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 			return
 		}
 	}
-}
-
-// next returns the next record in file order, as csvSource.next does.
-func (a *csvAhead) next(rec []string) ([]string, problem, error) {
-	for a.cur == nil || a.row >= a.cur.rows() {
-		if a.cur != nil {
-			if a.cur.err != nil {
-				return nil, problem{}, a.cur.err
-			}
-			if a.cur.end {
-				return nil, problem{}, io.EOF
-			}
-			if a.cur.last {
-				a.k++
-			}
-		}
-		b, ok := <-a.lanes[a.k%len(a.lanes)]
-		if !ok { // a worker stops only after its end or error block, or on close
-			return nil, problem{}, fmt.Errorf("chunk %d: %w: the reader stopped", a.k, ErrCorrupt)
-		}
-		a.cur, a.row = b, 0
-	}
-	i := a.row
-	a.row++
-	return a.cur.record(i, rec), a.cur.probs[i], nil
-}
-
-// raw returns the raw text of the record next returned last.
-func (a *csvAhead) raw() string {
-	if a.cur == nil || a.row == 0 || a.noRaw {
-		return ""
-	}
-	start := uint32(0)
-	if a.row > 1 {
-		start = a.cur.rawEnds[a.row-2]
-	}
-	return a.cur.raw[start:a.cur.rawEnds[a.row-1]]
-}
-
-// close stops the goroutines and waits for them.
-func (a *csvAhead) close() {
-	close(a.done)
-	for _, lane := range a.lanes {
-		for range lane { // unblock a worker waiting to send
-		}
-	}
-	a.wg.Wait()
 }

@@ -74,19 +74,33 @@ func (r *ClaimsReader) produceCSV(ctx context.Context, work *errgroup.Group) err
 			r.parseChunk(ctx, w, c, u)
 		})
 	}
-	buf := append(r.getBlock(len(in.ahead)), in.ahead...)
+	err := cutRecords(in, r.getBlock, emit)
+	if f, ok := err.(inputFailed); ok {
+		return r.fail(ctx, f.err)
+	}
+	return err
+}
+
+// inputFailed is cutRecords' own failure (a read, a row too long), told
+// from its emit's.
+type inputFailed struct{ err error }
+
+func (f inputFailed) Error() string { return f.err.Error() }
+func (f inputFailed) Unwrap() error { return f.err }
+
+// cutRecords reads in's data rows in blocks (newBlock(n): an empty buffer
+// for at least n bytes) and hands each chunk of complete records to emit,
+// with the block it lies in and whether it ends the input, in order. It
+// returns nil at the end of the input, emit's error, or the input's
+// failure (an oversized row or a broken input, inputFailure) as an
+// inputFailed, after the chunks before it.
+func cutRecords(in *csvInput, newBlock func(n int) []byte, emit func(buf, data []byte, final bool) error) error {
+	buf := append(newBlock(len(in.ahead)), in.ahead...)
 	target := csvBlock
 	var readErr error
 	for {
-		for readErr == nil && len(buf) < target {
-			if cap(buf)-len(buf) < trackChunk {
-				grown := make([]byte, len(buf), 2*cap(buf)+trackChunk)
-				copy(grown, buf)
-				buf = grown
-			}
-			n, err := in.src.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			readErr = err
+		if readErr == nil {
+			buf, readErr = readTo(in.src, buf, target)
 		}
 		if readErr == io.EOF {
 			if len(buf) == 0 {
@@ -101,22 +115,42 @@ func (r *ClaimsReader) produceCSV(ctx context.Context, work *errgroup.Group) err
 					return err
 				}
 			}
-			return r.fail(ctx, inputFailure(readErr, in.maxRow))
+			return inputFailed{inputFailure(readErr, in.maxRow)}
 		}
 		if end == 0 {
 			// One record fills the block: read on, or give up on it.
 			if len(buf) > in.maxRow {
-				return r.fail(ctx, inputFailure(errRowTooLong, in.maxRow))
+				return inputFailed{inputFailure(errRowTooLong, in.maxRow)}
 			}
 			target = len(buf) + csvBlock
 			continue
 		}
-		next := append(r.getBlock(len(buf)-end), buf[end:]...)
+		next := append(newBlock(len(buf)-end), buf[end:]...)
 		if err := emit(buf, buf[:end], false); err != nil {
 			return err
 		}
 		buf, target = next, max(csvBlock, len(next)+trackChunk)
 	}
+}
+
+// readTo appends reads of src to buf, at least trackChunk bytes at a time
+// (as the tracker reads, so that a compressed file's expansion limit trips
+// at the same place), until buf holds target bytes or a read fails (io.EOF
+// at the end).
+func readTo(src io.Reader, buf []byte, target int) ([]byte, error) {
+	for len(buf) < target {
+		if cap(buf)-len(buf) < trackChunk {
+			grown := make([]byte, len(buf), 2*cap(buf)+trackChunk)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // getBlock returns an empty buffer for at least n bytes and a block.

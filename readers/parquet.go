@@ -254,7 +254,7 @@ func accepts(t arrow.DataType, k kind) bool {
 
 func (s *parquetSource) next() (rec []string, p problem, err error) {
 	if s.ahead != nil {
-		return s.ahead.next(s)
+		return s.ahead.next(s.rec)
 	}
 	defer func() {
 		if r := recover(); r != nil { // see newParquetSource

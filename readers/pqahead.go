@@ -51,17 +51,27 @@ type aheadBlock struct {
 // rows is the number of rows in the block.
 func (b *aheadBlock) rows() int { return len(b.probs) }
 
-// pqAhead is the parallel read of a parquetSource's row groups.
-type pqAhead struct {
-	groups int
-	lanes  []chan *aheadBlock // worker w reads groups w, w+len(lanes), ...
-	done   chan struct{}
-	wg     sync.WaitGroup
-	noRaw  bool // no raw texts: raw returns ""
+// aheadLanes is the taking side of a parallel read (pqAhead, csvAhead):
+// unit u's blocks (a row group's, a chunk's) come in order in lane u mod
+// len(lanes), its last block marked last; the units end after units of
+// them, or (units < 0) at a block marked end.
+type aheadLanes struct {
+	lanes []chan *aheadBlock
+	done  chan struct{}
+	wg    sync.WaitGroup
+	noRaw bool   // no raw texts: raw returns ""
+	units int    // the units, or -1: until a block marked end
+	name  string // a unit's name, for errors
 
-	g   int // the group next reads
+	u   int // the unit next reads
 	cur *aheadBlock
 	row int // next row of cur
+}
+
+// pqAhead is the parallel read of a parquetSource's row groups.
+type pqAhead struct {
+	aheadLanes
+	groups int
 }
 
 // startAhead makes s read its row groups on workers goroutines from now on,
@@ -73,7 +83,8 @@ func (s *parquetSource) startAhead(workers, batchSize int, noRaw bool) {
 	if workers < 2 || s.rr != nil {
 		return
 	}
-	a := &pqAhead{groups: groups, lanes: make([]chan *aheadBlock, workers), done: make(chan struct{}), noRaw: noRaw}
+	a := &pqAhead{groups: groups, aheadLanes: aheadLanes{lanes: make([]chan *aheadBlock, workers),
+		done: make(chan struct{}), noRaw: noRaw, units: groups, name: "row group"}}
 	in := pqInputOf(s, math.MaxInt32)
 	for w := range a.lanes {
 		a.lanes[w] = make(chan *aheadBlock, max(1, lookaheadRows/batchSize))
@@ -89,16 +100,8 @@ func (s *parquetSource) startAhead(workers, batchSize int, noRaw bool) {
 // read reads groups w, w+len(lanes), ... into lane w, until the last
 // group, an error or close.
 func (a *pqAhead) read(in *pqInput, w, batchSize int) {
-	lane := a.lanes[w]
-	defer close(lane)
-	send := func(b *aheadBlock) bool {
-		select {
-		case lane <- b:
-			return true
-		case <-a.done:
-			return false
-		}
-	}
+	defer close(a.lanes[w])
+	send := a.sender(w)
 	pw := new(pqWorker)
 	for g := w; g < a.groups; g += len(a.lanes) {
 		if !a.readGroup(in, pw, g, batchSize, send) {
@@ -267,35 +270,38 @@ func (b *aheadBlock) record(i int, rec []string) []string {
 	return rec
 }
 
-// next returns the next row in file order, as parquetSource.next does.
-func (a *pqAhead) next(s *parquetSource) ([]string, problem, error) {
+// next returns the next row in file order, as the sequential read does,
+// in rec's memory.
+func (a *aheadLanes) next(rec []string) ([]string, problem, error) {
 	for a.cur == nil || a.row >= a.cur.rows() {
 		if a.cur != nil {
 			if a.cur.err != nil {
 				return nil, problem{}, a.cur.err
 			}
+			if a.cur.end {
+				return nil, problem{}, io.EOF
+			}
 			if a.cur.last {
-				a.g++
+				a.u++
 			}
 		}
-		if a.g >= a.groups {
+		if a.units >= 0 && a.u >= a.units {
 			a.cur = nil
 			return nil, problem{}, io.EOF
 		}
-		b, ok := <-a.lanes[a.g%len(a.lanes)]
-		if !ok { // a worker stops only at an error it sent, or on close
-			return nil, problem{}, fmt.Errorf("row group %d: %w: the reader stopped", a.g, ErrCorrupt)
+		b, ok := <-a.lanes[a.u%len(a.lanes)]
+		if !ok { // a worker stops only after an error or end it sent, or on close
+			return nil, problem{}, fmt.Errorf("%s %d: %w: the reader stopped", a.name, a.u, ErrCorrupt)
 		}
 		a.cur, a.row = b, 0
 	}
 	i := a.row
 	a.row++
-	a.cur.fields(i, s.rec)
-	return s.rec, a.cur.probs[i], nil
+	return a.cur.record(i, rec), a.cur.probs[i], nil
 }
 
 // raw returns the raw text of the row next returned last.
-func (a *pqAhead) raw() string {
+func (a *aheadLanes) raw() string {
 	if a.cur == nil || a.row == 0 || a.noRaw {
 		return ""
 	}
@@ -306,8 +312,22 @@ func (a *pqAhead) raw() string {
 	return a.cur.raw[start:a.cur.rawEnds[a.row-1]]
 }
 
+// sender returns worker w's send: a block to its lane, false once the read
+// is closed.
+func (a *aheadLanes) sender(w int) func(*aheadBlock) bool {
+	lane := a.lanes[w]
+	return func(b *aheadBlock) bool {
+		select {
+		case lane <- b:
+			return true
+		case <-a.done:
+			return false
+		}
+	}
+}
+
 // close stops the workers and waits for them.
-func (a *pqAhead) close() {
+func (a *aheadLanes) close() {
 	close(a.done)
 	for _, lane := range a.lanes {
 		for range lane { // unblock a worker waiting to send
