@@ -115,12 +115,9 @@ func inputFailure(err error, maxRow int) error {
 
 func (s *csvSource) next() ([]string, problem, error) {
 	if s.ahead != nil {
-		var rec []string
-		var p problem
-		var err error
-		rec, p, err = s.ahead.next(s.rec)
+		rec, p, err := s.ahead.next(s.rec)
 		if rec != nil {
-			s.rec = rec
+			s.rec = rec // its memory, for the next record
 		}
 		return rec, p, err
 	}
