@@ -100,8 +100,10 @@ func (a *csvAhead) produce(in *csvInput) {
 	case stopped:
 	default:
 		var f inputFailed
-		errors.As(err, &f)
-		give(csvJob{end: true, err: f.err})
+		if errors.As(err, &f) {
+			err = f.err
+		}
+		give(csvJob{end: true, err: err})
 	}
 }
 
@@ -132,7 +134,6 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 			text, raw, ends, rawEnds, probs, counts = text[:0], raw[:0], nil, nil, nil, nil
 			return send(b)
 		}
-		failed := false
 		for {
 			start := p.pos
 			fields, perr, ok := p.next()
@@ -142,8 +143,7 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 			body := skipBlankLines(j.data[start:p.pos])
 			if len(body) > maxRow {
 				flush(true, inputFailure(errRowTooLong, maxRow))
-				failed = true
-				break
+				return
 			}
 			var prob problem
 			switch {
@@ -151,8 +151,7 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 				if perr.Err == csv.ErrQuote {
 					if err := unclosedQuote(body, perr, header); err != nil {
 						flush(true, err)
-						failed = true
-						break
+						return
 					}
 				}
 				prob = problem{field: len(fields), message: perr.Error()}
@@ -160,9 +159,6 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 				prob = problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(fields), width)}
 			case !ascii && !utf8.Valid(j.data[start:p.pos]):
 				prob = invalidUTF8(fields)
-			}
-			if failed {
-				break
 			}
 			for _, f := range fields {
 				text = append(text, f...)
@@ -176,15 +172,11 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 			}
 			if len(text) > math.MaxUint32/2 || len(raw) > math.MaxUint32/2 {
 				flush(true, fmt.Errorf("readers: a block of %d rows holds more than 2 GiB of text", len(probs)))
-				failed = true
-				break
+				return
 			}
 			if len(probs) == batchSize && !flush(false, nil) {
 				return
 			}
-		}
-		if failed {
-			return
 		}
 		if !flush(true, nil) {
 			return

@@ -87,13 +87,7 @@ func OpenMembers(path string, opt Options) (*MembersReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := opt.withDefaults()
-	switch src := t.src.(type) {
-	case *parquetSource:
-		src.startAhead(o.Workers, o.BatchSize, false)
-	case *csvSource:
-		src.startAhead(o.Workers, o.BatchSize, false)
-	}
+	t.readAhead(opt, false)
 	return newMembersReader(t, opt), nil
 }
 

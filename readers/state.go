@@ -96,14 +96,7 @@ func OpenState(path string) (*StateReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Parsed on every core; its errors quote no raw text.
-	o := Options{}.withDefaults()
-	switch src := t.src.(type) {
-	case *parquetSource:
-		src.startAhead(o.Workers, o.BatchSize, true)
-	case *csvSource:
-		src.startAhead(o.Workers, o.BatchSize, true)
-	}
+	t.readAhead(Options{}, true) // its errors quote no raw text
 	return newStateReader(t), nil
 }
 

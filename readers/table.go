@@ -228,6 +228,18 @@ func resolveColumns(header []string, spec []column) ([]int, error) {
 	return idx, nil
 }
 
+// readAhead makes the table's rows be read on o.Workers goroutines
+// (pqahead.go, csvahead.go), with each row's raw text unless noRaw.
+func (t *table) readAhead(o Options, noRaw bool) {
+	o = o.withDefaults()
+	switch src := t.src.(type) {
+	case *parquetSource:
+		src.startAhead(o.Workers, o.BatchSize, noRaw)
+	case *csvSource:
+		src.startAhead(o.Workers, o.BatchSize, noRaw)
+	}
+}
+
 // next reads the next record; see source.next. It also makes a record with
 // an oversized field malformed.
 func (t *table) next() ([]string, problem, error) {
