@@ -22,6 +22,8 @@
 #   LINES    the bench/data set to use, made by bench/run.sh (default 10000000)
 #   ROUNDS   rounds                                 (default 2)
 #   MEMORY_LIMIT  claimsbatch --memory-limit        (default 512MiB)
+#   SETTLE   seconds to wait before each round, after warming the cache
+#            (default 10; see the loop)
 #   KEEP     non-empty: keep the last round's outputs in bench/results/pair
 #            (by default they are removed once found the same; outputs that
 #            differ are always kept)
@@ -81,6 +83,14 @@ for r in $(seq "$ROUNDS"); do
 	# cached file pages within minutes, and the first read from disk would
 	# charge its system time to whichever run asked first.
 	cat "$DATA"/*."$FMT" >/dev/null
+	# Then let the memory the last round freed go back to the host: this
+	# VM's balloon reports free memory to the host about two seconds after
+	# it is freed, and a page the host took back costs a fault in the host
+	# when it is touched again. A run started right after another would
+	# reuse pages the host still backs, which a nightly job started on a
+	# settled machine does not find (huge pages the most: they come from
+	# the free blocks that are reported).
+	sleep "${SETTLE:-10}"
 	one "$old" old &
 	a=$!
 	one "$new" new &

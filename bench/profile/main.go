@@ -82,7 +82,7 @@ func run() error {
 	}
 	// As cmd/claimsbatch does: huge pages for the heap, the runtime's soft
 	// limit a little under the budget.
-	hugepages.ForBudget(cfg.MemoryLimit)
+	hugepages.ForBudget(cfg.MemoryLimit, false)
 	debug.SetMemoryLimit(cfg.MemoryLimit * 9 / 10)
 
 	pf, err := os.Create(*cpuProfile)

@@ -163,9 +163,9 @@ func checkNothingPublished(t *testing.T, dir string) {
 }
 
 // TestDeterminism runs the same generated inputs with 1 and 8 workers, with
-// the default batch size and batches of 7 rows, with and without huge
-// pages for the heap, and the same command twice
-// into the same directory: every output, manifest included, must be
+// the default batch size and batches of 7 rows, with huge pages for the
+// heap on, off and by default, and the same command twice into the same
+// directory: every output, manifest included, must be
 // byte-identical (SPEC 2), in CSV and in Parquet.
 func TestDeterminism(t *testing.T) {
 	const lines = 20_000
@@ -182,6 +182,7 @@ func TestDeterminism(t *testing.T) {
 		{"workers=8 batch-size=7", []string{"--workers", "8", "--batch-size", "7"}},
 		{"workers=1 batch-size=7", []string{"--workers", "1", "--batch-size", "7"}},
 		{"workers=8 huge-pages=false", []string{"--workers", "8", "--huge-pages=false"}},
+		{"workers=8 huge-pages=on", []string{"--workers", "8", "--huge-pages=on"}},
 	}
 	for _, format := range []string{"csv", "parquet"} {
 		t.Run(format, func(t *testing.T) {
@@ -494,6 +495,21 @@ func TestExitCodes(t *testing.T) {
 			},
 			wantCode: 2,
 			wantMsg:  []string{"unknown flag: --no-such-flag"},
+		},
+		{
+			name: "--huge-pages with a value it does not take",
+			setup: func(t *testing.T, dir, out string) []string {
+				return sampleArgs(out, "--huge-pages=maybe")
+			},
+			wantCode: 2,
+			wantMsg:  []string{`invalid argument "maybe" for "--huge-pages"`, "not auto, on or off"},
+		},
+		{
+			name: "--huge-pages alone is on",
+			setup: func(t *testing.T, dir, out string) []string {
+				return sampleArgs(out, "--huge-pages")
+			},
+			wantCode: 0,
 		},
 		{
 			name: "nonexistent claims file",

@@ -45,7 +45,7 @@ type runFlags struct {
 	x12835          bool
 	x12Config       string
 	metricsFile     string
-	hugePages       bool
+	hugePages       hugePagesMode
 	stream          bool
 	quiet           bool
 	debug           bool
@@ -114,7 +114,9 @@ them: an extract checked against the state it would chain on.`
 	fl.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the manifest with: writes manifest.json.sig (make one with 'claimsbatch keygen')")
 	fl.Float64Var(&f.maxExceptions, "max-exception-share", 0, "fail the run, publishing nothing (exit 1), when more than this share of the claim lines read are exceptions, e.g. 0.2 (default: no limit)")
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write the run's figures (Prometheus text format, for node_exporter's textfile collector) to this file at the end of every run, a failed one too; written to a temporary file and renamed")
-	fl.BoolVar(&f.hugePages, "huge-pages", true, "on Linux, ask for transparent huge pages for the heap the run grows into (fewer page faults; nothing is changed where the system's setting is always or never)")
+	f.hugePages = hugePagesAuto
+	fl.Var(&f.hugePages, "huge-pages", "on Linux, transparent huge pages for the heap the run grows into: auto (fewer page faults; not on a VM whose memory balloon reports free memory to its host, where each huge page is faulted in from the host), on, or off (false); nothing is changed where the system's setting is always or never")
+	fl.Lookup("huge-pages").NoOptDefVal = "on"
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.debug, "debug", false, "debug logging")
 	if validate {
@@ -152,8 +154,8 @@ them: an extract checked against the state it would chain on.`
 			cfg.Logger.Warn("the as-of date is after today: lines received up to it are accepted, the state is pruned from it, and a run that chains on this one cannot take an earlier as-of date",
 				"as_of", cfg.AsOf.String(), "today_utc", today.String())
 		}
-		if f.hugePages {
-			res := hugepages.ForBudget(cfg.MemoryLimit)
+		if f.hugePages != hugePagesOff {
+			res := hugepages.ForBudget(cfg.MemoryLimit, f.hugePages == hugePagesOn)
 			cfg.Logger.Debug("huge pages", "thp", res.Mode, "advised_mib", res.Advised>>20, "skipped", res.Skipped)
 		}
 		// The runtime's soft limit sits a little under the budget: the rest
@@ -371,4 +373,32 @@ func noStrayArgs(cmd *cobra.Command, args []string) error {
 		msg += ": to pass several claims files, quote the pattern so that the shell does not expand it (--claims 'inbox/*.csv') or repeat --claims for each file"
 	}
 	return usageError{errors.New(msg)}
+}
+
+// hugePagesMode is --huge-pages: auto, on or off.
+type hugePagesMode string
+
+const (
+	hugePagesAuto hugePagesMode = "auto"
+	hugePagesOn   hugePagesMode = "on"
+	hugePagesOff  hugePagesMode = "off"
+)
+
+func (m *hugePagesMode) String() string { return string(*m) }
+func (m *hugePagesMode) Type() string   { return "auto|on|off" }
+
+// Set takes auto, on or off, and true and false (the flag was a boolean
+// before auto) for on and off.
+func (m *hugePagesMode) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "auto":
+		*m = hugePagesAuto
+	case "on", "true":
+		*m = hugePagesOn
+	case "off", "false":
+		*m = hugePagesOff
+	default:
+		return fmt.Errorf("%q is not auto, on or off", v)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package hugepages
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -69,6 +70,19 @@ var (
 	adviseMu sync.Mutex
 	advised  int64 // bytes the process's first successful Advise marked
 )
+
+// hostReclaims says whether a virtio balloon of this machine reports free
+// pages to its host, and the THP mode (for the log).
+func hostReclaims() (bool, string) {
+	mode, _, _ := system()
+	files, _ := filepath.Glob("/sys/bus/virtio/drivers/virtio_balloon/*/features")
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && reportsFreePages(strings.TrimSpace(string(b))) {
+			return true, mode
+		}
+	}
+	return false, mode
+}
 
 // system reads the THP mode, the overcommit policy and the available
 // memory of the running system.

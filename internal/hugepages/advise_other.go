@@ -6,3 +6,6 @@ package hugepages
 func Advise(size int64) Result {
 	return Result{Skipped: "not Linux"}
 }
+
+// hostReclaims is false outside Linux.
+func hostReclaims() (bool, string) { return false, "" }

@@ -56,3 +56,31 @@ func TestMemAvailable(t *testing.T) {
 		t.Errorf("memAvailable of a bad number = %d, want -1", got)
 	}
 }
+
+func TestReportsFreePages(t *testing.T) {
+	for features, want := range map[string]bool{
+		// The bench VM's balloon (Firecracker): stats, deflate on OOM,
+		// free page reporting, bit 7.
+		"0110010100000000000000000000000010000000000000000000000000000000": true,
+		// The same without reporting (bit 5).
+		"0110000100000000000000000000000010000000000000000000000000000000": false,
+		"000001": true,
+		"00000":  false,
+		"":       false,
+	} {
+		if got := reportsFreePages(features); got != want {
+			t.Errorf("reportsFreePages(%q) = %v, want %v", features, got, want)
+		}
+	}
+}
+
+func TestForBudgetLeavesAReportingVMAlone(t *testing.T) {
+	reporting, _ := hostReclaims()
+	if !reporting {
+		t.Skip("no virtio balloon that reports free pages on this machine")
+	}
+	res := ForBudget(512<<20, false)
+	if res.Advised != 0 || res.Skipped != reclaimSkip {
+		t.Errorf("ForBudget(512 MiB, not forced) on a reporting VM = %+v, want nothing marked, skipped %q", res, reclaimSkip)
+	}
+}
