@@ -59,8 +59,8 @@ func TestMemAvailable(t *testing.T) {
 
 func TestReportsFreePages(t *testing.T) {
 	for features, want := range map[string]bool{
-		// The bench VM's balloon (Firecracker): stats, deflate on OOM,
-		// free page reporting, bit 7.
+		// The bench VM's balloon: stats (bit 1), deflate on OOM (2), free
+		// page reporting (5), bit 7, and VIRTIO_F_VERSION_1 (32).
 		"0110010100000000000000000000000010000000000000000000000000000000": true,
 		// The same without reporting (bit 5).
 		"0110000100000000000000000000000010000000000000000000000000000000": false,
