@@ -2,11 +2,9 @@ package readers
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"math"
-	"unicode/utf8"
 )
 
 // A CSV members or state file is parsed on every core, as the claims file
@@ -141,24 +139,10 @@ func (a *csvAhead) parse(w int, header []string, batchSize, maxRow int) {
 				break
 			}
 			body := skipBlankLines(j.data[start:p.pos])
-			if len(body) > maxRow {
-				flush(true, inputFailure(errRowTooLong, maxRow))
+			prob, err := chunkRecord(j.data[start:p.pos], body, fields, perr, header, maxRow, ascii)
+			if err != nil {
+				flush(true, err)
 				return
-			}
-			var prob problem
-			switch {
-			case perr != nil:
-				if perr.Err == csv.ErrQuote {
-					if err := unclosedQuote(body, perr, header); err != nil {
-						flush(true, err)
-						return
-					}
-				}
-				prob = problem{field: len(fields), message: perr.Error()}
-			case len(fields) != width:
-				prob = problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(fields), width)}
-			case !ascii && !utf8.Valid(j.data[start:p.pos]):
-				prob = invalidUTF8(fields)
 			}
 			for _, f := range fields {
 				text = append(text, f...)

@@ -203,31 +203,15 @@ func (r *ClaimsReader) parseChunk(ctx context.Context, w *worker, c *chunk, u *u
 		rel++
 		text := c.data[start:p.pos]
 		body := skipBlankLines(text)
-		if len(body) > in.maxRow {
+		prob, err := chunkRecord(text, body, fields, perr, in.header, in.maxRow, ascii)
+		if err != nil {
 			if b.NumRows > 0 {
 				r.send(ctx, u, unitItem{b: b})
 			}
-			r.send(ctx, u, unitItem{row: rel, err: inputFailure(errRowTooLong, in.maxRow)})
+			r.send(ctx, u, unitItem{row: rel, err: err})
 			return
 		}
-		var prob problem
-		switch {
-		case perr != nil:
-			if perr.Err == csv.ErrQuote {
-				if err := unclosedQuote(body, perr, in.header); err != nil {
-					if b.NumRows > 0 {
-						r.send(ctx, u, unitItem{b: b})
-					}
-					r.send(ctx, u, unitItem{row: rel, err: err})
-					return
-				}
-			}
-			prob = problem{field: len(fields), message: perr.Error()}
-		case len(fields) != len(in.header):
-			prob = problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(fields), len(in.header))}
-		case !ascii && !utf8.Valid(text):
-			prob = invalidUTF8(fields)
-		default:
+		if prob == (problem{}) {
 			prob = rp.t.sizeProblem(fields)
 		}
 		rp.t.rows = rel
@@ -304,4 +288,30 @@ func isASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// chunkRecord checks a record a chunk parser (csvParser) read, as
+// csvSource.next checks one: text is the record as read, body the same
+// without the blank lines before it, perr the parse's error, ascii whether
+// the whole chunk is ASCII. It returns the failure that ends the read (a
+// row past maxRow bytes, a quote left open over later lines) or the
+// record's problem (none: the zero problem).
+func chunkRecord(text, body []byte, fields []string, perr *csv.ParseError, header []string, maxRow int, ascii bool) (problem, error) {
+	if len(body) > maxRow {
+		return problem{}, inputFailure(errRowTooLong, maxRow)
+	}
+	switch {
+	case perr != nil:
+		if perr.Err == csv.ErrQuote {
+			if err := unclosedQuote(body, perr, header); err != nil {
+				return problem{}, err
+			}
+		}
+		return problem{field: len(fields), message: perr.Error()}, nil
+	case len(fields) != len(header):
+		return problem{field: -1, message: fmt.Sprintf("record has %d fields, the header has %d", len(fields), len(header))}, nil
+	case !ascii && !utf8.Valid(text):
+		return invalidUTF8(fields), nil
+	}
+	return problem{}, nil
 }
