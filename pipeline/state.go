@@ -114,8 +114,8 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	if err := sr.Err(); err != nil {
 		return s, configError(err)
 	}
-	if filter != nil {
-		filter.addAll(pending)
+	if len(pending) > 0 {
+		filter.addAll(pending) // the last batch
 	}
 	if !slices.Contains(claim.StateVersionsRead, version) {
 		return s, fmt.Errorf("%w: state file %s has version %q, this build reads versions %s", ErrConfig, r.cfg.StateIn, version, strings.Join(claim.StateVersionsRead, " and "))
