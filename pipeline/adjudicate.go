@@ -1067,7 +1067,8 @@ func touchRecords(members []memberLines) {
 // currencyInterner makes the currency fields of lines share one copy of
 // each currency code's text.
 type currencyInterner struct {
-	first []string          // the first codes seen: most runs have a few
+	codes []string          // the three-letter codes seen, found by at
+	at    claim.CodeIndex   // (most runs have a few)
 	more  map[string]string // the others, up to maxInterned
 }
 
@@ -1093,20 +1094,18 @@ func (ci *currencyInterner) intern(members []memberLines) {
 
 // of returns the interner's copy of s (s itself past maxInterned codes).
 func (ci *currencyInterner) of(s string) string {
-	for _, c := range ci.first {
-		if c == s {
-			return c
-		}
+	if k, ok := ci.at.Find(s); ok {
+		return ci.codes[k]
 	}
 	if c, ok := ci.more[s]; ok {
 		return c
 	}
-	if len(ci.first)+len(ci.more) >= maxInterned {
+	if len(ci.codes)+len(ci.more) >= maxInterned {
 		return s
 	}
 	c := strings.Clone(s) // not the line's decoded record
-	if len(ci.first) < 8 {
-		ci.first = append(ci.first, c)
+	if ci.at.Put(c, int32(len(ci.codes))) {
+		ci.codes = append(ci.codes, c)
 	} else {
 		if ci.more == nil {
 			ci.more = map[string]string{}

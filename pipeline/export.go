@@ -415,7 +415,7 @@ func (p *Prepared) Publish(ctx context.Context, out Outcome) (*Summary, error) {
 func (r *run) countResults(results []claim.Result) {
 	for i := range results {
 		res := &results[i]
-		r.totals.AddResult(res)
+		r.totals.AddResultAt(res, &r.totalsAt)
 		r.perFile[res.Line.Source].adjudicated++
 		r.turnaround.add(res.Line.ReceivedDate, r.cfg.AsOf)
 		r.reportLines.Add(res)

@@ -50,10 +50,12 @@ type run struct {
 	validate bool
 	spillDir string
 
-	ref     *reference
-	state   *stateIn
-	totals  writers.ControlTotals
-	perFile []fileCount // per claims file, in --claims order
+	ref    *reference
+	state  *stateIn
+	totals writers.ControlTotals
+	// totalsAt finds the lines' currencies in totals (countResults).
+	totalsAt writers.CurrencyPlaces
+	perFile  []fileCount // per claims file, in --claims order
 	// exceptionCodes counts the exceptions file's rows per input (the
 	// claims files in --claims order, then members, then FX) and code.
 	exceptionCodes []map[claim.ExceptionCode]int64

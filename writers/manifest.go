@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -94,6 +95,15 @@ type ControlTotals struct {
 	// by currency.
 	BilledPerCurrency []BilledTotals   `json:"billed_per_currency,omitempty"`
 	PerCurrency       []CurrencyTotals `json:"per_currency"` // sorted by PlanCurrency
+}
+
+// CurrencyPlaces remembers where AddResultAt put each currency in one
+// ControlTotals' BilledPerCurrency and PerCurrency, so that a line's
+// totals are found without a binary search of string comparisons (about
+// 1.5 % of a run's CPU, once per line). It belongs to that one
+// ControlTotals, used from its start; the zero value is ready.
+type CurrencyPlaces struct {
+	billed, plan claim.CodeIndex
 }
 
 // DateRange is a range of dates, both ends included.
@@ -187,6 +197,13 @@ type ModuleTotals struct {
 // AddResult adds one adjudicated line to the totals: LinesAdjudicated, the
 // service dates, the line's billed currency and its plan currency.
 func (c *ControlTotals) AddResult(r *claim.Result) {
+	var at CurrencyPlaces
+	c.AddResultAt(r, &at)
+}
+
+// AddResultAt is AddResult with the currencies' places remembered in at,
+// which must have seen every AddResultAt of c and nothing else.
+func (c *ControlTotals) AddResultAt(r *claim.Result, at *CurrencyPlaces) {
 	c.LinesAdjudicated++
 	if d := r.Line.ServiceDate; c.ServiceDates == nil {
 		c.ServiceDates = &DateRange{d, d}
@@ -194,21 +211,17 @@ func (c *ControlTotals) AddResult(r *claim.Result) {
 		c.ServiceDates.From = min(c.ServiceDates.From, d)
 		c.ServiceDates.To = max(c.ServiceDates.To, d)
 	}
-	billed := r.Line.Currency
-	j := sort.Search(len(c.BilledPerCurrency), func(i int) bool { return c.BilledPerCurrency[i].Currency >= billed })
-	if j == len(c.BilledPerCurrency) || c.BilledPerCurrency[j].Currency != billed {
-		c.BilledPerCurrency = append(c.BilledPerCurrency, BilledTotals{})
-		copy(c.BilledPerCurrency[j+1:], c.BilledPerCurrency[j:])
-		c.BilledPerCurrency[j] = BilledTotals{Currency: strings.Clone(billed)}
+	j, ok := at.billed.Find(r.Line.Currency)
+	if !ok {
+		j = codePlace(&c.BilledPerCurrency, &at.billed, r.Line.Currency,
+			func(b *BilledTotals) string { return b.Currency }, func(code string) BilledTotals { return BilledTotals{Currency: code} })
 	}
 	c.BilledPerCurrency[j].Lines++
 	c.BilledPerCurrency[j].Billed += r.Line.Billed
-	cur := r.Line.PlanCurrency
-	i := sort.Search(len(c.PerCurrency), func(i int) bool { return c.PerCurrency[i].PlanCurrency >= cur })
-	if i == len(c.PerCurrency) || c.PerCurrency[i].PlanCurrency != cur {
-		c.PerCurrency = append(c.PerCurrency, CurrencyTotals{})
-		copy(c.PerCurrency[i+1:], c.PerCurrency[i:])
-		c.PerCurrency[i] = CurrencyTotals{PlanCurrency: strings.Clone(cur)} // not the caller's buffer
+	i, ok := at.plan.Find(r.Line.PlanCurrency)
+	if !ok {
+		i = codePlace(&c.PerCurrency, &at.plan, r.Line.PlanCurrency,
+			func(t *CurrencyTotals) string { return t.PlanCurrency }, func(code string) CurrencyTotals { return CurrencyTotals{PlanCurrency: code} })
 	}
 	t := &c.PerCurrency[i]
 	t.Lines++
@@ -231,6 +244,24 @@ func (c *ControlTotals) AddResult(r *claim.Result) {
 	} else {
 		t.PaidByPayee.Member += r.PlanPaid
 	}
+}
+
+// codePlace returns code's place in rows (sorted by codeOf), adding
+// newRow(code) in order if it is new, and keeps at in step with the
+// places: AddResult's slow path, once per currency, or per line for a
+// code CodeIndex does not hold.
+func codePlace[T any](rows *[]T, at *claim.CodeIndex, code string, codeOf func(*T) string, newRow func(string) T) int32 {
+	i, found := sort.Find(len(*rows), func(i int) int { return strings.Compare(code, codeOf(&(*rows)[i])) })
+	if found {
+		at.Put(code, int32(i))
+		return int32(i)
+	}
+	*rows = slices.Insert(*rows, i, newRow(strings.Clone(code))) // not the caller's buffer
+	at.Reset()                                                   // the places after i moved
+	for k := range *rows {
+		at.Put(codeOf(&(*rows)[k]), int32(k))
+	}
+	return int32(i)
 }
 
 // AddException counts one exception row.

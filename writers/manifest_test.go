@@ -2,7 +2,10 @@ package writers
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,6 +120,44 @@ func TestControlTotals(t *testing.T) {
 				t.Errorf("Check() = %v, want it to say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestAddResultAt: totals added with the currencies' places remembered
+// are the totals AddResult gives, one line at a time, with currencies
+// arriving in no order, more of them than CurrencyPlaces holds, and codes
+// that are not three letters long.
+func TestAddResultAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var codes []string
+	for i := range 60 {
+		codes = append(codes, fmt.Sprintf("%c%cX", 'A'+i%26, 'A'+i/26))
+	}
+	codes = append(codes, "EU", "EURO", "")
+	var want, got ControlTotals
+	var at CurrencyPlaces
+	for i := range 5000 {
+		r := claim.Result{
+			Line: &claim.Line{ServiceDate: date("2024-01-01") + claim.Date(i%300), Currency: codes[rng.IntN(len(codes))],
+				PlanCurrency: codes[rng.IntN(len(codes))], Billed: claim.Money(rng.IntN(100000)), Payee: claim.PayeeProvider},
+			Module: claim.Core, Charge: claim.Money(rng.IntN(100000)), PlanPaid: claim.Money(rng.IntN(100000)),
+		}
+		want.AddResult(&r)
+		got.AddResultAt(&r, &at)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("AddResultAt's totals differ from AddResult's:\n got  %+v\n want %+v", got, want)
+	}
+	if len(want.PerCurrency) != len(codes) || len(want.BilledPerCurrency) != len(codes) ||
+		!slices.IsSortedFunc(want.PerCurrency, func(a, b CurrencyTotals) int { return strings.Compare(a.PlanCurrency, b.PlanCurrency) }) {
+		t.Errorf("%d plan and %d billed currencies, want %d of each, sorted", len(want.PerCurrency), len(want.BilledPerCurrency), len(codes))
+	}
+	var lines int64
+	for _, c := range got.PerCurrency {
+		lines += c.Lines
+	}
+	if lines != 5000 || got.LinesAdjudicated != 5000 {
+		t.Errorf("lines %d per currency, %d adjudicated; want 5000", lines, got.LinesAdjudicated)
 	}
 }
 
