@@ -76,6 +76,3 @@ func (x *CodeIndex) Put(code string, at int32) bool {
 		}
 	}
 }
-
-// Reset empties the index.
-func (x *CodeIndex) Reset() { *x = CodeIndex{} }

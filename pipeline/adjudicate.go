@@ -1067,8 +1067,8 @@ func touchRecords(members []memberLines) {
 // currencyInterner makes the currency fields of lines share one copy of
 // each currency code's text.
 type currencyInterner struct {
-	codes []string          // the three-letter codes seen, found by at
-	at    claim.CodeIndex   // (most runs have a few)
+	codes []string          // the three-letter codes seen (most runs have a few)
+	at    claim.CodeIndex   // where each of codes is in it
 	more  map[string]string // the others, up to maxInterned
 }
 

@@ -86,12 +86,20 @@ func TestProviderTable(t *testing.T) {
 }
 
 // TestCurrencyInterner: a code comes back as one shared copy of its text,
-// past the first eight too, and as itself past maxInterned codes.
+// three-letter codes (found by the interner's claim.CodeIndex, until it is
+// full) and others alike, and as itself past maxInterned codes.
 func TestCurrencyInterner(t *testing.T) {
 	var ci currencyInterner
+	var codes []string
+	for i := range maxInterned {
+		if i%2 == 0 {
+			codes = append(codes, fmt.Sprintf("%c%c%c", 'A'+i%26, 'A'+i/26, 'Q'))
+		} else {
+			codes = append(codes, fmt.Sprintf("C%03d", i))
+		}
+	}
 	for round := range 2 {
-		for i := range maxInterned {
-			code := fmt.Sprintf("C%03d", i)
+		for _, code := range codes {
 			got := ci.of(strings.Clone(code))
 			if got != code {
 				t.Fatalf("of(%q) = %q", code, got)
@@ -105,9 +113,9 @@ func TestCurrencyInterner(t *testing.T) {
 	if got := ci.of(past); unsafe.StringData(got) != unsafe.StringData(past) {
 		t.Errorf("a code past maxInterned was copied")
 	}
-	lines := []claim.Line{{Currency: strings.Clone("C001"), PlanCurrency: strings.Clone("C002")}}
+	lines := []claim.Line{{Currency: strings.Clone("AAQ"), PlanCurrency: strings.Clone("C001")}}
 	ci.intern([]memberLines{{lines: lines}})
-	if unsafe.StringData(lines[0].Currency) != unsafe.StringData(ci.of("C001")) || unsafe.StringData(lines[0].PlanCurrency) != unsafe.StringData(ci.of("C002")) {
+	if unsafe.StringData(lines[0].Currency) != unsafe.StringData(ci.of("AAQ")) || unsafe.StringData(lines[0].PlanCurrency) != unsafe.StringData(ci.of("C001")) {
 		t.Errorf("intern left a line's currencies pointing at their own text")
 	}
 }

@@ -257,7 +257,8 @@ func codePlace[T any](rows *[]T, at *claim.CodeIndex, code string, codeOf func(*
 		return int32(i)
 	}
 	*rows = slices.Insert(*rows, i, newRow(strings.Clone(code))) // not the caller's buffer
-	at.Reset()                                                   // the places after i moved
+	// The places from i on moved: put every code again (Put replaces a
+	// held code's place).
 	for k := range *rows {
 		at.Put(codeOf(&(*rows)[k]), int32(k))
 	}

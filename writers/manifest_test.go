@@ -136,28 +136,38 @@ func TestAddResultAt(t *testing.T) {
 	codes = append(codes, "EU", "EURO", "")
 	var want, got ControlTotals
 	var at CurrencyPlaces
+	billed, plan := map[string]claim.Money{}, map[string]claim.Money{} // counted here, independently
 	for i := range 5000 {
 		r := claim.Result{
 			Line: &claim.Line{ServiceDate: date("2024-01-01") + claim.Date(i%300), Currency: codes[rng.IntN(len(codes))],
 				PlanCurrency: codes[rng.IntN(len(codes))], Billed: claim.Money(rng.IntN(100000)), Payee: claim.PayeeProvider},
 			Module: claim.Core, Charge: claim.Money(rng.IntN(100000)), PlanPaid: claim.Money(rng.IntN(100000)),
 		}
+		billed[r.Line.Currency] += r.Line.Billed
+		plan[r.Line.PlanCurrency] += r.Charge
 		want.AddResult(&r)
 		got.AddResultAt(&r, &at)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("AddResultAt's totals differ from AddResult's:\n got  %+v\n want %+v", got, want)
 	}
-	if len(want.PerCurrency) != len(codes) || len(want.BilledPerCurrency) != len(codes) ||
-		!slices.IsSortedFunc(want.PerCurrency, func(a, b CurrencyTotals) int { return strings.Compare(a.PlanCurrency, b.PlanCurrency) }) {
-		t.Errorf("%d plan and %d billed currencies, want %d of each, sorted", len(want.PerCurrency), len(want.BilledPerCurrency), len(codes))
+	if len(got.PerCurrency) != len(codes) || len(got.BilledPerCurrency) != len(codes) ||
+		!slices.IsSortedFunc(got.PerCurrency, func(a, b CurrencyTotals) int { return strings.Compare(a.PlanCurrency, b.PlanCurrency) }) ||
+		!slices.IsSortedFunc(got.BilledPerCurrency, func(a, b BilledTotals) int { return strings.Compare(a.Currency, b.Currency) }) {
+		t.Errorf("%d plan and %d billed currencies, want %d of each, sorted", len(got.PerCurrency), len(got.BilledPerCurrency), len(codes))
 	}
-	var lines int64
+	for _, b := range got.BilledPerCurrency {
+		if b.Billed != billed[b.Currency] {
+			t.Errorf("billed in %q: %v, want %v", b.Currency, b.Billed, billed[b.Currency])
+		}
+	}
 	for _, c := range got.PerCurrency {
-		lines += c.Lines
+		if c.Charge != plan[c.PlanCurrency] {
+			t.Errorf("charge in %q: %v, want %v", c.PlanCurrency, c.Charge, plan[c.PlanCurrency])
+		}
 	}
-	if lines != 5000 || got.LinesAdjudicated != 5000 {
-		t.Errorf("lines %d per currency, %d adjudicated; want 5000", lines, got.LinesAdjudicated)
+	if got.LinesAdjudicated != 5000 {
+		t.Errorf("%d lines adjudicated, want 5000", got.LinesAdjudicated)
 	}
 }
 
