@@ -1,6 +1,10 @@
 package pipeline
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
 
 // bloom is a blocked Bloom filter of line keys: it tells the read stage
 // which lines may repeat an earlier key (of this run, in input order, or of
@@ -82,31 +86,47 @@ func (b *bloom) addAll(hashes []uint64) {
 // bytes is the filter's memory.
 func (b *bloom) bytes() int64 { return int64(len(b.blocks)) * 64 }
 
-// keyHash hashes a line key (claim_id, line_no): FNV-1a, inline, with a
-// final mix so that the low bits (the key partition) and the Bloom probes
-// are independent enough.
+// keyHash hashes a line key (claim_id, line_no): the id eight bytes at a
+// time (strHash), then the line number, with a final mix so that the low
+// bits (the key partition) and the Bloom probes are independent enough.
 func keyHash(claimID string, lineNo int32) uint64 {
-	h := fnvAdd(fnvOffset, claimID)
-	for v, k := uint32(lineNo), 0; k < 4; k++ {
-		h ^= uint64(byte(v >> (8 * k)))
-		h *= fnvPrime
-	}
-	return mix64(h)
+	return mix64((strHash(hashSeed, claimID) ^ uint64(uint32(lineNo))) * hashMul)
 }
 
-// FNV-1a's 64-bit offset basis and prime.
+// hashSeed starts strHash's hashes (FNV-1a's 64-bit offset basis: any odd
+// constant would do); hashMul is the golden ratio's 64-bit multiplier.
 const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
+	hashSeed = 14695981039346656037
+	hashMul  = 0x9e3779b97f4a7c15
 )
 
-// fnvAdd adds s's bytes to FNV-1a hash h.
-func fnvAdd(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
+// strHash adds s to hash h eight bytes at a time: each word is folded in by
+// a multiply and a shift, and the last one to seven bytes by two loads that
+// may overlap (so every byte counts; the length, mixed in first, tells the
+// lengths apart). Byte-at-a-time FNV-1a, before it, was a chain of one
+// dependent multiply per byte: 1.3 % of a 10 M CSV run for the line keys
+// and 0.9 % for the payments' provider ids. Deterministic: the key
+// partitions and the Bloom filter's answers are the same in every run.
+func strHash(h uint64, s string) uint64 {
+	n := len(s)
+	h = (h ^ uint64(n)) * hashMul
+	p := unsafe.StringData(s)
+	for ; n >= 8; n -= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(unsafe.Slice(p, 8))) * hashMul
+		h ^= h >> 32
+		p = (*byte)(unsafe.Add(unsafe.Pointer(p), 8))
 	}
-	return h
+	var w uint64
+	switch t := unsafe.Slice(p, n); {
+	case n >= 4:
+		w = uint64(binary.LittleEndian.Uint32(t)) | uint64(binary.LittleEndian.Uint32(t[n-4:]))<<32
+	case n > 0:
+		w = uint64(t[0])<<16 | uint64(t[n/2])<<8 | uint64(t[n-1])
+	default:
+		return h
+	}
+	h = (h ^ w) * hashMul
+	return h ^ h>>32
 }
 
 // mix64 is splitmix64's finaliser: every bit of h moves every bit of the

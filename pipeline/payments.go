@@ -185,7 +185,7 @@ func newProviderTable() providerTable {
 // providerHash hashes a provider id and a plan currency number as keyHash
 // does a line key.
 func providerHash(id string, cur int32) uint64 {
-	return mix64(fnvAdd((fnvOffset^uint64(uint32(cur)))*fnvPrime, id))
+	return mix64(strHash((hashSeed^uint64(uint32(cur)))*hashMul, id))
 }
 
 // find returns the row of (id, cur), which has hash h, adding one (for a
