@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"encoding/binary"
-	"math/bits"
-	"unsafe"
-)
+import "math/bits"
 
 // bloom is a blocked Bloom filter of line keys: it tells the read stage
 // which lines may repeat an earlier key (of this run, in input order, or of
@@ -110,23 +106,34 @@ const (
 func strHash(h uint64, s string) uint64 {
 	n := len(s)
 	h = (h ^ uint64(n)) * hashMul
-	p := unsafe.StringData(s)
-	for ; n >= 8; n -= 8 {
-		h = (h ^ binary.LittleEndian.Uint64(unsafe.Slice(p, 8))) * hashMul
+	for ; len(s) >= 8; s = s[8:] {
+		h = (h ^ le64(s)) * hashMul
 		h ^= h >> 32
-		p = (*byte)(unsafe.Add(unsafe.Pointer(p), 8))
 	}
 	var w uint64
-	switch t := unsafe.Slice(p, n); {
+	switch n = len(s); {
 	case n >= 4:
-		w = uint64(binary.LittleEndian.Uint32(t)) | uint64(binary.LittleEndian.Uint32(t[n-4:]))<<32
+		w = uint64(le32(s)) | uint64(le32(s[n-4:]))<<32
 	case n > 0:
-		w = uint64(t[0])<<16 | uint64(t[n/2])<<8 | uint64(t[n-1])
+		w = uint64(s[0])<<16 | uint64(s[n/2])<<8 | uint64(s[n-1])
 	default:
 		return h
 	}
 	h = (h ^ w) * hashMul
 	return h ^ h>>32
+}
+
+// le64 and le32 read a string's first bytes as a little-endian number (the
+// compiler makes each one load).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // mix64 is splitmix64's finaliser: every bit of h moves every bit of the
