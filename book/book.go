@@ -15,7 +15,7 @@
 // It holds reference data for a whole run, sized by members, not lines (a
 // Book: about 33 bytes a member); it reads no files (the pipeline reads
 // them with package readers and hands the rows over) and may import only
-// claim and plan.
+// claim and plan (and internal/strhash, the module's string hash).
 package book
 
 import (
@@ -23,6 +23,7 @@ import (
 	"unsafe"
 
 	"claimsbatch/claim"
+	"claimsbatch/internal/strhash"
 )
 
 // Book is the member book for the whole run, in a form the garbage
@@ -67,15 +68,8 @@ const (
 	memberInvalid
 )
 
-// idHash is FNV-1a over the id's bytes, inline: no allocation.
-func idHash(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
+// idHash is the id's hash for the book's table, which takes its low bits.
+func idHash(s string) uint64 { return strhash.Mix(strhash.String(strhash.Seed, s)) }
 
 // Len returns the number of members in the book; they are numbered 0 to
 // Len()-1 in member_id order.

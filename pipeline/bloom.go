@@ -1,6 +1,10 @@
 package pipeline
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"claimsbatch/internal/strhash"
+)
 
 // bloom is a blocked Bloom filter of line keys: it tells the read stage
 // which lines may repeat an earlier key (of this run, in input order, or of
@@ -82,69 +86,9 @@ func (b *bloom) addAll(hashes []uint64) {
 // bytes is the filter's memory.
 func (b *bloom) bytes() int64 { return int64(len(b.blocks)) * 64 }
 
-// keyHash hashes a line key (claim_id, line_no): the id eight bytes at a
-// time (strHash), then the line number, with a final mix so that the low
-// bits (the key partition) and the Bloom probes are independent enough.
+// keyHash hashes a line key (claim_id, line_no): the id, then the line
+// number, with the final mix so that the low bits (the key partition) and
+// the Bloom probes are independent enough.
 func keyHash(claimID string, lineNo int32) uint64 {
-	return mix64((strHash(hashSeed, claimID) ^ uint64(uint32(lineNo))) * hashMul)
-}
-
-// hashSeed starts strHash's hashes (FNV-1a's 64-bit offset basis, kept from
-// the hash before it: any constant would do); hashMul is the golden ratio's
-// 64-bit multiplier, odd, so that a multiply by it loses no bit.
-const (
-	hashSeed = 14695981039346656037
-	hashMul  = 0x9e3779b97f4a7c15
-)
-
-// strHash adds s to hash h eight bytes at a time: each word is folded in by
-// a multiply and a shift, and the last one to seven bytes by two loads that
-// may overlap (so every byte counts; the length, mixed in first, tells the
-// lengths apart). Byte-at-a-time FNV-1a, before it, was a chain of one
-// dependent multiply per byte: 1.3 % of a 10 M CSV run for the line keys,
-// 0.2–0.6 % now. (The payments' provider ids cost about what they did: their
-// hash is the first read of their bytes.) Deterministic: the key
-// partitions and the Bloom filter's answers are the same in every run.
-func strHash(h uint64, s string) uint64 {
-	n := len(s)
-	h = (h ^ uint64(n)) * hashMul
-	for ; len(s) >= 8; s = s[8:] {
-		h = (h ^ le64(s)) * hashMul
-		h ^= h >> 32
-	}
-	var w uint64
-	switch n = len(s); {
-	case n >= 4:
-		w = uint64(le32(s)) | uint64(le32(s[n-4:]))<<32
-	case n > 0:
-		w = uint64(s[0])<<16 | uint64(s[n/2])<<8 | uint64(s[n-1])
-	default:
-		return h
-	}
-	h = (h ^ w) * hashMul
-	return h ^ h>>32
-}
-
-// le64 and le32 read a string's first bytes as a little-endian number (the
-// compiler makes each one load).
-func le64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-func le32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
-
-// mix64 is splitmix64's finaliser: every bit of h moves every bit of the
-// result.
-func mix64(h uint64) uint64 {
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return strhash.Mix(strhash.Uint(strhash.String(strhash.Seed, claimID), uint64(uint32(lineNo))))
 }

@@ -1,47 +1,15 @@
 package pipeline
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"testing"
 )
 
-// TestStrHash: every byte of a string counts, at every length across the
-// word loop and the tail's loads, and the length tells strings that pad
-// alike apart; line keys like the bench's spread evenly over key
-// partitions and do not collide.
-func TestStrHash(t *testing.T) {
-	base := []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123")
-	seen := map[uint64]string{}
-	for n := 0; n <= len(base); n++ {
-		s := string(base[:n])
-		h := strHash(hashSeed, s)
-		if other, ok := seen[h]; ok {
-			t.Fatalf("%q and %q hash alike", s, other)
-		}
-		seen[h] = s
-		for i := range n {
-			b := []byte(s)
-			b[i] ^= 0x20
-			if strHash(hashSeed, string(b)) == h {
-				t.Errorf("byte %d of a %d-byte string does not count", i, n)
-			}
-		}
-		if n < len(base) && strHash(hashSeed, s+"\x00") == h {
-			t.Errorf("%q and the same with a zero byte after it hash alike", s)
-		}
-	}
-	// The tail's loads overlap: a run of one byte reads alike at lengths 4
-	// to 7, and only the length tells those apart.
-	runs := map[uint64]int{}
-	for n := range 24 {
-		h := strHash(hashSeed, string(bytes.Repeat([]byte{'A'}, n)))
-		if m, ok := runs[h]; ok {
-			t.Errorf("%d and %d A's hash alike", m, n)
-		}
-		runs[h] = n
-	}
+// TestKeyHash: line keys like the bench's spread evenly over key
+// partitions and do not collide; the line number and the provider's
+// currency are in their hashes.
+func TestKeyHash(t *testing.T) {
 	const keys, parts = 1_000_000, 64
 	var count [parts]int
 	all := make(map[uint64]struct{}, keys)

@@ -5,6 +5,7 @@ import (
 
 	"claimsbatch/book"
 	"claimsbatch/claim"
+	"claimsbatch/internal/strhash"
 	"claimsbatch/writers"
 )
 
@@ -185,7 +186,7 @@ func newProviderTable() providerTable {
 // providerHash hashes a provider id and a plan currency number as keyHash
 // does a line key.
 func providerHash(id string, cur int32) uint64 {
-	return mix64(strHash((hashSeed^uint64(uint32(cur)))*hashMul, id))
+	return strhash.Mix(strhash.String(strhash.Uint(strhash.Seed, uint64(uint32(cur))), id))
 }
 
 // find returns the row of (id, cur), which has hash h, adding one (for a

@@ -1,11 +1,10 @@
 package plan
 
 import (
-	"encoding/binary"
 	"math/bits"
-	"unsafe"
 
 	"claimsbatch/claim"
+	"claimsbatch/internal/strhash"
 )
 
 // codeTable finds a benefit code for Lookup, which runs on every claim row:
@@ -42,21 +41,9 @@ func newCodeTable(codes map[string]claim.BenefitID) codeTable {
 	return t
 }
 
-// home is code's first slot.
+// home is code's first slot: the hash's high bits.
 func (t *codeTable) home(code string) int {
-	var a, b uint64
-	n := len(code)
-	if n >= 8 {
-		p := unsafe.Slice(unsafe.StringData(code), n)
-		a = binary.LittleEndian.Uint64(p)
-		b = binary.LittleEndian.Uint64(p[n-8:])
-	} else {
-		for i := range n {
-			a |= uint64(code[i]) << (8 * i)
-		}
-	}
-	h := (a*0x9E3779B97F4A7C15 ^ b*0xC2B2AE3D27D4EB4F ^ uint64(n)) * 0x165667B19E3779F9
-	return int(h >> t.shift)
+	return int(strhash.String(strhash.Seed, code) >> t.shift)
 }
 
 // find returns code's benefit, or false when the plan has no such code.
