@@ -203,6 +203,11 @@ func (m *Member) duplicateOf(ln *claim.Line) *dupEntry {
 }
 
 func duplicateIn(dups []dupEntry, ln *claim.Line) *dupEntry {
+	// Lines come in date order, so a line's date is most often later than
+	// every key's: no search then (it was 1.8 % of a run's samples).
+	if n := len(dups); n == 0 || dups[n-1].date < ln.ServiceDate {
+		return nil
+	}
 	i, _ := slices.BinarySearchFunc(dups, ln.ServiceDate, func(d dupEntry, t claim.Date) int { return int(d.date - t) })
 	for ; i < len(dups) && dups[i].date == ln.ServiceDate; i++ {
 		d := &dups[i]
