@@ -107,12 +107,13 @@ type adjudicator struct {
 	remHash   *writers.HashingWriter
 	stHash    *writers.HashingWriter
 	pay       *payments
-	lines     int64         // lines adjudicated and written
-	segmented int           // members adjudicated in segments (huge.go)
-	chunkBufs chan chunkBuf // result buffers of written chunks, for reuse
-	lineCap   int64         // the capacity a load makes its lines buffer with, at least
-	lineBufs  int           // lines buffers made by loads (the rest reused)
-	oversized int           // partitions loaded with more lines than lineCap
+	lines     int64           // lines adjudicated and written
+	segmented int             // members adjudicated in segments (huge.go)
+	chunkBufs chan chunkBuf   // result buffers of written chunks, for reuse
+	lineCap   int64           // the capacity a load makes its lines buffer with, at least
+	lineBufs  int             // lines buffers made by loads (the rest reused)
+	oversized int             // partitions loaded with more lines than lineCap
+	keys      []claim.SortKey // the sort keys of the partition being loaded (one loader)
 }
 
 // newAdjudicator creates the remittance and state writers (the state's
@@ -528,6 +529,8 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	// owner[i] is line i's member, less lo: the number its record carries.
 	n := int(hi - lo)
 	owner := make([]int32, 0, max(count, 0))
+	// keys[i] is line i's sort key, taken while the line is in cache.
+	keys := a.keys[:0]
 	d := src.drops
 	for dec.Next() {
 		loaded = append(loaded, claim.Line{})
@@ -558,7 +561,9 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 			}
 		}
 		owner = append(owner, m-lo)
+		keys = append(keys, claim.KeyOf(l))
 	}
+	a.keys = keys
 	if err := dec.Err(); err != nil {
 		return loadedPartition{}, err
 	}
@@ -592,7 +597,7 @@ func (a *adjudicator) loadPartition(src partSource, buf []claim.Line) (loadedPar
 	for k := range n {
 		seg := order[start[k]:start[k+1]]
 		if len(seg) > 1 {
-			slices.SortFunc(seg, func(a, b int32) int { return claim.Compare(&loaded[a], &loaded[b]) })
+			slices.SortFunc(seg, func(a, b int32) int { return claim.CompareKeyed(&keys[a], &keys[b], &loaded[a], &loaded[b]) })
 		}
 	}
 	// Apply the permutation in place, cycle by cycle, so the partition is
