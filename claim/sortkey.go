@@ -12,22 +12,25 @@ import "cmp"
 // Dates is the service date and the received date, each with its sign bit
 // flipped (so that unsigned order is the dates' order); ID is the claim
 // id's first 8 bytes, big-endian, zero-padded. Rest is, when the key is
-// full (Full), the id's bytes 8..11 zero-padded, its length and the line
-// number: an id of at most 12 bytes is told from any other by its 12
+// full, the id's bytes 8..11 zero-padded (bits 32–63), a mark that the
+// key is full (bit 31), the id's length (bits 27–30) and the line number
+// (bits 0–26): an id of at most 12 bytes is told from any other by its 12
 // padded bytes and its length, and where the padded bytes are equal the
 // shorter id (a prefix of the longer, which has only zero bytes beyond)
 // comes first. A longer id, or a line number outside 0..2^27-1, makes a
-// key that is not full: past ID, such lines are compared whole.
+// key that is not full (Rest 0): past ID, such lines are compared whole.
+// A key is 24 bytes (pipeline's bytesPerLine counts it).
 type SortKey struct {
 	Dates uint64
 	ID    uint64
-	Rest  uint64 // meaningful only when Full
-	Full  bool
+	Rest  uint64
 }
 
-// maxKeyLineNo bounds the line numbers a full SortKey holds (27 bits:
-// the id's length takes the 5 above them).
-const maxKeyLineNo = 1<<27 - 1
+const (
+	// maxKeyLineNo bounds the line numbers a full SortKey holds.
+	maxKeyLineNo = 1<<27 - 1
+	keyFull      = 1 << 31
+)
 
 // KeyOf returns l's SortKey.
 func KeyOf(l *Line) SortKey {
@@ -36,11 +39,14 @@ func KeyOf(l *Line) SortKey {
 		ID:    padded(l.ClaimID, 0, 8),
 	}
 	if n := len(l.ClaimID); n <= 12 && l.LineNo >= 0 && l.LineNo <= maxKeyLineNo {
-		k.Rest = padded(l.ClaimID, 8, 4)<<32 | uint64(n)<<27 | uint64(l.LineNo)
-		k.Full = true
+		k.Rest = padded(l.ClaimID, 8, 4)<<32 | keyFull | uint64(n)<<27 | uint64(l.LineNo)
 	}
 	return k
 }
+
+// Full reports whether k holds the whole of its line's claim id and line
+// number.
+func (k *SortKey) Full() bool { return k.Rest != 0 }
 
 // padded returns s[from:from+n] (n ≤ 8) big-endian, zero-padded on the
 // right where s is shorter.
@@ -64,7 +70,7 @@ func CompareKeyed(ka, kb *SortKey, a, b *Line) int {
 	if ka.ID != kb.ID {
 		return cmp.Compare(ka.ID, kb.ID)
 	}
-	if ka.Full && kb.Full && ka.Rest != kb.Rest {
+	if ka.Full() && kb.Full() && ka.Rest != kb.Rest {
 		return cmp.Compare(ka.Rest, kb.Rest)
 	}
 	return Compare(a, b)

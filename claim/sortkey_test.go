@@ -3,6 +3,7 @@ package claim
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestCompareKeyedAgreesWithCompare checks the keys against Compare on
@@ -41,7 +42,7 @@ func TestCompareKeyedAgreesWithCompare(t *testing.T) {
 	}
 	full := 0
 	for i := range lines {
-		if keys[i].Full {
+		if keys[i].Full() {
 			full++
 		}
 		for j := range lines {
@@ -69,5 +70,13 @@ func TestKeyOfDecidesWithoutTheLines(t *testing.T) {
 	}
 	if got := CompareKeyed(&kc, &ka, &junk, &junk); got != 1 {
 		t.Errorf("C000000725 against C000000550: %d, want 1", got)
+	}
+}
+
+// TestSortKeySize keeps the key at the 24 bytes pipeline's bytesPerLine
+// counts for it.
+func TestSortKeySize(t *testing.T) {
+	if n := unsafe.Sizeof(SortKey{}); n != 24 {
+		t.Fatalf("SortKey is %d bytes; pipeline.bytesPerLine counts 24", n)
 	}
 }
