@@ -150,7 +150,7 @@ func asOf(run *rundir.Run) (claim.Date, error) {
 	if !ok {
 		return claim.NoDate, nil
 	}
-	sr, err := readers.OpenState(path)
+	sr, err := readers.OpenState(path, readers.Options{})
 	if err != nil {
 		return claim.NoDate, err
 	}

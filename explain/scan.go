@@ -148,7 +148,7 @@ type lineKey struct {
 // earlier runs whose claim id is among claimIDs.
 func memberState(path string, e *engine.Engine, member string, claimIDs map[string]bool) (records []claim.StateRecord, keys map[lineKey]bool, keysFrom claim.Date, err error) {
 	keysFrom = claim.NoDate
-	sr, err := readers.OpenState(path)
+	sr, err := readers.OpenState(path, readers.Options{})
 	if err != nil {
 		return nil, nil, keysFrom, err
 	}

@@ -17,7 +17,7 @@ func TestLoadAhead(t *testing.T) {
 	const n = 200
 	before := runtime.NumGoroutine()
 	var started, running atomic.Int64
-	next, stop := loadAhead(n, func(i int) (string, error) {
+	next, stop := loadAhead(n, 0, func(i int) (string, error) {
 		started.Add(1)
 		running.Add(1)
 		defer running.Add(-1)
@@ -69,7 +69,7 @@ func TestLoadAhead(t *testing.T) {
 	}
 
 	// All results taken: next then says done.
-	nextSquare, stopSquares := loadAhead(3, func(i int) (int, error) { return i * i, nil })
+	nextSquare, stopSquares := loadAhead(3, 1, func(i int) (int, error) { return i * i, nil })
 	defer stopSquares()
 	for i := range 3 {
 		if v, err := nextSquare(); v != i*i || err != nil {
@@ -78,5 +78,38 @@ func TestLoadAhead(t *testing.T) {
 	}
 	if _, err := nextSquare(); !errors.Is(err, errLoadAheadDone) {
 		t.Fatalf("past the last result: %v, want errLoadAheadDone", err)
+	}
+}
+
+// TestLoadAheadWorkers: no more loads run at once than the workers given
+// (the run's --workers), and one worker loads one at a time, in order.
+func TestLoadAheadWorkers(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		var running, most atomic.Int64
+		var order []int
+		next, stop := loadAhead(60, workers, func(i int) (int, error) {
+			n := running.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(200 * time.Microsecond)
+			running.Add(-1)
+			return i, nil
+		})
+		for range 60 {
+			v, err := next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			order = append(order, v)
+		}
+		stop()
+		if m := most.Load(); m > int64(workers) || workers > 1 && m < 2 {
+			t.Errorf("workers %d: up to %d loads at once", workers, m)
+		}
+		for i, v := range order {
+			if v != i {
+				t.Fatalf("workers %d: result %d is load %d", workers, i, v)
+			}
+		}
 	}
 }

@@ -74,8 +74,10 @@ type Config struct {
 	// whole by the run's outputs (writers.Publisher); no input may be in it.
 	OutDir string
 	Format writers.Format // output format; the zero value is CSV
-	// Workers is the number of adjudication goroutines; 0 = GOMAXPROCS. The
-	// output is byte-identical for any value.
+	// Workers is the number of goroutines of each parallel stage: the
+	// claims, members and --state-in readers' decoding, the members' spans,
+	// the adjudication; 0 = GOMAXPROCS. The output is byte-identical for
+	// any value.
 	Workers int
 	// MemoryLimit is the memory budget in bytes the run sizes its partitions
 	// from (it does not set the Go runtime's limit; cmd does); 0 =

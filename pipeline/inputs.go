@@ -87,7 +87,7 @@ func (ref *reference) bytes() int64 { return ref.book.Bytes() + int64(len(ref.li
 // in row order. What stays in memory is the ids, one per run of rows of a
 // member, and the reasons members are invalid.
 func (r *run) loadMembers(budget *spill.Budget) (m *loadedMembers, err error) {
-	mr, err := readers.OpenMembers(r.cfg.Members, readers.Options{BatchSize: r.cfg.BatchSize})
+	mr, err := readers.OpenMembers(r.cfg.Members, readers.Options{BatchSize: r.cfg.BatchSize, Workers: r.cfg.Workers})
 	if err != nil {
 		return nil, configError(err)
 	}
@@ -224,10 +224,11 @@ func (r *run) resolveMembers(m *loadedMembers, ranges *memberRanges, budget *spi
 	defer func() { overlaps.Close() }()
 	var overlapCount int64
 	var ex []claim.Exception
-	// The ranges' spans are decoded on all cores, a few ranges ahead, and
-	// resolved in order here: the decoding is nearly all of this loop, and
-	// the other core had nothing else to do before the claims are read.
-	next, stop := loadAhead(len(ranges.ends), func(q int) (*rangeSpans, error) {
+	// The ranges' spans are decoded on the run's workers, a few ranges
+	// ahead, and resolved in order here: the decoding is nearly all of this
+	// loop, and the other cores had nothing else to do before the claims
+	// are read.
+	next, stop := loadAhead(len(ranges.ends), r.cfg.Workers, func(q int) (*rangeSpans, error) {
 		lo, hi := ranges.bounds(q)
 		return r.loadSpans(q, lo, hi, func(int32) bool { return true })
 	})

@@ -45,7 +45,7 @@ func (r *run) loadState(keys *spill.Partitions, filter *bloom, budget *spill.Bud
 	if r.cfg.StateIn == "" {
 		return s, nil
 	}
-	sr, err := readers.OpenState(r.cfg.StateIn)
+	sr, err := readers.OpenState(r.cfg.StateIn, readers.Options{Workers: r.cfg.Workers})
 	if err != nil {
 		return s, configError(err)
 	}

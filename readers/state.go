@@ -41,7 +41,7 @@ var stateColumns = [numStateColumns]column{
 // scope is a date or empty (claim.NoDate); amount is a decimal with at most 2
 // places and count an integer, each empty meaning 0.
 func ReadState(path string) (records []claim.StateRecord, err error) {
-	r, err := OpenState(path)
+	r, err := OpenState(path, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -87,16 +87,18 @@ type StateReader struct {
 	ended   bool // the END row has been read
 }
 
-// OpenState opens a state file for streaming. Its rows are decoded on every
-// core (a Parquet file's row groups, pqahead.go; a CSV file's chunks,
-// csvahead.go), the records, their checks and their order those of a read
-// on one.
-func OpenState(path string) (*StateReader, error) {
-	t, err := openTable(path, stateColumns[:], Options{})
+// OpenState opens a state file for streaming. Its rows are decoded on
+// opt.Workers goroutines (a Parquet file's row groups, pqahead.go; a CSV
+// file's chunks, csvahead.go; one per core when 0), the records, their
+// checks and their order those of a read on one. Of opt, only Workers and
+// the bounds (MaxFieldBytes, MaxRowBytes, MaxExpansion) apply.
+func OpenState(path string, opt Options) (*StateReader, error) {
+	opt = Options{Workers: opt.Workers, MaxFieldBytes: opt.MaxFieldBytes, MaxRowBytes: opt.MaxRowBytes, MaxExpansion: opt.MaxExpansion}
+	t, err := openTable(path, stateColumns[:], opt)
 	if err != nil {
 		return nil, err
 	}
-	t.readAhead(Options{}, true) // its errors quote no raw text
+	t.readAhead(opt, true) // its errors quote no raw text
 	return newStateReader(t), nil
 }
 

@@ -235,3 +235,45 @@ func TestStateAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenStateWorkers: OpenState decodes on opt.Workers goroutines (the
+// run's --workers), one meaning no read-ahead at all, and gives the same
+// records whatever the number.
+func TestOpenStateWorkers(t *testing.T) {
+	useCSVBlock(t, 97)
+	rows := []string{"META,,,version,0.00,0,4\n"}
+	for m := range 30 {
+		rows = append(rows, fmt.Sprintf("LINE,M%03d,2024-03-01,C%d,1.50,1,HOSPITAL_ACCOMMODATION - - -\n", m, m))
+	}
+	path := writeFile(t, "state.csv", []byte(v4State(t, rows...)))
+	var first []claim.StateRecord
+	for _, workers := range []int{1, 2, 3} {
+		sr, err := OpenState(path, Options{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lanes := 0
+		if a := sr.t.src.(*csvSource).ahead; a != nil {
+			lanes = len(a.jobs)
+		}
+		if want := map[int]int{1: 0, 2: 2, 3: 3}[workers]; lanes != want {
+			t.Errorf("Workers %d: %d decoding goroutines, want %d", workers, lanes, want)
+		}
+		var recs []claim.StateRecord
+		for sr.Next() {
+			recs = append(recs, sr.Record())
+		}
+		if err := sr.Err(); err != nil {
+			t.Fatalf("Workers %d: %v", workers, err)
+		}
+		sr.Close()
+		if len(recs) != len(rows) {
+			t.Fatalf("Workers %d: %d records, want %d", workers, len(recs), len(rows))
+		}
+		if first == nil {
+			first = recs
+		} else if !reflect.DeepEqual(recs, first) {
+			t.Errorf("Workers %d: records differ from Workers 1's", workers)
+		}
+	}
+}

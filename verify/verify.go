@@ -714,7 +714,7 @@ func (v *verifier) exceptionsRow(name string) ([]string, func(*tableCheck, int64
 // trailer and values.
 func (v *verifier) checkState(name string) {
 	path := filepath.Join(v.dir, name)
-	r, err := readers.OpenState(path)
+	r, err := readers.OpenState(path, readers.Options{})
 	if err != nil {
 		v.addf("%s: %v", name, withoutPath(path, err))
 		return

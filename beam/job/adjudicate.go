@@ -348,7 +348,7 @@ func (fn *readStateFn) ProcessElement(ctx context.Context, _ []byte, keys func(s
 	if err != nil {
 		return err
 	}
-	sr, err := readers.OpenState(fn.Path)
+	sr, err := readers.OpenState(fn.Path, readers.Options{})
 	if err != nil {
 		return err
 	}

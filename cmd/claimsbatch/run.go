@@ -124,7 +124,7 @@ them: an extract checked against the state it would chain on.`
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan")
 	} else {
 		fl.StringVar(&f.stateIn, "state-in", "", "state file of an earlier run, to continue its accumulators (nightly chaining)")
-		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "adjudication workers; outputs are byte-identical for any value")
+		fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "goroutines of each parallel stage (reading the claims, members and --state-in, adjudicating); outputs are byte-identical for any value")
 		fl.BoolVar(&f.allowPlanChange, "allow-plan-change", false, "accept a --state-in written under another plan (intended re-plan); recorded in the manifest")
 		fl.BoolVar(&f.x12835, "x12-835", false, "also publish 835/: one X12 835 remittance advice per provider payee and plan currency, balanced and tied out to payments before publishing")
 		fl.StringVar(&f.x12Config, "x12-config", "", "with --x12-835: YAML file with the trading partners' ids, names and payment details (default: built-in placeholders, marked test data); see docs/X12.md")
