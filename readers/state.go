@@ -90,10 +90,9 @@ type StateReader struct {
 // OpenState opens a state file for streaming. Its rows are decoded on
 // opt.Workers goroutines (a Parquet file's row groups, pqahead.go; a CSV
 // file's chunks, csvahead.go; one per core when 0), the records, their
-// checks and their order those of a read on one. Of opt, only Workers and
-// the bounds (MaxFieldBytes, MaxRowBytes, MaxExpansion) apply.
+// checks and their order those of a read on one. The claims' options
+// (KeepRaw, AsOf) do not apply.
 func OpenState(path string, opt Options) (*StateReader, error) {
-	opt = Options{Workers: opt.Workers, MaxFieldBytes: opt.MaxFieldBytes, MaxRowBytes: opt.MaxRowBytes, MaxExpansion: opt.MaxExpansion}
 	t, err := openTable(path, stateColumns[:], opt)
 	if err != nil {
 		return nil, err
